@@ -1,0 +1,75 @@
+// `embers`: the single binary. Parses flags and YAML, runs the modules named by -target, and
+// stops them gracefully on SIGTERM or SIGINT.
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "base/flags.h"
+#include "base/logging.h"
+#include "base/metrics.h"
+#include "base/process_metrics.h"
+#include "server/app.h"
+#include "server/config.h"
+
+namespace {
+
+// Blocks SIGTERM/SIGINT in every thread (new threads inherit the mask) and returns the set, so that
+// main can wait for them synchronously instead of running code in a signal handler.
+sigset_t BlockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  const sigset_t shutdown_signals = BlockShutdownSignals();
+
+  embers::server::Config config;
+  embers::FlagSet flags;
+  config.RegisterFlags(flags);
+  if (absl::Status st = flags.Parse(argc, argv); !st.ok()) {
+    std::fprintf(stderr, "embers: %s\n", std::string(st.message()).c_str());
+    return 2;
+  }
+  if (flags.help_requested()) {
+    std::cout << flags.Usage();
+    return 0;
+  }
+  if (flags.version_requested()) {
+    std::cout << "embers, version " << EMBERS_VERSION << " (revision " << EMBERS_REVISION << ")\n";
+    return 0;
+  }
+  absl::StatusOr<embers::log::Level> level = embers::log::ParseLevel(config.log_level);
+  if (!level.ok()) {
+    std::fprintf(stderr, "embers: -log.level: %s\n", std::string(level.status().message()).c_str());
+    return 2;
+  }
+  embers::log::SetLevel(*level);
+
+  auto& registry = embers::metrics::Registry::Global();
+  embers::metrics::RegisterProcessMetrics(registry);
+  embers::metrics::RegisterBuildInfo(registry, EMBERS_VERSION, EMBERS_REVISION);
+
+  embers::log::Info("starting embers",
+                    {{"version", EMBERS_VERSION}, {"revision", EMBERS_REVISION}});
+  embers::server::App app(config, flags.EffectiveYaml());
+  if (absl::Status st = app.Start(); !st.ok()) {
+    embers::log::Error("startup failed", {{"error", st.ToString()}});
+    return 1;
+  }
+  embers::log::Info("embers is ready to serve");
+
+  int signal_number = 0;
+  sigwait(&shutdown_signals, &signal_number);
+  embers::log::Info("shutting down", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  app.Stop();
+  embers::log::Info("stopped");
+  return 0;
+}

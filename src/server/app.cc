@@ -1,0 +1,262 @@
+#include "server/app.h"
+#include "base/strings.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include "base/logging.h"
+#include "base/metrics.h"
+#include "objstore/bucket_config.h"
+#include "server/querier_service.h"
+
+namespace embers::server {
+
+// ---- Modules --------------------------------------------------------------------------------
+// Each wraps one component's lifecycle. Factories run for every module before any starts, so that
+// all routes and gRPC services are registered before the servers bind.
+
+// The HTTP and gRPC servers every other module is reached through.
+class ServerModule : public Module {
+ public:
+  explicit ServerModule(App* app) : app_(app) {}
+  absl::Status Start() override {
+    absl::Status st = app_->StartServers();
+    ready_ = st.ok();
+    return st;
+  }
+  void Stop(absl::Time deadline) override {
+    ready_ = false;
+    app_->StopServers(deadline);
+  }
+  bool Ready() const override { return ready_; }
+
+ private:
+  App* app_;
+  std::atomic<bool> ready_{false};
+};
+
+// The object-storage bucket shared by the write path, compaction and queries.
+class StorageModule : public Module {
+ public:
+  explicit StorageModule(App* app) : app_(app) {}
+  absl::Status Start() override {
+    absl::StatusOr<std::unique_ptr<objstore::Bucket>> bucket =
+        objstore::OpenBucket(app_->config_.storage);
+    if (!bucket.ok()) return bucket.status();
+    app_->bucket_ = std::move(*bucket);
+    log::Info("bucket opened", {{"bucket", app_->bucket_->Name()}});
+    return absl::OkStatus();
+  }
+  void Stop(absl::Time) override {}
+
+ private:
+  App* app_;
+};
+
+// The metastore keeps its Raft log and snapshots under -metastore.data-dir; until the Raft node
+// exists (issue 5) the module only claims and checks that directory.
+class MetastoreModule : public Module {
+ public:
+  explicit MetastoreModule(App* app) : app_(app) {}
+  absl::Status Start() override {
+    const std::string& dir = app_->config_.metastore_data_dir;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+      return absl::FailedPreconditionError(
+          StrCat("cannot create -metastore.data-dir ", dir, ": ", ec.message()));
+    }
+    return absl::OkStatus();
+  }
+  void Stop(absl::Time) override {}
+
+ private:
+  App* app_;
+};
+
+class QueryFrontendModule : public Module {
+ public:
+  explicit QueryFrontendModule(App* app) {
+    app->query_frontend_ = std::make_unique<query::QueryFrontend>();
+    RegisterQuerierConnectRoutes(app->query_frontend_.get(), app->router_, &app->rpc_env_);
+    app->grpc_services_.push_back(
+        NewQuerierGrpcService(app->query_frontend_.get(), &app->rpc_env_));
+  }
+  absl::Status Start() override { return absl::OkStatus(); }
+  void Stop(absl::Time) override {}
+};
+
+// A component whose service is not built yet: it takes part in -target resolution and dependency
+// order, and says in the log that it serves nothing, so a deployment never silently lacks it.
+class UnbuiltComponentModule : public Module {
+ public:
+  UnbuiltComponentModule(std::string name, std::string issue)
+      : name_(std::move(name)), issue_(std::move(issue)) {}
+  absl::Status Start() override {
+    log::Warn("component has no services in this build yet",
+              {{"module", name_}, {"tracked_in", issue_}});
+    return absl::OkStatus();
+  }
+  void Stop(absl::Time) override {}
+
+ private:
+  std::string name_;
+  std::string issue_;
+};
+
+// ---- App ------------------------------------------------------------------------------------
+
+namespace {
+
+metrics::HistogramFamily& HttpDuration() {
+  static auto& h = metrics::Registry::Global().Histogram(
+      "embers_http_request_duration_seconds", "Time to answer an HTTP request, by route.",
+      {"method", "route", "status_code"});
+  return h;
+}
+metrics::CounterFamily& HttpRequests() {
+  static auto& c = metrics::Registry::Global().Counter(
+      "embers_http_requests_total", "HTTP requests answered, by route and status.",
+      {"method", "route", "status_code"});
+  return c;
+}
+metrics::HistogramFamily& RpcDuration() {
+  static auto& h = metrics::Registry::Global().Histogram(
+      "embers_rpc_request_duration_seconds",
+      "Time to answer an RPC, by transport (connect, grpc), method and status code.",
+      {"transport", "method", "code"});
+  return h;
+}
+metrics::CounterFamily& RpcRequests() {
+  static auto& c = metrics::Registry::Global().Counter(
+      "embers_rpc_requests_total", "RPCs answered, by transport, method and status code.",
+      {"transport", "method", "code"});
+  return c;
+}
+
+}  // namespace
+
+App::App(Config config, std::string effective_yaml)
+    : config_(std::move(config)),
+      effective_yaml_(std::move(effective_yaml)),
+      tenants_(config_.multitenancy_enabled) {
+  rpc_env_.tenants = &tenants_;
+  rpc_env_.observer = [](std::string_view transport, std::string_view method,
+                         const absl::Status& status, double seconds) {
+    std::string code = absl::StatusCodeToString(status.code());
+    RpcRequests().WithLabels({transport, method, code}).Inc();
+    RpcDuration().WithLabels({transport, method, code}).Observe(seconds);
+  };
+  RegisterProcessRoutes();
+  RegisterModules();
+}
+
+App::~App() { Stop(); }
+
+void App::RegisterModules() {
+  modules_.Register(
+      "server", {}, [this] { return std::make_unique<ServerModule>(this); },
+      /*user_visible=*/false);
+  modules_.Register(
+      "storage", {}, [this] { return std::make_unique<StorageModule>(this); },
+      /*user_visible=*/false);
+  modules_.Register("metastore", {"server", "storage"},
+                    [this] { return std::make_unique<MetastoreModule>(this); });
+  modules_.Register("distributor", {"server"}, [] {
+    return std::make_unique<UnbuiltComponentModule>("distributor", "issue 4 (write path)");
+  });
+  modules_.Register("segment-writer", {"server", "storage", "metastore"}, [] {
+    return std::make_unique<UnbuiltComponentModule>("segment-writer", "issue 4 (write path)");
+  });
+  modules_.Register("compaction-worker", {"storage", "metastore"}, [] {
+    return std::make_unique<UnbuiltComponentModule>("compaction-worker", "compaction issue");
+  });
+  modules_.Register("query-backend", {"server", "storage"}, [] {
+    return std::make_unique<UnbuiltComponentModule>("query-backend", "issue 6 (query path)");
+  });
+  modules_.Register("query-frontend", {"server", "metastore"},
+                    [this] { return std::make_unique<QueryFrontendModule>(this); });
+  modules_.RegisterAlias("all", {"metastore", "distributor", "segment-writer", "compaction-worker",
+                                 "query-frontend", "query-backend"});
+}
+
+void App::RegisterProcessRoutes() {
+  router_.Handle("GET", "/ready", [this](HttpRequest&, HttpResponder responder) {
+    if (modules_.AllReady()) {
+      responder.Send(HttpResponse::Text(200, "ready"));
+      return;
+    }
+    std::vector<std::string> waiting;
+    for (const auto& [name, ready] : modules_.States()) {
+      if (!ready) waiting.push_back(name);
+    }
+    responder.Send(HttpResponse::Text(
+        503, StrCat("not ready: ", waiting.empty() ? "starting" : Join(waiting, ", "))));
+  });
+  router_.Handle("GET", "/metrics", [](HttpRequest&, HttpResponder responder) {
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics::Registry::Global().Render();
+    responder.Send(std::move(r));
+  });
+  router_.Handle("GET", "/config", [this](HttpRequest&, HttpResponder responder) {
+    HttpResponse r;
+    r.content_type = "text/yaml; charset=utf-8";
+    r.body = effective_yaml_;
+    responder.Send(std::move(r));
+  });
+}
+
+absl::Status App::StartServers() {
+  HttpServerOptions http;
+  http.address = config_.http_listen_address;
+  http.port = config_.http_listen_port;
+  http.io_threads = config_.http_io_threads;
+  http.max_request_body_bytes = config_.http_max_request_body_bytes;
+  http.read_timeout = config_.http_read_timeout;
+  http.write_timeout = config_.http_write_timeout;
+  http.idle_timeout = config_.http_idle_timeout;
+  http_server_ = std::make_unique<HttpServer>(
+      http, &router_,
+      [](std::string_view method, std::string_view route, int status, double seconds) {
+        std::string code = std::to_string(status);
+        HttpRequests().WithLabels({method, route, code}).Inc();
+        HttpDuration().WithLabels({method, route, code}).Observe(seconds);
+      });
+  if (absl::Status st = http_server_->Start(); !st.ok()) return st;
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(StrCat(config_.grpc_listen_address, ":", config_.grpc_listen_port),
+                           grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config_.grpc_max_recv_msg_size));
+  builder.SetMaxSendMessageSize(static_cast<int>(config_.grpc_max_send_msg_size));
+  for (auto& service : grpc_services_) builder.RegisterService(service.get());
+  grpc_server_ = builder.BuildAndStart();
+  if (grpc_server_ == nullptr || grpc_port_ == 0) {
+    http_server_->Stop(absl::ZeroDuration());
+    return absl::UnavailableError(StrCat("cannot listen for gRPC on ", config_.grpc_listen_address,
+                                         ":", config_.grpc_listen_port));
+  }
+  log::Info("listening", {{"http", StrCat(config_.http_listen_address, ":", http_server_->port())},
+                          {"grpc", StrCat(config_.grpc_listen_address, ":", grpc_port_)}});
+  return absl::OkStatus();
+}
+
+void App::StopServers(absl::Time deadline) {
+  if (grpc_server_) {
+    grpc_server_->Shutdown(absl::ToChronoTime(deadline));
+    grpc_server_->Wait();
+    grpc_server_.reset();
+  }
+  if (http_server_) {
+    http_server_->Stop(std::max(absl::ZeroDuration(), deadline - absl::Now()));
+  }
+}
+
+absl::Status App::Start() { return modules_.Start(config_.target); }
+
+void App::Stop() { modules_.Stop(absl::Now() + config_.graceful_shutdown_timeout); }
+
+int App::http_port() const { return http_server_ ? http_server_->port() : 0; }
+
+}  // namespace embers::server

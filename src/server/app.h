@@ -1,0 +1,71 @@
+// App: one `embers` process — the configured modules, the HTTP and gRPC servers they share, and
+// the process-wide endpoints (/ready, /metrics, /config).
+//
+// main() builds an App from the parsed Config, calls Start(), waits for SIGTERM/SIGINT and calls
+// Stop(). Integration tests do the same in-process with port 0.
+#ifndef EMBERS_SERVER_APP_H_
+#define EMBERS_SERVER_APP_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/service_type.h>
+
+#include "absl/status/status.h"
+#include "objstore/bucket.h"
+#include "query/query_frontend.h"
+#include "server/config.h"
+#include "server/http_router.h"
+#include "server/http_server.h"
+#include "server/module_manager.h"
+#include "server/rpc_adapters.h"
+#include "server/tenant.h"
+
+namespace embers::server {
+
+class App {
+ public:
+  // `effective_yaml` is what GET /config shows (FlagSet::EffectiveYaml(), secrets masked).
+  App(Config config, std::string effective_yaml);
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  absl::Status Start();
+  void Stop();
+
+  int http_port() const;
+  int grpc_port() const { return grpc_port_; }
+
+ private:
+  friend class ServerModule;
+  friend class StorageModule;
+  friend class MetastoreModule;
+  friend class QueryFrontendModule;
+
+  void RegisterModules();
+  void RegisterProcessRoutes();
+  absl::Status StartServers();
+  void StopServers(absl::Time deadline);
+
+  Config config_;
+  std::string effective_yaml_;
+  TenantResolver tenants_;
+  RpcEnvironment rpc_env_;
+  HttpRouter router_;
+  ModuleManager modules_;
+
+  std::unique_ptr<HttpServer> http_server_;
+  std::vector<std::unique_ptr<grpc::Service>> grpc_services_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  int grpc_port_ = 0;
+
+  std::unique_ptr<objstore::Bucket> bucket_;
+  std::unique_ptr<query::QueryFrontend> query_frontend_;
+};
+
+}  // namespace embers::server
+
+#endif  // EMBERS_SERVER_APP_H_

@@ -1,0 +1,47 @@
+// Config: every setting of the `embers` process, with Pyroscope's flag names where Pyroscope has
+// the setting. RegisterFlags() binds each field to the FlagSet (flags, YAML, /config, -help).
+#ifndef EMBERS_SERVER_CONFIG_H_
+#define EMBERS_SERVER_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "base/flags.h"
+#include "objstore/bucket_config.h"
+
+namespace embers::server {
+
+struct Config {
+  std::vector<std::string> target = {"all"};
+  std::string log_level = "info";
+  bool multitenancy_enabled = false;
+
+  // HTTP (public API, UI, metrics).
+  std::string http_listen_address = "0.0.0.0";
+  int http_listen_port = 4040;
+  int http_io_threads = 2;
+  int64_t http_max_request_body_bytes = 256ll << 20;
+  absl::Duration http_read_timeout = absl::Seconds(30);
+  absl::Duration http_write_timeout = absl::Seconds(30);
+  absl::Duration http_idle_timeout = absl::Seconds(120);
+
+  // gRPC (public services for gRPC clients, and internal services).
+  std::string grpc_listen_address = "0.0.0.0";
+  int grpc_listen_port = 9095;
+  int64_t grpc_max_recv_msg_size = 100ll << 20;
+  int64_t grpc_max_send_msg_size = 100ll << 20;
+
+  absl::Duration graceful_shutdown_timeout = absl::Seconds(30);
+
+  objstore::BucketConfig storage{
+      .backend = "filesystem", .filesystem_dir = "./data/bucket", .prefix = ""};
+  std::string metastore_data_dir = "./data/metastore";
+
+  void RegisterFlags(FlagSet& flags);
+};
+
+}  // namespace embers::server
+
+#endif  // EMBERS_SERVER_CONFIG_H_

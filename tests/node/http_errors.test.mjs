@@ -1,0 +1,160 @@
+// The HTTP port's behaviour at its edges, as seen by a plain HTTP/1.1 client:
+//  - routing: unknown route 404, known route with the wrong method 405;
+//  - Connect error bodies: invalid JSON / invalid protobuf → 400 {"code":"invalid_argument","message":…},
+//    unsupported Content-Type → 415;
+//  - request body limit: -server.http-max-request-body-bytes=1024 and a 64 KiB body → 413, and the
+//    server keeps serving afterwards;
+//  - operational endpoints: /ready 200, /metrics (valid Prometheus text, embers_build_info, a request
+//    counter for a route we called), /config (YAML with the effective http_listen_port);
+//  - SIGTERM → exit code 0.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { call, show, stopCleanly, useEmbers } from './harness.mjs';
+
+const PROFILE_TYPES = '/querier.v1.QuerierService/ProfileTypes';
+const CONNECT_HEADERS = { 'Connect-Protocol-Version': '1' };
+
+const post = (server, path, contentType, body) =>
+  call(server, path, { method: 'POST', headers: { ...CONNECT_HEADERS, 'Content-Type': contentType }, body });
+
+/** Asserts a Connect unary error: HTTP status, JSON body {code, message} with the expected code. */
+function assertConnectError(res, status, code) {
+  assert.equal(res.status, status, show(res));
+  assert.match(res.headers['content-type'] ?? '', /^application\/json\b/, `error Content-Type: ${show(res)}`);
+  const body = res.json();
+  assert.equal(typeof body.code, 'string', `"code" must be a string: ${show(res)}`);
+  assert.equal(typeof body.message, 'string', `"message" must be a string: ${show(res)}`);
+  assert.equal(body.code, code, show(res));
+  assert.notEqual(body.message, '', `"message" should say what is wrong: ${show(res)}`);
+}
+
+// One line of the Prometheus text format 0.0.4: name{labels} value [timestamp]
+const LABEL = String.raw`[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"`;
+const SAMPLE_LINE = new RegExp(String.raw`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:${LABEL}(?:,${LABEL})*,?)?\})? ` +
+  String.raw`([-+]?(?:[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?|Inf|NaN))( -?[0-9]+)?$`);
+
+describe('HTTP port: routing, Connect errors and operational endpoints', () => {
+  const embers = useEmbers();
+
+  it('GET /ready is 200', async () => {
+    const res = await call(embers(), '/ready');
+    assert.equal(res.status, 200, show(res));
+  });
+
+  it('an unknown route is 404', async () => {
+    for (const [method, path] of [
+      ['GET', '/no/such/route'],
+      ['POST', '/no.such.v1.Service/Method'],
+      ['POST', '/querier.v1.QuerierService/NoSuchMethod'],
+    ]) {
+      const headers = method === 'POST' ? { ...CONNECT_HEADERS, 'Content-Type': 'application/json' } : {};
+      const res = await call(embers(), path, { method, headers, body: method === 'POST' ? '{}' : undefined });
+      assert.equal(res.status, 404, `${method} ${path}: ${show(res)}`);
+    }
+  });
+
+  it('a known route with the wrong method is 405', async () => {
+    for (const [method, path] of [['GET', PROFILE_TYPES], ['POST', '/ready'], ['PUT', '/metrics']]) {
+      const res = await call(embers(), path, { method, body: method === 'GET' ? undefined : '' });
+      assert.equal(res.status, 405, `${method} ${path}: ${show(res)}`);
+    }
+  });
+
+  it('a valid JSON request is answered (control for the error cases)', async () => {
+    const res = await post(embers(), PROFILE_TYPES, 'application/json', '{}');
+    assert.equal(res.status, 200, show(res));
+    assert.match(res.headers['content-type'] ?? '', /^application\/json\b/, show(res));
+    const types = res.json().profileTypes ?? res.json().profile_types ?? [];
+    assert.deepEqual(types, [], show(res));
+  });
+
+  it('invalid JSON is 400 invalid_argument with a Connect error body', async () => {
+    for (const body of ['{"start": ', 'not json at all', '{"start": "yesterday"}', '[1,2,3]']) {
+      const res = await post(embers(), PROFILE_TYPES, 'application/json', body);
+      assertConnectError(res, 400, 'invalid_argument');
+    }
+  });
+
+  it('invalid protobuf bytes are 400 invalid_argument with a Connect error body', async () => {
+    const res = await post(embers(), PROFILE_TYPES, 'application/proto', Buffer.from([0xff, 0xff, 0xff]));
+    assertConnectError(res, 400, 'invalid_argument');
+  });
+
+  it('an unsupported Content-Type is 415', async () => {
+    const res = await post(embers(), PROFILE_TYPES, 'text/plain', 'hello');
+    assert.equal(res.status, 415, show(res));
+  });
+
+  it('GET /metrics is Prometheus text with embers_build_info and a request counter', async () => {
+    // Make sure at least one ProfileTypes call was counted, whatever ran before.
+    assert.equal((await post(embers(), PROFILE_TYPES, 'application/json', '{}')).status, 200);
+    const res = await call(embers(), '/metrics');
+    assert.equal(res.status, 200, show(res));
+    assert.match(res.headers['content-type'] ?? '', /^text\/plain\b/, `Content-Type of /metrics: ${show(res)}`);
+
+    const samples = [];
+    for (const line of res.text.split('\n')) {
+      if (line === '' || line.startsWith('#')) continue;
+      const m = SAMPLE_LINE.exec(line);
+      assert.ok(m, `not a valid Prometheus sample line: ${JSON.stringify(line)}`);
+      samples.push({ line, name: m[1], labels: m[2] ?? '', value: Number(m[3]) });
+    }
+    assert.ok(samples.some((s) => s.name === 'embers_build_info'), 'no embers_build_info sample in /metrics');
+
+    // A request counter (…request…_total or …request…_count) with a label naming the route we called.
+    const counted = samples.filter((s) => /request/i.test(s.name) && /(_total|_count)$/.test(s.name) &&
+      /profile_?types/i.test(s.labels) && s.value >= 1);
+    assert.ok(counted.length > 0, `no HTTP request counter for ${PROFILE_TYPES} in /metrics. Request lines:\n` +
+      samples.filter((s) => /request/i.test(s.name)).map((s) => s.line).slice(0, 40).join('\n'));
+  });
+
+  it('GET /config is YAML naming the effective http_listen_port', async () => {
+    const res = await call(embers(), '/config');
+    assert.equal(res.status, 200, show(res));
+    assert.match(res.text, new RegExp(String.raw`\bhttp_listen_port:\s*${embers().httpPort}\b`),
+      `/config should contain "http_listen_port: ${embers().httpPort}":\n${res.text.slice(0, 2000)}`);
+  });
+
+  it('exits with code 0 on SIGTERM', { timeout: 15_000 }, async () => {
+    assert.equal(await stopCleanly(embers()), null);
+  });
+});
+
+describe('HTTP port: request body limit', () => {
+  const LIMIT = 1024;
+  const embers = useEmbers({ extraArgs: [`-server.http-max-request-body-bytes=${LIMIT}`] });
+
+  it('a body within the limit is served normally', async () => {
+    const res = await post(embers(), PROFILE_TYPES, 'application/json', '{"start":"0","end":"1"}');
+    assert.equal(res.status, 200, show(res));
+  });
+
+  it('a 64 KiB body over a 1 KiB limit is 413', async () => {
+    // A valid JSON object padded with whitespace, so only the size is wrong.
+    const body = '{' + ' '.repeat(64 * 1024) + '}';
+    const res = await post(embers(), PROFILE_TYPES, 'application/json', body);
+    assert.equal(res.status, 413, show(res));
+  });
+
+  it('a chunked body over the limit (no Content-Length) is 413 as well', async () => {
+    const body = '{' + ' '.repeat(64 * 1024) + '}';
+    const res = await call(embers(), PROFILE_TYPES, {
+      method: 'POST',
+      headers: { ...CONNECT_HEADERS, 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
+      body,
+    });
+    assert.equal(res.status, 413, show(res));
+  });
+
+  it('the server keeps serving after rejecting large bodies', async () => {
+    const ready = await call(embers(), '/ready');
+    assert.equal(ready.status, 200, show(ready));
+    const res = await post(embers(), PROFILE_TYPES, 'application/json', '{}');
+    assert.equal(res.status, 200, show(res));
+  });
+
+  it('exits with code 0 on SIGTERM', { timeout: 15_000 }, async () => {
+    assert.equal(await stopCleanly(embers()), null);
+  });
+});
