@@ -25,7 +25,11 @@ pkgs=(
   clang-14 libclang-rt-14-dev clang-format
 )
 if [ "$want_test" = 1 ]; then
-  pkgs+=(nodejs npm wrk curl)
+  pkgs+=(wrk curl)
+  # The machine image may ship its own Node.js (with npm) outside dpkg; Debian's npm would conflict
+  # with it, so install Node.js from Debian only when there is none.
+  command -v node >/dev/null || pkgs+=(nodejs)
+  command -v npm >/dev/null || pkgs+=(npm)
 fi
 
 missing=()

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the benchmarks and prints their numbers (copy them into docs/performance.md with the machine).
+#   scripts/bench.sh [build-dir]
+# - every Google Benchmark binary under <build-dir>/bench
+# - wrk against GET /ready of a freshly started embers (64 connections, 2 threads, 10 s)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+bin="$build/src/cmd/embers/embers"
+
+echo "== machine"
+echo "$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+
+if [ -d "$build/bench" ]; then
+  for b in $(find "$build/bench" -maxdepth 1 -type f -executable -name '*_bench' | sort); do
+    echo "== $(basename "$b")"
+    "$b" --benchmark_min_time=1
+  done
+fi
+
+command -v wrk >/dev/null || { echo "wrk is missing: run scripts/install-deps.sh --test" >&2; exit 1; }
+tmp=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 14040)
+gport=$((port + 1))
+"$bin" -server.http-listen-address=127.0.0.1 -server.http-listen-port="$port" \
+  -server.grpc-listen-address=127.0.0.1 -server.grpc-listen-port="$gport" \
+  -storage.filesystem.dir="$tmp/bucket" -metastore.data-dir="$tmp/metastore" -log.level=warn 2>"$tmp/log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 100); do curl -sf "127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
+echo "== wrk GET /ready, 64 connections, 2 threads, 10 s"
+wrk -t2 -c64 -d10s --latency "http://127.0.0.1:$port/ready"
+echo "server threads: $(awk '/^Threads:/{print $2}' /proc/$pid/status), RSS: $(awk '/^VmRSS:/{print $2" "$3}' /proc/$pid/status)"
