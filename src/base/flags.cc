@@ -4,6 +4,7 @@
 #include <charconv>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 
 #include <optional>
 
@@ -143,81 +144,51 @@ void FlagSet::String(std::string name, std::string* target, std::string help, Op
        .get = [target] { return *target; }});
 }
 
-void FlagSet::Int(std::string name, int64_t* target, std::string help, Options opts) {
+// Registration shared by the numeric and boolean flags: parse with `parse`, print with `format`.
+template <class T, class ParseFn, class FormatFn>
+void FlagSet::AddScalar(std::string name, T* target, std::string type, std::string what,
+                        ParseFn parse, FormatFn format, std::string help, Options opts) {
   Add({.name = name,
        .yaml_path = opts.yaml_path,
-       .type = "int",
+       .type = type,
        .help = std::move(help),
        .secret = opts.secret,
+       .is_bool = std::is_same_v<T, bool>,
        .set =
-           [target, name](std::string_view v) {
-             int64_t x;
-             if (!ParseInt64(v, &x)) {
+           [target, name, what, parse](std::string_view v) {
+             T x;
+             if (!parse(v, &x)) {
                return absl::InvalidArgumentError(
-                   StrCat("flag -", name, ": \"", v, "\" is not an integer"));
+                   StrCat("flag -", name, ": \"", v, "\" is not ", what));
              }
              *target = x;
              return absl::OkStatus();
            },
-       .get = [target] { return std::to_string(*target); }});
+       .get = [target, format] { return format(*target); }});
+}
+
+void FlagSet::Int(std::string name, int64_t* target, std::string help, Options opts) {
+  AddScalar(
+      std::move(name), target, "int", "an integer", ParseInt64, [](int64_t v) { return StrCat(v); },
+      std::move(help), opts);
 }
 
 void FlagSet::Int(std::string name, int* target, std::string help, Options opts) {
-  Add({.name = name,
-       .yaml_path = opts.yaml_path,
-       .type = "int",
-       .help = std::move(help),
-       .secret = opts.secret,
-       .set =
-           [target, name](std::string_view v) {
-             int x;
-             if (!ParseInt(v, &x)) {
-               return absl::InvalidArgumentError(
-                   StrCat("flag -", name, ": \"", v, "\" is not an integer"));
-             }
-             *target = x;
-             return absl::OkStatus();
-           },
-       .get = [target] { return std::to_string(*target); }});
+  AddScalar(
+      std::move(name), target, "int", "an integer", ParseInt, [](int v) { return StrCat(v); },
+      std::move(help), opts);
 }
 
 void FlagSet::Bool(std::string name, bool* target, std::string help, Options opts) {
-  Add({.name = name,
-       .yaml_path = opts.yaml_path,
-       .type = "bool",
-       .help = std::move(help),
-       .secret = opts.secret,
-       .is_bool = true,
-       .set =
-           [target, name](std::string_view v) {
-             bool x;
-             if (!ParseBool(v, &x)) {
-               return absl::InvalidArgumentError(
-                   StrCat("flag -", name, ": \"", v, "\" is not a boolean"));
-             }
-             *target = x;
-             return absl::OkStatus();
-           },
-       .get = [target] { return std::string(*target ? "true" : "false"); }});
+  AddScalar(
+      std::move(name), target, "bool", "a boolean", ParseBool,
+      [](bool v) { return std::string(v ? "true" : "false"); }, std::move(help), opts);
 }
 
 void FlagSet::Double(std::string name, double* target, std::string help, Options opts) {
-  Add({.name = name,
-       .yaml_path = opts.yaml_path,
-       .type = "float",
-       .help = std::move(help),
-       .secret = opts.secret,
-       .set =
-           [target, name](std::string_view v) {
-             double x;
-             if (!ParseDouble(v, &x)) {
-               return absl::InvalidArgumentError(
-                   StrCat("flag -", name, ": \"", v, "\" is not a number"));
-             }
-             *target = x;
-             return absl::OkStatus();
-           },
-       .get = [target] { return StrCat(*target); }});
+  AddScalar(
+      std::move(name), target, "float", "a number", ParseDouble, [](double v) { return StrCat(v); },
+      std::move(help), opts);
 }
 
 void FlagSet::Duration(std::string name, absl::Duration* target, std::string help, Options opts) {

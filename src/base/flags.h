@@ -77,6 +77,9 @@ class FlagSet {
   };
 
   void Add(Flag flag);
+  template <class T, class ParseFn, class FormatFn>
+  void AddScalar(std::string name, T* target, std::string type, std::string what, ParseFn parse,
+                 FormatFn format, std::string help, Options opts);
   Flag* Find(std::string_view name);
 
   std::vector<Flag> flags_;
