@@ -18,14 +18,15 @@ done
 pkgs=(
   build-essential cmake ninja-build pkg-config ccache git
   libboost-dev
-  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libabsl-dev
+  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libabsl-dev libre2-dev
   libzstd-dev zlib1g-dev liblz4-dev libxxhash-dev libssl-dev
   libyaml-cpp-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   clang-14 libclang-rt-14-dev clang-format
 )
 if [ "$want_test" = 1 ]; then
-  pkgs+=(wrk curl)
+  # go tool pprof is the independent oracle for pprof round trips and merged totals.
+  pkgs+=(wrk curl golang-go golang-github-google-pprof-dev)
   # The machine image may ship its own Node.js (with npm) outside dpkg; Debian's npm would conflict
   # with it, so install Node.js from Debian only when there is none.
   command -v node >/dev/null || pkgs+=(nodejs)

@@ -1,5 +1,6 @@
 #include "model/labels.h"
 
+#define XXH_STATIC_LINKING_ONLY  // XXH64_state_t on the stack: no allocation per hash
 #include <xxhash.h>
 
 #include <algorithm>
@@ -33,12 +34,23 @@ void AppendQuoted(std::string& out, std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"': out.append("\\\""); continue;
-      case '\\': out.append("\\\\"); continue;
-      case '\n': out.append("\\n"); continue;
-      case '\t': out.append("\\t"); continue;
-      case '\r': out.append("\\r"); continue;
-      default: break;
+      case '"':
+        out.append("\\\"");
+        continue;
+      case '\\':
+        out.append("\\\\");
+        continue;
+      case '\n':
+        out.append("\\n");
+        continue;
+      case '\t':
+        out.append("\\t");
+        continue;
+      case '\r':
+        out.append("\\r");
+        continue;
+      default:
+        break;
     }
     if (c < 0x20 || c == 0x7f) {
       out.append("\\x");
@@ -99,9 +111,9 @@ void Labels::Set(std::string_view name, std::string_view value) {
     Delete(name);
     return;
   }
-  auto it = std::lower_bound(
-      labels_.begin(), labels_.end(), name,
-      [](const Label& l, std::string_view n) { return LabelNameLess(l.name, n); });
+  auto it =
+      std::lower_bound(labels_.begin(), labels_.end(), name,
+                       [](const Label& l, std::string_view n) { return LabelNameLess(l.name, n); });
   if (it != labels_.end() && it->name == name) {
     it->value.assign(value);
     return;
@@ -169,8 +181,7 @@ absl::Status ValidateLabels(const std::vector<Label>& labels, const LabelLimits&
   auto series = [&] { return Labels(labels).ToString(); };
   if (labels.size() > limits.max_names_per_series) {
     return absl::InvalidArgumentError(StrCat("profile series '", series(), "' has ", labels.size(),
-                                             " label names; limit ",
-                                             limits.max_names_per_series));
+                                             " label names; limit ", limits.max_names_per_series));
   }
   Labels canonical(labels);
   std::string_view metric_name = canonical.Get(kLabelProfileName);
@@ -186,16 +197,16 @@ absl::Status ValidateLabels(const std::vector<Label>& labels, const LabelLimits&
   for (size_t i = 0; i < sorted.size(); ++i) {
     const Label& l = *sorted[i];
     if (l.name.size() > limits.max_name_length) {
-      return absl::InvalidArgumentError(StrCat("profile with labels '", series(),
-                                               "' has label name too long: '", l.name, "'"));
+      return absl::InvalidArgumentError(
+          StrCat("profile with labels '", series(), "' has label name too long: '", l.name, "'"));
     }
     if (l.value.size() > limits.max_value_length) {
-      return absl::InvalidArgumentError(StrCat("profile with labels '", series(),
-                                               "' has label value too long: '", l.value, "'"));
+      return absl::InvalidArgumentError(
+          StrCat("profile with labels '", series(), "' has label value too long: '", l.value, "'"));
     }
     if (!IsValidLabelName(l.name)) {
-      return absl::InvalidArgumentError(StrCat("invalid labels '", series(),
-                                               "' with error: invalid label name '", l.name, "'"));
+      return absl::InvalidArgumentError(
+          StrCat("invalid labels '", series(), "' with error: invalid label name '", l.name, "'"));
     }
     if (!IsValidUtf8(l.value)) {
       return absl::InvalidArgumentError(StrCat("invalid labels '", series(),
@@ -203,8 +214,8 @@ absl::Status ValidateLabels(const std::vector<Label>& labels, const LabelLimits&
                                                l.name, "' (not UTF-8)"));
     }
     if (i > 0 && l.name == last) {
-      return absl::InvalidArgumentError(StrCat("profile with labels '", series(),
-                                               "' has duplicate label name: '", l.name, "'"));
+      return absl::InvalidArgumentError(
+          StrCat("profile with labels '", series(), "' has duplicate label name: '", l.name, "'"));
     }
     last = l.name;
   }

@@ -16,10 +16,6 @@ absl::StatusOr<ProfileType> ParseProfileType(std::string_view id) {
                "<name>:<sample-type>:<sample-unit>:<period-type>:<period-unit>(:delta), got(",
                parts.size(), ") \"", id, "\""));
   }
-  if (parts[0].empty() || parts[1].empty() || parts[2].empty()) {
-    return absl::InvalidArgumentError(StrCat(
-        "profile type \"", id, "\" must have a non-empty name, sample type and sample unit"));
-  }
   return ProfileType{std::string(parts[0]), std::string(parts[1]), std::string(parts[2]),
                      std::string(parts[3]), std::string(parts[4])};
 }

@@ -27,8 +27,8 @@ struct ProfileType {
 };
 
 // Parses an ID. Five colon-separated parts; a sixth part is tolerated and ignored, as Pyroscope's
-// ParseProfileTypeSelector does. The name, sample type and sample unit must be non-empty. Errors
-// are InvalidArgument and quote the input.
+// ParseProfileTypeSelector does; like upstream, empty parts are accepted. Errors are
+// InvalidArgument and quote the input.
 absl::StatusOr<ProfileType> ParseProfileType(std::string_view id);
 
 }  // namespace embers::model

@@ -1,0 +1,130 @@
+// Varint / zigzag / fixed-width encoding and a bounds-checked reader.
+//
+// The object format (docs/format.md) and other binary encodings of ours are written with the
+// Put* functions and read with ByteReader, which never reads past its input: every Read* returns
+// false on truncation or a malformed varint, and the caller turns that into an error naming what
+// it was reading. Header-only: these sit on hot loops.
+#ifndef EMBERS_BASE_VARINT_H_
+#define EMBERS_BASE_VARINT_H_
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace embers {
+
+inline void PutVarint64(std::string* out, uint64_t v) {
+  char buf[10];
+  int n = 0;
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  out->append(buf, n);
+}
+
+inline uint64_t ZigzagEncode(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline int64_t ZigzagDecode(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
+inline void PutZigzag64(std::string* out, int64_t v) { PutVarint64(out, ZigzagEncode(v)); }
+
+inline void PutFixed32(std::string* out, uint32_t v) {
+  char buf[4];
+  for (int i = 0; i < 4; ++i) buf[i] = static_cast<char>(v >> (8 * i));
+  out->append(buf, 4);
+}
+inline void PutFixed64(std::string* out, uint64_t v) {
+  char buf[8];
+  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(v >> (8 * i));
+  out->append(buf, 8);
+}
+inline void PutLengthPrefixed(std::string* out, std::string_view s) {
+  PutVarint64(out, s.size());
+  out->append(s);
+}
+
+inline uint32_t DecodeFixed32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+inline uint64_t DecodeFixed64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+class ByteReader {
+ public:
+  explicit ByteReader(std::string_view data) : data_(data) {}
+
+  bool ReadVarint64(uint64_t* v) {
+    uint64_t result = 0;
+    for (int shift = 0; shift < 64 && pos_ < data_.size(); shift += 7) {
+      uint8_t b = static_cast<uint8_t>(data_[pos_++]);
+      result |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) {
+        *v = result;
+        return true;
+      }
+    }
+    return false;
+  }
+  // A varint that must fit in 32 bits (counts, indexes).
+  bool ReadVarint32(uint32_t* v) {
+    uint64_t x;
+    if (!ReadVarint64(&x) || x > UINT32_MAX) return false;
+    *v = static_cast<uint32_t>(x);
+    return true;
+  }
+  bool ReadZigzag64(int64_t* v) {
+    uint64_t x;
+    if (!ReadVarint64(&x)) return false;
+    *v = ZigzagDecode(x);
+    return true;
+  }
+  bool ReadFixed32(uint32_t* v) {
+    if (remaining() < 4) return false;
+    *v = DecodeFixed32(data_.data() + pos_);
+    pos_ += 4;
+    return true;
+  }
+  bool ReadFixed64(uint64_t* v) {
+    if (remaining() < 8) return false;
+    *v = DecodeFixed64(data_.data() + pos_);
+    pos_ += 8;
+    return true;
+  }
+  bool ReadByte(uint8_t* v) {
+    if (remaining() < 1) return false;
+    *v = static_cast<uint8_t>(data_[pos_++]);
+    return true;
+  }
+  bool ReadBytes(size_t n, std::string_view* out) {
+    if (remaining() < n) return false;
+    *out = data_.substr(pos_, n);
+    pos_ += n;
+    return true;
+  }
+  bool ReadLengthPrefixed(std::string_view* out) {
+    uint64_t n;
+    return ReadVarint64(&n) && n <= remaining() && ReadBytes(static_cast<size_t>(n), out);
+  }
+
+  size_t position() const { return pos_; }
+  size_t remaining() const { return data_.size() - pos_; }
+  bool empty() const { return pos_ == data_.size(); }
+
+ private:
+  std::string_view data_;
+  size_t pos_ = 0;
+};
+
+}  // namespace embers
+
+#endif  // EMBERS_BASE_VARINT_H_

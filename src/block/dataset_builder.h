@@ -1,0 +1,106 @@
+// DatasetBuilder: one dataset (tenant × service) being assembled in memory, then encoded as the
+// three sections of docs/format.md.
+//
+// The segment-writer keeps one per (tenant, service) in each open segment and appends every
+// profile pushed to it; compaction appends the rows of the datasets it merges. Appending interns
+// symbols and stacks (SymbolsBuilder), registers the series and records the profile as a row;
+// Finish() orders series canonically and rows by (series, time) and encodes the sections.
+#ifndef EMBERS_BLOCK_DATASET_BUILDER_H_
+#define EMBERS_BLOCK_DATASET_BUILDER_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "block/symbols.h"
+#include "model/labels.h"
+#include "pprof/profile.h"
+
+namespace embers::block {
+
+// What Finish() produces: section bodies already wrapped in their envelopes, ready to be written
+// back to back, plus what the object's metadata needs to know about the dataset.
+struct EncodedDataset {
+  std::string tenant;
+  std::string service;
+  std::string series_section;
+  std::string profiles_section;
+  std::string symbols_section;
+  int64_t min_time_ms = 0;
+  int64_t max_time_ms = 0;
+  // One label set per profile type ({service_name, __profile_type__}), for the metastore index.
+  std::vector<model::Labels> index_label_sets;
+  size_t series_count = 0;
+  size_t row_count = 0;
+  size_t sample_count = 0;
+};
+
+struct DatasetOptions {
+  int zstd_level = 1;
+  size_t rows_per_chunk = 4096;
+};
+
+class DatasetBuilder {
+ public:
+  DatasetBuilder(std::string tenant, std::string service, DatasetOptions options = {});
+  DatasetBuilder(const DatasetBuilder&) = delete;
+  DatasetBuilder& operator=(const DatasetBuilder&) = delete;
+
+  // Adds one profile of `series`. `profile` carries one sample type (values[0] of each sample is
+  // used). `span_ids` is empty or holds one span id per sample (0 = none). Samples with value 0
+  // are dropped; samples of equal stack are merged unless they carry span ids.
+  void Append(const model::Labels& series, int64_t timestamp_ms, int64_t duration_ns,
+              const pprof::Profile& profile, std::span<const uint64_t> span_ids = {});
+
+  // Encodes the dataset. The builder is empty afterwards.
+  EncodedDataset Finish();
+
+  const std::string& tenant() const { return tenant_; }
+  const std::string& service() const { return service_; }
+  size_t row_count() const { return rows_.size(); }
+  size_t MemoryBytes() const;
+
+ private:
+  struct Row {
+    uint32_t series = 0;
+    int64_t timestamp_ms = 0;
+    int64_t duration_ns = 0;
+    uint32_t sample_begin = 0;
+    uint32_t sample_count = 0;
+    uint32_t span_begin = 0;
+    uint32_t span_count = 0;
+  };
+  struct SeriesEntry {
+    model::Labels labels;
+    uint64_t fingerprint = 0;
+  };
+
+  uint32_t SeriesIndex(const model::Labels& labels);
+  std::string EncodeSeries(const std::vector<uint32_t>& order,
+                           const std::vector<uint32_t>& first_row,
+                           const std::vector<uint32_t>& row_count,
+                           const std::vector<int64_t>& min_time,
+                           const std::vector<int64_t>& max_time) const;
+
+  std::string tenant_;
+  std::string service_;
+  DatasetOptions options_;
+  SymbolsBuilder symbols_;
+  std::vector<SeriesEntry> series_;
+  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> series_by_fingerprint_;
+  std::vector<Row> rows_;
+  std::vector<uint32_t> stack_ids_;
+  std::vector<int64_t> values_;
+  std::vector<uint64_t> span_ids_;
+  std::vector<uint32_t> scratch_stacks_;
+  std::vector<uint32_t> scratch_order_;
+};
+
+// Canonical order of label sets: pairwise by name (model::LabelNameLess), then value.
+bool LabelsLess(const model::Labels& a, const model::Labels& b);
+
+}  // namespace embers::block
+
+#endif  // EMBERS_BLOCK_DATASET_BUILDER_H_

@@ -1,0 +1,83 @@
+// ObjectReader: reads an object written by BuildObject, fetching only what is asked for.
+//
+// Open() fetches the footer (one ranged read of the tail, a second only when the metadata is
+// larger than that) and decodes BlockMeta. ReadSeries/ReadProfiles/ReadSymbols then fetch one
+// section of one dataset by byte range and verify its checksum; ReadProfiles skips chunks outside
+// the requested time range without fetching them. Used by the query-backend, compaction and tests.
+// Every error names the object key.
+#ifndef EMBERS_BLOCK_OBJECT_READER_H_
+#define EMBERS_BLOCK_OBJECT_READER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "block/symbols.h"
+#include "metastore/v1/types.pb.h"
+#include "model/labels.h"
+#include "objstore/bucket.h"
+
+namespace embers::block {
+
+struct SeriesInfo {
+  model::Labels labels;
+  uint64_t fingerprint = 0;
+  uint32_t first_row = 0;
+  uint32_t row_count = 0;
+  int64_t min_time_ms = 0;
+  int64_t max_time_ms = 0;
+};
+
+// Decoded profile rows in flat columns. Row i has samples [sample_begin[i], +sample_count[i]) in
+// stack_ids/values, and span ids [span_begin[i], +span_count[i]) in span_ids.
+struct ProfileRows {
+  std::vector<uint32_t> series;  // series rank (index into ReadSeries())
+  std::vector<int64_t> timestamp_ms;
+  std::vector<int64_t> duration_ns;
+  std::vector<uint32_t> sample_begin;
+  std::vector<uint32_t> sample_count;
+  std::vector<uint32_t> span_begin;
+  std::vector<uint32_t> span_count;
+  std::vector<uint32_t> stack_ids;
+  std::vector<int64_t> values;
+  std::vector<uint64_t> span_ids;
+
+  size_t size() const { return series.size(); }
+};
+
+class ObjectReader {
+ public:
+  // `size` is the object's length when known (from the metastore), saving a Size() call.
+  static absl::StatusOr<ObjectReader> Open(objstore::Bucket* bucket, std::string key,
+                                           uint64_t size = 0);
+
+  const metastore::v1::BlockMeta& meta() const { return *meta_; }
+  const std::string& key() const { return key_; }
+  std::string_view String(int32_t index) const;
+
+  absl::StatusOr<std::vector<SeriesInfo>> ReadSeries(int dataset) const;
+  // Rows whose chunk overlaps [min_time_ms, max_time_ms]; rows of a fetched chunk outside the
+  // range are dropped too.
+  absl::StatusOr<ProfileRows> ReadProfiles(int dataset, int64_t min_time_ms = INT64_MIN,
+                                           int64_t max_time_ms = INT64_MAX) const;
+  absl::StatusOr<Symbols> ReadSymbols(int dataset) const;
+
+ private:
+  ObjectReader(objstore::Bucket* bucket, std::string key,
+               std::shared_ptr<metastore::v1::BlockMeta> meta)
+      : bucket_(bucket), key_(std::move(key)), meta_(std::move(meta)) {}
+
+  // The bytes of section `index` (0 series, 1 profiles, 2 symbols) of `dataset`.
+  absl::StatusOr<std::string> FetchSection(int dataset, int index) const;
+  std::string What(int dataset, std::string_view section) const;
+
+  objstore::Bucket* bucket_;
+  std::string key_;
+  std::shared_ptr<metastore::v1::BlockMeta> meta_;
+};
+
+}  // namespace embers::block
+
+#endif  // EMBERS_BLOCK_OBJECT_READER_H_

@@ -1,0 +1,46 @@
+// Assembles encoded datasets into one object (docs/format.md): datasets back to back, then the
+// BlockMeta footer. The segment-writer calls BuildObject once per shard per flush; compaction once
+// per output block. ObjectKey() is the one place that knows the bucket layout of objects.
+#ifndef EMBERS_BLOCK_OBJECT_WRITER_H_
+#define EMBERS_BLOCK_OBJECT_WRITER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "block/dataset_builder.h"
+#include "metastore/v1/types.pb.h"
+
+namespace embers::block {
+
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr char kMagic[4] = {'E', 'M', 'B', '1'};
+// u32 meta length + u32 CRC32C + u32 version + magic.
+inline constexpr size_t kFooterTrailerSize = 16;
+
+struct ObjectDescription {
+  std::string id;  // ULID
+  uint32_t shard = 0;
+  uint32_t compaction_level = 0;
+  std::string tenant;      // empty for level-0 segments (they hold every tenant)
+  std::string created_by;  // host name
+};
+
+struct BuiltObject {
+  std::string bytes;
+  // The metadata as embedded, plus `size` (the object length), as the metastore indexes it.
+  metastore::v1::BlockMeta meta;
+};
+
+// `datasets` must be ordered by (tenant, service) and non-empty.
+BuiltObject BuildObject(const ObjectDescription& description, std::vector<EncodedDataset> datasets);
+
+// segments/<shard>/anonymous/<id>/block.bin for level 0, blocks/<shard>/<tenant>/<id>/block.bin
+// above. `tenant` is the string of the block's tenant (meta.string_table()[meta.tenant()]).
+std::string ObjectKey(uint32_t compaction_level, uint32_t shard, std::string_view tenant,
+                      std::string_view id);
+std::string ObjectKey(const metastore::v1::BlockMeta& meta);
+
+}  // namespace embers::block
+
+#endif  // EMBERS_BLOCK_OBJECT_WRITER_H_

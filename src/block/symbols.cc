@@ -1,0 +1,294 @@
+#include "block/symbols.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/hash/hash.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "base/varint.h"
+
+namespace embers::block {
+namespace {
+
+constexpr size_t kMinStringChunk = 64 * 1024;
+
+uint8_t MappingFlags(const pprof::Mapping& m) {
+  return static_cast<uint8_t>((m.has_functions ? 1 : 0) | (m.has_filenames ? 2 : 0) |
+                              (m.has_line_numbers ? 4 : 0) | (m.has_inline_frames ? 8 : 0));
+}
+
+absl::Status Corrupt(std::string_view what) {
+  return absl::DataLossError(StrCat("corrupt symbols section: ", what));
+}
+
+}  // namespace
+
+size_t SymbolsBuilder::FunctionHash::operator()(const SymbolFunction& f) const {
+  return absl::HashOf(f.name, f.system_name, f.filename, f.start_line);
+}
+
+size_t SymbolsBuilder::MappingHash::operator()(const SymbolMapping& m) const {
+  return absl::HashOf(m.memory_start, m.memory_limit, m.file_offset, m.filename, m.build_id,
+                      m.flags);
+}
+
+SymbolsBuilder::SymbolsBuilder() {
+  InternString("");
+  node_parent_.push_back(0);  // the root
+  node_location_.push_back(0);
+}
+
+std::string_view SymbolsBuilder::StoreString(std::string_view s) {
+  if (s.empty()) return {};
+  if (string_chunks_.empty() || chunk_used_ + s.size() > chunk_size_) {
+    chunk_size_ = std::max(kMinStringChunk, s.size());
+    string_chunks_.push_back(std::make_unique<char[]>(chunk_size_));
+    chunk_used_ = 0;
+  }
+  char* p = string_chunks_.back().get() + chunk_used_;
+  std::memcpy(p, s.data(), s.size());
+  chunk_used_ += s.size();
+  string_bytes_ += s.size();
+  return {p, s.size()};
+}
+
+uint32_t SymbolsBuilder::InternString(std::string_view s) {
+  auto it = string_index_.find(s);
+  if (it != string_index_.end()) return it->second;
+  std::string_view stored = StoreString(s);
+  uint32_t index = static_cast<uint32_t>(strings_.size());
+  strings_.push_back(stored);
+  string_index_.emplace(stored, index);
+  return index;
+}
+
+uint32_t SymbolsBuilder::InternMapping(const SymbolMapping& m) {
+  auto [it, inserted] = mapping_index_.try_emplace(m, static_cast<uint32_t>(mappings_.size()));
+  if (inserted) mappings_.push_back(m);
+  return it->second;
+}
+
+uint32_t SymbolsBuilder::InternFunction(const SymbolFunction& f) {
+  auto [it, inserted] = function_index_.try_emplace(f, static_cast<uint32_t>(functions_.size()));
+  if (inserted) functions_.push_back(f);
+  return it->second;
+}
+
+uint32_t SymbolsBuilder::InternLocation(int64_t mapping, uint64_t address,
+                                        std::span<const SymbolLine> lines) {
+  key_scratch_.clear();
+  PutVarint64(&key_scratch_, static_cast<uint64_t>(mapping + 1));
+  PutVarint64(&key_scratch_, address);
+  for (const SymbolLine& l : lines) {
+    PutVarint64(&key_scratch_, l.function);
+    PutZigzag64(&key_scratch_, l.line);
+  }
+  auto it = location_index_.find(key_scratch_);
+  if (it != location_index_.end()) return it->second;
+  uint32_t index = static_cast<uint32_t>(locations_.size());
+  SymbolLocation loc;
+  loc.mapping = mapping;
+  loc.address = address;
+  loc.line_begin = static_cast<uint32_t>(lines_.size());
+  loc.line_count = static_cast<uint32_t>(lines.size());
+  lines_.insert(lines_.end(), lines.begin(), lines.end());
+  locations_.push_back(loc);
+  location_index_.emplace(key_scratch_, index);
+  return index;
+}
+
+uint32_t SymbolsBuilder::AddStack(std::span<const uint32_t> locations_root_first) {
+  uint32_t node = 0;
+  for (uint32_t location : locations_root_first) {
+    uint64_t key = (static_cast<uint64_t>(node) << 32) | location;
+    auto [it, inserted] = node_index_.try_emplace(key, static_cast<uint32_t>(node_parent_.size()));
+    if (inserted) {
+      node_parent_.push_back(node);
+      node_location_.push_back(location);
+    }
+    node = it->second;
+  }
+  return node;
+}
+
+void SymbolsBuilder::AddProfile(const pprof::Profile& profile, std::vector<uint32_t>* stack_ids) {
+  // Locations are interned lazily: only those some sample uses, each once per profile.
+  profile_location_map_.assign(profile.locations.size(), -1);
+  std::vector<SymbolLine> lines;
+  auto location_of = [&](uint64_t location_id) -> uint32_t {
+    int64_t li = profile.LocationIndex(location_id);
+    if (profile_location_map_[li] >= 0) return static_cast<uint32_t>(profile_location_map_[li]);
+    const pprof::Location& loc = profile.locations[li];
+    int64_t mapping = -1;
+    if (loc.mapping_id != 0) {
+      const pprof::Mapping& m = profile.mappings[profile.MappingIndex(loc.mapping_id)];
+      mapping = InternMapping({.memory_start = m.memory_start,
+                               .memory_limit = m.memory_limit,
+                               .file_offset = m.file_offset,
+                               .filename = InternString(profile.String(m.filename)),
+                               .build_id = InternString(profile.String(m.build_id)),
+                               .flags = MappingFlags(m)});
+    }
+    lines.clear();
+    for (const pprof::Line& line : profile.LocationLines(loc)) {
+      if (line.function_id == 0) continue;
+      const pprof::Function& f = profile.functions[profile.FunctionIndex(line.function_id)];
+      uint32_t function =
+          InternFunction({.name = InternString(profile.String(f.name)),
+                          .system_name = InternString(profile.String(f.system_name)),
+                          .filename = InternString(profile.String(f.filename)),
+                          .start_line = f.start_line});
+      lines.push_back({.function = function, .line = line.line});
+    }
+    uint32_t index = InternLocation(mapping, loc.address, lines);
+    profile_location_map_[li] = index;
+    return index;
+  };
+
+  stack_ids->resize(profile.samples.size());
+  for (size_t i = 0; i < profile.samples.size(); ++i) {
+    std::span<const uint64_t> ids = profile.SampleLocations(profile.samples[i]);
+    stack_scratch_.clear();
+    // pprof stacks are leaf first; the tree is walked from the root.
+    for (auto it = ids.rbegin(); it != ids.rend(); ++it) stack_scratch_.push_back(location_of(*it));
+    (*stack_ids)[i] = AddStack(stack_scratch_);
+  }
+}
+
+size_t SymbolsBuilder::MemoryBytes() const {
+  return string_chunks_.size() * chunk_size_ + strings_.capacity() * sizeof(std::string_view) +
+         string_index_.capacity() * (sizeof(std::string_view) + 8) +
+         mappings_.capacity() * sizeof(SymbolMapping) * 2 +
+         functions_.capacity() * sizeof(SymbolFunction) * 2 +
+         locations_.capacity() * (sizeof(SymbolLocation) + 24) +
+         lines_.capacity() * sizeof(SymbolLine) + node_parent_.capacity() * 8 +
+         node_index_.capacity() * 16;
+}
+
+std::string SymbolsBuilder::Encode() const {
+  std::string out;
+  out.reserve(string_bytes_ + strings_.size() * 2 + locations_.size() * 8 +
+              node_parent_.size() * 4 + 64);
+  PutVarint64(&out, strings_.size());
+  for (std::string_view s : strings_) PutLengthPrefixed(&out, s);
+  PutVarint64(&out, mappings_.size());
+  for (const SymbolMapping& m : mappings_) {
+    PutVarint64(&out, m.memory_start);
+    PutVarint64(&out, m.memory_limit);
+    PutVarint64(&out, m.file_offset);
+    PutVarint64(&out, m.filename);
+    PutVarint64(&out, m.build_id);
+    out.push_back(static_cast<char>(m.flags));
+  }
+  PutVarint64(&out, functions_.size());
+  for (const SymbolFunction& f : functions_) {
+    PutVarint64(&out, f.name);
+    PutVarint64(&out, f.system_name);
+    PutVarint64(&out, f.filename);
+    PutZigzag64(&out, f.start_line);
+  }
+  PutVarint64(&out, locations_.size());
+  for (const SymbolLocation& l : locations_) {
+    PutVarint64(&out, static_cast<uint64_t>(l.mapping + 1));
+    PutVarint64(&out, l.address);
+    PutVarint64(&out, l.line_count);
+    for (uint32_t i = 0; i < l.line_count; ++i) {
+      PutVarint64(&out, lines_[l.line_begin + i].function);
+      PutZigzag64(&out, lines_[l.line_begin + i].line);
+    }
+  }
+  PutVarint64(&out, node_parent_.size());
+  for (size_t i = 0; i < node_parent_.size(); ++i) {
+    PutVarint64(&out, i - node_parent_[i]);
+    PutVarint64(&out, node_location_[i]);
+  }
+  return out;
+}
+
+absl::StatusOr<Symbols> Symbols::Decode(std::shared_ptr<const std::string> body) {
+  Symbols s;
+  s.backing = std::move(body);
+  ByteReader r(*s.backing);
+  uint32_t n = 0;
+  // Every element takes at least one byte, so a count beyond the remaining bytes is corrupt
+  // (and is rejected before it can size an allocation).
+  auto read_count = [&](std::string_view what) -> absl::Status {
+    if (!r.ReadVarint32(&n) || n > r.remaining()) return Corrupt(StrCat("bad ", what, " count"));
+    return absl::OkStatus();
+  };
+  EMBERS_RETURN_IF_ERROR(read_count("string"));
+  s.strings.resize(n);
+  for (auto& str : s.strings) {
+    if (!r.ReadLengthPrefixed(&str)) return Corrupt("truncated string table");
+  }
+  auto check_string = [&](uint32_t i) { return i < s.strings.size(); };
+  EMBERS_RETURN_IF_ERROR(read_count("mapping"));
+  s.mappings.resize(n);
+  for (auto& m : s.mappings) {
+    if (!r.ReadVarint64(&m.memory_start) || !r.ReadVarint64(&m.memory_limit) ||
+        !r.ReadVarint64(&m.file_offset) || !r.ReadVarint32(&m.filename) ||
+        !r.ReadVarint32(&m.build_id) || !r.ReadByte(&m.flags)) {
+      return Corrupt("truncated mapping");
+    }
+    if (!check_string(m.filename) || !check_string(m.build_id)) return Corrupt("mapping string");
+  }
+  EMBERS_RETURN_IF_ERROR(read_count("function"));
+  s.functions.resize(n);
+  for (auto& f : s.functions) {
+    if (!r.ReadVarint32(&f.name) || !r.ReadVarint32(&f.system_name) ||
+        !r.ReadVarint32(&f.filename) || !r.ReadZigzag64(&f.start_line)) {
+      return Corrupt("truncated function");
+    }
+    if (!check_string(f.name) || !check_string(f.system_name) || !check_string(f.filename)) {
+      return Corrupt("function string");
+    }
+  }
+  EMBERS_RETURN_IF_ERROR(read_count("location"));
+  s.locations.resize(n);
+  for (auto& l : s.locations) {
+    uint64_t mapping_plus_one;
+    if (!r.ReadVarint64(&mapping_plus_one) || !r.ReadVarint64(&l.address) ||
+        !r.ReadVarint32(&l.line_count) || l.line_count > r.remaining()) {
+      return Corrupt("truncated location");
+    }
+    if (mapping_plus_one > s.mappings.size()) return Corrupt("location mapping");
+    l.mapping = static_cast<int64_t>(mapping_plus_one) - 1;
+    l.line_begin = static_cast<uint32_t>(s.lines.size());
+    for (uint32_t i = 0; i < l.line_count; ++i) {
+      SymbolLine line;
+      if (!r.ReadVarint32(&line.function) || !r.ReadZigzag64(&line.line)) {
+        return Corrupt("truncated line");
+      }
+      if (line.function >= s.functions.size()) return Corrupt("line function");
+      s.lines.push_back(line);
+    }
+  }
+  EMBERS_RETURN_IF_ERROR(read_count("stack node"));
+  if (n == 0) return Corrupt("no root node");
+  s.node_parent.resize(n);
+  s.node_location.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t distance, location;
+    if (!r.ReadVarint32(&distance) || !r.ReadVarint32(&location)) {
+      return Corrupt("truncated stack node");
+    }
+    if (i > 0 && (distance == 0 || distance > i)) return Corrupt("stack node parent");
+    if (i > 0 && location >= s.locations.size()) return Corrupt("stack node location");
+    s.node_parent[i] = i - distance;
+    s.node_location[i] = location;
+  }
+  if (!r.empty()) return Corrupt("trailing bytes");
+  return s;
+}
+
+bool Symbols::Stack(uint32_t id, std::vector<uint32_t>* locations_leaf_first) const {
+  if (id >= node_parent.size()) return false;
+  while (id != 0) {
+    locations_leaf_first->push_back(node_location[id]);
+    id = node_parent[id];
+  }
+  return true;
+}
+
+}  // namespace embers::block

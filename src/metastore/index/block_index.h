@@ -1,0 +1,140 @@
+// BlockIndex: the metastore's in-memory index of every object (segment or compacted block).
+//
+// This is the state the metastore replicates with Raft: the Raft layer applies each committed
+// command (AddBlock, ReplaceBlocks, DeleteTombstones) to the BlockIndex of every replica, serves
+// reads (QueryMetadata, QueryMetadataLabels, GetBlockMetadata, tenants) from it, and takes
+// snapshots with EncodeSnapshot / RestoreSnapshot. The write path (segment-writer, DLQ recovery)
+// adds blocks, the query-frontend asks which objects and datasets hold data for a selector, and
+// compaction replaces blocks.
+//
+// Determinism: the state after a sequence of commands depends only on the commands, never on
+// timing, hash seeds or addresses (ordered containers wherever iteration is observable; string
+// ids assigned in insertion order), so replicas agree and a snapshot restores the same answers.
+//
+// Layout: partition (6 h window of *data* time) → tenant → shard → blocks by id. Each
+// (partition, tenant, shard) has its own string table (see string_table.h).
+//
+// Why data time rather than the ULID's creation time (which Pyroscope uses): a query asks for a
+// data time range, so partitions keyed by data time can be chosen exactly; Pyroscope has to widen
+// every query by ±24 h of creation time and still misses back-filled data (its known limitation).
+// A block is placed in the partition of its min_time; each partition and shard records the
+// min/max data time of what it holds, so a block reaching past its window is still found.
+// Retention can likewise drop partitions by data age.
+//
+// Thread safety: all methods may be called concurrently; writers take an exclusive lock,
+// readers a shared one.
+#ifndef EMBERS_METASTORE_INDEX_BLOCK_INDEX_H_
+#define EMBERS_METASTORE_INDEX_BLOCK_INDEX_H_
+
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "metastore/index/block_id.h"
+#include "metastore/v1/index.pb.h"
+#include "metastore/v1/query.pb.h"
+#include "metastore/v1/tenant.pb.h"
+#include "metastore/v1/types.pb.h"
+
+namespace embers::metastore {
+
+// The metastore's protobuf messages (package metastore.v1).
+namespace v1 = ::metastore::v1;
+
+namespace index_internal {
+struct Shard;
+}  // namespace index_internal
+
+class BlockIndex {
+ public:
+  // Width of a partition: 6 h of data time, in ms (DESIGN §6).
+  static constexpr int64_t kPartitionDurationMs = 6 * 3600 * 1000;
+  // Blocks per record in a snapshot.
+  static constexpr size_t kSnapshotChunkBlocks = 4096;
+
+  enum class AddResult {
+    kAdded,
+    kDuplicate,   // a block with this id is already indexed
+    kTombstoned,  // the block was replaced or deleted; a late retry must not bring it back
+  };
+
+  BlockIndex();
+  ~BlockIndex();
+  BlockIndex(const BlockIndex&) = delete;
+  BlockIndex& operator=(const BlockIndex&) = delete;
+
+  // Checks a block without adding it: a ULID id, string refs inside the string table, a
+  // well-formed label encoding, min_time <= max_time, and (for a single-tenant block) datasets
+  // of that tenant only. InvalidArgument naming the problem.
+  static absl::Status ValidateBlock(const v1::BlockMeta& block);
+
+  // Adds a block. Idempotent: a known id is a no-op (kDuplicate), and so is a tombstoned one.
+  absl::StatusOr<AddResult> AddBlock(const v1::BlockMeta& block);
+
+  // Compaction: adds request.blocks (as AddBlock), removes the sources listed in
+  // request.tombstones and records that tombstone. With no blocks, only deletes. A request whose
+  // tombstone name is already recorded is a no-op (a retried command). Sources not in the index
+  // (or not in the named tenant shard) are still tombstoned.
+  absl::Status ReplaceBlocks(const v1::ReplaceBlocksRequest& request);
+
+  // The recorded tombstones, oldest first, and their removal once the objects are deleted.
+  std::vector<v1::BlockTombstones> Tombstones() const;
+  void DeleteTombstones(const std::vector<std::string>& names);
+
+  // Blocks overlapping [start_time, end_time] (ms, inclusive) holding at least one dataset of
+  // the requested tenants whose range overlaps too and one of whose label sets matches the
+  // selector in `query`. Each returned block holds only those datasets and a compact string
+  // table; dataset labels are the matching sets projected onto request.labels (none when
+  // request.labels is empty). Order: partition, tenant, shard, block id.
+  // InvalidArgument for no tenants, end < start or a bad selector.
+  absl::StatusOr<v1::QueryMetadataResponse> QueryMetadata(
+      const v1::QueryMetadataRequest& request) const;
+
+  // The distinct matching label sets (same selection as QueryMetadata) projected onto
+  // request.labels, sorted. E.g. labels = {"__profile_type__"} lists the profile types.
+  // Projections with none of the names are left out (so no names give an empty answer).
+  absl::StatusOr<v1::QueryMetadataLabelsResponse> QueryMetadataLabels(
+      const v1::QueryMetadataLabelsRequest& request) const;
+
+  // Full metadata of the listed blocks of one tenant shard, in request order; unknown ids and
+  // ids indexed under another tenant or shard are left out. InvalidArgument for a malformed id.
+  absl::StatusOr<v1::GetBlockMetadataResponse> GetBlockMetadata(
+      const v1::GetBlockMetadataRequest& request) const;
+
+  // Tenants with at least one dataset (or block), sorted.
+  v1::GetTenantsResponse GetTenants() const;
+  // Stats of one tenant's datasets; data_ingested is false (and the rest zero) when it has none.
+  // Both scan the index: admin calls, not hot paths.
+  v1::GetTenantResponse GetTenant(const v1::GetTenantRequest& request) const;
+
+  size_t BlockCount() const;
+  size_t PartitionCount() const;
+
+  // Serialises the whole index (blocks, string tables, tombstones). The format is framed
+  // protobuf records with a checksum; see block_index_snapshot.cc.
+  std::string EncodeSnapshot() const;
+  // Replaces the whole state with a snapshot's. On error (corrupt or truncated data) the index
+  // is left unchanged.
+  absl::Status RestoreSnapshot(std::string_view data);
+
+ private:
+  // Holds everything RestoreSnapshot swaps in one move.
+  struct State;
+
+  static absl::Status AddBlockLocked(State& state, const BlockId& id, const v1::BlockMeta& block);
+  static void RemoveBlockLocked(State& state, const BlockId& id);
+  static index_internal::Shard& GetOrCreateShard(State& state, int64_t partition,
+                                                 std::string_view tenant, uint32_t shard);
+
+  mutable std::shared_mutex mu_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace embers::metastore
+
+#endif  // EMBERS_METASTORE_INDEX_BLOCK_INDEX_H_

@@ -1,0 +1,248 @@
+// BlockIndex snapshots (for Raft snapshots and restarts).
+//
+// Format, version 1:
+//
+//   "EMBIDX01"                                   8-byte magic and version
+//   { varint64 length, IndexSnapshotRecord }*    records (index_snapshot.proto)
+//   varint64 0                                   end marker: a truncated stream lacks it
+//   fixed64 little-endian XXH64(all bytes above, seed 0)
+//
+// Records come in index order: for every (partition, tenant, shard) a shard header with the
+// string table in id order, then its blocks in chunks of kSnapshotChunkBlocks (string refs are
+// the shard's ids, so restoring re-interns the table in order and gets identical ids), then the
+// tombstones oldest first. The same index always encodes to the same bytes.
+
+#include <cstring>
+#include <mutex>
+
+#include "base/status.h"
+#include "base/strings.h"
+#include "google/protobuf/arena.h"
+#include "metastore/index/block_index.h"
+#include "metastore/index/index_internal.h"
+#include "metastore/v1/index_snapshot.pb.h"
+#include "xxhash.h"
+
+namespace embers::metastore {
+
+using index_internal::Partition;
+using index_internal::Shard;
+using index_internal::StoredBlock;
+using index_internal::StoredDataset;
+
+namespace {
+
+constexpr std::string_view kMagic = "EMBIDX01";
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+bool GetVarint(std::string_view& in, uint64_t* v) {
+  uint64_t result = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    uint8_t byte = static_cast<uint8_t>(in.front());
+    in.remove_prefix(1);
+    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      *v = result;
+      return true;
+    }
+  }
+  return false;
+}
+
+void PutRecord(std::string& out, const v1::IndexSnapshotRecord& record) {
+  PutVarint(out, record.ByteSizeLong());
+  record.AppendToString(&out);
+}
+
+// Writes a stored block as a BlockMeta whose refs are the shard's string ids.
+void ToMessage(const BlockId& id, uint32_t shard_id, const StoredBlock& b, v1::BlockMeta* out) {
+  out->set_format_version(b.format_version);
+  out->set_id(id.ToString());
+  out->set_tenant(static_cast<int32_t>(b.tenant));
+  out->set_shard(shard_id);
+  out->set_compaction_level(b.compaction_level);
+  out->set_min_time(b.min_time);
+  out->set_max_time(b.max_time);
+  out->set_created_by(static_cast<int32_t>(b.created_by));
+  out->set_size(b.size);
+  out->set_metadata_offset(b.metadata_offset);
+  for (const StoredDataset& d : b.datasets) {
+    v1::Dataset* ds = out->add_datasets();
+    ds->set_tenant(static_cast<int32_t>(d.tenant));
+    ds->set_name(static_cast<int32_t>(d.name));
+    ds->set_min_time(d.min_time);
+    ds->set_max_time(d.max_time);
+    ds->set_size(d.size);
+    ds->set_format(d.format);
+    ds->mutable_table_of_contents()->Add(b.toc.begin() + d.toc_begin, b.toc.begin() + d.toc_end);
+    ds->mutable_labels()->Reserve(static_cast<int>(d.labels_end - d.labels_begin));
+    for (uint32_t i = d.labels_begin; i < d.labels_end; ++i) {
+      ds->add_labels(static_cast<int32_t>(b.labels[i]));
+    }
+  }
+}
+
+absl::Status Corrupt(std::string_view what) {
+  return absl::DataLossError(ToAbsl(StrCat("metastore index snapshot: ", what)));
+}
+
+}  // namespace
+
+std::string BlockIndex::EncodeSnapshot() const {
+  std::string out(kMagic);
+  v1::IndexSnapshotRecord record;
+  std::shared_lock lock(mu_);
+  for (const auto& [start, part] : state_->partitions) {
+    for (const auto& [tenant, shards] : part.tenants) {
+      for (const auto& [shard_id, shard] : shards) {
+        v1::IndexSnapshotShard* header = record.mutable_shard();
+        header->set_partition(start);
+        header->set_tenant(tenant);
+        header->set_shard(shard_id);
+        header->set_min_time(shard->min_time);
+        header->set_max_time(shard->max_time);
+        header->mutable_string_table()->Reserve(static_cast<int>(shard->strings.size()));
+        for (uint32_t i = 0; i < shard->strings.size(); ++i) {
+          header->add_string_table(std::string(shard->strings.Get(i)));
+        }
+        PutRecord(out, record);
+        record.Clear();
+
+        v1::IndexSnapshotBlocks* chunk = record.mutable_blocks();
+        for (const auto& [id, b] : shard->blocks) {
+          ToMessage(id, shard_id, b, chunk->add_blocks());
+          if (static_cast<size_t>(chunk->blocks_size()) == kSnapshotChunkBlocks) {
+            PutRecord(out, record);
+            // Clear() keeps the allocated messages for reuse by the next chunk.
+            chunk->Clear();
+          }
+        }
+        if (chunk->blocks_size() > 0) PutRecord(out, record);
+        record.Clear();
+      }
+    }
+  }
+  for (const auto& [seq, t] : state_->tombstones) {
+    *record.mutable_tombstones() = t;
+    PutRecord(out, record);
+  }
+  lock.unlock();
+  PutVarint(out, 0);
+  uint64_t sum = XXH64(out.data(), out.size(), 0);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(sum >> (8 * i)));
+  return out;
+}
+
+absl::Status BlockIndex::RestoreSnapshot(std::string_view data) {
+  if (data.size() < kMagic.size() + 9 || data.substr(0, kMagic.size()) != kMagic) {
+    return Corrupt("bad magic or too short");
+  }
+  uint64_t want = 0;
+  for (int i = 0; i < 8; ++i) {
+    want |= static_cast<uint64_t>(static_cast<uint8_t>(data[data.size() - 8 + i])) << (8 * i);
+  }
+  if (XXH64(data.data(), data.size() - 8, 0) != want) return Corrupt("checksum mismatch");
+  std::string_view in = data.substr(kMagic.size(), data.size() - 8 - kMagic.size());
+
+  // Build a fresh state; swap it in only when the whole snapshot has been read.
+  auto state = std::make_unique<State>();
+  // Records are parsed into an arena that is reset between them: thousands of small messages per
+  // record would otherwise cost a malloc/free each.
+  google::protobuf::Arena arena;
+  Shard* shard = nullptr;
+  bool ended = false;
+  while (!ended) {
+    uint64_t length = 0;
+    if (!GetVarint(in, &length)) return Corrupt("truncated record length");
+    if (length == 0) {
+      ended = true;
+      break;
+    }
+    if (length > in.size()) return Corrupt("truncated record");
+    arena.Reset();
+    auto& record = *google::protobuf::Arena::CreateMessage<v1::IndexSnapshotRecord>(&arena);
+    if (!record.ParseFromArray(in.data(), static_cast<int>(length))) {
+      return Corrupt("undecodable record");
+    }
+    in.remove_prefix(length);
+    switch (record.record_case()) {
+      case v1::IndexSnapshotRecord::kShard: {
+        const v1::IndexSnapshotShard& h = record.shard();
+        if (h.string_table_size() == 0 || !h.string_table(0).empty()) {
+          return Corrupt("string table must start with \"\"");
+        }
+        shard = &GetOrCreateShard(*state, h.partition(), h.tenant(), h.shard());
+        if (shard->strings.size() != 1) return Corrupt("shard appears twice");
+        for (int i = 1; i < h.string_table_size(); ++i) {
+          if (shard->strings.Intern(h.string_table(i)) != static_cast<uint32_t>(i)) {
+            return Corrupt("duplicate string in a string table");
+          }
+        }
+        shard->min_time = h.min_time();
+        shard->max_time = h.max_time();
+        Partition& part = state->partitions[h.partition()];
+        part.min_time = std::min(part.min_time, shard->min_time);
+        part.max_time = std::max(part.max_time, shard->max_time);
+        break;
+      }
+      case v1::IndexSnapshotRecord::kBlocks: {
+        if (shard == nullptr) return Corrupt("blocks before a shard header");
+        for (const v1::BlockMeta& m : record.blocks().blocks()) {
+          auto id = BlockId::Parse(m.id());
+          if (!id) return Corrupt(StrCat("bad block id \"", m.id(), "\""));
+          absl::Status s = index_internal::CheckBlockStructure(m, shard->strings.size());
+          if (!s.ok()) return Corrupt(ToStd(s.message()));
+          if (index_internal::PartitionOf(m.min_time()) != shard->partition) {
+            return Corrupt(StrCat("block ", m.id(), " in the wrong partition"));
+          }
+          StoredBlock b;
+          index_internal::ConvertBlock(
+              m, [](int32_t r) { return static_cast<uint32_t>(r); }, &b);
+          if (!state->shard_of.emplace(*id, shard).second) {
+            return Corrupt(StrCat("block ", m.id(), " appears twice"));
+          }
+          shard->blocks.emplace(*id, std::move(b));
+        }
+        break;
+      }
+      case v1::IndexSnapshotRecord::kTombstones: {
+        const v1::BlockTombstones& t = record.tombstones();
+        if (!state->tombstone_names.insert(t.name()).second) {
+          return Corrupt(StrCat("tombstone ", t.name(), " appears twice"));
+        }
+        for (const std::string& s : t.blocks()) {
+          auto id = BlockId::Parse(s);
+          if (!id) return Corrupt(StrCat("bad tombstoned block id \"", s, "\""));
+          ++state->tombstoned[*id];
+        }
+        state->tombstones.emplace(state->next_tombstone_seq++, t);
+        break;
+      }
+      default:
+        return Corrupt("unknown record");
+    }
+  }
+  if (!in.empty()) return Corrupt("data after the end marker");
+  // An empty shard can only come from a corrupt writer; it would also break RemoveBlockLocked's
+  // invariants.
+  for (const auto& [start, part] : state->partitions) {
+    for (const auto& [tenant, shards] : part.tenants) {
+      for (const auto& [sid, s] : shards) {
+        if (s->blocks.empty()) return Corrupt("empty shard");
+      }
+    }
+  }
+  std::unique_lock lock(mu_);
+  state_.swap(state);
+  lock.unlock();
+  return absl::OkStatus();  // the old state is destroyed outside the lock
+}
+
+}  // namespace embers::metastore

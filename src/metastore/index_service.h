@@ -1,0 +1,49 @@
+// IndexService: the metastore's block index as other components see it.
+//
+// The segment-writer registers every object it writes through AddBlock; the query-frontend asks
+// QueryMetadata/QueryMetadataLabels which objects and datasets hold data. Callers only see this
+// interface: in one process it is LocalIndexService (below), in a cluster a gRPC client of the
+// metastore (the Metastore issue adds Raft behind the same interface).
+#ifndef EMBERS_METASTORE_INDEX_SERVICE_H_
+#define EMBERS_METASTORE_INDEX_SERVICE_H_
+
+#include <memory>
+
+#include "base/call_context.h"
+#include "metastore/index/block_index.h"
+#include "metastore/v1/index.pb.h"
+#include "metastore/v1/query.pb.h"
+
+namespace embers::metastore {
+
+class IndexService {
+ public:
+  virtual ~IndexService() = default;
+  virtual void AddBlock(const CallContext& ctx, const v1::AddBlockRequest& request,
+                        v1::AddBlockResponse* response, UnaryDone done) = 0;
+  virtual void QueryMetadata(const CallContext& ctx, const v1::QueryMetadataRequest& request,
+                             v1::QueryMetadataResponse* response, UnaryDone done) = 0;
+  virtual void QueryMetadataLabels(const CallContext& ctx,
+                                   const v1::QueryMetadataLabelsRequest& request,
+                                   v1::QueryMetadataLabelsResponse* response, UnaryDone done) = 0;
+};
+
+// Serves the interface from a BlockIndex in this process. Until the Raft node exists the index
+// lives only in memory (see docs/architecture.md); the methods complete synchronously.
+class LocalIndexService final : public IndexService {
+ public:
+  explicit LocalIndexService(BlockIndex* index) : index_(index) {}
+  void AddBlock(const CallContext& ctx, const v1::AddBlockRequest& request,
+                v1::AddBlockResponse* response, UnaryDone done) override;
+  void QueryMetadata(const CallContext& ctx, const v1::QueryMetadataRequest& request,
+                     v1::QueryMetadataResponse* response, UnaryDone done) override;
+  void QueryMetadataLabels(const CallContext& ctx, const v1::QueryMetadataLabelsRequest& request,
+                           v1::QueryMetadataLabelsResponse* response, UnaryDone done) override;
+
+ private:
+  BlockIndex* index_;
+};
+
+}  // namespace embers::metastore
+
+#endif  // EMBERS_METASTORE_INDEX_SERVICE_H_

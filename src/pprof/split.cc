@@ -1,0 +1,232 @@
+#include "pprof/split.h"
+
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/container/flat_hash_map.h"
+#include "base/strings.h"
+
+namespace embers::pprof {
+
+namespace {
+
+// Index of `s` in the string table, or -1.
+int64_t FindString(const Profile& p, std::string_view s) {
+  for (size_t i = 0; i < p.strings.size(); ++i) {
+    if (p.strings[i] == s) return static_cast<int64_t>(i);
+  }
+  return -1;
+}
+
+struct PairHash {
+  size_t operator()(const std::vector<std::pair<int64_t, int64_t>>& v) const {
+    return XXH3_64bits(v.data(), v.size() * sizeof(v[0]));
+  }
+};
+
+// Samples of one output series (before the per-type split).
+struct SeriesGroup {
+  model::Labels labels;
+  std::vector<uint32_t> samples;  // indexes into the source profile
+};
+
+}  // namespace
+
+uint64_t ParseSpanId(std::string_view s) {
+  if (s.size() != 16) return 0;
+  uint64_t v = 0;
+  for (char c : s) {
+    int d;
+    if (c >= '0' && c <= '9') {
+      d = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      d = c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      d = c - 'A' + 10;
+    } else {
+      return 0;
+    }
+    v = (v << 4) | static_cast<uint64_t>(d);
+  }
+  return v;
+}
+
+Profile SeriesProfile::ToPprof() const {
+  Profile out = samples;
+  out.strings = symbols->strings;
+  out.locations = symbols->locations;
+  out.lines = symbols->lines;
+  out.functions = symbols->functions;
+  out.mappings = symbols->mappings;
+  out.backing.insert(out.backing.end(), symbols->backing.begin(), symbols->backing.end());
+  out.RebuildIndexes();
+  return out;
+}
+
+absl::StatusOr<std::vector<SeriesProfile>> SplitBySeries(Profile p,
+                                                         const model::Labels& series_labels) {
+  // profile_id is what some SDKs call the span id.
+  const int64_t profile_id_key = FindString(p, kProfileIdLabel);
+  if (profile_id_key > 0) {
+    int64_t span_key = FindString(p, kSpanIdLabel);
+    if (span_key < 0) span_key = p.AddString(kSpanIdLabel);
+    for (Label& l : p.labels) {
+      if (l.key == profile_id_key) l.key = span_key;
+    }
+  }
+  const int64_t span_key = FindString(p, kSpanIdLabel);
+  const int64_t trace_key = FindString(p, kTraceIdLabel);
+  auto is_sample_only = [&](int64_t key) {
+    return (span_key > 0 && key == span_key) || (trace_key > 0 && key == trace_key);
+  };
+
+  // 1. Group samples by their series-making labels: string labels other than span/trace ids.
+  absl::flat_hash_map<std::vector<std::pair<int64_t, int64_t>>, uint32_t, PairHash> group_of;
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> group_keys;
+  std::vector<std::vector<uint32_t>> group_samples;
+  std::vector<std::pair<int64_t, int64_t>> key;
+  for (uint32_t i = 0; i < p.samples.size(); ++i) {
+    key.clear();
+    for (const Label& l : p.SampleLabels(p.samples[i])) {
+      if (l.str != 0 && !is_sample_only(l.key)) key.emplace_back(l.key, l.str);
+    }
+    std::sort(key.begin(), key.end());
+    auto [it, inserted] = group_of.try_emplace(key, static_cast<uint32_t>(group_keys.size()));
+    if (inserted) {
+      group_keys.push_back(key);
+      group_samples.emplace_back();
+    }
+    group_samples[it->second].push_back(i);
+  }
+
+  // 2. Series labels of each group; groups with equal label sets become one series.
+  model::Labels base = series_labels;
+  if (base.Get(model::kLabelServiceName).empty()) {
+    base.Set(model::kLabelServiceName, model::kServiceNameFallback);
+  }
+  std::vector<SeriesGroup> series;
+  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> series_by_fp;
+  for (size_t g = 0; g < group_keys.size(); ++g) {
+    model::Labels ls = base;
+    for (const auto& [k, v] : group_keys[g]) {
+      std::string_view name = p.String(k);
+      if (ls.Has(name)) continue;  // series labels win over sample labels
+      ls.Set(name, p.String(v));   // an empty value is ignored by Set
+    }
+    uint64_t fp = ls.Fingerprint();
+    uint32_t target = UINT32_MAX;
+    for (uint32_t s : series_by_fp[fp]) {
+      if (series[s].labels == ls) target = s;
+    }
+    if (target == UINT32_MAX) {
+      target = static_cast<uint32_t>(series.size());
+      series_by_fp[fp].push_back(target);
+      series.push_back(SeriesGroup{std::move(ls), {}});
+    }
+    auto& dst = series[target].samples;
+    dst.insert(dst.end(), group_samples[g].begin(), group_samples[g].end());
+  }
+
+  // 3. One SeriesProfile per (series, sample type).
+  auto symbols = std::make_shared<Profile>(std::move(p));
+  const Profile& src = *symbols;
+  std::vector<SeriesProfile> out;
+  for (SeriesGroup& sg : series) {
+    model::Labels ls = std::move(sg.labels);
+    ls.Delete(model::kLabelDelta);
+    ls.Delete(model::kLabelOrder);
+    ls.Set(model::kLabelServiceNamePrivate, ls.Get(model::kLabelServiceName));
+    std::string_view period_type, period_unit;
+    if (src.has_period_type) {
+      period_type = src.String(src.period_type.type);
+      period_unit = src.String(src.period_type.unit);
+      ls.Set(model::kLabelPeriodType, period_type);
+      ls.Set(model::kLabelPeriodUnit, period_unit);
+    }
+    const std::string name(ls.Get(model::kLabelProfileName));
+
+    // Samples of this series that share stack and span/trace labels are summed: with several
+    // groups merged into one series they can repeat. first[...] maps such a key to the first
+    // sample of the series that has it.
+    const bool may_repeat = sg.samples.size() > 1;
+    absl::flat_hash_map<std::string, uint32_t> first;
+    std::vector<uint32_t> canonical(sg.samples.size());
+    std::string sample_key;
+    for (size_t j = 0; j < sg.samples.size(); ++j) {
+      canonical[j] = static_cast<uint32_t>(j);
+      if (!may_repeat) continue;
+      const Sample& s = src.samples[sg.samples[j]];
+      sample_key.assign(reinterpret_cast<const char*>(src.location_ids.data() + s.location_begin),
+                        s.location_count * sizeof(uint64_t));
+      for (const Label& l : src.SampleLabels(s)) {
+        if (is_sample_only(l.key)) {
+          sample_key.append(reinterpret_cast<const char*>(&l.key), sizeof(l.key));
+          sample_key.append(reinterpret_cast<const char*>(&l.str), sizeof(l.str));
+        }
+      }
+      auto [it, inserted] = first.try_emplace(sample_key, static_cast<uint32_t>(j));
+      canonical[j] = it->second;
+    }
+
+    for (size_t t = 0; t < src.sample_types.size(); ++t) {
+      std::vector<int64_t> sums(sg.samples.size(), 0);
+      for (size_t j = 0; j < sg.samples.size(); ++j) {
+        const Sample& s = src.samples[sg.samples[j]];
+        sums[canonical[j]] += src.values[s.value_begin + t];
+      }
+      SeriesProfile sp;
+      Profile& o = sp.samples;
+      o.sample_types = {src.sample_types[t]};
+      o.drop_frames = src.drop_frames;
+      o.keep_frames = src.keep_frames;
+      o.time_nanos = src.time_nanos;
+      o.duration_nanos = src.duration_nanos;
+      o.period_type = src.period_type;
+      o.has_period_type = src.has_period_type;
+      o.period = src.period;
+      o.comments = src.comments;
+      o.default_sample_type = src.default_sample_type;
+      o.doc_url = src.doc_url;
+      for (size_t j = 0; j < sg.samples.size(); ++j) {
+        if (canonical[j] != j || sums[j] <= 0) continue;
+        const Sample& s = src.samples[sg.samples[j]];
+        Sample ns;
+        ns.location_begin = static_cast<uint32_t>(o.location_ids.size());
+        ns.location_count = s.location_count;
+        auto locs = src.SampleLocations(s);
+        o.location_ids.insert(o.location_ids.end(), locs.begin(), locs.end());
+        ns.value_begin = static_cast<uint32_t>(o.values.size());
+        ns.value_count = 1;
+        o.values.push_back(sums[j]);
+        ns.label_begin = static_cast<uint32_t>(o.labels.size());
+        uint64_t span = 0;
+        for (const Label& l : src.SampleLabels(s)) {
+          if (!is_sample_only(l.key)) continue;
+          o.labels.push_back(l);
+          if (l.key == span_key) span = ParseSpanId(src.String(l.str));
+        }
+        ns.label_count = static_cast<uint32_t>(o.labels.size() - ns.label_begin);
+        o.samples.push_back(ns);
+        sp.span_ids.push_back(span);
+      }
+      if (o.samples.empty()) continue;
+
+      sp.type = model::ProfileType{name, std::string(src.String(src.sample_types[t].type)),
+                                   std::string(src.String(src.sample_types[t].unit)),
+                                   std::string(period_type), std::string(period_unit)};
+      sp.labels = ls;
+      sp.labels.Set(model::kLabelType, sp.type.sample_type);
+      sp.labels.Set(model::kLabelUnit, sp.type.sample_unit);
+      sp.labels.Set(model::kLabelProfileType, sp.type.ID());
+      sp.fingerprint = sp.labels.Fingerprint();
+      sp.symbols = symbols;
+      out.push_back(std::move(sp));
+    }
+  }
+  return out;
+}
+
+}  // namespace embers::pprof

@@ -1,0 +1,261 @@
+#include "segmentwriter/segment_writer.h"
+
+#include <algorithm>
+
+#include "base/logging.h"
+#include "base/metrics.h"
+#include "base/strings.h"
+#include "base/ulid.h"
+#include "block/object_writer.h"
+
+namespace embers::segmentwriter {
+namespace {
+
+struct Metrics {
+  metrics::HistogramFamily& flush_seconds = metrics::Registry::Global().Histogram(
+      "embers_segment_writer_flush_duration_seconds",
+      "Time from closing a segment to completing its pushes.", {"outcome"});
+  metrics::CounterFamily& segments = metrics::Registry::Global().Counter(
+      "embers_segment_writer_segments_total", "Segments flushed, by outcome.", {"outcome"});
+  metrics::CounterFamily& bytes = metrics::Registry::Global().Counter(
+      "embers_segment_writer_object_bytes_total", "Bytes of segment objects uploaded.");
+  metrics::CounterFamily& profiles = metrics::Registry::Global().Counter(
+      "embers_segment_writer_profiles_total", "Profiles written into segments.");
+  metrics::CounterFamily& upload_retries = metrics::Registry::Global().Counter(
+      "embers_segment_writer_upload_retries_total", "Segment uploads retried after an error.");
+};
+
+Metrics& M() {
+  static Metrics m;
+  return m;
+}
+
+}  // namespace
+
+SegmentWriter::SegmentWriter(SegmentWriterOptions options, objstore::Bucket* bucket,
+                             metastore::IndexService* metastore)
+    : options_(std::move(options)), bucket_(bucket), metastore_(metastore) {}
+
+SegmentWriter::~SegmentWriter() { Stop(absl::Now()); }
+
+void SegmentWriter::Start() {
+  accepting_ = true;
+  ticker_ = std::thread([this] { TickerLoop(); });
+  for (int i = 0; i < std::max(1, options_.flush_workers); ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+}
+
+void SegmentWriter::Stop(absl::Time deadline) {
+  if (!ticker_.joinable() && workers_.empty()) return;
+  accepting_ = false;
+  {
+    std::lock_guard<std::mutex> lock(ticker_mu_);
+    ticker_stop_ = true;
+  }
+  ticker_cv_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+  RotateAll();  // what was pushed before Stop is still flushed
+  {
+    std::unique_lock<std::mutex> lock(queue_mu_);
+    queue_cv_.wait_until(lock, absl::ToChronoTime(deadline),
+                         [this] { return queue_.empty() && flushing_ == 0; });
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  for (auto& w : workers_) w.join();
+  workers_.clear();
+  // Segments still queued after the deadline: fail their pushes rather than leave them hanging.
+  for (auto& segment : queue_) {
+    for (auto& done : segment->waiters)
+      done(absl::UnavailableError("segment-writer is shutting down"));
+  }
+  queue_.clear();
+}
+
+SegmentWriter::Shard& SegmentWriter::GetShard(uint32_t shard) {
+  std::lock_guard<std::mutex> lock(shards_mu_);
+  auto& s = shards_[shard];
+  if (!s) s = std::make_unique<Shard>();
+  return *s;
+}
+
+void SegmentWriter::Push(const std::string& tenant, uint32_t shard,
+                         std::vector<ProfileToWrite> profiles, UnaryDone done) {
+  if (!accepting_) {
+    done(absl::UnavailableError("segment-writer is not running"));
+    return;
+  }
+  if (profiles.empty()) {
+    done(absl::OkStatus());
+    return;
+  }
+  Shard& s = GetShard(shard);
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (!s.open) {
+    s.open = std::make_unique<Segment>();
+    s.open->shard = shard;
+  }
+  Segment& segment = *s.open;
+  for (ProfileToWrite& p : profiles) {
+    auto& dataset = segment.datasets[{tenant, p.service}];
+    if (!dataset) {
+      dataset = std::make_unique<block::DatasetBuilder>(
+          tenant, p.service, block::DatasetOptions{.zstd_level = options_.zstd_level});
+    }
+    dataset->Append(p.series, p.timestamp_ms, p.duration_ns, p.profile, p.span_ids);
+  }
+  segment.profiles += profiles.size();
+  segment.waiters.push_back(std::move(done));
+}
+
+void SegmentWriter::TickerLoop() {
+  std::unique_lock<std::mutex> lock(ticker_mu_);
+  while (!ticker_stop_) {
+    ticker_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.segment_duration),
+                        [this] { return ticker_stop_; });
+    if (ticker_stop_) break;
+    lock.unlock();
+    RotateAll();
+    lock.lock();
+  }
+}
+
+void SegmentWriter::RotateAll() {
+  std::vector<Shard*> shards;
+  {
+    std::lock_guard<std::mutex> lock(shards_mu_);
+    for (auto& [_, s] : shards_) shards.push_back(s.get());
+  }
+  std::vector<std::unique_ptr<Segment>> closed;
+  for (Shard* s : shards) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    if (s->open && !s->open->waiters.empty()) closed.push_back(std::move(s->open));
+  }
+  if (closed.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    for (auto& seg : closed) queue_.push_back(std::move(seg));
+  }
+  queue_cv_.notify_all();
+}
+
+void SegmentWriter::WorkerLoop() {
+  while (true) {
+    std::unique_ptr<Segment> segment;
+    {
+      std::unique_lock<std::mutex> lock(queue_mu_);
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      segment = std::move(queue_.front());
+      queue_.pop_front();
+      ++flushing_;
+    }
+    Flush(std::move(segment));
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      --flushing_;
+    }
+    queue_cv_.notify_all();
+  }
+}
+
+absl::Status SegmentWriter::UploadWithRetries(const std::string& key, const std::string& bytes) {
+  absl::Duration backoff = options_.upload_retry_min_period;
+  absl::Status st;
+  for (int attempt = 0; attempt <= options_.upload_max_retries; ++attempt) {
+    st = bucket_->Put(key, bytes);
+    if (st.ok()) return st;
+    if (attempt == options_.upload_max_retries) break;
+    M().upload_retries.WithLabels({}).Inc();
+    log::Warn("segment upload failed, retrying", {{"key", key}, {"error", st}});
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, options_.upload_retry_max_period);
+  }
+  return st;
+}
+
+absl::Status SegmentWriter::RegisterBlock(const metastore::v1::BlockMeta& meta) {
+  // The in-process index answers synchronously; a remote client completes later, so wait on a
+  // promise here: flush workers are few and dedicated, this blocks no request thread.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  absl::Status result;
+  metastore::v1::AddBlockRequest request;
+  *request.mutable_block() = meta;
+  metastore::v1::AddBlockResponse response;
+  CallContext ctx;
+  ctx.tenant = "anonymous";
+  metastore_->AddBlock(ctx, request, &response, [&](absl::Status st) {
+    std::lock_guard<std::mutex> lock(mu);
+    result = std::move(st);
+    finished = true;
+    cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return finished; });
+  return result;
+}
+
+void SegmentWriter::Flush(std::unique_ptr<Segment> segment) {
+  const absl::Time start = absl::Now();
+  std::vector<block::EncodedDataset> datasets;
+  datasets.reserve(segment->datasets.size());
+  for (auto& [_, builder] : segment->datasets) {
+    if (builder->row_count() > 0) datasets.push_back(builder->Finish());
+  }
+  segment->datasets.clear();
+  auto complete = [&](const absl::Status& st, std::string_view outcome) {
+    M().segments.WithLabels({outcome}).Inc();
+    M().flush_seconds.WithLabels({outcome}).Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    for (auto& done : segment->waiters) done(st);
+  };
+  if (datasets.empty()) {  // every profile was empty after normalisation: nothing to write
+    complete(absl::OkStatus(), "empty");
+    return;
+  }
+  Ulid id = NewUlid(static_cast<uint64_t>(absl::ToUnixMillis(absl::Now())));
+  block::BuiltObject object = block::BuildObject({.id = id.ToString(),
+                                                  .shard = segment->shard,
+                                                  .compaction_level = 0,
+                                                  .tenant = "",
+                                                  .created_by = options_.host_name},
+                                                 std::move(datasets));
+  const std::string key = block::ObjectKey(object.meta);
+  if (absl::Status st = UploadWithRetries(key, object.bytes); !st.ok()) {
+    log::Error("segment upload failed; failing its pushes", {{"key", key}, {"error", st}});
+    complete(absl::UnavailableError(StrCat("storing the segment failed: ", st.message())),
+             "upload_failed");
+    return;
+  }
+  M().bytes.WithLabels({}).Inc(static_cast<double>(object.bytes.size()));
+  M().profiles.WithLabels({}).Inc(static_cast<double>(segment->profiles));
+
+  absl::Status indexed = RegisterBlock(object.meta);
+  if (!indexed.ok()) {
+    if (!options_.metadata_dlq_enabled) {
+      complete(absl::UnavailableError(StrCat("indexing the segment failed: ", indexed.message())),
+               "index_failed");
+      return;
+    }
+    // Park the metadata where the metastore's recovery loop finds it; the data is safe.
+    std::string dlq_key =
+        StrCat("dlq/", segment->shard, "/anonymous/", object.meta.id(), "/meta.pb");
+    absl::Status parked = UploadWithRetries(dlq_key, object.meta.SerializeAsString());
+    if (!parked.ok()) {
+      log::Error("metastore and DLQ both failed; failing the pushes",
+                 {{"key", key}, {"metastore_error", indexed}, {"dlq_error", parked}});
+      complete(absl::UnavailableError(StrCat("indexing the segment failed: ", indexed.message())),
+               "dlq_failed");
+      return;
+    }
+    log::Warn("metastore unavailable; segment metadata parked in the DLQ",
+              {{"key", dlq_key}, {"error", indexed}});
+    complete(absl::OkStatus(), "dlq");
+    return;
+  }
+  complete(absl::OkStatus(), "ok");
+}
+
+}  // namespace embers::segmentwriter

@@ -1,0 +1,121 @@
+// SegmentWriter: accumulates pushed profiles per shard and writes one object per shard per
+// segment period, acknowledging the pushes only once their object is in the bucket and indexed.
+//
+// Each shard has one open segment: a DatasetBuilder per (tenant, service) plus the completions of
+// the pushes that went into it. Every -segment-writer.segment-duration a ticker swaps in fresh
+// segments and queues the closed ones to flush workers, so a slow flush never blocks ingest into
+// the next segment. Flushing a segment: encode its datasets (ordered by tenant, service) into one
+// object, upload it (with retries and backoff), register it with the metastore (AddBlock), and
+// complete every waiting push. If the metastore cannot be reached the metadata is parked in the
+// bucket at dlq/<shard>/anonymous/<ULID>/meta.pb for the metastore to recover, and the pushes
+// still succeed; if the upload fails the pushes fail with Unavailable so clients retry. Nothing
+// blocks a thread per waiting push: completions are callbacks (DESIGN §2).
+//
+// Used by the distributor (in-process, or through the segment-writer's gRPC service).
+#ifndef EMBERS_SEGMENTWRITER_SEGMENT_WRITER_H_
+#define EMBERS_SEGMENTWRITER_SEGMENT_WRITER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "base/call_context.h"
+#include "block/dataset_builder.h"
+#include "metastore/index_service.h"
+#include "model/labels.h"
+#include "objstore/bucket.h"
+#include "pprof/profile.h"
+
+namespace embers::segmentwriter {
+
+// One profile of one series, ready to be stored.
+struct ProfileToWrite {
+  std::string service;
+  model::Labels series;
+  int64_t timestamp_ms = 0;
+  int64_t duration_ns = 0;
+  pprof::Profile profile;          // one sample type
+  std::vector<uint64_t> span_ids;  // empty, or one per sample
+};
+
+struct SegmentWriterOptions {
+  absl::Duration segment_duration = absl::Milliseconds(500);
+  int flush_workers = 2;
+  int upload_max_retries = 3;
+  absl::Duration upload_retry_min_period = absl::Milliseconds(50);
+  absl::Duration upload_retry_max_period = absl::Milliseconds(500);
+  bool metadata_dlq_enabled = true;
+  int zstd_level = 1;
+  std::string host_name = "embers";
+};
+
+class SegmentWriter {
+ public:
+  SegmentWriter(SegmentWriterOptions options, objstore::Bucket* bucket,
+                metastore::IndexService* metastore);
+  ~SegmentWriter();
+  SegmentWriter(const SegmentWriter&) = delete;
+  SegmentWriter& operator=(const SegmentWriter&) = delete;
+
+  void Start();
+  // Flushes every open segment (completing its pushes) and stops the workers, by `deadline`.
+  void Stop(absl::Time deadline);
+
+  // Adds the profiles of one tenant to `shard`'s open segment. `done` runs on a flush worker once
+  // the segment is durable (OK), or with Unavailable if it could not be stored.
+  void Push(const std::string& tenant, uint32_t shard, std::vector<ProfileToWrite> profiles,
+            UnaryDone done);
+
+ private:
+  struct Segment {
+    uint32_t shard = 0;
+    // (tenant, service) → dataset; std::map keeps datasets in the object's order.
+    std::map<std::pair<std::string, std::string>, std::unique_ptr<block::DatasetBuilder>> datasets;
+    std::vector<UnaryDone> waiters;
+    size_t profiles = 0;
+  };
+  struct Shard {
+    std::mutex mu;
+    std::unique_ptr<Segment> open;
+  };
+
+  Shard& GetShard(uint32_t shard);
+  void TickerLoop();
+  void WorkerLoop();
+  // Swaps out every non-empty open segment and queues it for flushing.
+  void RotateAll();
+  void Flush(std::unique_ptr<Segment> segment);
+  absl::Status UploadWithRetries(const std::string& key, const std::string& bytes);
+  absl::Status RegisterBlock(const metastore::v1::BlockMeta& meta);
+
+  SegmentWriterOptions options_;
+  objstore::Bucket* bucket_;
+  metastore::IndexService* metastore_;
+
+  std::mutex shards_mu_;
+  std::map<uint32_t, std::unique_ptr<Shard>> shards_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::unique_ptr<Segment>> queue_;
+  int flushing_ = 0;
+  bool stopping_ = false;
+
+  std::mutex ticker_mu_;
+  std::condition_variable ticker_cv_;
+  bool ticker_stop_ = false;
+  std::thread ticker_;
+  std::vector<std::thread> workers_;
+  std::atomic<bool> accepting_{false};
+};
+
+}  // namespace embers::segmentwriter
+
+#endif  // EMBERS_SEGMENTWRITER_SEGMENT_WRITER_H_
