@@ -22,6 +22,7 @@ pkgs=(
   libzstd-dev zlib1g-dev liblz4-dev libxxhash-dev libssl-dev
   libyaml-cpp-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
+  libraft-dev libuv1-dev
   clang-14 libclang-rt-14-dev clang-format
 )
 if [ "$want_test" = 1 ]; then

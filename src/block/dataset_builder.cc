@@ -37,8 +37,9 @@ uint32_t DatasetBuilder::SeriesIndex(const model::Labels& labels) {
 }
 
 void DatasetBuilder::Append(const model::Labels& series, int64_t timestamp_ms, int64_t duration_ns,
-                            const pprof::Profile& profile, std::span<const uint64_t> span_ids) {
-  symbols_.AddProfile(profile, &scratch_stacks_);
+                            const pprof::Profile& profile, const pprof::Profile& symbols,
+                            std::span<const uint64_t> span_ids) {
+  symbols_.AddProfile(profile, symbols, &scratch_stacks_);
   const bool with_spans = !span_ids.empty() && span_ids.size() == profile.samples.size();
 
   // Order the row's samples by stack id (the profiles section stores ids as deltas).

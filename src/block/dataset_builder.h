@@ -52,7 +52,13 @@ class DatasetBuilder {
   // used). `span_ids` is empty or holds one span id per sample (0 = none). Samples with value 0
   // are dropped; samples of equal stack are merged unless they carry span ids.
   void Append(const model::Labels& series, int64_t timestamp_ms, int64_t duration_ns,
-              const pprof::Profile& profile, std::span<const uint64_t> span_ids = {});
+              const pprof::Profile& profile, std::span<const uint64_t> span_ids = {}) {
+    Append(series, timestamp_ms, duration_ns, profile, profile, span_ids);
+  }
+  // As above, with the symbol tables in `symbols` (a series split from a larger profile).
+  void Append(const model::Labels& series, int64_t timestamp_ms, int64_t duration_ns,
+              const pprof::Profile& samples, const pprof::Profile& symbols,
+              std::span<const uint64_t> span_ids);
 
   // Encodes the dataset. The builder is empty afterwards.
   EncodedDataset Finish();

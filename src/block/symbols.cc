@@ -112,7 +112,8 @@ uint32_t SymbolsBuilder::AddStack(std::span<const uint32_t> locations_root_first
   return node;
 }
 
-void SymbolsBuilder::AddProfile(const pprof::Profile& profile, std::vector<uint32_t>* stack_ids) {
+void SymbolsBuilder::AddProfile(const pprof::Profile& samples, const pprof::Profile& profile,
+                                std::vector<uint32_t>* stack_ids) {
   // Locations are interned lazily: only those some sample uses, each once per profile.
   profile_location_map_.assign(profile.locations.size(), -1);
   std::vector<SymbolLine> lines;
@@ -146,9 +147,9 @@ void SymbolsBuilder::AddProfile(const pprof::Profile& profile, std::vector<uint3
     return index;
   };
 
-  stack_ids->resize(profile.samples.size());
-  for (size_t i = 0; i < profile.samples.size(); ++i) {
-    std::span<const uint64_t> ids = profile.SampleLocations(profile.samples[i]);
+  stack_ids->resize(samples.samples.size());
+  for (size_t i = 0; i < samples.samples.size(); ++i) {
+    std::span<const uint64_t> ids = samples.SampleLocations(samples.samples[i]);
     stack_scratch_.clear();
     // pprof stacks are leaf first; the tree is walked from the root.
     for (auto it = ids.rbegin(); it != ids.rend(); ++it) stack_scratch_.push_back(location_of(*it));

@@ -80,10 +80,12 @@ class SymbolsBuilder {
   SymbolsBuilder(const SymbolsBuilder&) = delete;
   SymbolsBuilder& operator=(const SymbolsBuilder&) = delete;
 
-  // Interns the symbols the samples of `profile` use and writes each sample's stack-trace id to
-  // `stack_ids` (resized to the sample count). The profile must have passed the decoder's
-  // validation (every referenced id exists).
-  void AddProfile(const pprof::Profile& profile, std::vector<uint32_t>* stack_ids);
+  // Interns the symbols the samples of `samples` use and writes each sample's stack-trace id to
+  // `stack_ids` (resized to the sample count). Location ids and string indexes of `samples`
+  // refer to the tables of `symbols` (the same profile, or the source of a split series); the
+  // profile must have passed the decoder's validation (every referenced id exists).
+  void AddProfile(const pprof::Profile& samples, const pprof::Profile& symbols,
+                  std::vector<uint32_t>* stack_ids);
   // Adds one stack given as dataset location indexes, root first (compaction merges stacks
   // through this after rewriting their locations). Returns the leaf node.
   uint32_t AddStack(std::span<const uint32_t> locations_root_first);

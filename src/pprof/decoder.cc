@@ -610,7 +610,7 @@ absl::StatusOr<Profile> DecodeRaw(std::shared_ptr<const std::string> raw,
   Parser parser(*raw, &p, &error);
   if (!parser.Parse()) return Invalid(error);
   p.backing.push_back(std::move(raw));
-  EMBERS_RETURN_IF_ERROR(Validate(p));
+  if (options.validate) EMBERS_RETURN_IF_ERROR(Validate(p));
   return p;
 }
 

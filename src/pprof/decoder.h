@@ -28,6 +28,11 @@ struct DecodeOptions {
   // Pyroscope's validation.max-profile-size-bytes: the limit applies to the uncompressed size.
   // 0 disables the limit (tests and tools only).
   size_t max_decompressed_size = 4 << 20;
+  // false: parse only, skipping Validate(). For callers that repair known-broken profiles before
+  // validating them themselves (the /ingest adapter renumbers the function ids of old .NET
+  // agents, which are all 0). The returned profile must not be used before Validate() succeeds:
+  // its id → index maps are not built and its references are unchecked.
+  bool validate = true;
 };
 
 // Decodes `data` (gzip, zstd or raw protobuf). The returned profile owns a copy of the

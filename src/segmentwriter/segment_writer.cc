@@ -103,7 +103,8 @@ void SegmentWriter::Push(const std::string& tenant, uint32_t shard,
       dataset = std::make_unique<block::DatasetBuilder>(
           tenant, p.service, block::DatasetOptions{.zstd_level = options_.zstd_level});
     }
-    dataset->Append(p.series, p.timestamp_ms, p.duration_ns, p.profile, p.span_ids);
+    dataset->Append(p.series, p.timestamp_ms, p.duration_ns, p.profile,
+                    p.symbols ? *p.symbols : p.profile, p.span_ids);
   }
   segment.profiles += profiles.size();
   segment.waiters.push_back(std::move(done));

@@ -41,7 +41,10 @@ struct ProfileToWrite {
   model::Labels series;
   int64_t timestamp_ms = 0;
   int64_t duration_ns = 0;
-  pprof::Profile profile;          // one sample type
+  pprof::Profile profile;  // one sample type
+  // The symbol tables `profile` refers to; null when `profile` carries its own. Shared by the
+  // series split from one pushed profile.
+  std::shared_ptr<const pprof::Profile> symbols;
   std::vector<uint64_t> span_ids;  // empty, or one per sample
 };
 

@@ -1,12 +1,15 @@
 #include "server/app.h"
 #include "base/strings.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <system_error>
 
 #include "base/logging.h"
 #include "base/metrics.h"
 #include "objstore/bucket_config.h"
+#include "server/pusher_service.h"
 #include "server/querier_service.h"
 
 namespace embers::server {
@@ -53,11 +56,15 @@ class StorageModule : public Module {
   App* app_;
 };
 
-// The metastore keeps its Raft log and snapshots under -metastore.data-dir; until the Raft node
-// exists (issue 5) the module only claims and checks that directory.
+// The metastore: the block index every other component reads or writes through IndexService.
+// Until the Raft node exists (issue 5) the index lives in this process's memory only; the module
+// still claims -metastore.data-dir, where the Raft log and snapshots will live.
 class MetastoreModule : public Module {
  public:
-  explicit MetastoreModule(App* app) : app_(app) {}
+  explicit MetastoreModule(App* app) : app_(app) {
+    app_->block_index_ = std::make_unique<metastore::BlockIndex>();
+    app_->index_service_ = std::make_unique<metastore::LocalIndexService>(app_->block_index_.get());
+  }
   absl::Status Start() override {
     const std::string& dir = app_->config_.metastore_data_dir;
     std::error_code ec;
@@ -74,10 +81,69 @@ class MetastoreModule : public Module {
   App* app_;
 };
 
+// Accumulates pushed profiles per shard and writes one object per shard per segment period.
+class SegmentWriterModule : public Module {
+ public:
+  explicit SegmentWriterModule(App* app) : app_(app) {}
+  absl::Status Start() override {
+    const Config& c = app_->config_;
+    segmentwriter::SegmentWriterOptions o;
+    o.segment_duration = c.segment_duration;
+    o.flush_workers = c.segment_writer_flush_workers;
+    o.upload_max_retries = c.segment_writer_upload_max_retries;
+    o.metadata_dlq_enabled = c.segment_writer_metadata_dlq_enabled;
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) == 0) o.host_name = host;
+    app_->segment_writer_ = std::make_unique<segmentwriter::SegmentWriter>(
+        o, app_->bucket_.get(), app_->index_service_.get());
+    app_->segment_writer_->Start();
+    return absl::OkStatus();
+  }
+  void Stop(absl::Time deadline) override {
+    // Flushes what was pushed before the stop, so acknowledged-but-unflushed data is not lost.
+    if (app_->segment_writer_) app_->segment_writer_->Stop(deadline);
+  }
+
+ private:
+  App* app_;
+};
+
+// Receives pushes (push.v1 over Connect and gRPC) and routes them to the segment-writer.
+class DistributorModule : public Module {
+ public:
+  explicit DistributorModule(App* app) : app_(app) {
+    PusherServiceDeps deps;
+    deps.distributor = &app_->distributor_ptr_;
+    deps.decode.max_decompressed_size = static_cast<size_t>(app_->config_.max_profile_size_bytes);
+    RegisterPusherConnectRoutes(deps, app_->router_, &app_->rpc_env_);
+    app_->grpc_services_.push_back(NewPusherGrpcService(deps, &app_->rpc_env_));
+  }
+  absl::Status Start() override {
+    const Config& c = app_->config_;
+    distributor::DistributorOptions o;
+    o.ingestion_rate_limit_mb = c.ingestion_rate_limit_mb;
+    o.ingestion_burst_size_mb = c.ingestion_burst_size_mb;
+    o.shards = static_cast<uint32_t>(std::max(1, c.segment_writer_num_tokens));
+    o.normalize.max_samples = static_cast<size_t>(c.max_profile_samples);
+    o.normalize.max_stack_depth = static_cast<size_t>(c.max_profile_stack_depth);
+    o.normalize.max_symbol_length = static_cast<size_t>(c.max_profile_symbol_value_length);
+    o.reject_older_than = c.reject_older_than;
+    o.reject_newer_than = c.reject_newer_than;
+    app_->distributor_ = std::make_unique<distributor::Distributor>(o, app_->segment_writer_.get());
+    app_->distributor_ptr_.store(app_->distributor_.get());
+    return absl::OkStatus();
+  }
+  void Stop(absl::Time) override { app_->distributor_ptr_.store(nullptr); }
+
+ private:
+  App* app_;
+};
+
 class QueryFrontendModule : public Module {
  public:
   explicit QueryFrontendModule(App* app) {
-    app->query_frontend_ = std::make_unique<query::QueryFrontend>();
+    app->query_frontend_ = std::make_unique<query::QueryFrontend>(query::QueryFrontendOptions{},
+                                                                  app->index_service_.get());
     RegisterQuerierConnectRoutes(app->query_frontend_.get(), app->router_, &app->rpc_env_);
     app->grpc_services_.push_back(
         NewQuerierGrpcService(app->query_frontend_.get(), &app->rpc_env_));
@@ -162,12 +228,12 @@ void App::RegisterModules() {
       /*user_visible=*/false);
   modules_.Register("metastore", {"server", "storage"},
                     [this] { return std::make_unique<MetastoreModule>(this); });
-  modules_.Register("distributor", {"server"}, [] {
-    return std::make_unique<UnbuiltComponentModule>("distributor", "issue 4 (write path)");
-  });
-  modules_.Register("segment-writer", {"server", "storage", "metastore"}, [] {
-    return std::make_unique<UnbuiltComponentModule>("segment-writer", "issue 4 (write path)");
-  });
+  // In this build the distributor reaches the segment-writer in-process only, so it depends on it;
+  // the segment-writer's gRPC service and client come with the cluster work of issue 4.
+  modules_.Register("segment-writer", {"server", "storage", "metastore"},
+                    [this] { return std::make_unique<SegmentWriterModule>(this); });
+  modules_.Register("distributor", {"server", "segment-writer"},
+                    [this] { return std::make_unique<DistributorModule>(this); });
   modules_.Register("compaction-worker", {"storage", "metastore"}, [] {
     return std::make_unique<UnbuiltComponentModule>("compaction-worker", "compaction issue");
   });

@@ -13,9 +13,15 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/service_type.h>
 
+#include <atomic>
+
 #include "absl/status/status.h"
+#include "distributor/distributor.h"
+#include "metastore/index/block_index.h"
+#include "metastore/index_service.h"
 #include "objstore/bucket.h"
 #include "query/query_frontend.h"
+#include "segmentwriter/segment_writer.h"
 #include "server/config.h"
 #include "server/http_router.h"
 #include "server/http_server.h"
@@ -44,6 +50,8 @@ class App {
   friend class StorageModule;
   friend class MetastoreModule;
   friend class QueryFrontendModule;
+  friend class SegmentWriterModule;
+  friend class DistributorModule;
 
   void RegisterModules();
   void RegisterProcessRoutes();
@@ -62,7 +70,14 @@ class App {
   std::unique_ptr<grpc::Server> grpc_server_;
   int grpc_port_ = 0;
 
+  // Components, created by their modules. Pointers other threads read while the process starts
+  // are atomic; the rest are set before the servers accept traffic for them.
   std::unique_ptr<objstore::Bucket> bucket_;
+  std::unique_ptr<metastore::BlockIndex> block_index_;
+  std::unique_ptr<metastore::IndexService> index_service_;
+  std::unique_ptr<segmentwriter::SegmentWriter> segment_writer_;
+  std::unique_ptr<distributor::Distributor> distributor_;
+  std::atomic<distributor::Distributor*> distributor_ptr_{nullptr};
   std::unique_ptr<query::QueryFrontend> query_frontend_;
 };
 

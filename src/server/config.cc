@@ -40,6 +40,41 @@ void Config::RegisterFlags(FlagSet& f) {
   f.String("storage.prefix", &storage.prefix, "prefix prepended to every object key");
   f.String("metastore.data-dir", &metastore_data_dir,
            "directory of the metastore's Raft log and snapshots");
+
+  f.Duration("segment-writer.segment-duration", &segment_duration,
+             "how long a segment collects profiles before it is written as one object per shard");
+  f.Int("segment-writer.num-tokens", &segment_writer_num_tokens,
+        "shards owned by each segment-writer");
+  f.Int("segment-writer.flush-concurrency", &segment_writer_flush_workers,
+        "segments flushed in parallel");
+  f.Int("segment-writer.upload-max-retries", &segment_writer_upload_max_retries,
+        "retries of a failed segment upload before its pushes fail");
+  f.Bool("segment-writer.metadata-dlq-enabled", &segment_writer_metadata_dlq_enabled,
+         "park segment metadata in dlq/ when the metastore is unavailable instead of failing");
+  f.Double("distributor.ingestion-rate-limit-mb", &ingestion_rate_limit_mb,
+           "per-tenant ingestion rate limit in MB/s of uncompressed profiles (0 disables)",
+           {.yaml_path = "limits.ingestion_rate_mb"});
+  f.Double("distributor.ingestion-burst-size-mb", &ingestion_burst_size_mb,
+           "per-tenant ingestion burst size in MB",
+           {.yaml_path = "limits.ingestion_burst_size_mb"});
+  f.Int("validation.max-profile-size-bytes", &max_profile_size_bytes,
+        "largest decompressed profile accepted (413 beyond)",
+        {.yaml_path = "limits.max_profile_size_bytes"});
+  f.Int("validation.max-profile-stacktrace-samples", &max_profile_samples,
+        "most samples accepted in one profile",
+        {.yaml_path = "limits.max_profile_stacktrace_samples"});
+  f.Int("validation.max-profile-stacktrace-depth", &max_profile_stack_depth,
+        "deeper stacks are truncated to this many frames",
+        {.yaml_path = "limits.max_profile_stacktrace_depth"});
+  f.Int("validation.max-profile-symbol-value-length", &max_profile_symbol_value_length,
+        "longer symbol names are truncated",
+        {.yaml_path = "limits.max_profile_symbol_value_length"});
+  f.Duration("validation.reject-older-than", &reject_older_than,
+             "reject profiles older than this (0 disables)",
+             {.yaml_path = "limits.reject_older_than"});
+  f.Duration("validation.reject-newer-than", &reject_newer_than,
+             "reject profiles further in the future than this (0 disables)",
+             {.yaml_path = "limits.reject_newer_than"});
 }
 
 }  // namespace embers::server

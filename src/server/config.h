@@ -39,6 +39,21 @@ struct Config {
       .backend = "filesystem", .filesystem_dir = "./data/bucket", .prefix = ""};
   std::string metastore_data_dir = "./data/metastore";
 
+  // Write path.
+  absl::Duration segment_duration = absl::Milliseconds(500);
+  int segment_writer_num_tokens = 4;
+  int segment_writer_flush_workers = 2;
+  int segment_writer_upload_max_retries = 3;
+  bool segment_writer_metadata_dlq_enabled = true;
+  double ingestion_rate_limit_mb = 4;
+  double ingestion_burst_size_mb = 2;
+  int64_t max_profile_size_bytes = 4 << 20;
+  int max_profile_samples = 16000;
+  int max_profile_stack_depth = 1000;
+  int max_profile_symbol_value_length = 65535;
+  absl::Duration reject_older_than = absl::Hours(1);
+  absl::Duration reject_newer_than = absl::Minutes(10);
+
   void RegisterFlags(FlagSet& flags);
 };
 

@@ -40,6 +40,16 @@ export function compileDescriptorSet(relPath) {
   }
 }
 
+export const PUSH_PROTO = 'push/v1/push.proto';
+
+/** GenService of push.v1.PusherService, for createClient(). */
+export function pusherServiceDescriptor() {
+  const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, compileDescriptorSet(PUSH_PROTO)));
+  const service = registry.getService('push.v1.PusherService');
+  if (!service) throw new Error(`${PUSH_PROTO} does not define service push.v1.PusherService`);
+  return service;
+}
+
 /** GenService of querier.v1.QuerierService, for createClient(). */
 export function querierServiceDescriptor() {
   const set = fromBinary(FileDescriptorSetSchema, compileDescriptorSet(QUERIER_PROTO));

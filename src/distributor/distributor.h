@@ -1,0 +1,62 @@
+// Distributor: the entry of the write path (DESIGN §2). Every ingest API — push.v1 Push, /ingest,
+// OTLP — turns its request into IngestProfiles and calls Push. The distributor validates and
+// normalises each profile, splits it into series (one per sample type and sample-label set),
+// applies the tenant's rate limit, places each series on a segment-writer shard and completes the
+// call once every shard it used has made the data durable.
+#ifndef EMBERS_DISTRIBUTOR_DISTRIBUTOR_H_
+#define EMBERS_DISTRIBUTOR_DISTRIBUTOR_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/call_context.h"
+#include "ingest/ingest_profile.h"
+#include "model/labels.h"
+#include "pprof/normalize.h"
+#include "pprof/profile.h"
+
+namespace embers::segmentwriter {
+class SegmentWriter;
+}
+
+namespace embers::distributor {
+
+using ingest::IngestProfile;
+
+struct DistributorOptions {
+  // Pyroscope's -distributor.ingestion-rate-limit-mb / -burst-size-mb (per tenant, MB/s of
+  // uncompressed profiles). 0 disables the limit.
+  double ingestion_rate_limit_mb = 4;
+  double ingestion_burst_size_mb = 2;
+  // Shards of the (single) segment-writer ring: segment-writers × tokens each.
+  uint32_t shards = 4;
+  pprof::NormalizeOptions normalize;
+  model::LabelLimits label_limits;
+  // -validation.reject-older-than / -reject-newer-than; zero disables the check.
+  absl::Duration reject_older_than = absl::Hours(1);
+  absl::Duration reject_newer_than = absl::Minutes(10);
+};
+
+class Distributor {
+ public:
+  Distributor(DistributorOptions options, segmentwriter::SegmentWriter* writer);
+  ~Distributor();
+  Distributor(const Distributor&) = delete;
+  Distributor& operator=(const Distributor&) = delete;
+
+  // Errors: InvalidArgument (400) for invalid profiles or labels, ResourceExhausted (429) when the
+  // tenant is over its rate limit, Unavailable (503) when storing failed (clients retry).
+  void Push(const CallContext& ctx, std::vector<IngestProfile> profiles, UnaryDone done);
+
+ private:
+  class RateLimiter;
+  DistributorOptions options_;
+  segmentwriter::SegmentWriter* writer_;
+  std::unique_ptr<RateLimiter> limiter_;
+};
+
+}  // namespace embers::distributor
+
+#endif  // EMBERS_DISTRIBUTOR_DISTRIBUTOR_H_

@@ -1,0 +1,143 @@
+#include "distributor/distributor.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+
+#include "block/object_reader.h"
+#include "block/object_writer.h"
+#include "metastore/index_service.h"
+#include "objstore/memory_bucket.h"
+#include "pprof/decoder.h"
+#include "segmentwriter/segment_writer.h"
+
+namespace embers::distributor {
+namespace {
+
+std::filesystem::path TestData() {
+  if (const char* env = std::getenv("EMBERS_TESTDATA")) return env;
+  return "../shared/testdata";
+}
+
+std::string ReadFile(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class DistributorTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    segmentwriter::SegmentWriterOptions wo;
+    wo.segment_duration = absl::Milliseconds(20);
+    writer_ = std::make_unique<segmentwriter::SegmentWriter>(wo, &bucket_, &index_service_);
+    writer_->Start();
+  }
+  void TearDown() override { writer_->Stop(absl::Now() + absl::Seconds(5)); }
+
+  absl::Status Push(Distributor& d, std::vector<IngestProfile> profiles,
+                    std::string tenant = "t1") {
+    std::promise<absl::Status> p;
+    auto f = p.get_future();
+    CallContext ctx;
+    ctx.tenant = std::move(tenant);
+    d.Push(ctx, std::move(profiles), [&p](absl::Status st) { p.set_value(st); });
+    return f.get();
+  }
+
+  IngestProfile FromFile(const std::string& name, model::Labels labels) {
+    std::string raw = ReadFile(TestData() / "pyroscope" / "pprof" / name);
+    auto p = pprof::Decode(raw);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return IngestProfile{std::move(labels), std::move(*p), static_cast<int64_t>(raw.size())};
+  }
+
+  DistributorOptions Options() {
+    DistributorOptions o;
+    o.reject_older_than = absl::ZeroDuration();  // testdata profiles are years old
+    return o;
+  }
+
+  objstore::MemoryBucket bucket_;
+  metastore::BlockIndex index_;
+  metastore::LocalIndexService index_service_{&index_};
+  std::unique_ptr<segmentwriter::SegmentWriter> writer_;
+};
+
+TEST_F(DistributorTest, PushedProfilesAreStoredAndIndexedByProfileType) {
+  if (!std::filesystem::exists(TestData() / "pyroscope")) GTEST_SKIP() << "no testdata";
+  Distributor d(Options(), writer_.get());
+  ASSERT_TRUE(Push(d, {FromFile("go_cpu_tiny.pb.gz", model::Labels({{"__name__", "process_cpu"},
+                                                                    {"service_name", "api"}}))})
+                  .ok());
+  metastore::v1::QueryMetadataLabelsRequest req;
+  req.add_tenant_id("t1");
+  req.set_start_time(0);
+  req.set_end_time(INT64_MAX / 2);
+  req.set_query("{}");
+  req.add_labels("__profile_type__");
+  auto labels = index_.QueryMetadataLabels(req);
+  ASSERT_TRUE(labels.ok()) << labels.status();
+  std::set<std::string> types;
+  for (const auto& set : labels->labels()) {
+    for (const auto& l : set.labels()) types.insert(l.value());
+  }
+  EXPECT_EQ(types, (std::set<std::string>{"process_cpu:samples:count:cpu:nanoseconds",
+                                          "process_cpu:cpu:nanoseconds:cpu:nanoseconds"}));
+}
+
+TEST_F(DistributorTest, MissingServiceNameBecomesUnknownService) {
+  if (!std::filesystem::exists(TestData() / "pyroscope")) GTEST_SKIP() << "no testdata";
+  Distributor d(Options(), writer_.get());
+  ASSERT_TRUE(
+      Push(d, {FromFile("go_cpu_tiny.pb.gz", model::Labels({{"__name__", "process_cpu"}}))}).ok());
+  metastore::v1::QueryMetadataLabelsRequest req;
+  req.add_tenant_id("t1");
+  req.set_end_time(INT64_MAX / 2);
+  req.set_query("{service_name=\"unknown_service\"}");
+  req.add_labels("service_name");
+  auto labels = index_.QueryMetadataLabels(req);
+  ASSERT_TRUE(labels.ok()) << labels.status();
+  EXPECT_EQ(labels->labels_size(), 1);
+}
+
+TEST_F(DistributorTest, RateLimitAnswersResourceExhausted) {
+  if (!std::filesystem::exists(TestData() / "pyroscope")) GTEST_SKIP() << "no testdata";
+  DistributorOptions o = Options();
+  o.ingestion_rate_limit_mb = 0.001;  // 1 KB/s
+  o.ingestion_burst_size_mb = 0.001;
+  Distributor d(o, writer_.get());
+  model::Labels labels({{"__name__", "process_cpu"}, {"service_name", "api"}});
+  ASSERT_TRUE(Push(d, {FromFile("go_cpu_tiny.pb.gz", labels)}).ok());  // the burst
+  absl::Status st = Push(d, {FromFile("go_cpu_tiny.pb.gz", labels)});
+  EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted) << st;
+  // Another tenant has its own bucket.
+  EXPECT_TRUE(Push(d, {FromFile("go_cpu_tiny.pb.gz", labels)}, "t2").ok());
+}
+
+TEST_F(DistributorTest, InvalidInputIsRejectedWithInvalidArgument) {
+  if (!std::filesystem::exists(TestData() / "pyroscope")) GTEST_SKIP() << "no testdata";
+  Distributor d(Options(), writer_.get());
+  // A label name that is not allowed.
+  absl::Status bad_label =
+      Push(d, {FromFile("go_cpu_tiny.pb.gz", model::Labels({{"__name__", "process_cpu"},
+                                                            {"service_name", "api"},
+                                                            {"bad-name", "x"}}))});
+  EXPECT_EQ(bad_label.code(), absl::StatusCode::kInvalidArgument) << bad_label;
+  // Too old, with Pyroscope's default window.
+  DistributorOptions strict;
+  Distributor d2(strict, writer_.get());
+  absl::Status old =
+      Push(d2, {FromFile("go_cpu_tiny.pb.gz",
+                         model::Labels({{"__name__", "process_cpu"}, {"service_name", "api"}}))});
+  EXPECT_EQ(old.code(), absl::StatusCode::kInvalidArgument) << old;
+  EXPECT_NE(old.message().find("older"), absl::string_view::npos) << old;
+}
+
+}  // namespace
+}  // namespace embers::distributor

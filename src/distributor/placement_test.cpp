@@ -1,0 +1,53 @@
+#include "distributor/placement.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+namespace embers::distributor {
+namespace {
+
+TEST(JumpHash, InRangeAndStable) {
+  for (uint64_t k = 0; k < 1000; ++k) {
+    EXPECT_LT(JumpHash(k, 7), 7u);
+    EXPECT_EQ(JumpHash(k, 7), JumpHash(k, 7));
+  }
+  EXPECT_EQ(JumpHash(42, 1), 0u);
+}
+
+TEST(Placement, OneServiceMapsToASmallStableShardSet) {
+  Placement one({.shards = 16, .dataset_shards = 1});
+  Placement two({.shards = 16, .dataset_shards = 2});
+  std::set<uint32_t> a, b;
+  for (uint64_t fp = 0; fp < 1000; ++fp) {
+    a.insert(one.Shard("tenant", "checkout", fp * 0x9e3779b97f4a7c15ull));
+    b.insert(two.Shard("tenant", "checkout", fp * 0x9e3779b97f4a7c15ull));
+  }
+  EXPECT_EQ(a.size(), 1u);
+  EXPECT_EQ(b.size(), 2u);
+  EXPECT_EQ(one.Shard("tenant", "checkout", 1), one.Shard("tenant", "checkout", 2));
+}
+
+TEST(Placement, ServicesSpreadOverShards) {
+  Placement p({.shards = 8});
+  std::set<uint32_t> used;
+  for (int i = 0; i < 200; ++i) used.insert(p.Shard("t", "svc-" + std::to_string(i), 0));
+  EXPECT_EQ(used.size(), 8u);
+}
+
+TEST(Placement, AddingAWriterMovesFewServices) {
+  // 4 tokens per writer: 3 writers → 4 writers is 12 → 16 shards.
+  Placement before({.shards = 12}), after({.shards = 16});
+  int moved = 0;
+  const int n = 2000;
+  for (int i = 0; i < n; ++i) {
+    std::string svc = "svc-" + std::to_string(i);
+    if (before.Shard("t", svc, 0) != after.Shard("t", svc, 0)) ++moved;
+  }
+  // Consistent hashing moves about 1 - 12/16 = 25% per level; modulo placement would move ~75%.
+  EXPECT_LT(moved, n * 55 / 100) << moved;
+}
+
+}  // namespace
+}  // namespace embers::distributor
