@@ -24,7 +24,8 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 gport=$((port + 1))
 "$bin" -server.http-listen-address=127.0.0.1 -server.http-listen-port="$port" \
   -server.grpc-listen-address=127.0.0.1 -server.grpc-listen-port="$gport" \
-  -storage.filesystem.dir="$tmp/bucket" -metastore.data-dir="$tmp/metastore" -log.level=warn 2>"$tmp/log" &
+  -storage.filesystem.dir="$tmp/bucket" -metastore.data-dir="$tmp/metastore" \
+  -metastore.raft.bind-address=127.0.0.1:$((port + 2)) -log.level=warn 2>"$tmp/log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 for _ in $(seq 100); do curl -sf "127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done

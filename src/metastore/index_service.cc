@@ -25,4 +25,32 @@ void LocalIndexService::QueryMetadataLabels(const CallContext& /*ctx*/,
   done(result.status());
 }
 
+namespace {
+absl::Status NotOpen() { return absl::UnavailableError("the metastore is starting"); }
+}  // namespace
+
+void IndexServiceProxy::AddBlock(const CallContext& ctx, const v1::AddBlockRequest& request,
+                                 v1::AddBlockResponse* response, UnaryDone done) {
+  IndexService* t = target_.load();
+  if (t == nullptr) return done(NotOpen());
+  t->AddBlock(ctx, request, response, std::move(done));
+}
+
+void IndexServiceProxy::QueryMetadata(const CallContext& ctx,
+                                      const v1::QueryMetadataRequest& request,
+                                      v1::QueryMetadataResponse* response, UnaryDone done) {
+  IndexService* t = target_.load();
+  if (t == nullptr) return done(NotOpen());
+  t->QueryMetadata(ctx, request, response, std::move(done));
+}
+
+void IndexServiceProxy::QueryMetadataLabels(const CallContext& ctx,
+                                            const v1::QueryMetadataLabelsRequest& request,
+                                            v1::QueryMetadataLabelsResponse* response,
+                                            UnaryDone done) {
+  IndexService* t = target_.load();
+  if (t == nullptr) return done(NotOpen());
+  t->QueryMetadataLabels(ctx, request, response, std::move(done));
+}
+
 }  // namespace embers::metastore

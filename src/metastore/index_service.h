@@ -7,6 +7,7 @@
 #ifndef EMBERS_METASTORE_INDEX_SERVICE_H_
 #define EMBERS_METASTORE_INDEX_SERVICE_H_
 
+#include <atomic>
 #include <memory>
 
 #include "base/call_context.h"
@@ -42,6 +43,23 @@ class LocalIndexService final : public IndexService {
 
  private:
   BlockIndex* index_;
+};
+
+// Forwards to a service chosen after construction. Components wire themselves to the metastore
+// before it has opened its Raft log (module constructors run before any module starts); until
+// Set() they get Unavailable, like callers of a metastore that is still electing a leader.
+class IndexServiceProxy final : public IndexService {
+ public:
+  void Set(IndexService* target) { target_.store(target); }
+  void AddBlock(const CallContext& ctx, const v1::AddBlockRequest& request,
+                v1::AddBlockResponse* response, UnaryDone done) override;
+  void QueryMetadata(const CallContext& ctx, const v1::QueryMetadataRequest& request,
+                     v1::QueryMetadataResponse* response, UnaryDone done) override;
+  void QueryMetadataLabels(const CallContext& ctx, const v1::QueryMetadataLabelsRequest& request,
+                           v1::QueryMetadataLabelsResponse* response, UnaryDone done) override;
+
+ private:
+  std::atomic<IndexService*> target_{nullptr};
 };
 
 }  // namespace embers::metastore

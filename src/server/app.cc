@@ -8,7 +8,11 @@
 
 #include "base/logging.h"
 #include "base/metrics.h"
+#include "base/status.h"
+#include "metastore/dlq_recovery.h"
+#include "metastore/raft/metastore_node.h"
 #include "objstore/bucket_config.h"
+#include "server/ingest_routes.h"
 #include "server/pusher_service.h"
 #include "server/querier_service.h"
 
@@ -56,29 +60,65 @@ class StorageModule : public Module {
   App* app_;
 };
 
-// The metastore: the block index every other component reads or writes through IndexService.
-// Until the Raft node exists (issue 5) the index lives in this process's memory only; the module
-// still claims -metastore.data-dir, where the Raft log and snapshots will live.
+// The metastore: the replicated block index (Raft log and snapshots under -metastore.data-dir)
+// that every other component reaches through IndexService. A single node by default; a cluster
+// when -metastore.raft.bootstrap-peers lists several.
 class MetastoreModule : public Module {
  public:
   explicit MetastoreModule(App* app) : app_(app) {
-    app_->block_index_ = std::make_unique<metastore::BlockIndex>();
-    app_->index_service_ = std::make_unique<metastore::LocalIndexService>(app_->block_index_.get());
+    auto proxy = std::make_unique<metastore::IndexServiceProxy>();
+    proxy_ = proxy.get();
+    app_->index_service_ = std::move(proxy);
   }
   absl::Status Start() override {
-    const std::string& dir = app_->config_.metastore_data_dir;
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) {
-      return absl::FailedPreconditionError(
-          StrCat("cannot create -metastore.data-dir ", dir, ": ", ec.message()));
+    const Config& c = app_->config_;
+    metastore::MetastoreNodeOptions o;
+    o.data_dir = c.metastore_data_dir;
+    o.node_id = static_cast<uint64_t>(c.metastore_node_id);
+    o.bind_address = c.metastore_bind_address;
+    o.advertise_address = c.metastore_advertise_address;
+    if (!c.metastore_bootstrap_peers.empty()) {
+      absl::StatusOr<std::vector<metastore::raft::RaftPeer>> peers =
+          metastore::raft::ParseRaftPeers(Join(c.metastore_bootstrap_peers, ","));
+      if (!peers.ok()) return Annotate(peers.status(), "-metastore.raft.bootstrap-peers");
+      o.bootstrap_peers = std::move(*peers);
     }
+    o.raft.on_failed = [](const std::string& why) {
+      // Raft cannot continue (I/O failure, the unavailable state): exit so the orchestrator
+      // restarts the process; the log on disk is the state.
+      log::Error("metastore consensus failed; exiting", {{"reason", why}});
+      std::_Exit(1);
+    };
+    absl::StatusOr<std::unique_ptr<metastore::MetastoreNode>> node =
+        metastore::MetastoreNode::Open(std::move(o));
+    if (!node.ok()) return node.status();
+    node_ = std::move(*node);
+    proxy_->Set(node_->index_service());
+    // Single node: wait for its own election so the first pushes do not bounce.
+    if (c.metastore_bootstrap_peers.size() <= 1) {
+      if (absl::Status st = node_->WaitReady(absl::Seconds(10)); !st.ok()) {
+        log::Warn("metastore not ready yet", {{"error", st}});
+      }
+    }
+    // Leader-only loops run on every node in this build and act only through the replicated
+    // service, whose writes a follower rejects; DLQ recovery is idempotent either way.
+    dlq_ = std::make_unique<metastore::DlqRecovery>(app_->bucket_.get(), app_->index_service_.get(),
+                                                    c.dlq_recovery_interval);
+    dlq_->Start();
     return absl::OkStatus();
   }
-  void Stop(absl::Time) override {}
+  void Stop(absl::Time) override {
+    if (dlq_) dlq_->Stop();
+    proxy_->Set(nullptr);
+    if (node_) node_->Stop();
+  }
+  bool Ready() const override { return node_ != nullptr && node_->Ready(); }
 
  private:
   App* app_;
+  metastore::IndexServiceProxy* proxy_;
+  std::unique_ptr<metastore::MetastoreNode> node_;
+  std::unique_ptr<metastore::DlqRecovery> dlq_;
 };
 
 // Accumulates pushed profiles per shard and writes one object per shard per segment period.
@@ -117,6 +157,11 @@ class DistributorModule : public Module {
     deps.decode.max_decompressed_size = static_cast<size_t>(app_->config_.max_profile_size_bytes);
     RegisterPusherConnectRoutes(deps, app_->router_, &app_->rpc_env_);
     app_->grpc_services_.push_back(NewPusherGrpcService(deps, &app_->rpc_env_));
+    IngestRouteDeps ingest{.distributor = &app_->distributor_ptr_,
+                           .tenants = &app_->tenants_,
+                           .max_profile_size = deps.decode.max_decompressed_size};
+    RegisterIngestRoutes(ingest, app_->router_);
+    app_->grpc_services_.push_back(NewOtlpGrpcService(ingest, &app_->rpc_env_));
   }
   absl::Status Start() override {
     const Config& c = app_->config_;

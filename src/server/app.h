@@ -73,7 +73,6 @@ class App {
   // Components, created by their modules. Pointers other threads read while the process starts
   // are atomic; the rest are set before the servers accept traffic for them.
   std::unique_ptr<objstore::Bucket> bucket_;
-  std::unique_ptr<metastore::BlockIndex> block_index_;
   std::unique_ptr<metastore::IndexService> index_service_;
   std::unique_ptr<segmentwriter::SegmentWriter> segment_writer_;
   std::unique_ptr<distributor::Distributor> distributor_;

@@ -40,6 +40,16 @@ void Config::RegisterFlags(FlagSet& f) {
   f.String("storage.prefix", &storage.prefix, "prefix prepended to every object key");
   f.String("metastore.data-dir", &metastore_data_dir,
            "directory of the metastore's Raft log and snapshots");
+  f.Int("metastore.raft.node-id", &metastore_node_id,
+        "this metastore node's Raft id (unique in the cluster, > 0)");
+  f.String("metastore.raft.bind-address", &metastore_bind_address,
+           "address the metastore's Raft transport listens on (host:port)");
+  f.String("metastore.raft.advertise-address", &metastore_advertise_address,
+           "Raft address other nodes reach this one at (default: the bind address)");
+  f.StringList("metastore.raft.bootstrap-peers", &metastore_bootstrap_peers,
+               "the initial cluster as id=host:port,… (empty: a single node)");
+  f.Duration("metastore.index.dlq-recovery-check-interval", &dlq_recovery_interval,
+             "how often the metastore leader re-indexes metadata parked in dlq/");
 
   f.Duration("segment-writer.segment-duration", &segment_duration,
              "how long a segment collects profiles before it is written as one object per shard");

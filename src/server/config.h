@@ -38,6 +38,11 @@ struct Config {
   objstore::BucketConfig storage{
       .backend = "filesystem", .filesystem_dir = "./data/bucket", .prefix = ""};
   std::string metastore_data_dir = "./data/metastore";
+  absl::Duration dlq_recovery_interval = absl::Seconds(15);
+  int metastore_node_id = 1;
+  std::string metastore_bind_address = "127.0.0.1:9099";
+  std::string metastore_advertise_address;
+  std::vector<std::string> metastore_bootstrap_peers;
 
   // Write path.
   absl::Duration segment_duration = absl::Milliseconds(500);

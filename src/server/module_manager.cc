@@ -87,27 +87,41 @@ absl::Status ModuleManager::Start(const std::vector<std::string>& targets) {
       return absl::Status(st.code(), StrCat("starting ", name, ": ", st.message()));
     }
     log::Info("module started", {{"module", name}});
+    std::lock_guard<std::mutex> lock(mu_);
     started_.emplace_back(name, std::move(module));
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  all_started_ = true;
   return absl::OkStatus();
 }
 
 void ModuleManager::Stop(absl::Time deadline) {
-  while (!started_.empty()) {
-    auto& [name, module] = started_.back();
-    module->Stop(deadline);
-    log::Info("module stopped", {{"module", name}});
-    started_.pop_back();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    all_started_ = false;  // stopping: not ready any more
+  }
+  while (true) {
+    std::pair<std::string, std::unique_ptr<Module>> entry;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (started_.empty()) break;
+      entry = std::move(started_.back());
+      started_.pop_back();
+    }
+    entry.second->Stop(deadline);
+    log::Info("module stopped", {{"module", entry.first}});
   }
 }
 
 bool ModuleManager::AllReady() const {
-  if (started_.empty()) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!all_started_ || started_.empty()) return false;
   return std::all_of(started_.begin(), started_.end(),
                      [](const auto& m) { return m.second->Ready(); });
 }
 
 std::vector<std::pair<std::string, bool>> ModuleManager::States() const {
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::pair<std::string, bool>> out;
   for (const auto& [name, module] : started_) out.emplace_back(name, module->Ready());
   return out;

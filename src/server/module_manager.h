@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -61,7 +62,10 @@ class ModuleManager {
 
   std::vector<Entry> entries_;
   std::vector<std::pair<std::string, std::vector<std::string>>> aliases_;
+  // Guards started_ and all_started_: /ready reads them from an I/O thread while Start() runs.
+  mutable std::mutex mu_;
   std::vector<std::pair<std::string, std::unique_ptr<Module>>> started_;
+  bool all_started_ = false;
 };
 
 }  // namespace embers::server

@@ -208,6 +208,8 @@ async function spawnServer(extraArgs) {
   const httpPort = await freePort();
   let grpcPort = await freePort();
   while (grpcPort === httpPort) grpcPort = await freePort();
+  let raftPort = await freePort();
+  while (raftPort === httpPort || raftPort === grpcPort) raftPort = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'embers-e2e-'));
   const args = [
     `-server.http-listen-address=${HOST}`,
@@ -216,6 +218,7 @@ async function spawnServer(extraArgs) {
     `-server.grpc-listen-port=${grpcPort}`,
     `-storage.filesystem.dir=${path.join(dir, 'data')}`,
     `-metastore.data-dir=${path.join(dir, 'metastore')}`,
+    `-metastore.raft.bind-address=${HOST}:${raftPort}`,
     ...extraArgs,
   ];
   const child = spawn(EMBERS_BIN, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });

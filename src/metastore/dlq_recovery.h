@@ -1,0 +1,48 @@
+// DlqRecovery: re-adds block metadata that segment-writers parked in the bucket's dlq/ prefix
+// while the metastore was unreachable (DESIGN §2, reference §6.7).
+//
+// Each pass lists dlq/, adds every parked BlockMeta through the IndexService (AddBlock is
+// idempotent, so a block that did get indexed after all is harmless) and deletes the DLQ object
+// once the block is indexed. A metadata object that does not parse is left in place and reported:
+// deleting it could lose the only reference to acknowledged data. Runs on the metastore leader
+// every -metastore.index.dlq-recovery-check-interval (15 s).
+#ifndef EMBERS_METASTORE_DLQ_RECOVERY_H_
+#define EMBERS_METASTORE_DLQ_RECOVERY_H_
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "metastore/index_service.h"
+#include "objstore/bucket.h"
+
+namespace embers::metastore {
+
+class DlqRecovery {
+ public:
+  DlqRecovery(objstore::Bucket* bucket, IndexService* index, absl::Duration interval)
+      : bucket_(bucket), index_(index), interval_(interval) {}
+  ~DlqRecovery() { Stop(); }
+
+  // One pass. Returns how many blocks were recovered; errors of single objects are logged and
+  // leave the object for the next pass.
+  absl::StatusOr<int> RecoverOnce();
+
+  void Start();
+  void Stop();
+
+ private:
+  objstore::Bucket* bucket_;
+  IndexService* index_;
+  absl::Duration interval_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace embers::metastore
+
+#endif  // EMBERS_METASTORE_DLQ_RECOVERY_H_

@@ -1,0 +1,108 @@
+// Consensus: the small replication interface the metastore is written against.
+//
+// The metastore node (metastore_node.h) proposes serialised commands and asks for linearizable
+// read barriers through this interface; the replicated state (metastore_fsm.h) implements
+// StateMachine. Today the only engine is libraft (raft_consensus.h); keeping the surface this
+// small lets us swap it (e.g. for a vendored cowsql/raft, see reference/libraft-notes.md
+// "Verdict") without touching the index or the services.
+//
+// Threading contract every engine must keep:
+//  - Propose/Barrier/Status may be called from any thread.
+//  - `done` callbacks run on an engine-owned callback thread, never inside the engine's own
+//    callbacks, so they may block briefly, call Propose/Barrier again, or run a query.
+//  - StateMachine methods run on the engine's single apply thread, one at a time.
+#ifndef EMBERS_METASTORE_RAFT_CONSENSUS_H_
+#define EMBERS_METASTORE_RAFT_CONSENSUS_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace embers::metastore::raft {
+
+// The replicated state. Apply must be deterministic: replicas that apply the same commands in
+// the same order must end up in the same state and return the same results.
+class StateMachine {
+ public:
+  virtual ~StateMachine() = default;
+  // Applies the committed command at log position `index`. The returned status is the command's
+  // result, handed to the proposer; it is not an engine error (the engine always advances).
+  virtual absl::Status Apply(uint64_t index, std::string_view command) = 0;
+  // Serialises the whole state.
+  virtual std::string Snapshot() = 0;
+  // Replaces the whole state with a snapshot's (on start, or when the leader sends one).
+  virtual absl::Status Restore(std::string_view snapshot) = 0;
+};
+
+enum class Role { kUnavailable, kFollower, kCandidate, kLeader };
+std::string_view RoleName(Role role);
+
+struct PeerInfo {
+  uint64_t id = 0;
+  std::string address;
+  std::string role;  // "voter", "standby", "spare"
+};
+
+struct ConsensusStatus {
+  uint64_t node_id = 0;
+  std::string address;
+  Role role = Role::kUnavailable;
+  uint64_t leader_id = 0;  // 0: no known leader
+  std::string leader_address;
+  uint64_t term = 0;
+  uint64_t commit_index = 0;
+  uint64_t applied_index = 0;
+  uint64_t last_log_index = 0;
+  uint64_t snapshot_index = 0;  // last snapshot taken or installed (0: none)
+  uint64_t snapshot_term = 0;
+  // Leader only: the barrier issued after winning the election has been applied, so every entry
+  // of earlier terms is in the state machine (libraft-notes gotcha 4).
+  bool leader_barrier_done = false;
+  // The engine has failed permanently (libraft's silent RAFT_UNAVAILABLE, notes gotcha 7); the
+  // process should restart.
+  bool failed = false;
+  std::string failure;
+  std::vector<PeerInfo> nodes;
+};
+
+class Consensus {
+ public:
+  using Done = std::function<void(absl::Status)>;
+
+  virtual ~Consensus() = default;
+
+  // Appends `command` to the log and calls `done` once it is applied locally, with the state
+  // machine's result. Errors: Unavailable when this node is not the leader (message carries the
+  // leader, see NotLeaderError) or is shutting down; Unavailable with "outcome unknown" when
+  // leadership was lost after appending (the command may still commit: retry with the same
+  // request id).
+  virtual void Propose(std::string command, Done done) = 0;
+
+  // Linearizable read barrier: `done(OK)` once everything committed before the call is applied
+  // locally and this node was still the leader. Reads of the state machine after that are
+  // linearizable. Same errors as Propose.
+  virtual void Barrier(Done done) = 0;
+
+  // A copy of the latest status (refreshed by the engine every few ms; cheap).
+  virtual ConsensusStatus Status() const = 0;
+
+  // Stops the engine; pending calls complete with Unavailable. Idempotent; the destructor calls
+  // it too.
+  virtual void Stop() = 0;
+};
+
+// The error a non-leader answers with. The message names the leader so clients can follow it:
+//   "not the metastore leader; leader_id=2 leader_address=127.0.0.1:9099"
+// (leader_id=0 and an empty address when no leader is known).
+absl::Status NotLeaderError(uint64_t leader_id, std::string_view leader_address);
+// The leader address from a NotLeaderError (possibly relayed by a transport), if any.
+std::optional<std::string> LeaderAddressFromError(const absl::Status& status);
+
+}  // namespace embers::metastore::raft
+
+#endif  // EMBERS_METASTORE_RAFT_CONSENSUS_H_

@@ -1,0 +1,139 @@
+#include "metastore/raft/metastore_fsm.h"
+
+#include <cstring>
+#include <utility>
+
+#include "base/strings.h"
+
+namespace embers::metastore::raft {
+
+namespace {
+
+constexpr char kMagic[4] = {'E', 'M', 'F', 'S'};
+constexpr uint32_t kVersion = 1;
+
+void PutFixed32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; i++) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint32_t GetFixed32(std::string_view in) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; i++) v |= static_cast<uint32_t>(static_cast<uint8_t>(in[i])) << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+MetastoreFsm::MetastoreFsm(BlockIndex* index, size_t dedup_window)
+    : index_(index), dedup_window_(dedup_window) {}
+
+std::string MetastoreFsm::EncodeCommand(const v1::RaftCommand& command) {
+  std::string out;
+  command.SerializeToString(&out);
+  return out;
+}
+
+absl::Status MetastoreFsm::Apply(uint64_t index, std::string_view command) {
+  // Whatever happens, the entry is consumed: a malformed entry is an error result on every
+  // replica alike, never a stall of the log.
+  applied_index_.store(index, std::memory_order_release);
+  v1::RaftCommand cmd;
+  if (!cmd.ParseFromArray(command.data(), static_cast<int>(command.size()))) {
+    return absl::InvalidArgumentError(StrCat("malformed raft command at index ", index));
+  }
+  if (cmd.leader_time_ms() > leader_time_ms_.load(std::memory_order_relaxed)) {
+    leader_time_ms_.store(cmd.leader_time_ms(), std::memory_order_release);
+  }
+  if (!cmd.request_id().empty()) {
+    auto it = results_.find(cmd.request_id());
+    if (it != results_.end()) return it->second;  // a retry of an applied request
+  }
+  absl::Status result = ApplyCommand(cmd);
+  if (!cmd.request_id().empty()) Remember(cmd.request_id(), result);
+  return result;
+}
+
+absl::Status MetastoreFsm::ApplyCommand(const v1::RaftCommand& command) {
+  switch (command.command_case()) {
+    case v1::RaftCommand::kAddBlock: {
+      // kAdded, kDuplicate and kTombstoned are all success for the writer.
+      absl::StatusOr<BlockIndex::AddResult> r = index_->AddBlock(command.add_block().block());
+      return r.status();
+    }
+    case v1::RaftCommand::kReplaceBlocks:
+      return index_->ReplaceBlocks(command.replace_blocks());
+    case v1::RaftCommand::kDeleteTombstones: {
+      const auto& names = command.delete_tombstones().names();
+      index_->DeleteTombstones(std::vector<std::string>(names.begin(), names.end()));
+      return absl::OkStatus();
+    }
+    case v1::RaftCommand::COMMAND_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError("raft command without a known type");
+}
+
+void MetastoreFsm::Remember(const std::string& request_id, const absl::Status& result) {
+  if (dedup_window_ == 0) return;
+  results_[request_id] = result;
+  order_.push_back(request_id);
+  while (order_.size() > dedup_window_) {
+    results_.erase(order_.front());
+    order_.pop_front();
+  }
+}
+
+std::string MetastoreFsm::Snapshot() {
+  v1::RaftSnapshotHeader header;
+  header.set_applied_index(applied_index());
+  header.set_leader_time_ms(leader_time_ms());
+  for (const std::string& id : order_) {
+    const absl::Status& s = results_.at(id);
+    v1::AppliedRequest* r = header.add_recent_requests();
+    r->set_request_id(id);
+    r->set_code(static_cast<int32_t>(s.code()));
+    r->set_message(std::string(s.message()));
+  }
+  std::string header_bytes = header.SerializeAsString();
+  std::string index_bytes = index_->EncodeSnapshot();
+  std::string out;
+  out.reserve(12 + header_bytes.size() + index_bytes.size());
+  out.append(kMagic, sizeof(kMagic));
+  PutFixed32(out, kVersion);
+  PutFixed32(out, static_cast<uint32_t>(header_bytes.size()));
+  out += header_bytes;
+  out += index_bytes;
+  return out;
+}
+
+absl::Status MetastoreFsm::Restore(std::string_view snapshot) {
+  if (snapshot.size() < 12 || std::memcmp(snapshot.data(), kMagic, sizeof(kMagic)) != 0) {
+    return absl::DataLossError("metastore snapshot: bad magic");
+  }
+  uint32_t version = GetFixed32(snapshot.substr(4));
+  if (version != kVersion) {
+    return absl::DataLossError(StrCat("metastore snapshot: unknown version ", version));
+  }
+  uint32_t header_len = GetFixed32(snapshot.substr(8));
+  if (snapshot.size() - 12 < header_len) {
+    return absl::DataLossError("metastore snapshot: truncated header");
+  }
+  v1::RaftSnapshotHeader header;
+  if (!header.ParseFromArray(snapshot.data() + 12, static_cast<int>(header_len))) {
+    return absl::DataLossError("metastore snapshot: malformed header");
+  }
+  // The index validates its own part (checksummed) and is left unchanged on error.
+  absl::Status s = index_->RestoreSnapshot(snapshot.substr(12 + header_len));
+  if (!s.ok()) return s;
+  results_.clear();
+  order_.clear();
+  for (const v1::AppliedRequest& r : header.recent_requests()) {
+    results_[r.request_id()] = absl::Status(static_cast<absl::StatusCode>(r.code()), r.message());
+    order_.push_back(r.request_id());
+  }
+  applied_index_.store(header.applied_index(), std::memory_order_release);
+  leader_time_ms_.store(header.leader_time_ms(), std::memory_order_release);
+  return absl::OkStatus();
+}
+
+}  // namespace embers::metastore::raft

@@ -1,0 +1,73 @@
+// MetastoreFsm: the metastore's replicated state machine — RaftCommands applied to a BlockIndex.
+//
+// The consensus engine (raft_consensus.h) calls Apply for every committed log entry on every
+// replica, in log order, and Snapshot/Restore to bound the log. ReplicatedIndexService builds
+// the commands (EncodeCommand) and proposes them.
+//
+// Determinism: Apply depends only on the command bytes and the state; time comes from the
+// leader inside the command (leader_time_ms), never from the local clock.
+//
+// Idempotency: a proposal whose leader lost leadership has an unknown outcome (libraft-notes
+// gotcha 3), so clients retry with the same request id. The state machine remembers the results
+// of the last `dedup_window` request ids (part of the snapshot, so every replica agrees) and
+// answers a known id with its recorded result without applying it again. Beyond the window the
+// commands are still safe to repeat: AddBlock is idempotent by block id and ReplaceBlocks by
+// tombstone name.
+//
+// Snapshot format: "EMFS" | fixed32 version (1) | fixed32 header length | RaftSnapshotHeader |
+// BlockIndex::EncodeSnapshot() bytes.
+//
+// Thread safety: Apply/Snapshot/Restore are called by one thread at a time (the engine's);
+// applied_index() and leader_time_ms() may be read from any thread. Readers query the BlockIndex
+// directly (it has its own lock).
+#ifndef EMBERS_METASTORE_RAFT_METASTORE_FSM_H_
+#define EMBERS_METASTORE_RAFT_METASTORE_FSM_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "metastore/index/block_index.h"
+#include "metastore/raft/consensus.h"
+#include "metastore/v1/raft_log.pb.h"
+
+namespace embers::metastore::raft {
+
+class MetastoreFsm final : public StateMachine {
+ public:
+  static constexpr size_t kDefaultDedupWindow = 100000;
+
+  // `index` must outlive the state machine; it is the state.
+  explicit MetastoreFsm(BlockIndex* index, size_t dedup_window = kDefaultDedupWindow);
+
+  absl::Status Apply(uint64_t index, std::string_view command) override;
+  std::string Snapshot() override;
+  absl::Status Restore(std::string_view snapshot) override;
+
+  static std::string EncodeCommand(const v1::RaftCommand& command);
+
+  // Raft index of the last applied command (0: none).
+  uint64_t applied_index() const { return applied_index_.load(std::memory_order_acquire); }
+  int64_t leader_time_ms() const { return leader_time_ms_.load(std::memory_order_acquire); }
+  size_t dedup_entries() const { return order_.size(); }
+
+ private:
+  absl::Status ApplyCommand(const v1::RaftCommand& command);
+  void Remember(const std::string& request_id, const absl::Status& result);
+
+  BlockIndex* index_;
+  size_t dedup_window_;
+  std::atomic<uint64_t> applied_index_{0};
+  std::atomic<int64_t> leader_time_ms_{0};
+  // The de-duplication window: request id → result, and the ids in apply order for eviction.
+  absl::flat_hash_map<std::string, absl::Status> results_;
+  std::deque<std::string> order_;
+};
+
+}  // namespace embers::metastore::raft
+
+#endif  // EMBERS_METASTORE_RAFT_METASTORE_FSM_H_

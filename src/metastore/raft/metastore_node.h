@@ -1,0 +1,91 @@
+// MetastoreNode: one replica of the metastore — the BlockIndex, its Raft state machine, the
+// consensus engine and the IndexService that serves them.
+//
+// The server's `metastore` module (src/server) opens one per process and serves
+// index_service() over gRPC/Connect (and hands it to in-process callers with -target=all).
+// By default it is a single-node cluster (data in ./data/metastore, node id 1, Raft on
+// 127.0.0.1:9099); with bootstrap peers, a 3- or 5-node cluster.
+//
+// Threading: Open/Stop from one owning thread; everything else from any thread.
+#ifndef EMBERS_METASTORE_RAFT_METASTORE_NODE_H_
+#define EMBERS_METASTORE_RAFT_METASTORE_NODE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "metastore/index/block_index.h"
+#include "metastore/raft/consensus.h"
+#include "metastore/raft/metastore_fsm.h"
+#include "metastore/raft/raft_consensus.h"
+#include "metastore/raft/replicated_index_service.h"
+
+namespace embers::metastore {
+
+struct MetastoreNodeOptions {
+  // -metastore.data-dir. The Raft log and snapshots go to <data_dir>/raft.
+  std::string data_dir = "./data/metastore";
+  // -metastore.raft.node-id, -metastore.raft.bind-address, -metastore.raft.advertise-address
+  // (empty: the bind address), -metastore.raft.bootstrap-peers (raft::ParseRaftPeers; empty: a
+  // single node). Addresses are IPv4 host:port.
+  uint64_t node_id = 1;
+  std::string bind_address = "127.0.0.1:9099";
+  std::string advertise_address;
+  std::vector<raft::RaftPeer> bootstrap_peers;
+  // Timers, snapshot policy and the watchdog callback. data_dir, node_id, address,
+  // bind_address and bootstrap_peers in here are ignored (taken from the fields above).
+  raft::RaftConsensusOptions raft;
+};
+
+struct MetastoreNodeStatus {
+  raft::ConsensusStatus raft;
+  bool ready = false;
+  uint64_t fsm_applied_index = 0;
+  size_t blocks = 0;
+  size_t partitions = 0;
+};
+
+class MetastoreNode {
+ public:
+  // Opens the data dir (bootstrapping it when new), restores the last snapshot and replays the
+  // log, and joins the cluster. Returns before a leader is elected: see Ready/WaitReady.
+  static absl::StatusOr<std::unique_ptr<MetastoreNode>> Open(MetastoreNodeOptions options);
+  ~MetastoreNode();  // Stop()s
+  MetastoreNode(const MetastoreNode&) = delete;
+  MetastoreNode& operator=(const MetastoreNode&) = delete;
+
+  // The service to serve; valid until the node is destroyed. After Stop() calls fail with
+  // Unavailable.
+  IndexService* index_service() { return service_.get(); }
+  raft::ReplicatedIndexService* replicated_service() { return service_.get(); }
+  // The local replica's index (possibly stale on a follower; tests and status pages).
+  const BlockIndex& local_index() const { return index_; }
+
+  // A leader is known and this node has caught up: the leader has applied its post-election
+  // barrier; a follower has applied everything it knows to be committed.
+  bool Ready() const;
+  // Waits (polling) until Ready(); DeadlineExceeded after `timeout`.
+  absl::Status WaitReady(absl::Duration timeout) const;
+
+  MetastoreNodeStatus Status() const;
+  // The status as a JSON object (for `embers-cli metastore status` or an HTTP status page).
+  std::string StatusJson() const;
+
+  // Stops Raft; pending calls complete with Unavailable. Idempotent.
+  void Stop();
+
+ private:
+  MetastoreNode() : fsm_(&index_) {}
+
+  BlockIndex index_;
+  raft::MetastoreFsm fsm_;
+  std::unique_ptr<raft::RaftConsensus> consensus_;
+  std::unique_ptr<raft::ReplicatedIndexService> service_;
+};
+
+}  // namespace embers::metastore
+
+#endif  // EMBERS_METASTORE_RAFT_METASTORE_NODE_H_

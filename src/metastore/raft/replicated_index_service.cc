@@ -1,0 +1,112 @@
+#include "metastore/raft/replicated_index_service.h"
+
+#include <chrono>
+#include <utility>
+
+#include "base/strings.h"
+#include "metastore/raft/metastore_fsm.h"
+
+namespace embers::metastore::raft {
+
+namespace {
+
+int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Runs `query` after a read barrier, so its answer reflects every write acknowledged before the
+// call (linearizable; libraft 0.15 has no ReadIndex, notes gotcha 4).
+template <class Query>
+void ReadAfterBarrier(Consensus* consensus, UnaryDone done, Query query) {
+  consensus->Barrier([done = std::move(done), query = std::move(query)](absl::Status s) {
+    if (!s.ok()) return done(s);
+    done(query());
+  });
+}
+
+}  // namespace
+
+ReplicatedIndexService::ReplicatedIndexService(Consensus* consensus, const BlockIndex* index,
+                                               Clock clock)
+    : consensus_(consensus), index_(index), clock_(clock ? std::move(clock) : &SystemNowMs) {}
+
+void ReplicatedIndexService::Propose(v1::RaftCommand command, UnaryDone done) {
+  if (command.leader_time_ms() == 0) command.set_leader_time_ms(clock_());
+  consensus_->Propose(MetastoreFsm::EncodeCommand(command), std::move(done));
+}
+
+void ReplicatedIndexService::AddBlock(const CallContext& /*ctx*/,
+                                      const v1::AddBlockRequest& request,
+                                      v1::AddBlockResponse* /*response*/, UnaryDone done) {
+  // Reject malformed blocks before they reach the log: every replica would reject them again.
+  absl::Status valid = BlockIndex::ValidateBlock(request.block());
+  if (!valid.ok()) return done(valid);
+  v1::RaftCommand command;
+  // The block id is the natural request id: a writer retrying after an unknown outcome sends the
+  // same block.
+  command.set_request_id(StrCat("add_block/", request.block().id()));
+  *command.mutable_add_block() = request;
+  Propose(std::move(command), std::move(done));
+}
+
+void ReplicatedIndexService::ReplaceBlocks(const v1::ReplaceBlocksRequest& request,
+                                           UnaryDone done) {
+  if (request.tombstones().name().empty()) {
+    return done(absl::InvalidArgumentError("ReplaceBlocks: tombstone name is empty"));
+  }
+  for (const v1::BlockMeta& block : request.blocks()) {
+    absl::Status valid = BlockIndex::ValidateBlock(block);
+    if (!valid.ok()) return done(valid);
+  }
+  v1::RaftCommand command;
+  command.set_request_id(StrCat("replace_blocks/", request.tombstones().name()));
+  *command.mutable_replace_blocks() = request;
+  Propose(std::move(command), std::move(done));
+}
+
+void ReplicatedIndexService::DeleteTombstones(const std::vector<std::string>& names,
+                                              UnaryDone done) {
+  v1::RaftCommand command;
+  // Deleting is idempotent by itself; no request id needed.
+  for (const std::string& n : names) command.mutable_delete_tombstones()->add_names(n);
+  Propose(std::move(command), std::move(done));
+}
+
+void ReplicatedIndexService::QueryMetadata(const CallContext& /*ctx*/,
+                                           const v1::QueryMetadataRequest& request,
+                                           v1::QueryMetadataResponse* response, UnaryDone done) {
+  // The request and response stay alive until `done` (call_context.h).
+  ReadAfterBarrier(consensus_, std::move(done), [this, &request, response]() -> absl::Status {
+    absl::StatusOr<v1::QueryMetadataResponse> r = index_->QueryMetadata(request);
+    if (!r.ok()) return r.status();
+    *response = std::move(*r);
+    return absl::OkStatus();
+  });
+}
+
+void ReplicatedIndexService::QueryMetadataLabels(const CallContext& /*ctx*/,
+                                                 const v1::QueryMetadataLabelsRequest& request,
+                                                 v1::QueryMetadataLabelsResponse* response,
+                                                 UnaryDone done) {
+  ReadAfterBarrier(consensus_, std::move(done), [this, &request, response]() -> absl::Status {
+    absl::StatusOr<v1::QueryMetadataLabelsResponse> r = index_->QueryMetadataLabels(request);
+    if (!r.ok()) return r.status();
+    *response = std::move(*r);
+    return absl::OkStatus();
+  });
+}
+
+void ReplicatedIndexService::GetBlockMetadata(const v1::GetBlockMetadataRequest& request,
+                                              v1::GetBlockMetadataResponse* response,
+                                              UnaryDone done) {
+  ReadAfterBarrier(consensus_, std::move(done), [this, &request, response]() -> absl::Status {
+    absl::StatusOr<v1::GetBlockMetadataResponse> r = index_->GetBlockMetadata(request);
+    if (!r.ok()) return r.status();
+    *response = std::move(*r);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace embers::metastore::raft

@@ -1,0 +1,63 @@
+// ReplicatedIndexService: the IndexService of a metastore node that replicates its BlockIndex
+// with Raft.
+//
+// Used by MetastoreNode, which hands it to the server (gRPC/Connect adapters, and in-process
+// callers with -target=all). Writes become RaftCommands proposed through the Consensus and
+// complete once applied on this node; reads wait for a linearizable read barrier and then query
+// the local BlockIndex.
+//
+// On a node that is not the leader every call fails with Unavailable and a message naming the
+// leader (consensus.h NotLeaderError; LeaderAddressFromError extracts it). Following the leader is
+// the client's job (not done yet: the shared metastore client should retry there with backoff).
+// A write whose outcome is unknown (leadership lost) also fails with Unavailable; retrying the
+// same request is safe (request ids are derived from the block id / tombstone name).
+//
+// Threading: methods may be called from any thread; `done` runs on the consensus callback
+// thread (queries run there too, after the barrier) or inline for requests rejected up front.
+#ifndef EMBERS_METASTORE_RAFT_REPLICATED_INDEX_SERVICE_H_
+#define EMBERS_METASTORE_RAFT_REPLICATED_INDEX_SERVICE_H_
+
+#include <cstdint>
+#include <functional>
+
+#include "metastore/index/block_index.h"
+#include "metastore/index_service.h"
+#include "metastore/raft/consensus.h"
+#include "metastore/v1/raft_log.pb.h"
+
+namespace embers::metastore::raft {
+
+class ReplicatedIndexService final : public IndexService {
+ public:
+  // Wall clock for leader_time_ms (ms since the epoch); replaceable in tests.
+  using Clock = std::function<int64_t()>;
+
+  // Neither pointer is owned; both must outlive the service.
+  ReplicatedIndexService(Consensus* consensus, const BlockIndex* index, Clock clock = nullptr);
+
+  void AddBlock(const CallContext& ctx, const v1::AddBlockRequest& request,
+                v1::AddBlockResponse* response, UnaryDone done) override;
+  void QueryMetadata(const CallContext& ctx, const v1::QueryMetadataRequest& request,
+                     v1::QueryMetadataResponse* response, UnaryDone done) override;
+  void QueryMetadataLabels(const CallContext& ctx, const v1::QueryMetadataLabelsRequest& request,
+                           v1::QueryMetadataLabelsResponse* response, UnaryDone done) override;
+
+  // Not in IndexService yet (compaction and the admin API will call these).
+  void ReplaceBlocks(const v1::ReplaceBlocksRequest& request, UnaryDone done);
+  void DeleteTombstones(const std::vector<std::string>& names, UnaryDone done);
+  void GetBlockMetadata(const v1::GetBlockMetadataRequest& request,
+                        v1::GetBlockMetadataResponse* response, UnaryDone done);
+
+  // Proposes a command as is (request_id must be set by the caller; leader_time_ms is filled
+  // in when zero).
+  void Propose(v1::RaftCommand command, UnaryDone done);
+
+ private:
+  Consensus* consensus_;
+  const BlockIndex* index_;
+  Clock clock_;
+};
+
+}  // namespace embers::metastore::raft
+
+#endif  // EMBERS_METASTORE_RAFT_REPLICATED_INDEX_SERVICE_H_

@@ -1,0 +1,129 @@
+#include "server/ingest_routes.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include "base/status.h"
+#include "base/strings.h"
+#include "ingest/adapters/legacy_ingest.h"
+#include "ingest/adapters/otlp.h"
+#include "opentelemetry/proto/collector/profiles/v1development/profiles_service.grpc.pb.h"
+#include "server/status_mapping.h"
+
+namespace embers::server {
+namespace {
+
+namespace otlp_v1 = ::opentelemetry::proto::collector::profiles::v1development;
+
+// Pyroscope answers /ingest push failures with 422 unless they are rate limits (429); we keep
+// Unavailable as 503 as well, so SDKs retry when storage is down instead of dropping data.
+absl::Status ForIngest(absl::Status st) {
+  if (st.code() == absl::StatusCode::kInvalidArgument && !HttpStatusOverride(st)) {
+    return UnprocessableError(std::string(st.message()));
+  }
+  return st;
+}
+
+void PushProfiles(const IngestRouteDeps& deps, const std::string& tenant,
+                  std::vector<ingest::IngestProfile> profiles, UnaryDone done) {
+  distributor::Distributor* d = deps.distributor->load();
+  if (d == nullptr) return done(absl::UnavailableError("the distributor is starting"));
+  if (profiles.empty()) return done(absl::OkStatus());
+  CallContext ctx;
+  ctx.tenant = tenant;
+  d->Push(ctx, std::move(profiles), std::move(done));
+}
+
+void HandleLegacyIngest(const IngestRouteDeps& deps, HttpRequest& http, HttpResponder responder) {
+  absl::StatusOr<std::string> tenant = deps.tenants->Resolve(http.Header("x-scope-orgid"));
+  if (!tenant.ok()) return responder.Send(ErrorResponse(tenant.status(), false));
+  ingest::LegacyIngestRequest req;
+  req.name = std::string(http.Query("name"));
+  req.from = std::string(http.Query("from"));
+  req.until = std::string(http.Query("until"));
+  req.format = std::string(http.Query("format"));
+  req.sample_rate = std::string(http.Query("sampleRate"));
+  req.spy_name = std::string(http.Query("spyName"));
+  req.units = std::string(http.Query("units"));
+  req.aggregation_type = std::string(http.Query("aggregationType"));
+  req.content_type = std::string(http.Header("content-type"));
+  // The body must outlive the conversion only: ConvertLegacyIngest copies what it keeps.
+  auto body = std::make_shared<std::string>(std::move(http.body));
+  req.body = *body;
+  req.limits.max_profile_size = deps.max_profile_size;
+  absl::StatusOr<std::vector<ingest::IngestProfile>> profiles = ingest::ConvertLegacyIngest(req);
+  if (!profiles.ok()) return responder.Send(ErrorResponse(profiles.status(), false));
+  PushProfiles(deps, *tenant, std::move(*profiles), [responder](absl::Status st) {
+    if (!st.ok()) return responder.Send(ErrorResponse(ForIngest(st), false));
+    responder.Send(HttpResponse::Text(200, ""));
+  });
+}
+
+void HandleOtlpHttp(const IngestRouteDeps& deps, HttpRequest& http, HttpResponder responder) {
+  std::string content_type(http.Header("content-type"));
+  const bool json = content_type.find("json") != std::string::npos;
+  auto fail = [&](const absl::Status& st) { responder.Send(ErrorResponse(st, false)); };
+  absl::StatusOr<std::string> tenant = deps.tenants->Resolve(http.Header("x-scope-orgid"));
+  if (!tenant.ok()) return fail(tenant.status());
+  absl::StatusOr<ingest::OtlpExportRequest> request =
+      ingest::ParseOtlpHttpBody(content_type, http.body);
+  if (!request.ok()) return fail(request.status());
+  absl::StatusOr<std::vector<ingest::IngestProfile>> profiles = ingest::ConvertOtlp(*request);
+  if (!profiles.ok()) return fail(profiles.status());
+  PushProfiles(deps, *tenant, std::move(*profiles), [responder, json](absl::Status st) {
+    if (!st.ok()) return responder.Send(ErrorResponse(st, false));
+    otlp_v1::ExportProfilesServiceResponse response;
+    HttpResponse out;
+    if (json) {
+      out.content_type = "application/json";
+      (void)google::protobuf::util::MessageToJsonString(response, &out.body);
+    } else {
+      out.content_type = "application/x-protobuf";
+      response.SerializeToString(&out.body);
+    }
+    responder.Send(std::move(out));
+  });
+}
+
+class OtlpGrpcService final : public otlp_v1::ProfilesService::CallbackService {
+ public:
+  OtlpGrpcService(IngestRouteDeps deps, const RpcEnvironment* env)
+      : export_("/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export",
+                ExportMethod(deps), env) {}
+  grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* context,
+                                   const otlp_v1::ExportProfilesServiceRequest* request,
+                                   otlp_v1::ExportProfilesServiceResponse* response) override {
+    return export_(context, request, response);
+  }
+
+ private:
+  static UnaryMethod<otlp_v1::ExportProfilesServiceRequest, otlp_v1::ExportProfilesServiceResponse>
+  ExportMethod(IngestRouteDeps deps) {
+    return [deps](const CallContext& ctx, const otlp_v1::ExportProfilesServiceRequest& req,
+                  otlp_v1::ExportProfilesServiceResponse*, UnaryDone done) {
+      absl::StatusOr<std::vector<ingest::IngestProfile>> profiles = ingest::ConvertOtlp(req);
+      if (!profiles.ok()) return done(profiles.status());
+      PushProfiles(deps, ctx.tenant, std::move(*profiles), std::move(done));
+    };
+  }
+  GrpcUnary<otlp_v1::ExportProfilesServiceRequest, otlp_v1::ExportProfilesServiceResponse> export_;
+};
+
+}  // namespace
+
+void RegisterIngestRoutes(IngestRouteDeps deps, HttpRouter& router) {
+  auto legacy = [deps](HttpRequest& http, HttpResponder responder) {
+    HandleLegacyIngest(deps, http, std::move(responder));
+  };
+  router.Handle("POST", "/ingest", legacy);
+  router.Handle("POST", "/pyroscope/ingest", legacy);
+  router.Handle("POST", "/v1development/profiles",
+                [deps](HttpRequest& http, HttpResponder responder) {
+                  HandleOtlpHttp(deps, http, std::move(responder));
+                });
+}
+
+std::unique_ptr<grpc::Service> NewOtlpGrpcService(IngestRouteDeps deps, const RpcEnvironment* env) {
+  return std::make_unique<OtlpGrpcService>(deps, env);
+}
+
+}  // namespace embers::server
