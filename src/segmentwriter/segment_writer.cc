@@ -7,6 +7,7 @@
 #include "base/strings.h"
 #include "base/ulid.h"
 #include "block/object_writer.h"
+#include "segmentwriter/hedged_upload.h"
 
 namespace embers::segmentwriter {
 namespace {
@@ -21,8 +22,6 @@ struct Metrics {
       "embers_segment_writer_object_bytes_total", "Bytes of segment objects uploaded.");
   metrics::CounterFamily& profiles = metrics::Registry::Global().Counter(
       "embers_segment_writer_profiles_total", "Profiles written into segments.");
-  metrics::CounterFamily& upload_retries = metrics::Registry::Global().Counter(
-      "embers_segment_writer_upload_retries_total", "Segment uploads retried after an error.");
 };
 
 Metrics& M() {
@@ -161,19 +160,14 @@ void SegmentWriter::WorkerLoop() {
   }
 }
 
-absl::Status SegmentWriter::UploadWithRetries(const std::string& key, const std::string& bytes) {
-  absl::Duration backoff = options_.upload_retry_min_period;
-  absl::Status st;
-  for (int attempt = 0; attempt <= options_.upload_max_retries; ++attempt) {
-    st = bucket_->Put(key, bytes);
-    if (st.ok()) return st;
-    if (attempt == options_.upload_max_retries) break;
-    M().upload_retries.WithLabels({}).Inc();
-    log::Warn("segment upload failed, retrying", {{"key", key}, {"error", st}});
-    absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, options_.upload_retry_max_period);
-  }
-  return st;
+absl::Status SegmentWriter::Upload(const std::string& key, std::string bytes) {
+  UploadPolicy policy;
+  policy.timeout = options_.upload_timeout;
+  policy.max_retries = options_.upload_max_retries;
+  policy.retry_min_period = options_.upload_retry_min_period;
+  policy.retry_max_period = options_.upload_retry_max_period;
+  policy.hedge_after = options_.upload_hedge_after;
+  return UploadObject(bucket_, key, std::make_shared<const std::string>(std::move(bytes)), policy);
 }
 
 absl::Status SegmentWriter::RegisterBlock(const metastore::v1::BlockMeta& meta) {
@@ -224,13 +218,14 @@ void SegmentWriter::Flush(std::unique_ptr<Segment> segment) {
                                                   .created_by = options_.host_name},
                                                  std::move(datasets));
   const std::string key = block::ObjectKey(object.meta);
-  if (absl::Status st = UploadWithRetries(key, object.bytes); !st.ok()) {
+  const size_t object_size = object.bytes.size();
+  if (absl::Status st = Upload(key, std::move(object.bytes)); !st.ok()) {
     log::Error("segment upload failed; failing its pushes", {{"key", key}, {"error", st}});
     complete(absl::UnavailableError(StrCat("storing the segment failed: ", st.message())),
              "upload_failed");
     return;
   }
-  M().bytes.WithLabels({}).Inc(static_cast<double>(object.bytes.size()));
+  M().bytes.WithLabels({}).Inc(static_cast<double>(object_size));
   M().profiles.WithLabels({}).Inc(static_cast<double>(segment->profiles));
 
   absl::Status indexed = RegisterBlock(object.meta);
@@ -243,7 +238,7 @@ void SegmentWriter::Flush(std::unique_ptr<Segment> segment) {
     // Park the metadata where the metastore's recovery loop finds it; the data is safe.
     std::string dlq_key =
         StrCat("dlq/", segment->shard, "/anonymous/", object.meta.id(), "/meta.pb");
-    absl::Status parked = UploadWithRetries(dlq_key, object.meta.SerializeAsString());
+    absl::Status parked = Upload(dlq_key, object.meta.SerializeAsString());
     if (!parked.ok()) {
       log::Error("metastore and DLQ both failed; failing the pushes",
                  {{"key", key}, {"metastore_error", indexed}, {"dlq_error", parked}});

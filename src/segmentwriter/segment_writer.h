@@ -54,6 +54,8 @@ struct SegmentWriterOptions {
   int upload_max_retries = 3;
   absl::Duration upload_retry_min_period = absl::Milliseconds(50);
   absl::Duration upload_retry_max_period = absl::Milliseconds(500);
+  absl::Duration upload_timeout = absl::Seconds(2);
+  absl::Duration upload_hedge_after = absl::Milliseconds(500);
   bool metadata_dlq_enabled = true;
   int zstd_level = 1;
   std::string host_name = "embers";
@@ -95,7 +97,7 @@ class SegmentWriter {
   // Swaps out every non-empty open segment and queues it for flushing.
   void RotateAll();
   void Flush(std::unique_ptr<Segment> segment);
-  absl::Status UploadWithRetries(const std::string& key, const std::string& bytes);
+  absl::Status Upload(const std::string& key, std::string bytes);
   absl::Status RegisterBlock(const metastore::v1::BlockMeta& meta);
 
   SegmentWriterOptions options_;

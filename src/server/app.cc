@@ -131,6 +131,8 @@ class SegmentWriterModule : public Module {
     o.segment_duration = c.segment_duration;
     o.flush_workers = c.segment_writer_flush_workers;
     o.upload_max_retries = c.segment_writer_upload_max_retries;
+    o.upload_timeout = c.segment_writer_upload_timeout;
+    o.upload_hedge_after = c.segment_writer_upload_hedge_after;
     o.metadata_dlq_enabled = c.segment_writer_metadata_dlq_enabled;
     char host[256] = {};
     if (gethostname(host, sizeof(host) - 1) == 0) o.host_name = host;

@@ -59,6 +59,10 @@ void Config::RegisterFlags(FlagSet& f) {
         "segments flushed in parallel");
   f.Int("segment-writer.upload-max-retries", &segment_writer_upload_max_retries,
         "retries of a failed segment upload before its pushes fail");
+  f.Duration("segment-writer.upload-timeout", &segment_writer_upload_timeout,
+             "time allowed for one segment upload round (with its hedge)");
+  f.Duration("segment-writer.upload-hedge-after", &segment_writer_upload_hedge_after,
+             "start a second, hedged upload when the first takes longer than this (0 disables)");
   f.Bool("segment-writer.metadata-dlq-enabled", &segment_writer_metadata_dlq_enabled,
          "park segment metadata in dlq/ when the metastore is unavailable instead of failing");
   f.Double("distributor.ingestion-rate-limit-mb", &ingestion_rate_limit_mb,

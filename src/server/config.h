@@ -49,6 +49,8 @@ struct Config {
   int segment_writer_num_tokens = 4;
   int segment_writer_flush_workers = 2;
   int segment_writer_upload_max_retries = 3;
+  absl::Duration segment_writer_upload_timeout = absl::Seconds(2);
+  absl::Duration segment_writer_upload_hedge_after = absl::Milliseconds(500);
   bool segment_writer_metadata_dlq_enabled = true;
   double ingestion_rate_limit_mb = 4;
   double ingestion_burst_size_mb = 2;
