@@ -69,6 +69,14 @@ class MetastoreModule : public Module {
     auto proxy = std::make_unique<metastore::IndexServiceProxy>();
     proxy_ = proxy.get();
     app_->index_service_ = std::move(proxy);
+    // Nodes, leader, term, commit/applied index, last snapshot, blocks (issue 5's status page).
+    app_->router_.Handle("GET", "/metastore/status", [this](HttpRequest&, HttpResponder responder) {
+      metastore::MetastoreNode* node = node_ptr_.load();
+      if (node == nullptr) {
+        return responder.Send(HttpResponse::Text(503, "the metastore is not running"));
+      }
+      responder.Send(HttpResponse::Json(200, node->StatusJson()));
+    });
   }
   absl::Status Start() override {
     const Config& c = app_->config_;
@@ -93,6 +101,7 @@ class MetastoreModule : public Module {
         metastore::MetastoreNode::Open(std::move(o));
     if (!node.ok()) return node.status();
     node_ = std::move(*node);
+    node_ptr_.store(node_.get());
     proxy_->Set(node_->index_service());
     // Single node: wait for its own election so the first pushes do not bounce.
     if (c.metastore_bootstrap_peers.size() <= 1) {
@@ -110,6 +119,7 @@ class MetastoreModule : public Module {
   void Stop(absl::Time) override {
     if (dlq_) dlq_->Stop();
     proxy_->Set(nullptr);
+    node_ptr_.store(nullptr);
     if (node_) node_->Stop();
   }
   bool Ready() const override { return node_ != nullptr && node_->Ready(); }
@@ -118,6 +128,7 @@ class MetastoreModule : public Module {
   App* app_;
   metastore::IndexServiceProxy* proxy_;
   std::unique_ptr<metastore::MetastoreNode> node_;
+  std::atomic<metastore::MetastoreNode*> node_ptr_{nullptr};  // read by the status route
   std::unique_ptr<metastore::DlqRecovery> dlq_;
 };
 

@@ -92,6 +92,12 @@ describe('acknowledged pushes survive kill -9', { skip: fs.existsSync(PROFILE) ?
     const names = new Set(res.json().profileTypes.map((t) => t.name));
     const lost = acknowledged.filter((n) => !names.has(n));
     assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.length} acknowledged pushes lost after kill -9`);
+    // The metastore status page shows the restarted single node leading, with the blocks it replayed.
+    const status = await request(`http://${HOST}:${ports.http}/metastore/status`, { timeoutMs: 5_000 });
+    assert.equal(status.status, 200, status.text);
+    const st = status.json();
+    assert.equal(st.state, 'leader', status.text);
+    assert.ok(st.blocks >= 1, status.text);
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   });
