@@ -110,6 +110,22 @@ void Distributor::Push(const CallContext& ctx, std::vector<IngestProfile> profil
                " MB); retry later")));
     return;
   }
+  const int64_t held = static_cast<int64_t>(bytes);
+  if (options_.max_inflight_bytes > 0 &&
+      inflight_bytes_->fetch_add(held) + held > options_.max_inflight_bytes) {
+    inflight_bytes_->fetch_sub(held);
+    M().rejected.WithLabels({"overloaded"}).Inc(static_cast<double>(profiles.size()));
+    done(absl::ResourceExhaustedError(
+        StrCat("ingestion is overloaded: more than ", options_.max_inflight_bytes,
+               " bytes of pushes are waiting to be stored; retry later")));
+    return;
+  }
+  if (options_.max_inflight_bytes <= 0) inflight_bytes_->fetch_add(held);
+  // Releases the in-flight bytes whichever way the push completes.
+  done = [inflight = inflight_bytes_, held, done = std::move(done)](absl::Status st) {
+    inflight->fetch_sub(held);
+    done(std::move(st));
+  };
   M().received_bytes.WithLabels({tenant}).Inc(bytes);
 
   const absl::Time now = absl::Now();

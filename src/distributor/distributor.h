@@ -6,6 +6,7 @@
 #ifndef EMBERS_DISTRIBUTOR_DISTRIBUTOR_H_
 #define EMBERS_DISTRIBUTOR_DISTRIBUTOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,6 +35,9 @@ struct DistributorOptions {
   uint32_t shards = 4;
   pprof::NormalizeOptions normalize;
   model::LabelLimits label_limits;
+  // Uncompressed bytes of pushes accepted but not yet acknowledged, across tenants. Beyond it
+  // new pushes get 429 instead of piling up in memory while storage is slow (0 disables).
+  int64_t max_inflight_bytes = 256ll << 20;
   // -validation.reject-older-than / -reject-newer-than; zero disables the check.
   absl::Duration reject_older_than = absl::Hours(1);
   absl::Duration reject_newer_than = absl::Minutes(10);
@@ -55,6 +59,7 @@ class Distributor {
   DistributorOptions options_;
   segmentwriter::SegmentWriter* writer_;
   std::unique_ptr<RateLimiter> limiter_;
+  std::shared_ptr<std::atomic<int64_t>> inflight_bytes_ = std::make_shared<std::atomic<int64_t>>(0);
 };
 
 }  // namespace embers::distributor

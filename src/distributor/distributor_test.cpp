@@ -120,6 +120,25 @@ TEST_F(DistributorTest, RateLimitAnswersResourceExhausted) {
   EXPECT_TRUE(Push(d, {FromFile("go_cpu_tiny.pb.gz", labels)}, "t2").ok());
 }
 
+TEST_F(DistributorTest, OverloadAnswersResourceExhaustedAndReleasesOnCompletion) {
+  if (!std::filesystem::exists(TestData() / "pyroscope")) GTEST_SKIP() << "no testdata";
+  DistributorOptions o = Options();
+  model::Labels labels({{"__name__", "process_cpu"}, {"service_name", "api"}});
+  IngestProfile p = FromFile("go_cpu_tiny.pb.gz", labels);
+  o.max_inflight_bytes = p.received_bytes * 3 / 2;  // room for one push at a time
+  Distributor d(o, writer_.get());
+  // Two concurrent pushes: the second finds the first still in flight.
+  std::promise<absl::Status> first;
+  CallContext ctx;
+  ctx.tenant = "t1";
+  d.Push(ctx, {std::move(p)}, [&first](absl::Status st) { first.set_value(st); });
+  absl::Status second = Push(d, {FromFile("go_cpu_tiny.pb.gz", labels)});
+  EXPECT_EQ(second.code(), absl::StatusCode::kResourceExhausted) << second;
+  EXPECT_TRUE(first.get_future().get().ok());
+  // Once the first is stored its bytes are released.
+  EXPECT_TRUE(Push(d, {FromFile("go_cpu_tiny.pb.gz", labels)}).ok());
+}
+
 TEST_F(DistributorTest, InvalidInputIsRejectedWithInvalidArgument) {
   if (!std::filesystem::exists(TestData() / "pyroscope")) GTEST_SKIP() << "no testdata";
   Distributor d(Options(), writer_.get());

@@ -181,6 +181,7 @@ class DistributorModule : public Module {
     distributor::DistributorOptions o;
     o.ingestion_rate_limit_mb = c.ingestion_rate_limit_mb;
     o.ingestion_burst_size_mb = c.ingestion_burst_size_mb;
+    o.max_inflight_bytes = c.max_inflight_push_bytes;
     o.shards = static_cast<uint32_t>(std::max(1, c.segment_writer_num_tokens));
     o.normalize.max_samples = static_cast<size_t>(c.max_profile_samples);
     o.normalize.max_stack_depth = static_cast<size_t>(c.max_profile_stack_depth);

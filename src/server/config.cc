@@ -71,6 +71,9 @@ void Config::RegisterFlags(FlagSet& f) {
   f.Double("distributor.ingestion-burst-size-mb", &ingestion_burst_size_mb,
            "per-tenant ingestion burst size in MB",
            {.yaml_path = "limits.ingestion_burst_size_mb"});
+  f.Int("distributor.max-inflight-push-bytes", &max_inflight_push_bytes,
+        "uncompressed bytes of pushes waiting to be stored beyond which new pushes get 429 "
+        "(0 disables)");
   f.Int("validation.max-profile-size-bytes", &max_profile_size_bytes,
         "largest decompressed profile accepted (413 beyond)",
         {.yaml_path = "limits.max_profile_size_bytes"});

@@ -54,6 +54,7 @@ struct Config {
   bool segment_writer_metadata_dlq_enabled = true;
   double ingestion_rate_limit_mb = 4;
   double ingestion_burst_size_mb = 2;
+  int64_t max_inflight_push_bytes = 256ll << 20;
   int64_t max_profile_size_bytes = 4 << 20;
   int max_profile_samples = 16000;
   int max_profile_stack_depth = 1000;

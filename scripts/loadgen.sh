@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Write-path load test (issue 4): starts `embers -target=all` on 127.0.0.1 with a fresh data dir
+# (filesystem bucket, no per-tenant ingestion rate limit), runs embers-loadgen against it for a
+# bounded time, samples the server's RSS, threads and CPU from /proc every second, prints the
+# results and stops the server. Numbers go to docs/performance.md.
+#
+#   scripts/loadgen.sh [-b build-dir] [-d seconds] [-s segment-duration] [-n nice]
+#                      [-- loadgen flags...]
+#   scripts/loadgen.sh -b build -d 30 -- -connections=1500 -max-profile-bytes=32768
+#
+# -n N sets the nice value of this script's scheduler autogroup (server and load generator) for the
+# run, and restores it afterwards. With autogroups (kernel.sched_autogroup_enabled=1) CPU is shared
+# evenly between sessions whatever each process's own nice is, so on a machine where others are
+# compiling the server gets about one core; `-n -10` (root) shows what it does with the cores.
+# Report which was used.
+#
+# EMBERS_ARGS adds server flags. Pyroscope's default ingestion limit is 4 MB/s per tenant; it is
+# disabled here (-distributor.ingestion-rate-limit-mb=0) so that it does not cap the test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=build
+duration=30
+segment=500ms
+nice=""
+while getopts "b:d:s:n:h" opt; do
+  case $opt in
+    b) build=$OPTARG ;;
+    d) duration=$OPTARG ;;
+    s) segment=$OPTARG ;;
+    n) nice=$OPTARG ;;
+    *) sed -n '2,16p' "$0"; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+[ "${1:-}" = "--" ] && shift
+
+bin="$build/src/cmd/embers/embers"
+loadgen="$build/src/cmd/loadgen/embers-loadgen"
+for b in "$bin" "$loadgen"; do
+  [ -x "$b" ] || { echo "missing $b: ninja -C $build embers embers-loadgen" >&2; exit 1; }
+done
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+tmp=$(mktemp -d)
+port=$(free_port)
+gport=$(free_port)
+# shellcheck disable=SC2086  # EMBERS_ARGS is a list of flags
+"$bin" -server.http-listen-address=127.0.0.1 -server.http-listen-port="$port" \
+  -server.grpc-listen-address=127.0.0.1 -server.grpc-listen-port="$gport" \
+  -storage.backend=filesystem -storage.filesystem.dir="$tmp/bucket" \
+  -metastore.data-dir="$tmp/metastore" \
+  -distributor.ingestion-rate-limit-mb=0 \
+  -segment-writer.segment-duration="$segment" \
+  -log.level=warn ${EMBERS_ARGS:-} 2>"$tmp/server.log" &
+pid=$!
+sampler=""
+old_nice=""
+cleanup() {
+  [ -n "$sampler" ] && kill "$sampler" 2>/dev/null || true
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -rf "$tmp"
+  [ -n "$old_nice" ] && echo "$old_nice" >/proc/$$/autogroup
+  return 0
+}
+trap cleanup EXIT
+old_nice=""
+if [ -n "$nice" ]; then  # the whole session's autogroup: applies to the running server too
+  old_nice=$(awk '{print $3}' /proc/$$/autogroup)
+  echo "$nice" >/proc/$$/autogroup
+fi
+
+for _ in $(seq 100); do curl -sf "127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
+curl -sf "127.0.0.1:$port/ready" >/dev/null || { echo "embers did not become ready:" >&2; cat "$tmp/server.log" >&2; exit 1; }
+
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== embers pid $pid on 127.0.0.1:$port, segments $segment, ${duration}s, autogroup $(cat /proc/$$/autogroup)"
+
+# One line per second: elapsed s, RSS KiB, threads, cumulative CPU ticks (utime + stime).
+sample() {
+  local t=0
+  while [ -r "/proc/$pid/status" ]; do
+    local rss threads ticks
+    rss=$(awk '/^VmRSS:/{print $2}' "/proc/$pid/status")
+    threads=$(awk '/^Threads:/{print $2}' "/proc/$pid/status")
+    # Fields 14 and 15 of /proc/pid/stat; the command name (field 2) has no spaces here.
+    ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    echo "$t $rss $threads $ticks" >>"$tmp/samples"
+    sleep 1
+    t=$((t + 1))
+  done
+}
+sample &
+sampler=$!
+
+status=0
+"$loadgen" -url="http://127.0.0.1:$port" -duration="${duration}s" "$@" | tee "$tmp/loadgen.out" ||
+  status=$?
+
+kill "$sampler" 2>/dev/null || true
+wait "$sampler" 2>/dev/null || true
+sampler=""
+echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== server, sampled every second (RSS MiB, threads, CPU % of one core)"
+# What the server spent per acknowledged profile and per MB: comparable across load averages.
+result=$(grep '^RESULT' "$tmp/loadgen.out" || true)
+profiles=$(sed -n 's/.*profiles_total=\([0-9]*\).*/\1/p' <<<"$result")
+pbytes=$(sed -n 's/.*pprof_bytes_total=\([0-9]*\).*/\1/p' <<<"$result")
+awk -v hz="$(getconf CLK_TCK)" -v profiles="${profiles:-0}" -v pbytes="${pbytes:-0}" '
+  { t[NR] = $1; rss[NR] = $2 / 1024; thr[NR] = $3; ticks[NR] = $4 }
+  END {
+    line = ""
+    for (i = 1; i <= NR; i++) {
+      cpu = i > 1 ? (ticks[i] - ticks[i - 1]) * 100 / hz : 0
+      line = line sprintf("  %3ds %6.1f %3d %4.0f%%", t[i], rss[i], thr[i], cpu)
+      if (i % 4 == 0 || i == NR) { print line; line = "" }
+      if (rss[i] > max_rss) max_rss = rss[i]
+      if (thr[i] > max_thr) max_thr = thr[i]
+    }
+    # Steady state: the second half of the run.
+    n = 0; sum = 0
+    for (i = int(NR / 2) + 1; i <= NR; i++) { sum += rss[i]; n++ }
+    cpu_all = NR > 1 ? (ticks[NR] - ticks[1]) * 100 / hz / (t[NR] - t[1]) : 0
+    printf "RSS max %.1f MiB, steady (mean of 2nd half) %.1f MiB; threads max %d; server CPU %.0f%% of one core\n",
+      max_rss, n ? sum / n : 0, max_thr, cpu_all
+    secs = (ticks[NR] - ticks[1]) / hz
+    if (profiles > 0 && secs > 0)
+      printf "server CPU %.1f s: %.0f us per profile, %.1f MB/s of uncompressed pprof per core\n",
+        secs, secs * 1e6 / profiles, pbytes / 1e6 / secs
+  }' "$tmp/samples"
+objects=$(find "$tmp/bucket" -name block.bin 2>/dev/null | wc -l)
+echo "== bucket: $objects objects, $(du -sh "$tmp/bucket" 2>/dev/null | cut -f1)"
+if grep -q 'level=error' "$tmp/server.log"; then
+  echo "== server errors (first 5):"
+  grep 'level=error' "$tmp/server.log" | head -5
+fi
+exit $status
