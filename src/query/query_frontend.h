@@ -1,24 +1,52 @@
 // QueryFrontend: the public query API (querier.v1.QuerierService) of the read path.
 //
-// It parses selectors, asks the metastore which objects hold matching data and hands plans to a
-// query-backend (DESIGN §7). Its methods have the transport-independent shape of
-// base/call_context.h; src/server serves them over Connect and gRPC.
+// It validates requests, parses selectors and profile types, asks the metastore which objects
+// hold matching datasets and hands them to a QueryBackend (DESIGN §7, reference §8.2). Its
+// methods have the transport-independent shape of base/call_context.h; src/server serves them
+// over Connect and gRPC, and the legacy /pyroscope/render route is built on them.
 //
-// Built so far: ProfileTypes, answered from the metastore index alone (no object is read). The
-// other QuerierService methods answer Unimplemented until the query-path issue lands.
+// Built so far: ProfileTypes (answered from the metastore index alone), SelectMergeStacktraces
+// (flame graph format) and SelectSeries. The other QuerierService methods answer Unimplemented.
+//
+// The backend is attached with SetBackend() once the bucket is open (modules are constructed
+// before any of them starts); until then queries that read objects answer Unavailable.
 #ifndef EMBERS_QUERY_QUERY_FRONTEND_H_
 #define EMBERS_QUERY_QUERY_FRONTEND_H_
 
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "base/call_context.h"
 #include "metastore/index_service.h"
+#include "model/profile_type.h"
+#include "model/selector.h"
 #include "querier/v1/querier.pb.h"
+#include "query/query_backend.h"
 
 namespace embers::query {
 
 struct QueryFrontendOptions {
   // The window ProfileTypes looks at when the request gives neither start nor end.
   absl::Duration default_lookback = absl::Hours(24);
+  // -querier.max-query-length: longest time range of one query; 0 = unlimited.
+  absl::Duration max_query_length = absl::Hours(24);
+  // -querier.max-flamegraph-nodes-default / -max: max_nodes when the request has none, and the
+  // largest it may ask for (0 = no limit).
+  int64_t max_flamegraph_nodes_default = 8192;
+  int64_t max_flamegraph_nodes_max = 1048576;
+};
+
+// A validated query: the profile type, the user's selector and the range.
+struct ParsedQuery {
+  std::string profile_type_id;
+  model::ProfileType profile_type;
+  model::Selector selector;  // the user's matchers only
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
 };
 
 class QueryFrontend {
@@ -26,12 +54,38 @@ class QueryFrontend {
   QueryFrontend(QueryFrontendOptions options, metastore::IndexService* metastore)
       : options_(options), metastore_(metastore) {}
 
+  // Attaches (or, with nullptr, detaches) the backend that reads objects. A query holds a
+  // reference until its reads are queued, so detaching during a query is safe.
+  void SetBackend(std::shared_ptr<QueryBackend> backend);
+
+  const QueryFrontendOptions& options() const { return options_; }
+
   void ProfileTypes(const CallContext& ctx, const querier::v1::ProfileTypesRequest& request,
                     querier::v1::ProfileTypesResponse* response, UnaryDone done);
+  void SelectMergeStacktraces(const CallContext& ctx,
+                              const querier::v1::SelectMergeStacktracesRequest& request,
+                              querier::v1::SelectMergeStacktracesResponse* response,
+                              UnaryDone done);
+  void SelectSeries(const CallContext& ctx, const querier::v1::SelectSeriesRequest& request,
+                    querier::v1::SelectSeriesResponse* response, UnaryDone done);
+
+  // Request validation shared by every method that selects profiles: InvalidArgument (400) for a
+  // malformed profile type or selector, end < start, or a range over max_query_length.
+  absl::StatusOr<ParsedQuery> ParseQuery(std::string_view profile_type_id,
+                                         std::string_view label_selector, int64_t start_ms,
+                                         int64_t end_ms) const;
+  // max_nodes of a request (0 = the default) checked against the limit.
+  absl::StatusOr<int64_t> ValidateMaxNodes(int64_t requested) const;
 
  private:
+  // Finds the blocks of `parsed` in the metastore and runs `read` on the backend.
+  void Run(const CallContext& ctx, const ParsedQuery& parsed, std::shared_ptr<ReadQuery> read,
+           QueryBackend::ReportDone done);
+
   QueryFrontendOptions options_;
   metastore::IndexService* metastore_;
+  mutable std::mutex backend_mu_;
+  std::shared_ptr<QueryBackend> backend_;
 };
 
 }  // namespace embers::query

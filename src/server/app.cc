@@ -200,15 +200,25 @@ class DistributorModule : public Module {
 
 class QueryFrontendModule : public Module {
  public:
-  explicit QueryFrontendModule(App* app) {
+  explicit QueryFrontendModule(App* app) : app_(app) {
     app->query_frontend_ = std::make_unique<query::QueryFrontend>(query::QueryFrontendOptions{},
                                                                   app->index_service_.get());
     RegisterQuerierConnectRoutes(app->query_frontend_.get(), app->router_, &app->rpc_env_);
+    RegisterLegacyQueryRoutes(app->query_frontend_.get(), app->router_, &app->rpc_env_);
     app->grpc_services_.push_back(
         NewQuerierGrpcService(app->query_frontend_.get(), &app->rpc_env_));
   }
-  absl::Status Start() override { return absl::OkStatus(); }
-  void Stop(absl::Time) override {}
+  // The backend reads objects, so it exists only once the bucket is open. A query in flight holds
+  // its own reference, so detaching it on Stop is safe.
+  absl::Status Start() override {
+    app_->query_frontend_->SetBackend(
+        std::make_shared<query::QueryBackend>(query::QueryBackendOptions{}, app_->bucket_.get()));
+    return absl::OkStatus();
+  }
+  void Stop(absl::Time) override { app_->query_frontend_->SetBackend(nullptr); }
+
+ private:
+  App* app_;
 };
 
 // A component whose service is not built yet: it takes part in -target resolution and dependency
@@ -296,10 +306,12 @@ void App::RegisterModules() {
   modules_.Register("compaction-worker", {"storage", "metastore"}, [] {
     return std::make_unique<UnbuiltComponentModule>("compaction-worker", "compaction issue");
   });
+  // In this build the query-frontend runs its plans on an in-process QueryBackend; the
+  // query-backend module's gRPC service (plans split across backends) comes with issue 6.
   modules_.Register("query-backend", {"server", "storage"}, [] {
     return std::make_unique<UnbuiltComponentModule>("query-backend", "issue 6 (query path)");
   });
-  modules_.Register("query-frontend", {"server", "metastore"},
+  modules_.Register("query-frontend", {"server", "storage", "metastore"},
                     [this] { return std::make_unique<QueryFrontendModule>(this); });
   modules_.RegisterAlias("all", {"metastore", "distributor", "segment-writer", "compaction-worker",
                                  "query-frontend", "query-backend"});

@@ -89,25 +89,21 @@ absl::StatusOr<int64_t> ParseLegacyTime(std::string_view param, std::string_view
     int64_t n = 0;
     if (digits == 0 || !ParseInt64(rest.substr(0, digits), &n)) return bad();
     std::string_view unit = rest.substr(digits);
-    int64_t ms;
-    if (unit == "ms")
-      ms = 1;
-    else if (unit == "s")
-      ms = 1000;
-    else if (unit == "m")
-      ms = 60'000;
-    else if (unit == "h")
-      ms = 3'600'000;
-    else if (unit == "d")
-      ms = 86'400'000;
-    else if (unit == "w")
-      ms = 7 * 86'400'000ll;
-    else if (unit == "M")
-      ms = 30 * 86'400'000ll;
-    else if (unit == "y")
-      ms = 365 * 86'400'000ll;
-    else
-      return bad();
+    static constexpr std::pair<std::string_view, int64_t> kUnits[] = {
+        {"ms", 1},
+        {"s", 1000},
+        {"m", 60'000},
+        {"h", 3'600'000},
+        {"d", 86'400'000},
+        {"w", 7 * 86'400'000ll},
+        {"M", 30 * 86'400'000ll},
+        {"y", 365 * 86'400'000ll},
+    };
+    int64_t ms = 0;
+    for (const auto& [name, unit_ms] : kUnits) {
+      if (unit == name) ms = unit_ms;
+    }
+    if (ms == 0) return bad();
     return now_ms - n * ms;
   }
   int64_t v = 0;
