@@ -1,7 +1,9 @@
 # Embers — developer entry points. Every target installs what it needs first (scripts/install-deps.sh
 # is idempotent and fast when nothing is missing).
 #   make run    install deps, build, start `embers` (all components, filesystem bucket under ./data)
-#   make test   install deps (incl. test tools), build with warnings as errors, run every test (ctest)
+#   make test   install deps (incl. test tools), build with warnings as errors, run every test (ctest),
+#               then every libFuzzer target briefly (scripts/fuzz.sh, clang-14, own dir build-fuzz)
+#   make fuzz   the libFuzzer targets for FUZZ_SECONDS (300) each
 #   make bench  build and run the benchmarks (numbers go in docs/performance.md, never in tests)
 #   make fmt    clang-format the sources;  make lint  check formatting without changing anything
 
@@ -10,9 +12,12 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 EMBERS_FLAGS ?=
+FUZZ_SECONDS ?= 300
+FUZZ_QUICK_SECONDS ?= 10
+FUZZ_QUICK_SKIP ?=
 SOURCES = $(shell git ls-files 'src/*.cc' 'src/*.h' 'src/*.cpp' 'bench/*.cc' 'bench/*.cpp' 2>/dev/null)
 
-.PHONY: all deps test-deps configure build run test bench fmt lint clean
+.PHONY: all deps test-deps configure build run test fuzz bench fmt lint clean
 
 all: build
 
@@ -34,6 +39,10 @@ run: build
 test: test-deps configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	@FUZZ_JOBS=$(JOBS) FUZZ_SKIP="$(FUZZ_QUICK_SKIP)" scripts/fuzz.sh $(FUZZ_QUICK_SECONDS)
+
+fuzz: deps
+	@FUZZ_JOBS=$(JOBS) scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench: test-deps build
 	@scripts/bench.sh $(BUILD_DIR)
@@ -45,4 +54,4 @@ lint:
 	@clang-format --dry-run -Werror $(SOURCES)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-fuzz

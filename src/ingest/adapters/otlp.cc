@@ -182,13 +182,19 @@ class ProfileConverter {
 
     const otel::Stack* stack = At(dict_.proto().stack_table(), s.stack_index());
     if (stack == nullptr) return Invalid(StrCat("stack index ", s.stack_index(), " out of range"));
-    // Mappings first: their has_* flags are surveyed over this stack's locations.
+    // Every index of the stack is checked before any is followed: ConvertMapping surveys all of
+    // the stack's locations, so one bad index further down must be rejected first (found by
+    // otlp_fuzzer; tests/fuzz/regressions).
     for (int32_t li : stack->location_indices()) {
       const otel::Location* loc = At(dict_.proto().location_table(), li);
       if (loc == nullptr) return Invalid(StrCat("location index ", li, " out of range"));
       if (At(dict_.proto().mapping_table(), loc->mapping_index()) == nullptr) {
         return Invalid(StrCat("mapping index ", loc->mapping_index(), " out of range"));
       }
+    }
+    // Mappings first: their has_* flags are surveyed over this stack's locations.
+    for (int32_t li : stack->location_indices()) {
+      const otel::Location* loc = At(dict_.proto().location_table(), li);
       if (!mapping_ids_.contains(loc->mapping_index())) {
         EMBERS_RETURN_IF_ERROR(ConvertMapping(loc->mapping_index(), *stack));
       }

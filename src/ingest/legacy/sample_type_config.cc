@@ -38,6 +38,9 @@ absl::StatusOr<SampleTypeConfigMap> ParseSampleTypeConfig(std::string_view json)
     doc = nlohmann::json::parse(json.begin(), json.end());
   } catch (const nlohmann::json::parse_error& e) {
     return Invalid(StrCat("invalid JSON at byte ", e.byte));
+  } catch (const nlohmann::json::exception& e) {
+    // e.g. out_of_range for a number beyond double (1e999): found by fuzzing; must not abort.
+    return Invalid(StrCat("invalid JSON: ", e.what()));
   }
   if (doc.is_null()) return SampleTypeConfigMap();  // Go: "null" leaves the map empty
   if (!doc.is_object()) return Invalid("want a JSON object");

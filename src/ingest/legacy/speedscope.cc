@@ -214,6 +214,9 @@ absl::StatusOr<std::vector<SpeedscopeProfile>> ParseSpeedscope(std::string_view 
     doc = Json::parse(body.begin(), body.end());
   } catch (const Json::parse_error& e) {
     return Invalid(StrCat("invalid JSON at byte ", e.byte));
+  } catch (const Json::exception& e) {
+    // e.g. out_of_range for a number beyond double (1e999): found by fuzzing; must not abort.
+    return Invalid(StrCat("invalid JSON: ", e.what()));
   }
   if (!doc.is_object()) return Invalid("want a JSON object");
   std::string schema;
