@@ -64,6 +64,15 @@ void SegmentWriter::Stop(absl::Time deadline) {
   queue_cv_.notify_all();
   for (auto& w : workers_) w.join();
   workers_.clear();
+  // A push that raced with the stop (it passed the accepting_ check before the final rotation)
+  // may sit in a fresh segment: queue it too, so it is failed below rather than left hanging.
+  {
+    std::lock_guard<std::mutex> lock(shards_mu_);
+    for (auto& [_, s] : shards_) {
+      std::lock_guard<std::mutex> shard_lock(s->mu);
+      if (s->open && !s->open->waiters.empty()) queue_.push_back(std::move(s->open));
+    }
+  }
   // Segments still queued after the deadline: fail their pushes rather than leave them hanging.
   for (auto& segment : queue_) {
     for (auto& done : segment->waiters)
@@ -91,6 +100,12 @@ void SegmentWriter::Push(const std::string& tenant, uint32_t shard,
   }
   Shard& s = GetShard(shard);
   std::lock_guard<std::mutex> lock(s.mu);
+  // Checked again under the shard lock: Stop() clears accepting_ before its final sweep of the
+  // shards, so a push either lands in a segment the sweep sees or is refused here.
+  if (!accepting_) {
+    done(absl::UnavailableError("segment-writer is not running"));
+    return;
+  }
   if (!s.open) {
     s.open = std::make_unique<Segment>();
     s.open->shard = shard;
