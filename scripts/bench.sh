@@ -18,6 +18,17 @@ if [ -d "$build/bench" ]; then
   done
 fi
 
+# Go's pprof parser on the same files, for the ratio issue 3 asks for (same run, same machine).
+if command -v go >/dev/null && [ -d /usr/share/gocode/src/github.com/google/pprof ]; then
+  td="${EMBERS_TESTDATA:-../shared/testdata}/pyroscope/pprof"
+  gotmp=$(mktemp -d)
+  echo "== Go github.com/google/pprof/profile.ParseData (uncompressed input)"
+  GO111MODULE=off GOPATH="$PWD/bench/go:/usr/share/gocode" GOCACHE="$gotmp/cache" \
+    go build -o "$gotmp/pprofparse" pprofparse &&
+    "$gotmp/pprofparse" "$td/go_heap_large.pb.gz" "$td/go_heap_alloc_objects_big.pb.gz"
+  rm -rf "$gotmp"
+fi
+
 command -v wrk >/dev/null || { echo "wrk is missing: run scripts/install-deps.sh --test" >&2; exit 1; }
 tmp=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 14040)
