@@ -98,18 +98,32 @@ uint32_t SymbolsBuilder::InternLocation(int64_t mapping, uint64_t address,
   return index;
 }
 
+uint32_t SymbolsBuilder::AddNode(uint32_t parent, uint32_t location) {
+  uint64_t key = (static_cast<uint64_t>(parent) << 32) | location;
+  auto [it, inserted] = node_index_.try_emplace(key, static_cast<uint32_t>(node_parent_.size()));
+  if (inserted) {
+    node_parent_.push_back(parent);
+    node_location_.push_back(location);
+  }
+  return it->second;
+}
+
 uint32_t SymbolsBuilder::AddStack(std::span<const uint32_t> locations_root_first) {
   uint32_t node = 0;
-  for (uint32_t location : locations_root_first) {
-    uint64_t key = (static_cast<uint64_t>(node) << 32) | location;
-    auto [it, inserted] = node_index_.try_emplace(key, static_cast<uint32_t>(node_parent_.size()));
-    if (inserted) {
-      node_parent_.push_back(node);
-      node_location_.push_back(location);
-    }
-    node = it->second;
-  }
+  for (uint32_t location : locations_root_first) node = AddNode(node, location);
   return node;
+}
+
+Symbols SymbolsBuilder::View() const {
+  Symbols s;
+  s.strings = strings_;
+  s.mappings = mappings_;
+  s.functions = functions_;
+  s.locations = locations_;
+  s.lines = lines_;
+  s.node_parent = node_parent_;
+  s.node_location = node_location_;
+  return s;
 }
 
 void SymbolsBuilder::AddProfile(const pprof::Profile& samples, const pprof::Profile& profile,

@@ -89,6 +89,8 @@ class SymbolsBuilder {
   // Adds one stack given as dataset location indexes, root first (compaction merges stacks
   // through this after rewriting their locations). Returns the leaf node.
   uint32_t AddStack(std::span<const uint32_t> locations_root_first);
+  // The child of stack-tree node `parent` at dataset location `location`, created when absent.
+  uint32_t AddNode(uint32_t parent, uint32_t location);
 
   uint32_t InternString(std::string_view s);
   uint32_t InternMapping(const SymbolMapping& m);
@@ -102,6 +104,9 @@ class SymbolsBuilder {
 
   // The symbols section body (uncompressed).
   std::string Encode() const;
+  // The tables built so far in decoded form (copied; strings point into this builder, so the
+  // view must not outlive it). Lets readers of built symbols share code with decoded ones.
+  Symbols View() const;
 
  private:
   struct FunctionHash {

@@ -34,6 +34,13 @@ int64_t MinNodeTotal(const FunctionTree& tree, const std::vector<int64_t>& total
 
 querier::v1::FlameGraph BuildFlameGraph(const FunctionTree& tree, int64_t max_nodes);
 
+// The diff of two trees (Diff, /pyroscope/render-diff): both are aligned on the union of their
+// paths and rendered with 7 integers per node — x, total, self of the left, the same of the
+// right (x offsets delta-encoded per side), name index. Truncation keeps a node when its total
+// on either side reaches the max_nodes-th largest of those maxima.
+querier::v1::FlameGraphDiff BuildFlameGraphDiff(const FunctionTree& left, const FunctionTree& right,
+                                                int64_t max_nodes);
+
 // The legacy flamebearer metadata of a profile type (pkg/model ExportToFlamebearer): object
 // counts are "objects", CPU sample types "samples", anything else its sample unit.
 struct FlamebearerUnits {

@@ -1,5 +1,7 @@
 #include "query/function_tree.h"
 
+#include <algorithm>
+
 namespace embers::query {
 
 FunctionTree::FunctionTree() {
@@ -37,17 +39,34 @@ void FunctionTree::InsertStack(std::span<const std::string_view> root_first, int
   AddSelf(node, value);
 }
 
-void FunctionTree::Merge(const FunctionTree& other) {
+std::vector<uint32_t> FunctionTree::MergeShape(const FunctionTree& other) {
   // Map other's name ids and nodes to ours; parents precede children, so one forward pass works.
   std::vector<uint32_t> names(other.names_.size(), UINT32_MAX);
   std::vector<uint32_t> nodes(other.size());
   nodes[kRoot] = kRoot;
-  self_[kRoot] += other.self_[kRoot];
   for (uint32_t i = 1; i < other.size(); ++i) {
     uint32_t& n = names[other.name_[i]];
     if (n == UINT32_MAX) n = InternName(other.names_[other.name_[i]]);
     nodes[i] = Child(nodes[other.parent_[i]], n);
-    self_[nodes[i]] += other.self_[i];
+  }
+  return nodes;
+}
+
+void FunctionTree::Merge(const FunctionTree& other) {
+  const std::vector<uint32_t> nodes = MergeShape(other);
+  for (uint32_t i = 0; i < other.size(); ++i) self_[nodes[i]] += other.self_[i];
+}
+
+ChildIndex::ChildIndex(const FunctionTree& tree) : begin_(tree.size() + 1, 0) {
+  const size_t n = tree.size();
+  if (n > 1) child_.resize(n - 1);
+  for (uint32_t i = 1; i < n; ++i) ++begin_[tree.parent(i) + 1];
+  for (size_t i = 1; i <= n; ++i) begin_[i] += begin_[i - 1];
+  std::vector<uint32_t> cursor(begin_.begin(), begin_.end() - 1);
+  for (uint32_t i = 1; i < n; ++i) child_[cursor[tree.parent(i)]++] = i;
+  for (size_t i = 0; i < n; ++i) {
+    std::sort(child_.begin() + begin_[i], child_.begin() + begin_[i + 1],
+              [&tree](uint32_t a, uint32_t b) { return tree.name(a) < tree.name(b); });
   }
 }
 

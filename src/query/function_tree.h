@@ -39,13 +39,17 @@ class FunctionTree {
   // Adds `value` to the stack given root first. For tests and small callers.
   void InsertStack(std::span<const std::string_view> root_first, int64_t value);
 
-  // Adds every node of `other` (by name path) to this tree.
+  // Adds every node of `other` (by name path) to this tree, values included.
   void Merge(const FunctionTree& other);
+  // Adds every node of `other` (by name path) with no value; returns, for each node of `other`,
+  // the node of this tree it maps to. The flame graph diff aligns two trees with it.
+  std::vector<uint32_t> MergeShape(const FunctionTree& other);
 
   size_t size() const { return parent_.size(); }
   uint32_t parent(uint32_t node) const { return parent_[node]; }
   uint32_t name_id(uint32_t node) const { return name_[node]; }
   std::string_view name(uint32_t node) const { return names_[name_[node]]; }
+  std::string_view NameOf(uint32_t name_id) const { return names_[name_id]; }
   int64_t self(uint32_t node) const { return self_[node]; }
 
   // Totals of every node (self + descendants), indexed like the nodes.
@@ -70,6 +74,20 @@ class FunctionTree {
   std::deque<std::string> names_;
   absl::flat_hash_map<std::string_view, uint32_t> name_index_;
   size_t name_bytes_ = 0;
+};
+
+// The children of every node of a tree in one flat array (CSR), each node's children sorted by
+// name: the order every renderer (flame graph, tree bytes, DOT) walks them in.
+class ChildIndex {
+ public:
+  explicit ChildIndex(const FunctionTree& tree);
+  std::span<const uint32_t> Of(uint32_t node) const {
+    return {child_.data() + begin_[node], begin_[node + 1] - begin_[node]};
+  }
+
+ private:
+  std::vector<uint32_t> begin_;  // size()+1 entries
+  std::vector<uint32_t> child_;
 };
 
 }  // namespace embers::query

@@ -8,6 +8,8 @@
 #include "base/strings.h"
 #include "block/object_reader.h"
 #include "block/object_writer.h"
+#include "block/symbols_merger.h"
+#include "query/query_plan.h"
 
 namespace embers::query {
 namespace {
@@ -77,11 +79,20 @@ int64_t StepOf(int64_t ts, int64_t start, int64_t step) {
   return start + (ts - start + step - 1) / step * step;
 }
 
-absl::Status ReadTree(const block::ObjectReader& reader, int dataset,
-                      const block::ProfileRows& rows, const std::vector<bool>& selected,
-                      QueryReport* report) {
-  // Aggregate by stack-trace id first: many profiles share few stacks, so names are resolved
-  // per distinct stack rather than per sample.
+// Whether sample s of the rows passes the span part of the filter.
+bool SpanSelected(const SampleFilter& filter, const block::ProfileRows& rows, size_t r,
+                  uint32_t s) {
+  if (!filter.by_span) return true;
+  if (rows.span_count[r] != rows.sample_count[r]) return false;  // no span ids in this row
+  return filter.HasSpan(rows.span_ids[rows.span_begin[r] + (s - rows.sample_begin[r])]);
+}
+
+// Sums the selected samples of a dataset by stack-trace id and adds them to the tree or pprof
+// report. Names and symbols are resolved per distinct stack, not per sample: many profiles share
+// few stacks.
+absl::Status ReadStacks(const ReadQuery& query, const block::ObjectReader& reader, int dataset,
+                        const block::ProfileRows& rows, const std::vector<bool>& selected,
+                        QueryReport* report) {
   bool any = false;
   for (size_t r = 0; r < rows.size() && !any; ++r) {
     any = selected[rows.series[r]] && rows.sample_count[r] > 0;
@@ -100,8 +111,23 @@ absl::Status ReadTree(const block::ObjectReader& reader, int dataset,
         return absl::DataLossError(StrCat("object ", reader.key(), " dataset ", dataset,
                                           ": stack id ", id, " out of range"));
       }
+      if (!SpanSelected(query.filter, rows, r, s)) continue;
       by_stack[id] += rows.values[s];
+      ++report->samples;
     }
+  }
+  if (!query.filter.call_site.empty()) {
+    const std::vector<bool> match = query.filter.MatchStacks(*symbols);
+    for (uint32_t id = 0; id < nodes; ++id) {
+      if (!match[id]) by_stack[id] = 0;
+    }
+  }
+  if (query.kind == ReportKind::kPprof) {
+    block::SymbolsMerger merger(*symbols, report->profile.symbols());
+    for (uint32_t id = 0; id < nodes; ++id) {
+      if (by_stack[id] != 0) report->profile.Add(merger, id, by_stack[id]);
+    }
+    return absl::OkStatus();
   }
   StackResolver resolver(*symbols, &report->tree);
   for (uint32_t id = 0; id < nodes; ++id) {
@@ -110,9 +136,17 @@ absl::Status ReadTree(const block::ObjectReader& reader, int dataset,
   return absl::OkStatus();
 }
 
-void ReadTimeSeries(const ReadQuery& query, const std::vector<block::SeriesInfo>& series,
-                    const block::ProfileRows& rows, const std::vector<bool>& selected,
-                    QueryReport* report) {
+absl::Status ReadTimeSeries(const ReadQuery& query, const block::ObjectReader& reader, int dataset,
+                            const std::vector<block::SeriesInfo>& series,
+                            const block::ProfileRows& rows, const std::vector<bool>& selected,
+                            QueryReport* report) {
+  // A stack-trace selector counts only matching stacks, which needs the dataset's symbols.
+  std::vector<bool> stack_match;
+  if (!query.filter.call_site.empty()) {
+    absl::StatusOr<block::Symbols> symbols = reader.ReadSymbols(dataset);
+    if (!symbols.ok()) return symbols.status();
+    stack_match = query.filter.MatchStacks(*symbols);
+  }
   // One group per selected series, looked up once.
   std::vector<std::map<int64_t, SeriesPoint>*> group(series.size(), nullptr);
   for (size_t i = 0; i < series.size(); ++i) {
@@ -134,10 +168,39 @@ void ReadTimeSeries(const ReadQuery& query, const std::vector<block::SeriesInfo>
     if (t > query.end_ms) continue;
     int64_t total = 0;
     const uint32_t begin = rows.sample_begin[r], end = begin + rows.sample_count[r];
-    for (uint32_t s = begin; s < end; ++s) total += rows.values[s];
+    if (query.filter.empty()) {
+      for (uint32_t s = begin; s < end; ++s) total += rows.values[s];
+    } else {
+      for (uint32_t s = begin; s < end; ++s) {
+        const uint32_t id = rows.stack_ids[s];
+        if (!stack_match.empty() && (id >= stack_match.size() || !stack_match[id])) continue;
+        if (!SpanSelected(query.filter, rows, r, s)) continue;
+        total += rows.values[s];
+      }
+    }
+    report->samples += end - begin;
     SeriesPoint& p = (*points)[t];
     p.sum += static_cast<double>(total);
     ++p.count;
+  }
+  return absl::OkStatus();
+}
+
+void ReadLabelSets(const ReadQuery& query, const std::vector<block::SeriesInfo>& series,
+                   const std::vector<bool>& selected, QueryReport* report) {
+  for (size_t i = 0; i < series.size(); ++i) {
+    if (!selected[i]) continue;
+    GroupLabels set;
+    const model::Labels& labels = series[i].labels;
+    if (query.label_names.empty()) {
+      for (const model::Label& l : labels) set.emplace_back(l.name, l.value);
+    } else {
+      for (const std::string& name : query.label_names) {
+        if (labels.Has(name)) set.emplace_back(name, std::string(labels.Get(name)));
+      }
+    }
+    std::sort(set.begin(), set.end());
+    report->label_sets.insert(std::move(set));
   }
 }
 
@@ -156,10 +219,28 @@ void TimeSeriesReport::Merge(const TimeSeriesReport& other) {
 
 void QueryReport::Merge(const QueryReport& other) {
   tree.Merge(other.tree);
+  profile.Merge(other.profile);
   time_series.Merge(other.time_series);
+  label_sets.insert(other.label_sets.begin(), other.label_sets.end());
   objects += other.objects;
   datasets += other.datasets;
   rows += other.rows;
+  samples += other.samples;
+  for (size_t i = 0; i < section_bytes.size(); ++i) section_bytes[i] += other.section_bytes[i];
+  series_fingerprints.insert(other.series_fingerprints.begin(), other.series_fingerprints.end());
+}
+
+size_t QueryReport::MemoryBytes() const {
+  size_t bytes = tree.MemoryBytes() + profile.MemoryBytes() + series_fingerprints.capacity() * 9;
+  for (const auto& [labels, points] : time_series.series) {
+    bytes += 64 + points.size() * 64;
+    for (const auto& [k, v] : labels) bytes += 64 + k.size() + v.size();
+  }
+  for (const GroupLabels& set : label_sets) {
+    bytes += 64;
+    for (const auto& [k, v] : set) bytes += 64 + k.size() + v.size();
+  }
+  return bytes;
 }
 
 QueryBackend::QueryBackend(QueryBackendOptions options, objstore::Bucket* bucket)
@@ -167,9 +248,54 @@ QueryBackend::QueryBackend(QueryBackendOptions options, objstore::Bucket* bucket
 
 QueryBackend::~QueryBackend() = default;
 
+namespace {
+
+// Accounts the bytes one report holds against the query's memory limit, from creation until
+// Release() (or destruction). Reports being built, read-node results waiting for their merge and
+// merged reports are all charged, so the total is what the query holds at once.
+class MemoryCharge {
+ public:
+  MemoryCharge(int64_t limit, std::atomic<int64_t>* total) : limit_(limit), total_(total) {}
+  MemoryCharge(const MemoryCharge&) = delete;
+  MemoryCharge& operator=(const MemoryCharge&) = delete;
+  ~MemoryCharge() { Release(); }
+
+  // Records that the report now holds `bytes`; ResourceExhausted once the query is over its limit.
+  absl::Status Update(size_t bytes) {
+    if (total_ == nullptr) return absl::OkStatus();
+    const int64_t delta = static_cast<int64_t>(bytes) - charged_;
+    charged_ = static_cast<int64_t>(bytes);
+    const int64_t now = total_->fetch_add(delta, std::memory_order_relaxed) + delta;
+    if (limit_ > 0 && now > limit_) {
+      return absl::ResourceExhaustedError(
+          StrCat("the query needs more than the per-query memory limit of ", limit_,
+                 " bytes (-query-backend.max-query-memory): narrow the time range or selector"));
+    }
+    return absl::OkStatus();
+  }
+  void Release() { (void)Update(0); }
+  // Stops tracking without releasing: the caller keeps the bytes charged and subtracts them
+  // from the total once the report is gone.
+  int64_t Detach() {
+    const int64_t bytes = charged_;
+    charged_ = 0;
+    total_ = nullptr;
+    return bytes;
+  }
+
+ private:
+  int64_t limit_;
+  std::atomic<int64_t>* total_;
+  int64_t charged_ = 0;
+};
+
+}  // namespace
+
 absl::StatusOr<QueryReport> QueryBackend::ReadBlock(const ReadQuery& query,
-                                                    const metastore::v1::BlockMeta& block) const {
+                                                    const metastore::v1::BlockMeta& block,
+                                                    std::atomic<int64_t>* memory) const {
   QueryReport report;
+  MemoryCharge charge(query.max_memory_bytes, memory);
   auto str = [&block](int32_t ref) -> std::string_view {
     return ref >= 0 && ref < block.string_table_size() ? std::string_view(block.string_table(ref))
                                                        : std::string_view();
@@ -210,24 +336,45 @@ absl::StatusOr<QueryReport> QueryBackend::ReadBlock(const ReadQuery& query,
       const block::SeriesInfo& info = (*series)[s];
       if (info.max_time_ms < query.start_ms || info.min_time_ms > query.end_ms) continue;
       const model::Labels& labels = info.labels;
-      selected[s] = query.selector.Matches(
-          [&labels](std::string_view name) -> std::optional<std::string_view> {
-            if (!labels.Has(name)) return std::nullopt;
-            return labels.Get(name);
-          });
-      any = any || selected[s];
+      auto lookup = [&labels](std::string_view name) -> std::optional<std::string_view> {
+        if (!labels.Has(name)) return std::nullopt;
+        return labels.Get(name);
+      };
+      bool match = query.selector.Matches(lookup);
+      if (match && !query.any_of.empty()) {
+        match = std::any_of(query.any_of.begin(), query.any_of.end(),
+                            [&lookup](const model::Selector& sel) { return sel.Matches(lookup); });
+      }
+      selected[s] = match;
+      any = any || match;
     }
     if (!any) continue;
-    absl::StatusOr<block::ProfileRows> rows = reader->ReadProfiles(i, query.start_ms, query.end_ms);
-    if (!rows.ok()) return rows.status();
     ++report.datasets;
-    report.rows += static_cast<int64_t>(rows->size());
-    if (query.kind == ReportKind::kTree) {
-      absl::Status st = ReadTree(*reader, i, *rows, selected, &report);
-      if (!st.ok()) return st;
-    } else {
-      ReadTimeSeries(query, *series, *rows, selected, &report);
+    // Section i spans toc[i] .. toc[i+1] (the last ends at toc[0] + size).
+    for (int sec = 0; sec < d.table_of_contents_size() && sec < 3; ++sec) {
+      const uint64_t end = sec + 1 < d.table_of_contents_size() ? d.table_of_contents(sec + 1)
+                                                                : d.table_of_contents(0) + d.size();
+      report.section_bytes[sec] += static_cast<int64_t>(end - d.table_of_contents(sec));
     }
+    if (query.count_series) {
+      for (size_t s = 0; s < series->size(); ++s) {
+        if (selected[s]) report.series_fingerprints.insert((*series)[s].fingerprint);
+      }
+    }
+    if (query.kind == ReportKind::kLabelSets) {
+      ReadLabelSets(query, *series, selected, &report);
+    } else {
+      absl::StatusOr<block::ProfileRows> rows =
+          reader->ReadProfiles(i, query.start_ms, query.end_ms);
+      if (!rows.ok()) return rows.status();
+      report.rows += static_cast<int64_t>(rows->size());
+      absl::Status st = query.kind == ReportKind::kTimeSeries
+                            ? ReadTimeSeries(query, *reader, i, *series, *rows, selected, &report)
+                            : ReadStacks(query, *reader, i, *rows, selected, &report);
+      if (!st.ok()) return st;
+    }
+    absl::Status st = charge.Update(report.MemoryBytes());
+    if (!st.ok()) return st;
   }
   return report;
 }
@@ -238,40 +385,105 @@ void QueryBackend::Invoke(std::shared_ptr<const ReadQuery> query,
     done(QueryReport());
     return;
   }
+  // One call runs one plan: read nodes are pool tasks; the last child of a merge node to finish
+  // merges its siblings (in plan order, so the result does not depend on timing) and moves up.
   struct Call {
     std::shared_ptr<const ReadQuery> query;
     std::vector<metastore::v1::BlockMeta> blocks;
-    std::vector<std::optional<absl::StatusOr<QueryReport>>> results;
-    std::atomic<size_t> remaining;
+    QueryPlan plan;
+    std::vector<std::optional<absl::StatusOr<QueryReport>>> results;  // by plan node
+    std::vector<int64_t> charged;  // bytes charged for results[n] while it waits
+    std::unique_ptr<std::atomic<uint32_t>[]> pending;  // children left, by node
+    std::atomic<int64_t> memory{0};
+    std::atomic<bool> failed{false};
     ReportDone done;
+
+    // Merges the results of node n's children; the first real error (not a cancellation caused
+    // by it) wins.
+    absl::StatusOr<QueryReport> MergeChildren(uint32_t n) {
+      absl::Status error;
+      QueryReport merged;
+      MemoryCharge charge(query->max_memory_bytes, &memory);
+      bool first = true;
+      for (uint32_t c : plan.nodes[n].children) {
+        absl::StatusOr<QueryReport>& r = *results[c];
+        if (!r.ok()) {
+          if (error.ok() || absl::IsCancelled(error)) error = r.status();
+          continue;
+        }
+        if (!error.ok()) continue;
+        if (first) {
+          merged = std::move(*r);
+          first = false;
+        } else {
+          merged.Merge(*r);
+        }
+        results[c].reset();
+        memory.fetch_sub(charged[c], std::memory_order_relaxed);
+        charged[c] = 0;
+        absl::Status st = charge.Update(merged.MemoryBytes());
+        if (!st.ok() && error.ok()) error = st;
+      }
+      for (uint32_t c : plan.nodes[n].children) {
+        memory.fetch_sub(charged[c], std::memory_order_relaxed);
+        charged[c] = 0;
+      }
+      if (!error.ok()) return error;
+      charged[n] = charge.Detach();
+      return merged;
+    }
+
+    // Completes node n with `result`, then every ancestor whose last child that was.
+    void Finish(uint32_t n, absl::StatusOr<QueryReport> result) {
+      while (true) {
+        if (!result.ok()) failed = true;
+        const int32_t parent = plan.nodes[n].parent;
+        if (parent < 0) {
+          memory.fetch_sub(charged[n], std::memory_order_relaxed);
+          done(std::move(result));
+          return;
+        }
+        results[n] = std::move(result);
+        if (pending[parent].fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+        n = static_cast<uint32_t>(parent);
+        result = MergeChildren(n);
+      }
+    }
   };
   auto call = std::make_shared<Call>();
   call->query = std::move(query);
   call->blocks = std::move(blocks);
-  call->results.resize(call->blocks.size());
-  call->remaining = call->blocks.size();
+  call->plan = QueryPlan::Build(call->blocks.size());
+  call->results.resize(call->plan.nodes.size());
+  call->charged.assign(call->plan.nodes.size(), 0);
+  call->pending = std::make_unique<std::atomic<uint32_t>[]>(call->plan.nodes.size());
+  for (size_t n = 0; n < call->plan.nodes.size(); ++n) {
+    call->pending[n] = static_cast<uint32_t>(call->plan.nodes[n].children.size());
+  }
   call->done = std::move(done);
-  for (size_t i = 0; i < call->blocks.size(); ++i) {
-    pool_.Submit([this, call, i] {
-      call->results[i] = ReadBlock(*call->query, call->blocks[i]);
-      if (call->remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-      // Last one out merges, in block order so the result does not depend on timing.
+
+  for (uint32_t n = 0; n < call->plan.nodes.size(); ++n) {
+    if (!call->plan.nodes[n].read) continue;
+    pool_.Submit([this, call, n] {
       QueryReport merged;
+      MemoryCharge charge(call->query->max_memory_bytes, &call->memory);
       bool first = true;
-      for (auto& r : call->results) {
-        if (!r->ok()) {
-          call->done(r->status());
-          return;
-        }
+      for (uint32_t b : call->plan.nodes[n].children) {
+        // After a failure elsewhere the rest of the query is skipped, not read.
+        if (call->failed) return call->Finish(n, absl::CancelledError("query failed"));
+        absl::StatusOr<QueryReport> r = ReadBlock(*call->query, call->blocks[b], &call->memory);
+        if (!r.ok()) return call->Finish(n, r.status());
         if (first) {
-          merged = std::move(**r);
+          merged = std::move(*r);
           first = false;
         } else {
-          merged.Merge(**r);
+          merged.Merge(*r);
         }
-        r.reset();  // free each report as soon as it is merged
+        absl::Status st = charge.Update(merged.MemoryBytes());
+        if (!st.ok()) return call->Finish(n, st);
       }
-      call->done(std::move(merged));
+      call->charged[n] = charge.Detach();
+      call->Finish(n, std::move(merged));
     });
   }
 }

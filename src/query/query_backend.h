@@ -17,36 +17,59 @@
 #ifndef EMBERS_QUERY_QUERY_BACKEND_H_
 #define EMBERS_QUERY_QUERY_BACKEND_H_
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "metastore/v1/types.pb.h"
 #include "model/selector.h"
 #include "objstore/bucket.h"
 #include "query/function_tree.h"
+#include "query/merged_profile.h"
+#include "query/stack_filter.h"
 #include "query/worker_pool.h"
 
 namespace embers::query {
 
-enum class ReportKind { kTree, kTimeSeries };
+enum class ReportKind {
+  kTree,        // function-name call tree (flame graph, tree bytes, DOT, diff)
+  kPprof,       // full-symbol merged profile (pprof output)
+  kTimeSeries,  // per-step sums by group-by labels
+  kLabelSets,   // distinct series label sets (label names/values, Series)
+};
 
 // What a read selects and which report it builds. Times are ms since epoch, both ends inclusive.
 struct ReadQuery {
   std::string tenant;
   int64_t start_ms = 0;
   int64_t end_ms = 0;
-  // Every matcher of the user's selector plus __profile_type__="<id>".
+  // Every matcher of the user's selector plus, for profile queries, __profile_type__="<id>".
   model::Selector selector;
+  // When not empty, a series must also match one of these (Series/LabelNames take a list of
+  // selectors and answer their union).
+  std::vector<model::Selector> any_of;
   ReportKind kind = ReportKind::kTree;
+  // Tree, pprof and time series: which samples count.
+  SampleFilter filter;
   // Time series only: bucket width (> 0) and the labels that split series.
   int64_t step_ms = 0;
   std::vector<std::string> group_by;
+  // Label sets only: the label names kept of each series (empty = all of them).
+  std::vector<std::string> label_names;
+  // Count the distinct series read (AnalyzeQuery).
+  bool count_series = false;
+  // Bytes the reports of this query may hold at once (0 = unlimited); over it the query fails
+  // with ResourceExhausted instead of growing the process.
+  int64_t max_memory_bytes = 0;
 };
 
 // Sum of profile totals falling into one step, and how many profiles contributed (for averages).
@@ -66,13 +89,22 @@ struct TimeSeriesReport {
 
 struct QueryReport {
   FunctionTree tree;
+  MergedProfile profile;
   TimeSeriesReport time_series;
+  std::set<GroupLabels> label_sets;
   // What was read, for logs and AnalyzeQuery-style diagnostics.
   int64_t objects = 0;
   int64_t datasets = 0;
-  int64_t rows = 0;
+  int64_t rows = 0;     // profiles
+  int64_t samples = 0;  // samples of selected profiles
+  // Bytes of the series, profiles and symbols sections of the datasets read.
+  std::array<int64_t, 3> section_bytes{};
+  // With ReadQuery::count_series: fingerprints of the series read.
+  absl::flat_hash_set<uint64_t> series_fingerprints;
 
   void Merge(const QueryReport& other);
+  // Approximate heap bytes held.
+  size_t MemoryBytes() const;
 };
 
 struct QueryBackendOptions {
@@ -93,9 +125,11 @@ class QueryBackend {
   void Invoke(std::shared_ptr<const ReadQuery> query, std::vector<metastore::v1::BlockMeta> blocks,
               ReportDone done);
 
-  // Reads one object synchronously: the body of one pool task.
+  // Reads one object synchronously: the body of one pool task. `memory` (may be null) is the
+  // query's running total of report bytes, checked against query.max_memory_bytes.
   absl::StatusOr<QueryReport> ReadBlock(const ReadQuery& query,
-                                        const metastore::v1::BlockMeta& block) const;
+                                        const metastore::v1::BlockMeta& block,
+                                        std::atomic<int64_t>* memory = nullptr) const;
 
  private:
   objstore::Bucket* bucket_;

@@ -90,7 +90,7 @@ class QueryTest : public ::testing::Test {
   QueryTest()
       : index_service_(&index_),
         backend_(std::make_shared<QueryBackend>(QueryBackendOptions{.threads = 2}, &bucket_)),
-        frontend_({}, &index_service_) {
+        frontend_({.max_query_lookback = absl::ZeroDuration()}, &index_service_) {
     frontend_.SetBackend(backend_);
   }
 
@@ -291,6 +291,26 @@ TEST_F(QueryTest, MissingObjectsAreSkipped) {
 TEST_F(QueryTest, NoBackendIsUnavailable) {
   frontend_.SetBackend(nullptr);
   EXPECT_EQ(Merge(kCpu, "", 0, 1).status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(QueryTest, StartsOlderThanTheLookbackAreClamped) {
+  const int64_t now = absl::ToUnixMillis(absl::Now());
+  block::DatasetBuilder b("t1", "api");
+  b.Append(SeriesLabels(kCpu, "api", "prod"), now - 3 * 3'600'000, 0, MakeProfile({{{"old"}, 5}}));
+  b.Append(SeriesLabels(kCpu, "api", "prod"), now - 60'000, 0, MakeProfile({{{"new"}, 7}}));
+  AddObject({&b});
+  QueryFrontend limited({.max_query_lookback = absl::Hours(1)}, &index_service_);
+  limited.SetBackend(backend_);
+  querier::v1::SelectMergeStacktracesRequest req;
+  req.set_profile_typeid(kCpu);
+  req.set_start(now - 4 * 3'600'000);
+  req.set_end(now);
+  querier::v1::SelectMergeStacktracesResponse resp;
+  std::promise<absl::Status> done;
+  limited.SelectMergeStacktraces({.tenant = "t1"}, req, &resp,
+                                 [&done](absl::Status st) { done.set_value(st); });
+  ASSERT_TRUE(done.get_future().get().ok());
+  EXPECT_EQ(resp.flamegraph().total(), 7) << "the profile 3 h old is outside the 1 h lookback";
 }
 
 }  // namespace

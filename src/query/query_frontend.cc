@@ -3,12 +3,16 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <set>
 #include <utility>
 
+#include "base/status.h"
 #include "base/strings.h"
 #include "model/labels.h"
 #include "model/profile_type.h"
+#include "query/dot_graph.h"
 #include "query/flame_graph.h"
+#include "query/tree_format.h"
 
 namespace embers::query {
 namespace {
@@ -42,9 +46,30 @@ absl::StatusOr<ParsedQuery> QueryFrontend::ParseQuery(std::string_view profile_t
         "the query time range exceeds the limit (query length: ", FormatMs(end_ms - start_ms),
         ", limit: ", FormatMs(limit), ")"));
   }
-  q.start_ms = start_ms;
+  q.start_ms = ClampStart(start_ms);
   q.end_ms = end_ms;
   return q;
+}
+
+int64_t QueryFrontend::ClampStart(int64_t start_ms) const {
+  const int64_t lookback = absl::ToInt64Milliseconds(options_.max_query_lookback);
+  if (lookback <= 0) return start_ms;
+  return std::max(start_ms, absl::ToUnixMillis(absl::Now()) - lookback);
+}
+
+absl::Status QueryFrontend::LabelQueryRange(int64_t* start_ms, int64_t* end_ms) const {
+  if (*start_ms == 0 && *end_ms == 0) {
+    *end_ms = absl::ToUnixMillis(absl::Now());
+    *start_ms = *end_ms - absl::ToInt64Milliseconds(options_.default_lookback);
+  } else if (*end_ms == 0) {
+    *end_ms = absl::ToUnixMillis(absl::Now());
+  }
+  if (*end_ms < *start_ms) {
+    return absl::InvalidArgumentError(
+        StrCat("end (", *end_ms, ") is before start (", *start_ms, ")"));
+  }
+  *start_ms = ClampStart(*start_ms);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> QueryFrontend::ValidateMaxNodes(int64_t requested) const {
@@ -68,21 +93,9 @@ void QueryFrontend::SetBackend(std::shared_ptr<QueryBackend> backend) {
 
 void QueryFrontend::Run(const CallContext& ctx, const ParsedQuery& parsed,
                         std::shared_ptr<ReadQuery> read, QueryBackend::ReportDone done) {
-  std::shared_ptr<QueryBackend> backend;
-  {
-    std::lock_guard<std::mutex> lock(backend_mu_);
-    backend = backend_;
-  }
-  if (backend == nullptr) {
-    done(absl::UnavailableError("the query-backend is not running"));
-    return;
-  }
   absl::StatusOr<model::LabelMatcher> type_matcher = model::LabelMatcher::Create(
       model::MatchType::kEqual, std::string(model::kLabelProfileType), parsed.profile_type_id);
-  if (!type_matcher.ok()) {
-    done(type_matcher.status());
-    return;
-  }
+  if (!type_matcher.ok()) return done(type_matcher.status());
   // The index knows only service_name and __profile_type__ of each dataset: it gets those
   // matchers, the backend applies all of them to the series.
   std::vector<model::LabelMatcher> index_matchers{*type_matcher};
@@ -93,14 +106,28 @@ void QueryFrontend::Run(const CallContext& ctx, const ParsedQuery& parsed,
     }
     all_matchers.push_back(m);
   }
-  read->tenant = ctx.tenant;
   read->selector = model::Selector(std::move(all_matchers));
+  RunRead(ctx, model::Selector(std::move(index_matchers)), std::move(read), std::move(done));
+}
+
+void QueryFrontend::RunRead(const CallContext& ctx, const model::Selector& index_selector,
+                            std::shared_ptr<ReadQuery> read, QueryBackend::ReportDone done) {
+  std::shared_ptr<QueryBackend> backend;
+  {
+    std::lock_guard<std::mutex> lock(backend_mu_);
+    backend = backend_;
+  }
+  if (backend == nullptr) return done(absl::UnavailableError("the query-backend is not running"));
+  // A range entirely before the lookback limit selects nothing.
+  if (read->end_ms < read->start_ms) return done(QueryReport());
+  read->tenant = ctx.tenant;
+  read->max_memory_bytes = options_.max_query_memory_bytes;
 
   auto req = std::make_shared<metastore::v1::QueryMetadataRequest>();
   req->add_tenant_id(ctx.tenant);
   req->set_start_time(read->start_ms);
   req->set_end_time(read->end_ms);
-  req->set_query(model::Selector(std::move(index_matchers)).ToString());
+  req->set_query(index_selector.ToString());
   auto resp = std::make_shared<metastore::v1::QueryMetadataResponse>();
   metastore_->QueryMetadata(
       ctx, *req, resp.get(),
@@ -114,39 +141,322 @@ void QueryFrontend::Run(const CallContext& ctx, const ParsedQuery& parsed,
       });
 }
 
-void QueryFrontend::SelectMergeStacktraces(
-    const CallContext& ctx, const querier::v1::SelectMergeStacktracesRequest& request,
-    querier::v1::SelectMergeStacktracesResponse* response, UnaryDone done) {
-  absl::StatusOr<ParsedQuery> parsed = ParseQuery(
-      request.profile_typeid(), request.label_selector(), request.start(), request.end());
-  if (!parsed.ok()) return done(parsed.status());
-  absl::StatusOr<int64_t> max_nodes = ValidateMaxNodes(request.max_nodes());
-  if (!max_nodes.ok()) return done(max_nodes.status());
-  switch (request.format()) {
-    case querier::v1::PROFILE_FORMAT_UNSPECIFIED:
-    case querier::v1::PROFILE_FORMAT_FLAMEGRAPH:
-      break;
-    default:
-      return done(absl::UnimplementedError(StrCat("profile format ",
-                                                  querier::v1::ProfileFormat_Name(request.format()),
-                                                  " is not supported yet")));
+void QueryFrontend::SelectStacks(const CallContext& ctx, const StacksRequest& request,
+                                 ReportKind kind, StacksDone done) {
+  absl::StatusOr<ParsedQuery> parsed_or =
+      ParseQuery(request.profile_type_id, request.label_selector, request.start_ms, request.end_ms);
+  if (!parsed_or.ok()) return done(parsed_or.status(), ParsedQuery());
+  auto parsed = std::make_shared<const ParsedQuery>(std::move(*parsed_or));
+  if (request.profile_id_selectors > 0 || request.trace_id_selectors > 0) {
+    return done(absl::UnimplementedError("profile-id and trace-id selectors are not supported: "
+                                         "Embers keeps span ids per sample, not profile or trace "
+                                         "ids (use span_selector)"),
+                *parsed);
   }
-  if ((request.has_stack_trace_selector() && (request.stack_trace_selector().call_site_size() > 0 ||
-                                              request.stack_trace_selector().has_go_pgo())) ||
-      request.span_selector_size() > 0 || request.trace_id_selector_size() > 0 ||
-      request.profile_id_selector_size() > 0) {
-    return done(absl::UnimplementedError(
-        "stack-trace, span, trace-id and profile-id selectors are not supported yet"));
-  }
-
   auto read = std::make_shared<ReadQuery>();
   read->start_ms = parsed->start_ms;
   read->end_ms = parsed->end_ms;
-  read->kind = ReportKind::kTree;
+  read->kind = kind;
+  if (const types::v1::StackTraceSelector* sts = request.stack_trace_selector) {
+    if (sts->has_go_pgo()) {
+      return done(absl::UnimplementedError("the GoPGO stack-trace selector is not supported"),
+                  *parsed);
+    }
+    for (const types::v1::Location& l : sts->call_site())
+      read->filter.call_site.push_back(l.name());
+  }
+  if (!request.span_selector.empty()) {
+    absl::StatusOr<std::vector<uint64_t>> spans = ParseSpanSelector(request.span_selector);
+    if (!spans.ok()) return done(spans.status(), *parsed);
+    read->filter.span_ids = std::move(*spans);
+    read->filter.by_span = true;
+  }
   Run(ctx, *parsed, std::move(read),
-      [response, max_nodes = *max_nodes, done = std::move(done)](absl::StatusOr<QueryReport> r) {
+      [parsed, done = std::move(done)](absl::StatusOr<QueryReport> r) {
+        done(std::move(r), *parsed);
+      });
+}
+
+namespace {
+
+StacksRequest StacksOf(const querier::v1::SelectMergeStacktracesRequest& r) {
+  StacksRequest s{.profile_type_id = r.profile_typeid(),
+                  .label_selector = r.label_selector(),
+                  .start_ms = r.start(),
+                  .end_ms = r.end()};
+  if (r.has_stack_trace_selector()) s.stack_trace_selector = &r.stack_trace_selector();
+  s.span_selector.assign(r.span_selector().begin(), r.span_selector().end());
+  s.profile_id_selectors = static_cast<size_t>(r.profile_id_selector_size());
+  s.trace_id_selectors = static_cast<size_t>(r.trace_id_selector_size());
+  return s;
+}
+
+}  // namespace
+
+void QueryFrontend::SelectMergeStacktraces(
+    const CallContext& ctx, const querier::v1::SelectMergeStacktracesRequest& request,
+    querier::v1::SelectMergeStacktracesResponse* response, UnaryDone done) {
+  absl::StatusOr<int64_t> max_nodes = ValidateMaxNodes(request.max_nodes());
+  if (!max_nodes.ok()) return done(max_nodes.status());
+  if (request.span_selector_size() > 0 && request.trace_id_selector_size() > 0) {
+    return done(
+        absl::InvalidArgumentError("span_selector and trace_id_selector are mutually exclusive"));
+  }
+  const querier::v1::ProfileFormat format = request.format();
+  ReportKind kind = ReportKind::kTree;
+  switch (format) {
+    case querier::v1::PROFILE_FORMAT_UNSPECIFIED:
+    case querier::v1::PROFILE_FORMAT_FLAMEGRAPH:
+    case querier::v1::PROFILE_FORMAT_TREE:
+    case querier::v1::PROFILE_FORMAT_DOT:
+      break;
+    case querier::v1::PROFILE_FORMAT_PPROF:
+      kind = ReportKind::kPprof;
+      break;
+    default:
+      return done(
+          absl::InvalidArgumentError(StrCat("unknown profile format ", static_cast<int>(format))));
+  }
+  // DOT draws at most 100 functions unless the request asks for another number, as upstream.
+  const int64_t dot_nodes = request.has_max_nodes() ? *max_nodes : kDefaultDotNodes;
+  SelectStacks(ctx, StacksOf(request), kind,
+               [response, format, max_nodes = *max_nodes, dot_nodes, done = std::move(done)](
+                   absl::StatusOr<QueryReport> r, const ParsedQuery& q) {
+                 if (!r.ok()) return done(r.status());
+                 switch (format) {
+                   case querier::v1::PROFILE_FORMAT_TREE:
+                     response->set_tree(MarshalTree(r->tree, max_nodes));
+                     break;
+                   case querier::v1::PROFILE_FORMAT_DOT:
+                     response->set_dot(RenderDot(r->tree, q.profile_type, dot_nodes));
+                     break;
+                   case querier::v1::PROFILE_FORMAT_PPROF:
+                     *response->mutable_pprof()->mutable_profile() =
+                         r->profile.ToPprof(q.profile_type, q.start_ms, q.end_ms, max_nodes);
+                     break;
+                   default:
+                     *response->mutable_flamegraph() = BuildFlameGraph(r->tree, max_nodes);
+                 }
+                 done(absl::OkStatus());
+               });
+}
+
+void QueryFrontend::SelectMergeProfile(const CallContext& ctx,
+                                       const querier::v1::SelectMergeProfileRequest& request,
+                                       google::v1::Profile* response, UnaryDone done) {
+  absl::StatusOr<int64_t> max_nodes = ValidateMaxNodes(request.max_nodes());
+  if (!max_nodes.ok()) return done(max_nodes.status());
+  StacksRequest s{.profile_type_id = request.profile_typeid(),
+                  .label_selector = request.label_selector(),
+                  .start_ms = request.start(),
+                  .end_ms = request.end()};
+  if (request.has_stack_trace_selector()) s.stack_trace_selector = &request.stack_trace_selector();
+  s.profile_id_selectors = static_cast<size_t>(request.profile_id_selector_size());
+  s.trace_id_selectors = static_cast<size_t>(request.trace_id_selector_size());
+  SelectStacks(ctx, s, ReportKind::kPprof,
+               [response, max_nodes = *max_nodes, done = std::move(done)](
+                   absl::StatusOr<QueryReport> r, const ParsedQuery& q) {
+                 if (!r.ok()) return done(r.status());
+                 *response = r->profile.ToPprof(q.profile_type, q.start_ms, q.end_ms, max_nodes);
+                 done(absl::OkStatus());
+               });
+}
+
+void QueryFrontend::SelectMergeSpanProfile(
+    const CallContext& ctx, const querier::v1::SelectMergeSpanProfileRequest& request,
+    querier::v1::SelectMergeSpanProfileResponse* response, UnaryDone done) {
+  absl::StatusOr<int64_t> max_nodes = ValidateMaxNodes(request.max_nodes());
+  if (!max_nodes.ok()) return done(max_nodes.status());
+  if (request.span_selector_size() == 0) {
+    return done(absl::InvalidArgumentError("span_selector must list at least one span id"));
+  }
+  const bool tree = request.format() == querier::v1::PROFILE_FORMAT_TREE;
+  if (!tree && request.format() != querier::v1::PROFILE_FORMAT_UNSPECIFIED &&
+      request.format() != querier::v1::PROFILE_FORMAT_FLAMEGRAPH) {
+    return done(absl::InvalidArgumentError(
+        "SelectMergeSpanProfile answers the flame graph and tree formats only"));
+  }
+  StacksRequest s{.profile_type_id = request.profile_typeid(),
+                  .label_selector = request.label_selector(),
+                  .start_ms = request.start(),
+                  .end_ms = request.end()};
+  s.span_selector.assign(request.span_selector().begin(), request.span_selector().end());
+  SelectStacks(ctx, s, ReportKind::kTree,
+               [response, tree, max_nodes = *max_nodes, done = std::move(done)](
+                   absl::StatusOr<QueryReport> r, const ParsedQuery&) {
+                 if (!r.ok()) return done(r.status());
+                 if (tree) {
+                   response->set_tree(MarshalTree(r->tree, max_nodes));
+                 } else {
+                   *response->mutable_flamegraph() = BuildFlameGraph(r->tree, max_nodes);
+                 }
+                 done(absl::OkStatus());
+               });
+}
+
+void QueryFrontend::Diff(const CallContext& ctx, const querier::v1::DiffRequest& request,
+                         querier::v1::DiffResponse* response, UnaryDone done) {
+  if (!request.has_left() || !request.has_right()) {
+    return done(absl::InvalidArgumentError("both left and right queries are required"));
+  }
+  absl::StatusOr<int64_t> max_nodes = ValidateMaxNodes(request.left().max_nodes());
+  if (!max_nodes.ok()) return done(max_nodes.status());
+  // Both sides run at once; the second to finish renders.
+  struct Join {
+    std::mutex mu;
+    int pending = 2;
+    absl::Status status;
+    FunctionTree left, right;
+    querier::v1::DiffResponse* response;
+    int64_t max_nodes;
+    UnaryDone done;
+  };
+  auto join = std::make_shared<Join>();
+  join->response = response;
+  join->max_nodes = *max_nodes;
+  join->done = std::move(done);
+  auto side = [join](bool left) {
+    return [join, left](absl::StatusOr<QueryReport> r, const ParsedQuery&) {
+      {
+        std::lock_guard<std::mutex> lock(join->mu);
+        if (!r.ok()) {
+          if (join->status.ok()) {
+            join->status = Annotate(r.status(), left ? "left query" : "right query");
+          }
+        } else {
+          (left ? join->left : join->right) = std::move(r->tree);
+        }
+        if (--join->pending > 0) return;
+      }
+      if (!join->status.ok()) return join->done(join->status);
+      *join->response->mutable_flamegraph() =
+          BuildFlameGraphDiff(join->left, join->right, join->max_nodes);
+      join->done(absl::OkStatus());
+    };
+  };
+  SelectStacks(ctx, StacksOf(request.left()), ReportKind::kTree, side(true));
+  SelectStacks(ctx, StacksOf(request.right()), ReportKind::kTree, side(false));
+}
+
+void QueryFrontend::SelectLabelSets(const CallContext& ctx,
+                                    const google::protobuf::RepeatedPtrField<std::string>& matchers,
+                                    int64_t start_ms, int64_t end_ms,
+                                    std::vector<std::string> label_names,
+                                    QueryBackend::ReportDone done) {
+  absl::Status st = LabelQueryRange(&start_ms, &end_ms);
+  if (!st.ok()) return done(st);
+  auto read = std::make_shared<ReadQuery>();
+  read->kind = ReportKind::kLabelSets;
+  read->start_ms = start_ms;
+  read->end_ms = end_ms;
+  read->label_names = std::move(label_names);
+  for (const std::string& m : matchers) {
+    absl::StatusOr<model::Selector> selector = model::Selector::Parse(m);
+    if (!selector.ok()) {
+      return done(absl::InvalidArgumentError(
+          StrCat("invalid matcher ", m, ": ", ToStd(selector.status().message()))));
+    }
+    read->any_of.push_back(std::move(*selector));
+  }
+  // With one selector the index can narrow the objects by its service and profile type; the
+  // union of several is read from every object of the range.
+  std::vector<model::LabelMatcher> index_matchers;
+  if (read->any_of.size() == 1) {
+    for (const model::LabelMatcher& m : read->any_of[0].matchers()) {
+      if (m.name() == model::kLabelServiceName || m.name() == model::kLabelProfileType) {
+        index_matchers.push_back(m);
+      }
+    }
+  }
+  RunRead(ctx, model::Selector(std::move(index_matchers)), std::move(read), std::move(done));
+}
+
+void QueryFrontend::LabelNames(const CallContext& ctx, const types::v1::LabelNamesRequest& request,
+                               types::v1::LabelNamesResponse* response, UnaryDone done) {
+  SelectLabelSets(ctx, request.matchers(), request.start(), request.end(), {},
+                  [response, done = std::move(done)](absl::StatusOr<QueryReport> r) {
+                    if (!r.ok()) return done(r.status());
+                    std::set<std::string> names;
+                    for (const GroupLabels& set : r->label_sets) {
+                      for (const auto& [name, value] : set) names.insert(name);
+                    }
+                    for (const std::string& n : names) response->add_names(n);
+                    done(absl::OkStatus());
+                  });
+}
+
+void QueryFrontend::LabelValues(const CallContext& ctx,
+                                const types::v1::LabelValuesRequest& request,
+                                types::v1::LabelValuesResponse* response, UnaryDone done) {
+  if (request.name().empty()) return done(absl::InvalidArgumentError("name is required"));
+  SelectLabelSets(ctx, request.matchers(), request.start(), request.end(), {request.name()},
+                  [response, done = std::move(done)](absl::StatusOr<QueryReport> r) {
+                    if (!r.ok()) return done(r.status());
+                    std::set<std::string> values;
+                    for (const GroupLabels& set : r->label_sets) {
+                      for (const auto& [name, value] : set) values.insert(value);
+                    }
+                    for (const std::string& v : values) response->add_names(v);
+                    done(absl::OkStatus());
+                  });
+}
+
+void QueryFrontend::Series(const CallContext& ctx, const querier::v1::SeriesRequest& request,
+                           querier::v1::SeriesResponse* response, UnaryDone done) {
+  std::vector<std::string> names(request.label_names().begin(), request.label_names().end());
+  SelectLabelSets(ctx, request.matchers(), request.start(), request.end(), std::move(names),
+                  [response, done = std::move(done)](absl::StatusOr<QueryReport> r) {
+                    if (!r.ok()) return done(r.status());
+                    for (const GroupLabels& set : r->label_sets) {
+                      if (set.empty()) continue;
+                      types::v1::Labels* out = response->add_labels_set();
+                      for (const auto& [name, value] : set) {
+                        types::v1::LabelPair* l = out->add_labels();
+                        l->set_name(name);
+                        l->set_value(value);
+                      }
+                    }
+                    done(absl::OkStatus());
+                  });
+}
+
+void QueryFrontend::AnalyzeQuery(const CallContext& ctx,
+                                 const querier::v1::AnalyzeQueryRequest& request,
+                                 querier::v1::AnalyzeQueryResponse* response, UnaryDone done) {
+  // `query` is "<profile type>{selector}" as in /pyroscope/render.
+  std::string_view q = StripWhitespace(request.query());
+  const size_t brace = q.find('{');
+  std::string_view type_id = StripWhitespace(q.substr(0, brace));
+  std::string_view selector = brace == std::string_view::npos ? "" : q.substr(brace);
+  absl::StatusOr<ParsedQuery> parsed =
+      ParseQuery(type_id, selector, request.start(), request.end());
+  if (!parsed.ok()) return done(parsed.status());
+  // One time-series read over the whole range counts the profiles and samples the query would
+  // touch; the metastore's section offsets give the bytes.
+  auto read = std::make_shared<ReadQuery>();
+  read->kind = ReportKind::kTimeSeries;
+  read->start_ms = parsed->start_ms;
+  read->end_ms = parsed->end_ms;
+  read->step_ms = std::max<int64_t>(1, parsed->end_ms - parsed->start_ms + 1);
+  read->count_series = true;
+  Run(ctx, *parsed, std::move(read),
+      [response, done = std::move(done)](absl::StatusOr<QueryReport> r) {
         if (!r.ok()) return done(r.status());
-        *response->mutable_flamegraph() = BuildFlameGraph(r->tree, max_nodes);
+        querier::v1::QueryScope* scope = response->add_query_scopes();
+        scope->set_component_type("object storage");
+        scope->set_component_count(1);
+        scope->set_block_count(static_cast<uint64_t>(r->objects));
+        scope->set_series_count(r->series_fingerprints.size());
+        scope->set_profile_count(static_cast<uint64_t>(r->rows));
+        scope->set_sample_count(static_cast<uint64_t>(r->samples));
+        scope->set_index_bytes(static_cast<uint64_t>(r->section_bytes[0]));
+        scope->set_profile_bytes(static_cast<uint64_t>(r->section_bytes[1]));
+        scope->set_symbol_bytes(static_cast<uint64_t>(r->section_bytes[2]));
+        querier::v1::QueryImpact* impact = response->mutable_query_impact();
+        impact->set_total_bytes_in_time_range(
+            static_cast<uint64_t>(r->section_bytes[0] + r->section_bytes[1] + r->section_bytes[2]));
+        impact->set_total_queried_series(r->series_fingerprints.size());
+        impact->set_deduplication_needed(false);
         done(absl::OkStatus());
       });
 }
@@ -160,9 +470,8 @@ void QueryFrontend::SelectSeries(const CallContext& ctx,
   if (!(request.step() > 0) || !std::isfinite(request.step())) {
     return done(absl::InvalidArgumentError("step must be a positive number of seconds"));
   }
-  if (request.has_stack_trace_selector() && (request.stack_trace_selector().call_site_size() > 0 ||
-                                             request.stack_trace_selector().has_go_pgo())) {
-    return done(absl::UnimplementedError("stack-trace selectors are not supported yet"));
+  if (request.has_stack_trace_selector() && request.stack_trace_selector().has_go_pgo()) {
+    return done(absl::UnimplementedError("the GoPGO stack-trace selector is not supported"));
   }
   const int64_t step_ms = std::max<int64_t>(1, std::llround(request.step() * 1000));
   const bool average = request.has_aggregation() &&
@@ -176,6 +485,11 @@ void QueryFrontend::SelectSeries(const CallContext& ctx,
   read->kind = ReportKind::kTimeSeries;
   read->step_ms = step_ms;
   read->group_by.assign(request.group_by().begin(), request.group_by().end());
+  if (request.has_stack_trace_selector()) {
+    for (const types::v1::Location& l : request.stack_trace_selector().call_site()) {
+      read->filter.call_site.push_back(l.name());
+    }
+  }
   Run(ctx, *parsed, std::move(read),
       [response, average, limit, done = std::move(done)](absl::StatusOr<QueryReport> r) {
         if (!r.ok()) return done(r.status());

@@ -5,8 +5,9 @@
 // methods have the transport-independent shape of base/call_context.h; src/server serves them
 // over Connect and gRPC, and the legacy /pyroscope/render route is built on them.
 //
-// Built so far: ProfileTypes (answered from the metastore index alone), SelectMergeStacktraces
-// (flame graph format) and SelectSeries. The other QuerierService methods answer Unimplemented.
+// ProfileTypes is answered from the metastore index alone; everything else plans a read of the
+// matching objects. SelectHeatmap and the profile-id / trace-id selectors answer Unimplemented
+// (their data is not stored yet, see docs/architecture.md).
 //
 // The backend is attached with SetBackend() once the bucket is open (modules are constructed
 // before any of them starts); until then queries that read objects answer Unavailable.
@@ -14,6 +15,7 @@
 #define EMBERS_QUERY_QUERY_FRONTEND_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "base/call_context.h"
+#include "google/v1/profile.pb.h"
 #include "metastore/index_service.h"
 #include "model/profile_type.h"
 #include "model/selector.h"
@@ -38,6 +41,11 @@ struct QueryFrontendOptions {
   // largest it may ask for (0 = no limit).
   int64_t max_flamegraph_nodes_default = 8192;
   int64_t max_flamegraph_nodes_max = 1048576;
+  // -querier.max-query-lookback: how far back a query may reach; an older start is moved up to
+  // now - lookback (0 = no limit).
+  absl::Duration max_query_lookback = absl::Hours(7 * 24);
+  // -query-backend.max-query-memory: bytes the reports of one query may hold (0 = unlimited).
+  int64_t max_query_memory_bytes = 1ll << 30;
 };
 
 // A validated query: the profile type, the user's selector and the range.
@@ -47,6 +55,18 @@ struct ParsedQuery {
   model::Selector selector;  // the user's matchers only
   int64_t start_ms = 0;
   int64_t end_ms = 0;
+};
+
+// The selecting part of SelectMergeStacktraces-like requests, shared by its variants.
+struct StacksRequest {
+  std::string_view profile_type_id;
+  std::string_view label_selector;
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  const types::v1::StackTraceSelector* stack_trace_selector = nullptr;
+  std::vector<std::string> span_selector;
+  size_t profile_id_selectors = 0;
+  size_t trace_id_selectors = 0;
 };
 
 class QueryFrontend {
@@ -68,6 +88,29 @@ class QueryFrontend {
                               UnaryDone done);
   void SelectSeries(const CallContext& ctx, const querier::v1::SelectSeriesRequest& request,
                     querier::v1::SelectSeriesResponse* response, UnaryDone done);
+  void SelectMergeProfile(const CallContext& ctx,
+                          const querier::v1::SelectMergeProfileRequest& request,
+                          google::v1::Profile* response, UnaryDone done);
+  void SelectMergeSpanProfile(const CallContext& ctx,
+                              const querier::v1::SelectMergeSpanProfileRequest& request,
+                              querier::v1::SelectMergeSpanProfileResponse* response,
+                              UnaryDone done);
+  void Diff(const CallContext& ctx, const querier::v1::DiffRequest& request,
+            querier::v1::DiffResponse* response, UnaryDone done);
+  void LabelNames(const CallContext& ctx, const types::v1::LabelNamesRequest& request,
+                  types::v1::LabelNamesResponse* response, UnaryDone done);
+  void LabelValues(const CallContext& ctx, const types::v1::LabelValuesRequest& request,
+                   types::v1::LabelValuesResponse* response, UnaryDone done);
+  void Series(const CallContext& ctx, const querier::v1::SeriesRequest& request,
+              querier::v1::SeriesResponse* response, UnaryDone done);
+  void AnalyzeQuery(const CallContext& ctx, const querier::v1::AnalyzeQueryRequest& request,
+                    querier::v1::AnalyzeQueryResponse* response, UnaryDone done);
+
+  // The merged report of the stacks `request` selects (kind kTree or kPprof), with the parsed
+  // query it ran. The building block of every flame graph, tree, pprof, DOT and diff answer.
+  using StacksDone = std::function<void(absl::StatusOr<QueryReport>, const ParsedQuery&)>;
+  void SelectStacks(const CallContext& ctx, const StacksRequest& request, ReportKind kind,
+                    StacksDone done);
 
   // Request validation shared by every method that selects profiles: InvalidArgument (400) for a
   // malformed profile type or selector, end < start, or a range over max_query_length.
@@ -81,6 +124,19 @@ class QueryFrontend {
   // Finds the blocks of `parsed` in the metastore and runs `read` on the backend.
   void Run(const CallContext& ctx, const ParsedQuery& parsed, std::shared_ptr<ReadQuery> read,
            QueryBackend::ReportDone done);
+  // Runs `read` over the blocks matching `index_selector` (service_name / __profile_type__
+  // matchers only: what the index knows).
+  void RunRead(const CallContext& ctx, const model::Selector& index_selector,
+               std::shared_ptr<ReadQuery> read, QueryBackend::ReportDone done);
+  // The label-set report of the series the matchers select (LabelNames/LabelValues/Series).
+  void SelectLabelSets(const CallContext& ctx,
+                       const google::protobuf::RepeatedPtrField<std::string>& matchers,
+                       int64_t start_ms, int64_t end_ms, std::vector<std::string> label_names,
+                       QueryBackend::ReportDone done);
+  // Start/end of a label query: 0/0 → the default lookback window; end < start → error.
+  absl::Status LabelQueryRange(int64_t* start_ms, int64_t* end_ms) const;
+  // Moves a start older than the lookback limit up to it.
+  int64_t ClampStart(int64_t start_ms) const;
 
   QueryFrontendOptions options_;
   metastore::IndexService* metastore_;

@@ -13,6 +13,7 @@
 #include "metastore/raft/metastore_node.h"
 #include "objstore/bucket_config.h"
 #include "server/ingest_routes.h"
+#include "server/legacy_query_routes.h"
 #include "server/pusher_service.h"
 #include "server/querier_service.h"
 
@@ -201,8 +202,16 @@ class DistributorModule : public Module {
 class QueryFrontendModule : public Module {
  public:
   explicit QueryFrontendModule(App* app) : app_(app) {
-    app->query_frontend_ = std::make_unique<query::QueryFrontend>(query::QueryFrontendOptions{},
-                                                                  app->index_service_.get());
+    const Config& c = app->config_;
+    query::QueryFrontendOptions options{
+        .max_query_length = c.querier_max_query_length,
+        .max_flamegraph_nodes_default = c.querier_max_flamegraph_nodes_default,
+        .max_flamegraph_nodes_max = c.querier_max_flamegraph_nodes_max,
+        .max_query_lookback = c.querier_max_query_lookback,
+        .max_query_memory_bytes = c.query_backend_max_query_memory,
+    };
+    app->query_frontend_ =
+        std::make_unique<query::QueryFrontend>(options, app->index_service_.get());
     RegisterQuerierConnectRoutes(app->query_frontend_.get(), app->router_, &app->rpc_env_);
     RegisterLegacyQueryRoutes(app->query_frontend_.get(), app->router_, &app->rpc_env_);
     app->grpc_services_.push_back(
@@ -211,8 +220,10 @@ class QueryFrontendModule : public Module {
   // The backend reads objects, so it exists only once the bucket is open. A query in flight holds
   // its own reference, so detaching it on Stop is safe.
   absl::Status Start() override {
-    app_->query_frontend_->SetBackend(
-        std::make_shared<query::QueryBackend>(query::QueryBackendOptions{}, app_->bucket_.get()));
+    app_->query_frontend_->SetBackend(std::make_shared<query::QueryBackend>(
+        query::QueryBackendOptions{
+            .threads = static_cast<int>(std::max<int64_t>(1, app_->config_.query_backend_threads))},
+        app_->bucket_.get()));
     return absl::OkStatus();
   }
   void Stop(absl::Time) override { app_->query_frontend_->SetBackend(nullptr); }

@@ -92,6 +92,22 @@ void Config::RegisterFlags(FlagSet& f) {
   f.Duration("validation.reject-newer-than", &reject_newer_than,
              "reject profiles further in the future than this (0 disables)",
              {.yaml_path = "limits.reject_newer_than"});
+
+  f.Duration("querier.max-query-length", &querier_max_query_length,
+             "longest time range one query may cover (0 = unlimited)",
+             {.yaml_path = "limits.max_query_length"});
+  f.Duration("querier.max-query-lookback", &querier_max_query_lookback,
+             "how far back queries may reach; older starts are moved up (0 = unlimited)",
+             {.yaml_path = "limits.max_query_lookback"});
+  f.Int("querier.max-flamegraph-nodes-default", &querier_max_flamegraph_nodes_default,
+        "flame graph nodes returned when a query does not set max_nodes",
+        {.yaml_path = "limits.max_flamegraph_nodes_default"});
+  f.Int("querier.max-flamegraph-nodes-max", &querier_max_flamegraph_nodes_max,
+        "largest max_nodes a query may ask for (0 = unlimited)",
+        {.yaml_path = "limits.max_flamegraph_nodes_max"});
+  f.Int("query-backend.max-query-memory", &query_backend_max_query_memory,
+        "bytes the reports of one query may hold; larger queries fail with 429 (0 = unlimited)");
+  f.Int("query-backend.concurrency", &query_backend_threads, "threads reading objects for queries");
 }
 
 }  // namespace embers::server

@@ -62,6 +62,14 @@ struct Config {
   absl::Duration reject_older_than = absl::Hours(1);
   absl::Duration reject_newer_than = absl::Minutes(10);
 
+  // Query path (query-frontend / query-backend).
+  absl::Duration querier_max_query_length = absl::Hours(24);
+  absl::Duration querier_max_query_lookback = absl::Hours(7 * 24);
+  int64_t querier_max_flamegraph_nodes_default = 8192;
+  int64_t querier_max_flamegraph_nodes_max = 1048576;
+  int64_t query_backend_max_query_memory = 1ll << 30;
+  int64_t query_backend_threads = 2;
+
   void RegisterFlags(FlagSet& flags);
 };
 

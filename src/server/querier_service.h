@@ -1,9 +1,7 @@
 // Serves the QueryFrontend as querier.v1.QuerierService: Connect routes on the HTTP port and the
-// gRPC service on the gRPC port. Methods the frontend does not implement yet answer Unimplemented
-// on both transports (the generated defaults).
-//
-// Also the legacy Pyroscope HTTP query API built on the same frontend methods:
-// GET /pyroscope/render (flamebearer JSON with metadata, timeline and groupBy groups).
+// gRPC service on the gRPC port, every method written once for both. SelectHeatmap answers
+// Unimplemented on both transports (the generated default). The legacy HTTP API built on the
+// same frontend is in legacy_query_routes.h.
 #ifndef EMBERS_SERVER_QUERIER_SERVICE_H_
 #define EMBERS_SERVER_QUERIER_SERVICE_H_
 
@@ -22,11 +20,6 @@ void RegisterQuerierConnectRoutes(query::QueryFrontend* frontend, HttpRouter& ro
                                   const RpcEnvironment* env);
 std::unique_ptr<grpc::Service> NewQuerierGrpcService(query::QueryFrontend* frontend,
                                                      const RpcEnvironment* env);
-
-// GET /pyroscope/render. Tenancy comes from env->tenants; errors are plain-text HTTP answers
-// with the status of status_mapping (400 for bad queries).
-void RegisterLegacyQueryRoutes(query::QueryFrontend* frontend, HttpRouter& router,
-                               const RpcEnvironment* env);
 
 }  // namespace embers::server
 

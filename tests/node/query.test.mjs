@@ -92,7 +92,7 @@ function checkLevels(levels, numTicks) {
 
 describe('querier.v1 queries end to end', { skip: haveTestdata ? false : `no testdata at ${PPROF_DIR}` }, () => {
   // Test data is years old: disable the too-old check, as Pyroscope's own integration tests do.
-  const embers = useEmbers({ extraArgs: ['-validation.reject-older-than=0', '-segment-writer.segment-duration=100ms'] });
+  const embers = useEmbers({ extraArgs: ['-validation.reject-older-than=0', '-querier.max-query-lookback=0', '-segment-writer.segment-duration=100ms'] });
   let Pusher, Querier, expected, start, end;
   const raw = haveTestdata ? fs.readFileSync(path.join(PPROF_DIR, FILE)) : null;
   const connect = () => createConnectTransport({ httpVersion: '1.1', baseUrl: embers().baseUrl, useBinaryFormat: true });

@@ -1,0 +1,197 @@
+// Unit tests of the report renderers and helpers added for the full query API: the query plan,
+// tree bytes, the diff flame graph, merged pprof profiles (with truncation) and sample filters.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "block/symbols.h"
+#include "block/symbols_merger.h"
+#include "query/dot_graph.h"
+#include "query/flame_graph.h"
+#include "query/merged_profile.h"
+#include "query/query_plan.h"
+#include "query/stack_filter.h"
+#include "query/tree_format.h"
+
+namespace embers::query {
+namespace {
+
+FunctionTree SampleTree() {
+  FunctionTree t;
+  t.InsertStack(std::vector<std::string_view>{"main", "a", "b"}, 5);
+  t.InsertStack(std::vector<std::string_view>{"main", "a"}, 2);
+  t.InsertStack(std::vector<std::string_view>{"main", "c"}, 3);
+  t.InsertStack(std::vector<std::string_view>{"main", "c", "c"}, 1);  // recursion
+  return t;
+}
+
+// "root;...;leaf" → self, for comparing trees regardless of node numbering.
+std::map<std::string, int64_t> Paths(const FunctionTree& t) {
+  std::vector<std::string> path(t.size());
+  std::map<std::string, int64_t> out;
+  for (uint32_t n = 1; n < t.size(); ++n) {
+    const uint32_t p = t.parent(n);
+    path[n] = (p == FunctionTree::kRoot ? "" : path[p] + ";") + std::string(t.name(n));
+    if (t.self(n) != 0) out[path[n]] += t.self(n);
+  }
+  return out;
+}
+
+TEST(QueryPlan, BoundsReadsAndMergeFanIn) {
+  for (size_t blocks : {1, 3, 4, 5, 80, 81, 1000}) {
+    QueryPlan plan = QueryPlan::Build(blocks, 4, 20);
+    std::set<uint32_t> seen;
+    for (size_t n = 0; n < plan.nodes.size(); ++n) {
+      const QueryPlan::Node& node = plan.nodes[n];
+      if (node.read) {
+        EXPECT_LE(node.children.size(), 4u);
+        seen.insert(node.children.begin(), node.children.end());
+      } else {
+        EXPECT_LE(node.children.size(), 20u);
+        for (uint32_t c : node.children) EXPECT_EQ(plan.nodes[c].parent, static_cast<int32_t>(n));
+      }
+      EXPECT_EQ(node.parent < 0, n == plan.root()) << blocks << " node " << n;
+    }
+    EXPECT_EQ(seen.size(), blocks) << "every block read exactly once";
+  }
+}
+
+TEST(TreeFormat, RoundTripsAndKeepsTotalsWhenTruncated) {
+  const FunctionTree t = SampleTree();
+  absl::StatusOr<FunctionTree> back = UnmarshalTree(MarshalTree(t, 0));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(Paths(*back), Paths(t));
+
+  absl::StatusOr<FunctionTree> cut = UnmarshalTree(MarshalTree(t, 2));
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  EXPECT_EQ(cut->Total(), t.Total());
+  std::map<std::string, int64_t> paths = Paths(*cut);
+  // Totals: main 11, a 7, b 5, c 4; the 2 largest stay, b and c fold into "other" nodes.
+  EXPECT_EQ(paths["main;a"], 2);
+  EXPECT_EQ(paths.count("main;a;b"), 0u);
+  EXPECT_EQ(paths["main;a;other"], 5);
+  EXPECT_EQ(paths["main;other"], 4);
+}
+
+TEST(TreeFormat, RejectsTruncatedInput) {
+  const std::string bytes = MarshalTree(SampleTree(), 0);
+  for (size_t cut : {size_t{1}, bytes.size() / 2, bytes.size() - 1}) {
+    EXPECT_FALSE(UnmarshalTree(std::string_view(bytes).substr(0, cut)).ok()) << cut;
+  }
+}
+
+TEST(FlameGraphDiff, AlignsBothTreesOnOneShape) {
+  FunctionTree left, right;
+  left.InsertStack(std::vector<std::string_view>{"main", "a"}, 4);
+  right.InsertStack(std::vector<std::string_view>{"main", "b"}, 6);
+  right.InsertStack(std::vector<std::string_view>{"main", "a"}, 1);
+  const querier::v1::FlameGraphDiff fg = BuildFlameGraphDiff(left, right, 0);
+  EXPECT_EQ(fg.leftticks(), 4);
+  EXPECT_EQ(fg.rightticks(), 7);
+  EXPECT_EQ(fg.total(), 11);
+  ASSERT_EQ(fg.levels_size(), 3);
+  EXPECT_EQ(std::vector<int64_t>(fg.levels(0).values().begin(), fg.levels(0).values().end()),
+            (std::vector<int64_t>{0, 4, 0, 0, 7, 0, 0}));
+  // Level 2: a (left 4, right 1), then b (left 0, right 6), offsets delta-encoded per side.
+  std::vector<int64_t> l2(fg.levels(2).values().begin(), fg.levels(2).values().end());
+  ASSERT_EQ(l2.size(), 14u);
+  EXPECT_EQ(fg.names(l2[6]), "a");
+  EXPECT_EQ((std::vector<int64_t>(l2.begin(), l2.begin() + 6)),
+            (std::vector<int64_t>{0, 4, 4, 0, 1, 1}));
+  EXPECT_EQ(fg.names(l2[13]), "b");
+  EXPECT_EQ((std::vector<int64_t>(l2.begin() + 7, l2.begin() + 13)),
+            (std::vector<int64_t>{0, 0, 0, 0, 6, 6}));
+}
+
+TEST(DotGraph, CountsRecursionOnceAndNamesTopFunctions) {
+  const std::string dot = RenderDot(
+      SampleTree(), model::ProfileType{.sample_type = "cpu", .sample_unit = "nanoseconds"}, 0);
+  EXPECT_NE(dot.find("digraph"), std::string::npos);
+  // c: flat 1 + 3 = 4, cum 4 (the recursive c counts once).
+  EXPECT_NE(dot.find("c\\n4 nanoseconds (36.36%)\\nof 4 nanoseconds"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("main\\n0 nanoseconds (0.00%)\\nof 11 nanoseconds"), std::string::npos) << dot;
+}
+
+// Symbols with two stacks main→a and main→b; returns the leaf nodes.
+std::pair<uint32_t, uint32_t> BuildSymbols(block::SymbolsBuilder& b, std::string_view prefix) {
+  auto loc = [&](std::string_view name) {
+    const uint32_t f = b.InternFunction(
+        {.name = b.InternString(std::string(prefix) + std::string(name)), .filename = 0});
+    block::SymbolLine line{.function = f, .line = 1};
+    return b.InternLocation(-1, 0x1000 + name[0], std::span<const block::SymbolLine>(&line, 1));
+  };
+  const uint32_t main = loc("main"), a = loc("a"), bb = loc("b");
+  const uint32_t stack_a[] = {main, a};
+  const uint32_t stack_b[] = {main, bb};
+  return {b.AddStack(stack_a), b.AddStack(stack_b)};
+}
+
+TEST(MergedProfile, MergesDatasetsAndRendersPprofWithTotals) {
+  block::SymbolsBuilder d1, d2;
+  auto [a1, b1] = BuildSymbols(d1, "");
+  auto [a2, b2] = BuildSymbols(d2, "");
+  const block::Symbols s1 = d1.View(), s2 = d2.View();
+  MergedProfile p, q;
+  block::SymbolsMerger m1(s1, p.symbols());
+  p.Add(m1, a1, 10);
+  p.Add(m1, b1, 1);
+  block::SymbolsMerger m2(s2, q.symbols());
+  q.Add(m2, a2, 5);
+  p.Merge(q);
+  EXPECT_EQ(p.Total(), 16);
+  EXPECT_EQ(p.symbols()->location_count(), 3u) << "identical symbols are shared";
+
+  const model::ProfileType type{.name = "process_cpu",
+                                .sample_type = "cpu",
+                                .sample_unit = "nanoseconds",
+                                .period_type = "cpu",
+                                .period_unit = "nanoseconds"};
+  google::v1::Profile out = p.ToPprof(type, 1000, 2000, 0);
+  ASSERT_EQ(out.sample_size(), 2);
+  int64_t total = 0;
+  for (const auto& s : out.sample()) {
+    ASSERT_EQ(s.location_id_size(), 2);  // leaf first, then main
+    total += s.value(0);
+  }
+  EXPECT_EQ(total, 16);
+  EXPECT_EQ(out.string_table(out.sample_type(0).type()), "cpu");
+  EXPECT_EQ(out.time_nanos(), 1000 * 1'000'000);
+
+  // With one node allowed, both leaves are cut below main into one "other" frame.
+  google::v1::Profile cut = p.ToPprof(type, 1000, 2000, 1);
+  ASSERT_EQ(cut.sample_size(), 1);
+  EXPECT_EQ(cut.sample(0).value(0), 16);
+  const uint64_t leaf = cut.sample(0).location_id(0);
+  const auto& fn = cut.function(
+      static_cast<int>(cut.location(static_cast<int>(leaf - 1)).line(0).function_id() - 1));
+  EXPECT_EQ(cut.string_table(fn.name()), "other");
+}
+
+TEST(SampleFilter, CallSiteMatchesStackPrefixes) {
+  block::SymbolsBuilder b;
+  auto [a, bb] = BuildSymbols(b, "");
+  const block::Symbols s = b.View();
+  SampleFilter f{.call_site = {"main", "a"}};
+  std::vector<bool> m = f.MatchStacks(s);
+  EXPECT_TRUE(m[a]);
+  EXPECT_FALSE(m[bb]);
+  EXPECT_FALSE(m[s.node_parent[a]]) << "main alone is shorter than the call site";
+  f.call_site = {"main"};
+  m = f.MatchStacks(s);
+  EXPECT_TRUE(m[a] && m[bb]);
+}
+
+TEST(SampleFilter, SpanSelectorParsesHexIds) {
+  absl::StatusOr<std::vector<uint64_t>> ids =
+      ParseSpanSelector({"00000000000000ff", "0000000000000001", "00000000000000ff"});
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, (std::vector<uint64_t>{1, 255}));
+  EXPECT_FALSE(ParseSpanSelector({"239"}).ok());
+  EXPECT_FALSE(ParseSpanSelector({"zz00000000000000"}).ok());
+}
+
+}  // namespace
+}  // namespace embers::query

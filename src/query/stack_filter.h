@@ -1,0 +1,37 @@
+// Sample filters of a query: the stack-trace selector (call site) and the span selector.
+//
+// StackTraceSelector.call_site lists function names root first; a stack is selected when it
+// starts with them (the frames of inlined functions count one by one, as in the flame graph).
+// The query-backend evaluates it once per dataset over the stack-trace tree — a node's state
+// follows from its parent's, so it is one forward pass — and then drops unselected stack-trace
+// ids from tree, pprof and time-series reports alike. The span selector keeps samples whose span
+// id is one of the given ones (span ids are stored per sample, reference §9.1).
+#ifndef EMBERS_QUERY_STACK_FILTER_H_
+#define EMBERS_QUERY_STACK_FILTER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "block/symbols.h"
+
+namespace embers::query {
+
+struct SampleFilter {
+  std::vector<std::string> call_site;  // root first; empty = every stack
+  std::vector<uint64_t> span_ids;      // sorted; used when `by_span` is set
+  bool by_span = false;
+
+  bool empty() const { return call_site.empty() && !by_span; }
+  bool HasSpan(uint64_t id) const;
+  // For each stack-tree node of `symbols`: whether its stack starts with call_site.
+  std::vector<bool> MatchStacks(const block::Symbols& symbols) const;
+};
+
+// Parses span ids as the API sends them (16 hex digits each) into a sorted filter set.
+absl::StatusOr<std::vector<uint64_t>> ParseSpanSelector(const std::vector<std::string>& spans);
+
+}  // namespace embers::query
+
+#endif  // EMBERS_QUERY_STACK_FILTER_H_
