@@ -7,6 +7,7 @@
 
 #include "base/flags.h"
 #include "base/logging.h"
+#include "base/malloc_tuning.h"
 #include "base/metrics.h"
 #include "base/process_metrics.h"
 #include "server/app.h"
@@ -29,6 +30,7 @@ sigset_t BlockShutdownSignals() {
 
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
+  embers::TuneMallocForLargeBuffers();
   const sigset_t shutdown_signals = BlockShutdownSignals();
 
   embers::server::Config config;
