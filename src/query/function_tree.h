@@ -50,6 +50,7 @@ class FunctionTree {
   uint32_t name_id(uint32_t node) const { return name_[node]; }
   std::string_view name(uint32_t node) const { return names_[name_[node]]; }
   std::string_view NameOf(uint32_t name_id) const { return names_[name_id]; }
+  size_t name_count() const { return names_.size(); }
   int64_t self(uint32_t node) const { return self_[node]; }
 
   // Totals of every node (self + descendants), indexed like the nodes.

@@ -33,6 +33,9 @@ class MergedProfile {
   void Merge(const MergedProfile& other);
 
   bool empty() const { return nonzero_ == 0; }
+  // The value of each stack-tree node of symbols() (0 for most; may be shorter than the tree).
+  const std::vector<int64_t>& values() const { return self_; }
+  const block::SymbolsBuilder& symbols_builder() const { return *symbols_; }
   // Sum of every stack's value.
   int64_t Total() const;
   size_t MemoryBytes() const;

@@ -111,10 +111,20 @@ struct QueryBackendOptions {
   int threads = 2;
 };
 
-class QueryBackend {
+// Runs a read over blocks and completes with the merged report: what the query-frontend calls.
+// QueryBackend reads in this process; RemoteQueryBackend (remote_query_backend.h) splits the plan
+// among query-backend processes over gRPC.
+class QueryExecutor {
  public:
   using ReportDone = std::function<void(absl::StatusOr<QueryReport>)>;
+  virtual ~QueryExecutor() = default;
+  // Completes `done` exactly once, possibly inline when there is nothing to read.
+  virtual void Invoke(std::shared_ptr<const ReadQuery> query,
+                      std::vector<metastore::v1::BlockMeta> blocks, ReportDone done) = 0;
+};
 
+class QueryBackend final : public QueryExecutor {
+ public:
   // `bucket` must outlive the backend.
   QueryBackend(QueryBackendOptions options, objstore::Bucket* bucket);
   // Waits for queued reads to finish (their callers are completed).
@@ -123,7 +133,7 @@ class QueryBackend {
   // Reads `blocks` (as returned by QueryMetadata) and completes `done` once, on a pool thread,
   // or inline when there is nothing to read.
   void Invoke(std::shared_ptr<const ReadQuery> query, std::vector<metastore::v1::BlockMeta> blocks,
-              ReportDone done);
+              ReportDone done) override;
 
   // Reads one object synchronously: the body of one pool task. `memory` (may be null) is the
   // query's running total of report bytes, checked against query.max_memory_bytes.

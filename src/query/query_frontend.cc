@@ -86,13 +86,13 @@ absl::StatusOr<int64_t> QueryFrontend::ValidateMaxNodes(int64_t requested) const
   return requested;
 }
 
-void QueryFrontend::SetBackend(std::shared_ptr<QueryBackend> backend) {
+void QueryFrontend::SetBackend(std::shared_ptr<QueryExecutor> backend) {
   std::lock_guard<std::mutex> lock(backend_mu_);
   backend_ = std::move(backend);
 }
 
 void QueryFrontend::Run(const CallContext& ctx, const ParsedQuery& parsed,
-                        std::shared_ptr<ReadQuery> read, QueryBackend::ReportDone done) {
+                        std::shared_ptr<ReadQuery> read, QueryExecutor::ReportDone done) {
   absl::StatusOr<model::LabelMatcher> type_matcher = model::LabelMatcher::Create(
       model::MatchType::kEqual, std::string(model::kLabelProfileType), parsed.profile_type_id);
   if (!type_matcher.ok()) return done(type_matcher.status());
@@ -111,8 +111,8 @@ void QueryFrontend::Run(const CallContext& ctx, const ParsedQuery& parsed,
 }
 
 void QueryFrontend::RunRead(const CallContext& ctx, const model::Selector& index_selector,
-                            std::shared_ptr<ReadQuery> read, QueryBackend::ReportDone done) {
-  std::shared_ptr<QueryBackend> backend;
+                            std::shared_ptr<ReadQuery> read, QueryExecutor::ReportDone done) {
+  std::shared_ptr<QueryExecutor> backend;
   {
     std::lock_guard<std::mutex> lock(backend_mu_);
     backend = backend_;
@@ -342,7 +342,7 @@ void QueryFrontend::SelectLabelSets(const CallContext& ctx,
                                     const google::protobuf::RepeatedPtrField<std::string>& matchers,
                                     int64_t start_ms, int64_t end_ms,
                                     std::vector<std::string> label_names,
-                                    QueryBackend::ReportDone done) {
+                                    QueryExecutor::ReportDone done) {
   absl::Status st = LabelQueryRange(&start_ms, &end_ms);
   if (!st.ok()) return done(st);
   auto read = std::make_shared<ReadQuery>();

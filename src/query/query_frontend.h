@@ -1,7 +1,7 @@
 // QueryFrontend: the public query API (querier.v1.QuerierService) of the read path.
 //
 // It validates requests, parses selectors and profile types, asks the metastore which objects
-// hold matching datasets and hands them to a QueryBackend (DESIGN §7, reference §8.2). Its
+// hold matching datasets and hands them to a QueryExecutor (DESIGN §7, reference §8.2). Its
 // methods have the transport-independent shape of base/call_context.h; src/server serves them
 // over Connect and gRPC, and the legacy /pyroscope/render route is built on them.
 //
@@ -76,7 +76,7 @@ class QueryFrontend {
 
   // Attaches (or, with nullptr, detaches) the backend that reads objects. A query holds a
   // reference until its reads are queued, so detaching during a query is safe.
-  void SetBackend(std::shared_ptr<QueryBackend> backend);
+  void SetBackend(std::shared_ptr<QueryExecutor> backend);
 
   const QueryFrontendOptions& options() const { return options_; }
 
@@ -123,16 +123,16 @@ class QueryFrontend {
  private:
   // Finds the blocks of `parsed` in the metastore and runs `read` on the backend.
   void Run(const CallContext& ctx, const ParsedQuery& parsed, std::shared_ptr<ReadQuery> read,
-           QueryBackend::ReportDone done);
+           QueryExecutor::ReportDone done);
   // Runs `read` over the blocks matching `index_selector` (service_name / __profile_type__
   // matchers only: what the index knows).
   void RunRead(const CallContext& ctx, const model::Selector& index_selector,
-               std::shared_ptr<ReadQuery> read, QueryBackend::ReportDone done);
+               std::shared_ptr<ReadQuery> read, QueryExecutor::ReportDone done);
   // The label-set report of the series the matchers select (LabelNames/LabelValues/Series).
   void SelectLabelSets(const CallContext& ctx,
                        const google::protobuf::RepeatedPtrField<std::string>& matchers,
                        int64_t start_ms, int64_t end_ms, std::vector<std::string> label_names,
-                       QueryBackend::ReportDone done);
+                       QueryExecutor::ReportDone done);
   // Start/end of a label query: 0/0 → the default lookback window; end < start → error.
   absl::Status LabelQueryRange(int64_t* start_ms, int64_t* end_ms) const;
   // Moves a start older than the lookback limit up to it.
@@ -141,7 +141,7 @@ class QueryFrontend {
   QueryFrontendOptions options_;
   metastore::IndexService* metastore_;
   mutable std::mutex backend_mu_;
-  std::shared_ptr<QueryBackend> backend_;
+  std::shared_ptr<QueryExecutor> backend_;
 };
 
 }  // namespace embers::query

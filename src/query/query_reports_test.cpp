@@ -13,6 +13,7 @@
 #include "query/flame_graph.h"
 #include "query/merged_profile.h"
 #include "query/query_plan.h"
+#include "query/report_codec.h"
 #include "query/stack_filter.h"
 #include "query/tree_format.h"
 
@@ -191,6 +192,69 @@ TEST(SampleFilter, SpanSelectorParsesHexIds) {
   EXPECT_EQ(*ids, (std::vector<uint64_t>{1, 255}));
   EXPECT_FALSE(ParseSpanSelector({"239"}).ok());
   EXPECT_FALSE(ParseSpanSelector({"zz00000000000000"}).ok());
+}
+
+TEST(ReportCodec, RoundTripsEveryReportPart) {
+  QueryReport r;
+  r.tree = SampleTree();
+  block::SymbolsBuilder d;
+  auto [a, b] = BuildSymbols(d, "x.");
+  const block::Symbols view = d.View();
+  block::SymbolsMerger merger(view, r.profile.symbols());
+  r.profile.Add(merger, a, 3);
+  r.profile.Add(merger, b, 4);
+  GroupLabels env, service;
+  env.emplace_back("env", "prod");
+  service.emplace_back("service_name", "api");
+  r.time_series.series[env][1000] = SeriesPoint{.sum = 5, .count = 2};
+  r.label_sets.insert(service);
+  r.objects = 2;
+  r.rows = 7;
+  r.samples = 9;
+  r.section_bytes = {1, 2, 3};
+  r.series_fingerprints = {42, 43};
+
+  querybackend::v1::InvokeResponse wire;
+  EncodeReport(r, &wire);
+  absl::StatusOr<QueryReport> back = DecodeReport(wire);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(Paths(back->tree), Paths(r.tree));
+  EXPECT_EQ(back->profile.Total(), 7);
+  const model::ProfileType type{.sample_type = "cpu", .sample_unit = "nanoseconds"};
+  EXPECT_EQ(back->profile.ToPprof(type, 0, 1, 0).DebugString(),
+            r.profile.ToPprof(type, 0, 1, 0).DebugString());
+  EXPECT_EQ(back->time_series.series.at(env).at(1000).count, 2);
+  EXPECT_EQ(back->label_sets, r.label_sets);
+  EXPECT_EQ(back->rows, 7);
+  EXPECT_EQ(back->section_bytes, r.section_bytes);
+  EXPECT_EQ(back->series_fingerprints, r.series_fingerprints);
+
+  wire.set_tree_parent(0, 99);  // a node whose parent comes after it
+  EXPECT_EQ(DecodeReport(wire).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(ReportCodec, ReadQueryRoundTripsAndRejectsBadInput) {
+  ReadQuery q;
+  q.tenant = "t";
+  q.start_ms = 1;
+  q.end_ms = 2;
+  q.selector = *model::Selector::Parse("{service_name=\"a\"}");
+  q.kind = ReportKind::kTimeSeries;
+  q.step_ms = 10;
+  q.filter.call_site = {"main"};
+  q.group_by = {"env"};
+  querybackend::v1::InvokeRequest wire;
+  EncodeReadQuery(q, &wire);
+  absl::StatusOr<ReadQuery> back = DecodeReadQuery(wire);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->selector.ToString(), q.selector.ToString());
+  EXPECT_EQ(back->kind, ReportKind::kTimeSeries);
+  EXPECT_EQ(back->filter.call_site, q.filter.call_site);
+  wire.set_selector("{a=");
+  EXPECT_EQ(DecodeReadQuery(wire).status().code(), absl::StatusCode::kInvalidArgument);
+  wire.set_selector("{}");
+  wire.set_step_ms(0);
+  EXPECT_EQ(DecodeReadQuery(wire).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -12,10 +12,12 @@
 #include "metastore/dlq_recovery.h"
 #include "metastore/raft/metastore_node.h"
 #include "objstore/bucket_config.h"
+#include "query/remote_query_backend.h"
 #include "server/ingest_routes.h"
 #include "server/legacy_query_routes.h"
 #include "server/pusher_service.h"
 #include "server/querier_service.h"
+#include "server/query_backend_service.h"
 
 namespace embers::server {
 
@@ -220,9 +222,20 @@ class QueryFrontendModule : public Module {
   // The backend reads objects, so it exists only once the bucket is open. A query in flight holds
   // its own reference, so detaching it on Stop is safe.
   absl::Status Start() override {
+    const Config& c = app_->config_;
+    if (!c.query_backend_address.empty()) {
+      absl::StatusOr<std::shared_ptr<query::RemoteQueryBackend>> remote =
+          query::RemoteQueryBackend::Create(
+              c.query_backend_address,
+              query::RemoteQueryBackendOptions{.timeout = c.query_backend_client_timeout,
+                                               .max_message_bytes = c.grpc_max_recv_msg_size});
+      if (!remote.ok()) return Annotate(remote.status(), "-query-backend.address");
+      app_->query_frontend_->SetBackend(*remote);
+      return absl::OkStatus();
+    }
     app_->query_frontend_->SetBackend(std::make_shared<query::QueryBackend>(
         query::QueryBackendOptions{
-            .threads = static_cast<int>(std::max<int64_t>(1, app_->config_.query_backend_threads))},
+            .threads = static_cast<int>(std::max<int64_t>(1, c.query_backend_threads))},
         app_->bucket_.get()));
     return absl::OkStatus();
   }
@@ -230,6 +243,26 @@ class QueryFrontendModule : public Module {
 
  private:
   App* app_;
+};
+
+// Reads objects for remote query-frontends (querybackend.v1.QueryBackendService on gRPC).
+class QueryBackendModule : public Module {
+ public:
+  explicit QueryBackendModule(App* app) : app_(app) {
+    app_->grpc_services_.push_back(NewQueryBackendGrpcService(&holder_, &app_->rpc_env_));
+  }
+  absl::Status Start() override {
+    holder_.Set(std::make_shared<query::QueryBackend>(
+        query::QueryBackendOptions{
+            .threads = static_cast<int>(std::max<int64_t>(1, app_->config_.query_backend_threads))},
+        app_->bucket_.get()));
+    return absl::OkStatus();
+  }
+  void Stop(absl::Time) override { holder_.Set(nullptr); }
+
+ private:
+  App* app_;
+  QueryBackendHolder holder_;
 };
 
 // A component whose service is not built yet: it takes part in -target resolution and dependency
@@ -317,11 +350,10 @@ void App::RegisterModules() {
   modules_.Register("compaction-worker", {"storage", "metastore"}, [] {
     return std::make_unique<UnbuiltComponentModule>("compaction-worker", "compaction issue");
   });
-  // In this build the query-frontend runs its plans on an in-process QueryBackend; the
-  // query-backend module's gRPC service (plans split across backends) comes with issue 6.
-  modules_.Register("query-backend", {"server", "storage"}, [] {
-    return std::make_unique<UnbuiltComponentModule>("query-backend", "issue 6 (query path)");
-  });
+  // The query-frontend reads objects itself unless -query-backend.address lists backends; the
+  // query-backend module serves plan shares to remote frontends.
+  modules_.Register("query-backend", {"server", "storage"},
+                    [this] { return std::make_unique<QueryBackendModule>(this); });
   modules_.Register("query-frontend", {"server", "storage", "metastore"},
                     [this] { return std::make_unique<QueryFrontendModule>(this); });
   modules_.RegisterAlias("all", {"metastore", "distributor", "segment-writer", "compaction-worker",

@@ -50,6 +50,7 @@ class App {
   friend class StorageModule;
   friend class MetastoreModule;
   friend class QueryFrontendModule;
+  friend class QueryBackendModule;
   friend class SegmentWriterModule;
   friend class DistributorModule;
 

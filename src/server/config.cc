@@ -108,6 +108,11 @@ void Config::RegisterFlags(FlagSet& f) {
   f.Int("query-backend.max-query-memory", &query_backend_max_query_memory,
         "bytes the reports of one query may hold; larger queries fail with 429 (0 = unlimited)");
   f.Int("query-backend.concurrency", &query_backend_threads, "threads reading objects for queries");
+  f.StringList("query-backend.address", &query_backend_address,
+               "gRPC addresses (host:port,…) of query-backends the query-frontend sends plans to "
+               "(empty: it reads objects itself)");
+  f.Duration("query-backend.client-timeout", &query_backend_client_timeout,
+             "deadline of one plan share sent to a query-backend");
 }
 
 }  // namespace embers::server

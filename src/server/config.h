@@ -69,6 +69,8 @@ struct Config {
   int64_t querier_max_flamegraph_nodes_max = 1048576;
   int64_t query_backend_max_query_memory = 1ll << 30;
   int64_t query_backend_threads = 2;
+  std::vector<std::string> query_backend_address;
+  absl::Duration query_backend_client_timeout = absl::Seconds(30);
 
   void RegisterFlags(FlagSet& flags);
 };

@@ -1,0 +1,139 @@
+#include "query/remote_query_backend.h"
+
+#include <mutex>
+#include <optional>
+
+#include "absl/time/clock.h"
+#include "base/logging.h"
+#include "base/strings.h"
+#include "query/query_plan.h"
+#include "query/report_codec.h"
+
+namespace embers::query {
+namespace qb = querybackend::v1;
+
+// One Invoke of one share, with what gRPC needs to outlive the call.
+struct RemoteQueryBackend::Share {
+  qb::InvokeRequest request;
+  std::optional<absl::StatusOr<QueryReport>> result;
+};
+
+struct RemoteQueryBackend::Call {
+  std::shared_ptr<const ReadQuery> query;
+  std::vector<Share> shares;
+  std::atomic<size_t> remaining{0};
+  ReportDone done;
+
+  void Finish() {
+    // Merge in plan order, so the result does not depend on which backend answered first.
+    QueryReport merged;
+    bool first = true;
+    for (Share& s : shares) {
+      if (!s.result->ok()) return done(s.result->status());
+      if (first) {
+        merged = std::move(**s.result);
+        first = false;
+      } else {
+        merged.Merge(**s.result);
+      }
+      s.result.reset();
+    }
+    done(std::move(merged));
+  }
+};
+
+RemoteQueryBackend::RemoteQueryBackend(std::vector<std::string> addresses,
+                                       RemoteQueryBackendOptions options)
+    : options_(options), addresses_(std::move(addresses)) {}
+
+absl::StatusOr<std::shared_ptr<RemoteQueryBackend>> RemoteQueryBackend::Create(
+    const std::vector<std::string>& addresses, RemoteQueryBackendOptions options) {
+  if (addresses.empty()) return absl::InvalidArgumentError("no query-backend addresses");
+  std::shared_ptr<RemoteQueryBackend> r(new RemoteQueryBackend(addresses, options));
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
+  args.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
+  for (const std::string& a : addresses) {
+    if (a.empty()) return absl::InvalidArgumentError("empty query-backend address");
+    r->stubs_.push_back(qb::QueryBackendService::NewStub(
+        grpc::CreateCustomChannel(a, grpc::InsecureChannelCredentials(), args)));
+  }
+  return r;
+}
+
+void RemoteQueryBackend::Invoke(std::shared_ptr<const ReadQuery> query,
+                                std::vector<metastore::v1::BlockMeta> blocks, ReportDone done) {
+  if (blocks.empty()) return done(QueryReport());
+  const QueryPlan plan = QueryPlan::Build(blocks.size());
+  // One share per subtree under the root (the whole plan when the root is a read node).
+  std::vector<std::vector<uint32_t>> shares;
+  auto collect = [&plan](uint32_t node, std::vector<uint32_t>* out) {
+    std::vector<uint32_t> stack{node};
+    while (!stack.empty()) {
+      const QueryPlan::Node& n = plan.nodes[stack.back()];
+      stack.pop_back();
+      if (n.read) {
+        out->insert(out->end(), n.children.begin(), n.children.end());
+      } else {
+        for (auto it = n.children.rbegin(); it != n.children.rend(); ++it) stack.push_back(*it);
+      }
+    }
+  };
+  const QueryPlan::Node& root = plan.nodes[plan.root()];
+  if (root.read) {
+    shares.emplace_back();
+    collect(plan.root(), &shares.back());
+  } else {
+    for (uint32_t c : root.children) {
+      shares.emplace_back();
+      collect(c, &shares.back());
+    }
+  }
+  auto call = std::make_shared<Call>();
+  call->query = std::move(query);
+  call->done = std::move(done);
+  call->shares.resize(shares.size());
+  call->remaining = shares.size();
+  for (size_t i = 0; i < shares.size(); ++i) {
+    qb::InvokeRequest& req = call->shares[i].request;
+    EncodeReadQuery(*call->query, &req);
+    for (uint32_t b : shares[i]) *req.add_blocks() = std::move(blocks[b]);
+  }
+  for (size_t i = 0; i < shares.size(); ++i) {
+    Send(call, i, next_.fetch_add(1, std::memory_order_relaxed) % stubs_.size(), 0);
+  }
+}
+
+void RemoteQueryBackend::Send(std::shared_ptr<Call> call, size_t share, size_t backend,
+                              size_t attempt) {
+  struct Rpc {
+    grpc::ClientContext context;
+    qb::InvokeResponse response;
+  };
+  auto rpc = std::make_shared<Rpc>();
+  rpc->context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+  rpc->context.AddMetadata("x-scope-orgid", call->query->tenant);
+  stubs_[backend]->async()->Invoke(
+      &rpc->context, &call->shares[share].request, &rpc->response,
+      // The backend object stays alive until every call it sent has answered.
+      [self = shared_from_this(), call, share, backend, attempt, rpc](grpc::Status st) {
+        Share& s = call->shares[share];
+        if (!st.ok()) {
+          const bool retry = st.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                             st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+          if (retry && attempt + 1 < self->stubs_.size()) {
+            log::Warn("query-backend call failed, trying the next one",
+                      {{"backend", self->addresses_[backend]}, {"error", st.error_message()}});
+            return self->Send(call, share, (backend + 1) % self->stubs_.size(), attempt + 1);
+          }
+          s.result = absl::Status(
+              static_cast<absl::StatusCode>(st.error_code()),
+              StrCat("query-backend ", self->addresses_[backend], ": ", st.error_message()));
+        } else {
+          s.result = DecodeReport(rpc->response);
+        }
+        if (call->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) call->Finish();
+      });
+}
+
+}  // namespace embers::query

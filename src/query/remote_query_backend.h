@@ -1,0 +1,57 @@
+// RemoteQueryBackend: runs the reads of a query on query-backend processes over gRPC.
+//
+// The query-frontend of a process started with -query-backend.address uses it instead of an
+// in-process QueryBackend. It builds the same QueryPlan and sends each subtree under the root (at
+// most 20 read nodes of 4 blocks) as one querybackend.v1 Invoke to the next backend in
+// round-robin order; each backend reads its share on its own CPU pool and answers a report
+// (report_codec.h), and the answers are merged in plan order. A call that fails with
+// Unavailable or DeadlineExceeded before any reply is retried on the next backend (each backend
+// at most once); other errors fail the query.
+#ifndef EMBERS_QUERY_REMOTE_QUERY_BACKEND_H_
+#define EMBERS_QUERY_REMOTE_QUERY_BACKEND_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "query/query_backend.h"
+#include "querybackend/v1/query_backend.grpc.pb.h"
+
+namespace embers::query {
+
+struct RemoteQueryBackendOptions {
+  // Per-Invoke deadline (-query-backend.client-timeout, 30 s upstream).
+  absl::Duration timeout = absl::Seconds(30);
+  int64_t max_message_bytes = 100ll << 20;
+};
+
+class RemoteQueryBackend final : public QueryExecutor,
+                                 public std::enable_shared_from_this<RemoteQueryBackend> {
+ public:
+  // `addresses`: host:port of each query-backend's gRPC server (at least one).
+  static absl::StatusOr<std::shared_ptr<RemoteQueryBackend>> Create(
+      const std::vector<std::string>& addresses, RemoteQueryBackendOptions options = {});
+
+  void Invoke(std::shared_ptr<const ReadQuery> query, std::vector<metastore::v1::BlockMeta> blocks,
+              ReportDone done) override;
+
+ private:
+  struct Call;
+  struct Share;
+  RemoteQueryBackend(std::vector<std::string> addresses, RemoteQueryBackendOptions options);
+  void Send(std::shared_ptr<Call> call, size_t share, size_t backend, size_t attempt);
+
+  RemoteQueryBackendOptions options_;
+  std::vector<std::string> addresses_;
+  std::vector<std::unique_ptr<querybackend::v1::QueryBackendService::Stub>> stubs_;
+  std::atomic<size_t> next_{0};
+};
+
+}  // namespace embers::query
+
+#endif  // EMBERS_QUERY_REMOTE_QUERY_BACKEND_H_
