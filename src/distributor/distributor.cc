@@ -10,7 +10,7 @@
 #include "base/strings.h"
 #include "distributor/placement.h"
 #include "pprof/split.h"
-#include "segmentwriter/segment_writer.h"
+#include "segmentwriter/segment_writer_client.h"
 
 namespace embers::distributor {
 namespace {
@@ -89,7 +89,7 @@ class Distributor::RateLimiter {
   absl::flat_hash_map<std::string, Bucket> buckets_;
 };
 
-Distributor::Distributor(DistributorOptions options, segmentwriter::SegmentWriter* writer)
+Distributor::Distributor(DistributorOptions options, segmentwriter::SegmentWriterClient* writer)
     : options_(std::move(options)),
       writer_(writer),
       limiter_(std::make_unique<RateLimiter>(options_.ingestion_rate_limit_mb * 1e6,

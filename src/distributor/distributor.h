@@ -19,7 +19,7 @@
 #include "pprof/profile.h"
 
 namespace embers::segmentwriter {
-class SegmentWriter;
+class SegmentWriterClient;
 }
 
 namespace embers::distributor {
@@ -45,7 +45,9 @@ struct DistributorOptions {
 
 class Distributor {
  public:
-  Distributor(DistributorOptions options, segmentwriter::SegmentWriter* writer);
+  // `writer` (not owned) stores each shard's profiles: the in-process segment-writer or remote
+  // ones (segmentwriter/segment_writer_client.h).
+  Distributor(DistributorOptions options, segmentwriter::SegmentWriterClient* writer);
   ~Distributor();
   Distributor(const Distributor&) = delete;
   Distributor& operator=(const Distributor&) = delete;
@@ -57,7 +59,7 @@ class Distributor {
  private:
   class RateLimiter;
   DistributorOptions options_;
-  segmentwriter::SegmentWriter* writer_;
+  segmentwriter::SegmentWriterClient* writer_;
   std::unique_ptr<RateLimiter> limiter_;
   std::shared_ptr<std::atomic<int64_t>> inflight_bytes_ = std::make_shared<std::atomic<int64_t>>(0);
 };

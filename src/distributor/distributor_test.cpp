@@ -13,7 +13,7 @@
 #include "metastore/index_service.h"
 #include "objstore/memory_bucket.h"
 #include "pprof/decoder.h"
-#include "segmentwriter/segment_writer.h"
+#include "segmentwriter/segment_writer_client.h"
 
 namespace embers::distributor {
 namespace {
@@ -37,6 +37,7 @@ class DistributorTest : public testing::Test {
     wo.segment_duration = absl::Milliseconds(20);
     writer_ = std::make_unique<segmentwriter::SegmentWriter>(wo, &bucket_, &index_service_);
     writer_->Start();
+    client_ = std::make_unique<segmentwriter::LocalSegmentWriterClient>(writer_.get());
   }
   void TearDown() override { writer_->Stop(absl::Now() + absl::Seconds(5)); }
 
@@ -67,11 +68,12 @@ class DistributorTest : public testing::Test {
   metastore::BlockIndex index_;
   metastore::LocalIndexService index_service_{&index_};
   std::unique_ptr<segmentwriter::SegmentWriter> writer_;
+  std::unique_ptr<segmentwriter::LocalSegmentWriterClient> client_;
 };
 
 TEST_F(DistributorTest, PushedProfilesAreStoredAndIndexedByProfileType) {
   if (!std::filesystem::exists(TestData() / "pyroscope")) GTEST_SKIP() << "no testdata";
-  Distributor d(Options(), writer_.get());
+  Distributor d(Options(), client_.get());
   ASSERT_TRUE(Push(d, {FromFile("go_cpu_tiny.pb.gz", model::Labels({{"__name__", "process_cpu"},
                                                                     {"service_name", "api"}}))})
                   .ok());
@@ -93,7 +95,7 @@ TEST_F(DistributorTest, PushedProfilesAreStoredAndIndexedByProfileType) {
 
 TEST_F(DistributorTest, MissingServiceNameBecomesUnknownService) {
   if (!std::filesystem::exists(TestData() / "pyroscope")) GTEST_SKIP() << "no testdata";
-  Distributor d(Options(), writer_.get());
+  Distributor d(Options(), client_.get());
   ASSERT_TRUE(
       Push(d, {FromFile("go_cpu_tiny.pb.gz", model::Labels({{"__name__", "process_cpu"}}))}).ok());
   metastore::v1::QueryMetadataLabelsRequest req;
@@ -111,7 +113,7 @@ TEST_F(DistributorTest, RateLimitAnswersResourceExhausted) {
   DistributorOptions o = Options();
   o.ingestion_rate_limit_mb = 0.001;  // 1 KB/s
   o.ingestion_burst_size_mb = 0.001;
-  Distributor d(o, writer_.get());
+  Distributor d(o, client_.get());
   model::Labels labels({{"__name__", "process_cpu"}, {"service_name", "api"}});
   ASSERT_TRUE(Push(d, {FromFile("go_cpu_tiny.pb.gz", labels)}).ok());  // the burst
   absl::Status st = Push(d, {FromFile("go_cpu_tiny.pb.gz", labels)});
@@ -126,7 +128,7 @@ TEST_F(DistributorTest, OverloadAnswersResourceExhaustedAndReleasesOnCompletion)
   model::Labels labels({{"__name__", "process_cpu"}, {"service_name", "api"}});
   IngestProfile p = FromFile("go_cpu_tiny.pb.gz", labels);
   o.max_inflight_bytes = p.received_bytes * 3 / 2;  // room for one push at a time
-  Distributor d(o, writer_.get());
+  Distributor d(o, client_.get());
   // Two concurrent pushes: the second finds the first still in flight.
   std::promise<absl::Status> first;
   CallContext ctx;
@@ -141,7 +143,7 @@ TEST_F(DistributorTest, OverloadAnswersResourceExhaustedAndReleasesOnCompletion)
 
 TEST_F(DistributorTest, InvalidInputIsRejectedWithInvalidArgument) {
   if (!std::filesystem::exists(TestData() / "pyroscope")) GTEST_SKIP() << "no testdata";
-  Distributor d(Options(), writer_.get());
+  Distributor d(Options(), client_.get());
   // A label name that is not allowed.
   absl::Status bad_label =
       Push(d, {FromFile("go_cpu_tiny.pb.gz", model::Labels({{"__name__", "process_cpu"},
@@ -150,7 +152,7 @@ TEST_F(DistributorTest, InvalidInputIsRejectedWithInvalidArgument) {
   EXPECT_EQ(bad_label.code(), absl::StatusCode::kInvalidArgument) << bad_label;
   // Too old, with Pyroscope's default window.
   DistributorOptions strict;
-  Distributor d2(strict, writer_.get());
+  Distributor d2(strict, client_.get());
   absl::Status old =
       Push(d2, {FromFile("go_cpu_tiny.pb.gz",
                          model::Labels({{"__name__", "process_cpu"}, {"service_name", "api"}}))});

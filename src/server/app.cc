@@ -13,11 +13,13 @@
 #include "metastore/raft/metastore_node.h"
 #include "objstore/bucket_config.h"
 #include "query/remote_query_backend.h"
+#include "segmentwriter/remote_segment_writers.h"
 #include "server/ingest_routes.h"
 #include "server/legacy_query_routes.h"
 #include "server/pusher_service.h"
 #include "server/querier_service.h"
 #include "server/query_backend_service.h"
+#include "server/segment_writer_service.h"
 
 namespace embers::server {
 
@@ -138,7 +140,10 @@ class MetastoreModule : public Module {
 // Accumulates pushed profiles per shard and writes one object per shard per segment period.
 class SegmentWriterModule : public Module {
  public:
-  explicit SegmentWriterModule(App* app) : app_(app) {}
+  explicit SegmentWriterModule(App* app) : app_(app) {
+    app_->grpc_services_.push_back(
+        NewSegmentWriterGrpcService(&app_->segment_writer_ptr_, &app_->rpc_env_));
+  }
   absl::Status Start() override {
     const Config& c = app_->config_;
     segmentwriter::SegmentWriterOptions o;
@@ -153,9 +158,11 @@ class SegmentWriterModule : public Module {
     app_->segment_writer_ = std::make_unique<segmentwriter::SegmentWriter>(
         o, app_->bucket_.get(), app_->index_service_.get());
     app_->segment_writer_->Start();
+    app_->segment_writer_ptr_.store(app_->segment_writer_.get());
     return absl::OkStatus();
   }
   void Stop(absl::Time deadline) override {
+    app_->segment_writer_ptr_.store(nullptr);
     // Flushes what was pushed before the stop, so acknowledged-but-unflushed data is not lost.
     if (app_->segment_writer_) app_->segment_writer_->Stop(deadline);
   }
@@ -186,12 +193,25 @@ class DistributorModule : public Module {
     o.ingestion_burst_size_mb = c.ingestion_burst_size_mb;
     o.max_inflight_bytes = c.max_inflight_push_bytes;
     o.shards = static_cast<uint32_t>(std::max(1, c.segment_writer_num_tokens));
+    if (!c.distributor_segment_writer_addresses.empty()) {
+      absl::StatusOr<std::shared_ptr<segmentwriter::RemoteSegmentWriters>> remote =
+          segmentwriter::RemoteSegmentWriters::Create(
+              c.distributor_segment_writer_addresses,
+              {.tokens_per_writer = o.shards, .timeout = c.segment_writer_upload_timeout * 3});
+      if (!remote.ok()) return Annotate(remote.status(), "-distributor.segment-writer-addresses");
+      o.shards = (*remote)->shard_count();
+      app_->segment_writer_client_ = *remote;
+    } else {
+      app_->segment_writer_client_ =
+          std::make_shared<segmentwriter::LocalSegmentWriterClient>(app_->segment_writer_.get());
+    }
     o.normalize.max_samples = static_cast<size_t>(c.max_profile_samples);
     o.normalize.max_stack_depth = static_cast<size_t>(c.max_profile_stack_depth);
     o.normalize.max_symbol_length = static_cast<size_t>(c.max_profile_symbol_value_length);
     o.reject_older_than = c.reject_older_than;
     o.reject_newer_than = c.reject_newer_than;
-    app_->distributor_ = std::make_unique<distributor::Distributor>(o, app_->segment_writer_.get());
+    app_->distributor_ =
+        std::make_unique<distributor::Distributor>(o, app_->segment_writer_client_.get());
     app_->distributor_ptr_.store(app_->distributor_.get());
     return absl::OkStatus();
   }
@@ -341,11 +361,13 @@ void App::RegisterModules() {
       /*user_visible=*/false);
   modules_.Register("metastore", {"server", "storage"},
                     [this] { return std::make_unique<MetastoreModule>(this); });
-  // In this build the distributor reaches the segment-writer in-process only, so it depends on it;
-  // the segment-writer's gRPC service and client come with the cluster work of issue 4.
+  // The distributor uses this process's segment-writer unless it was given remote ones.
   modules_.Register("segment-writer", {"server", "storage", "metastore"},
                     [this] { return std::make_unique<SegmentWriterModule>(this); });
-  modules_.Register("distributor", {"server", "segment-writer"},
+  modules_.Register("distributor",
+                    config_.distributor_segment_writer_addresses.empty()
+                        ? std::vector<std::string>{"server", "segment-writer"}
+                        : std::vector<std::string>{"server"},
                     [this] { return std::make_unique<DistributorModule>(this); });
   modules_.Register("compaction-worker", {"storage", "metastore"}, [] {
     return std::make_unique<UnbuiltComponentModule>("compaction-worker", "compaction issue");

@@ -76,6 +76,10 @@ class App {
   std::unique_ptr<objstore::Bucket> bucket_;
   std::unique_ptr<metastore::IndexService> index_service_;
   std::unique_ptr<segmentwriter::SegmentWriter> segment_writer_;
+  std::atomic<segmentwriter::SegmentWriter*> segment_writer_ptr_{
+      nullptr};  // read by its gRPC service
+  // What the distributor stores through: the in-process writer or remote ones.
+  std::shared_ptr<segmentwriter::SegmentWriterClient> segment_writer_client_;
   std::unique_ptr<distributor::Distributor> distributor_;
   std::atomic<distributor::Distributor*> distributor_ptr_{nullptr};
   std::unique_ptr<query::QueryFrontend> query_frontend_;

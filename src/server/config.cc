@@ -71,6 +71,9 @@ void Config::RegisterFlags(FlagSet& f) {
   f.Double("distributor.ingestion-burst-size-mb", &ingestion_burst_size_mb,
            "per-tenant ingestion burst size in MB",
            {.yaml_path = "limits.ingestion_burst_size_mb"});
+  f.StringList("distributor.segment-writer-addresses", &distributor_segment_writer_addresses,
+               "gRPC addresses (host:port,…) of the segment-writers, each owning "
+               "-segment-writer.num-tokens shards (empty: the process's own segment-writer)");
   f.Int("distributor.max-inflight-push-bytes", &max_inflight_push_bytes,
         "uncompressed bytes of pushes waiting to be stored beyond which new pushes get 429 "
         "(0 disables)");

@@ -61,6 +61,7 @@ struct Config {
   int max_profile_symbol_value_length = 65535;
   absl::Duration reject_older_than = absl::Hours(1);
   absl::Duration reject_newer_than = absl::Minutes(10);
+  std::vector<std::string> distributor_segment_writer_addresses;
 
   // Query path (query-frontend / query-backend).
   absl::Duration querier_max_query_length = absl::Hours(24);

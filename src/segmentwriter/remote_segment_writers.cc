@@ -1,0 +1,188 @@
+#include "segmentwriter/remote_segment_writers.h"
+
+#include <algorithm>
+
+#include "absl/time/clock.h"
+#include "base/logging.h"
+#include "base/metrics.h"
+#include "base/strings.h"
+#include "pprof/decoder.h"
+#include "pprof/encoder.h"
+
+namespace embers::segmentwriter {
+namespace {
+
+metrics::CounterFamily& Requests() {
+  static auto& c = metrics::Registry::Global().Counter(
+      "embers_distributor_segment_writer_requests_total",
+      "Pushes sent to segment-writers, by writer address and outcome (ok, error, skipped: "
+      "circuit breaker open).",
+      {"writer", "outcome"});
+  return c;
+}
+
+bool Retryable(grpc::StatusCode code) {
+  return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED ||
+         code == grpc::StatusCode::RESOURCE_EXHAUSTED;
+}
+
+}  // namespace
+
+swv1::PushRequest EncodePush(const std::string& tenant, uint32_t shard,
+                           const std::vector<ProfileToWrite>& profiles) {
+  swv1::PushRequest req;
+  req.set_tenant_id(tenant);
+  req.set_shard(shard);
+  for (const ProfileToWrite& p : profiles) {
+    swv1::SeriesProfile* out = req.add_profiles();
+    out->set_service(p.service);
+    for (const model::Label& l : p.series) {
+      types::v1::LabelPair* pair = out->add_labels();
+      pair->set_name(l.name);
+      pair->set_value(l.value);
+    }
+    out->set_timestamp_ms(p.timestamp_ms);
+    out->set_duration_ns(p.duration_ns);
+    if (p.symbols == nullptr) {
+      pprof::EncodeTo(p.profile, out->mutable_profile());
+    } else {
+      // The series' samples with the shared symbol tables of the profile it was split from.
+      pprof::Profile standalone = *p.symbols;
+      standalone.sample_types = p.profile.sample_types;
+      standalone.samples = p.profile.samples;
+      standalone.location_ids = p.profile.location_ids;
+      standalone.values = p.profile.values;
+      standalone.labels = p.profile.labels;
+      pprof::EncodeTo(standalone, out->mutable_profile());
+    }
+    for (uint64_t id : p.span_ids) out->add_span_ids(id);
+  }
+  return req;
+}
+
+absl::StatusOr<std::vector<ProfileToWrite>> DecodePush(const swv1::PushRequest& request) {
+  if (request.tenant_id().empty()) return absl::InvalidArgumentError("tenant_id is required");
+  std::vector<ProfileToWrite> out;
+  out.reserve(static_cast<size_t>(request.profiles_size()));
+  for (int i = 0; i < request.profiles_size(); ++i) {
+    const swv1::SeriesProfile& in = request.profiles(i);
+    ProfileToWrite p;
+    p.service = in.service();
+    std::vector<model::Label> labels;
+    for (const auto& l : in.labels()) labels.push_back({l.name(), l.value()});
+    p.series = model::Labels(std::move(labels));
+    p.timestamp_ms = in.timestamp_ms();
+    p.duration_ns = in.duration_ns();
+    absl::StatusOr<pprof::Profile> profile =
+        pprof::DecodeRaw(std::make_shared<const std::string>(in.profile()));
+    if (!profile.ok()) {
+      return absl::InvalidArgumentError(
+          StrCat("profile ", i, ": ", ToStd(profile.status().message())));
+    }
+    if (profile->sample_types.size() != 1) {
+      return absl::InvalidArgumentError(
+          StrCat("profile ", i, " has ", profile->sample_types.size(), " sample types, want 1"));
+    }
+    p.profile = std::move(*profile);
+    if (in.span_ids_size() != 0 &&
+        static_cast<size_t>(in.span_ids_size()) != p.profile.samples.size()) {
+      return absl::InvalidArgumentError(StrCat("profile ", i, ": span ids do not match samples"));
+    }
+    p.span_ids.assign(in.span_ids().begin(), in.span_ids().end());
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+absl::StatusOr<std::shared_ptr<RemoteSegmentWriters>> RemoteSegmentWriters::Create(
+    const std::vector<std::string>& addresses, RemoteSegmentWritersOptions options) {
+  if (addresses.empty()) return absl::InvalidArgumentError("no segment-writer addresses");
+  if (options.tokens_per_writer == 0) return absl::InvalidArgumentError("tokens must be > 0");
+  std::shared_ptr<RemoteSegmentWriters> r(new RemoteSegmentWriters(options));
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
+  for (const std::string& a : addresses) {
+    if (a.empty()) return absl::InvalidArgumentError("empty segment-writer address");
+    r->writers_.push_back(
+        Writer{.address = a,
+               .stub = swv1::SegmentWriterService::NewStub(
+                   grpc::CreateCustomChannel(a, grpc::InsecureChannelCredentials(), args)),
+               .breaker = std::make_unique<CircuitBreaker>(options.breaker)});
+  }
+  return r;
+}
+
+std::vector<size_t> RemoteSegmentWriters::Candidates(uint32_t shard) const {
+  const size_t n = writers_.size();
+  const size_t owner = (shard / options_.tokens_per_writer) % n;
+  std::vector<size_t> out;
+  for (size_t i = 0; i < n && static_cast<int>(out.size()) < options_.max_attempts; ++i) {
+    out.push_back((owner + i) % n);
+  }
+  return out;
+}
+
+struct RemoteSegmentWriters::Call {
+  swv1::PushRequest request;
+  std::vector<size_t> candidates;
+  UnaryDone done;
+  absl::Status last_error = absl::UnavailableError("no segment-writer available");
+};
+
+void RemoteSegmentWriters::Push(const std::string& tenant, uint32_t shard,
+                                std::vector<ProfileToWrite> profiles, UnaryDone done) {
+  auto call = std::make_shared<Call>();
+  call->request = EncodePush(tenant, shard, profiles);
+  call->candidates = Candidates(shard);
+  call->done = std::move(done);
+  Attempt(std::move(call), 0);
+}
+
+void RemoteSegmentWriters::Attempt(std::shared_ptr<Call> call, size_t candidate) {
+  // Skip writers whose breaker is open: falling through to the next is the point.
+  while (candidate < call->candidates.size() &&
+         !writers_[call->candidates[candidate]].breaker->Allow()) {
+    Requests().WithLabels({writers_[call->candidates[candidate]].address, "skipped"}).Inc();
+    ++candidate;
+  }
+  if (candidate >= call->candidates.size()) {
+    return call->done(absl::UnavailableError(
+        StrCat("no segment-writer stored the push: ", ToStd(call->last_error.message()))));
+  }
+  Writer& w = writers_[call->candidates[candidate]];
+  struct Rpc {
+    grpc::ClientContext context;
+    swv1::PushResponse response;
+  };
+  auto rpc = std::make_shared<Rpc>();
+  rpc->context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+  rpc->context.AddMetadata("x-scope-orgid", call->request.tenant_id());
+  w.stub->async()->Push(&rpc->context, &call->request, &rpc->response,
+                        [self = shared_from_this(), call, candidate, rpc](grpc::Status st) {
+                          Writer& w = self->writers_[call->candidates[candidate]];
+                          if (st.ok()) {
+                            w.breaker->RecordSuccess();
+                            Requests().WithLabels({w.address, "ok"}).Inc();
+                            return call->done(absl::OkStatus());
+                          }
+                          Requests().WithLabels({w.address, "error"}).Inc();
+                          const absl::Status error(
+                              static_cast<absl::StatusCode>(st.error_code()),
+                              StrCat("segment-writer ", w.address, ": ", st.error_message()));
+                          if (!Retryable(st.error_code())) {
+                            // The writer answered: it is up, the request is bad (or the data was
+                            // rejected).
+                            w.breaker->RecordSuccess();
+                            return call->done(error);
+                          }
+                          w.breaker->RecordFailure();
+                          call->last_error = error;
+                          log::Warn("segment-writer push failed, trying the next writer",
+                                    {{"writer", w.address},
+                                     {"shard", call->request.shard()},
+                                     {"error", st.error_message()}});
+                          self->Attempt(call, candidate + 1);
+                        });
+}
+
+}  // namespace embers::segmentwriter
