@@ -74,6 +74,29 @@ struct Symbols {
   static absl::StatusOr<Symbols> Decode(std::shared_ptr<const std::string> body);
 };
 
+// Maps stack-tree node `node` of `symbols` to a node of some other tree, memoised in `memo`
+// (`unset` = not mapped yet; the root must be mapped). Unmapped ancestors are mapped first, root
+// down, each with `step(mapped parent, location)`, so every node is mapped at most once however
+// many stacks share it. `path` is scratch space. The query-backend maps stacks to function-name
+// trees with it, SymbolsMerger to another builder's tree.
+template <class Step>
+uint32_t MapStackNode(const Symbols& symbols, uint32_t node, uint32_t unset,
+                      std::vector<uint32_t>& memo, std::vector<uint32_t>& path, Step&& step) {
+  if (memo[node] != unset) return memo[node];
+  path.clear();
+  uint32_t n = node;
+  while (memo[n] == unset) {
+    path.push_back(n);
+    n = symbols.node_parent[n];
+  }
+  uint32_t to = memo[n];
+  for (auto it = path.rbegin(); it != path.rend(); ++it) {
+    to = step(to, symbols.node_location[*it]);
+    memo[*it] = to;
+  }
+  return to;
+}
+
 class SymbolsBuilder {
  public:
   SymbolsBuilder();

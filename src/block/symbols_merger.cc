@@ -49,20 +49,9 @@ uint32_t SymbolsMerger::Location(uint32_t location) {
 }
 
 uint32_t SymbolsMerger::Node(uint32_t node) {
-  if (nodes_[node] != kUnset) return nodes_[node];
-  // Climb to the nearest translated ancestor (the root always is), then add downwards.
-  path_.clear();
-  uint32_t n = node;
-  while (nodes_[n] == kUnset) {
-    path_.push_back(n);
-    n = from_.node_parent[n];
-  }
-  uint32_t to = nodes_[n];
-  for (auto it = path_.rbegin(); it != path_.rend(); ++it) {
-    to = to_->AddNode(to, Location(from_.node_location[*it]));
-    nodes_[*it] = to;
-  }
-  return to;
+  return MapStackNode(from_, node, kUnset, nodes_, path_, [this](uint32_t parent, uint32_t loc) {
+    return to_->AddNode(parent, Location(loc));
+  });
 }
 
 }  // namespace embers::block

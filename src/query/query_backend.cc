@@ -30,20 +30,9 @@ class StackResolver {
 
   // The tree node of stack `id` (a symbol-tree node index, checked by the caller).
   uint32_t Resolve(uint32_t id) {
-    if (node_[id] != kUnresolved) return node_[id];
-    // Climb to the nearest resolved ancestor (the root always is), then resolve downwards.
-    path_.clear();
-    uint32_t n = id;
-    while (node_[n] == kUnresolved) {
-      path_.push_back(n);
-      n = symbols_.node_parent[n];
-    }
-    uint32_t t = node_[n];
-    for (auto it = path_.rbegin(); it != path_.rend(); ++it) {
-      t = AppendLocation(t, symbols_.node_location[*it]);
-      node_[*it] = t;
-    }
-    return t;
+    return block::MapStackNode(
+        symbols_, id, kUnresolved, node_, path_,
+        [this](uint32_t parent, uint32_t location) { return AppendLocation(parent, location); });
   }
 
  private:

@@ -121,6 +121,30 @@ nlohmann::ordered_json LevelsJson(
   return levels;
 }
 
+// The legacy response's "version", "flamebearer" and "metadata" (format "single" for a flame
+// graph, "double" for a diff).
+template <class Graph>
+nlohmann::ordered_json FlamebearerJson(const Graph& fg, std::string_view format,
+                                       const model::ProfileType& type) {
+  query::FlamebearerUnits units = query::UnitsForSampleType(type.sample_type, type.sample_unit);
+  nlohmann::ordered_json out;
+  out["version"] = 1;
+  out["flamebearer"] = {
+      {"names", std::vector<std::string>(fg.names().begin(), fg.names().end())},
+      {"levels", LevelsJson(fg.levels())},
+      {"numTicks", fg.total()},
+      {"maxSelf", fg.max_self()},
+  };
+  out["metadata"] = {
+      {"format", format},
+      {"spyName", ""},
+      {"sampleRate", units.sample_rate},
+      {"units", units.units},
+      {"name", type.sample_type},
+  };
+  return out;
+}
+
 std::string DumpJson(const nlohmann::ordered_json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -161,23 +185,7 @@ struct RenderCall {
   }
 
   std::string Render() const {
-    const querier::v1::FlameGraph& fg = merge_response.flamegraph();
-    query::FlamebearerUnits units = query::UnitsForSampleType(type.sample_type, type.sample_unit);
-    nlohmann::ordered_json out;
-    out["version"] = 1;
-    out["flamebearer"] = {
-        {"names", std::vector<std::string>(fg.names().begin(), fg.names().end())},
-        {"levels", LevelsJson(fg.levels())},
-        {"numTicks", fg.total()},
-        {"maxSelf", fg.max_self()},
-    };
-    out["metadata"] = {
-        {"format", "single"},
-        {"spyName", ""},
-        {"sampleRate", units.sample_rate},
-        {"units", units.units},
-        {"name", type.sample_type},
-    };
+    nlohmann::ordered_json out = FlamebearerJson(merge_response.flamegraph(), "single", type);
     const int64_t from = series_request.start(), until = series_request.end();
     // The timeline is the single series' (none when group-by split it), as upstream.
     types::v1::Series one;
@@ -298,23 +306,7 @@ void HandleRenderDiff(query::QueryFrontend* frontend, const RpcEnvironment* env,
       [req, resp, type = left->type, responder = std::move(responder)](absl::Status st) mutable {
         if (!st.ok()) return responder.Send(ErrorResponse(st, false));
         const querier::v1::FlameGraphDiff& fg = resp->flamegraph();
-        query::FlamebearerUnits units =
-            query::UnitsForSampleType(type.sample_type, type.sample_unit);
-        nlohmann::ordered_json out;
-        out["version"] = 1;
-        out["flamebearer"] = {
-            {"names", std::vector<std::string>(fg.names().begin(), fg.names().end())},
-            {"levels", LevelsJson(fg.levels())},
-            {"numTicks", fg.total()},
-            {"maxSelf", fg.max_self()},
-        };
-        out["metadata"] = {
-            {"format", "double"},
-            {"spyName", ""},
-            {"sampleRate", units.sample_rate},
-            {"units", units.units},
-            {"name", type.sample_type},
-        };
+        nlohmann::ordered_json out = FlamebearerJson(fg, "double", type);
         out["timeline"] = nullptr;
         out["groups"] = nullptr;
         out["heatmap"] = nullptr;
