@@ -1,11 +1,17 @@
 #include "pprof/decoder.h"
 
+#include <algorithm>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "base/compression.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "model/labels.h"
+#include "pprof/sample_arrays_cache.h"
 
 namespace embers::pprof {
 
@@ -22,39 +28,179 @@ constexpr uint32_t kFixed32 = 5;
 // Deprecated groups inside unknown fields are skipped, but not nested without bound.
 constexpr int kMaxGroupDepth = 32;
 
+// Decodes the varint at `p` (bounded by `end`) into `*out`; returns the position after it, or
+// nullptr when it is truncated, longer than 10 bytes or overflows 64 bits. One- and two-byte
+// varints (tags, ids and string indexes of typical profiles) take the first two branches.
+[[gnu::always_inline]] inline const uint8_t* ReadVarint(const uint8_t* p, const uint8_t* end,
+                                                        uint64_t* out) {
+  if (p < end && p[0] < 0x80) {
+    *out = p[0];
+    return p + 1;
+  }
+  if (end - p >= 2 && p[1] < 0x80) {
+    *out = (p[0] & 0x7fu) | (static_cast<uint64_t>(p[1]) << 7);
+    return p + 2;
+  }
+  uint64_t v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (p >= end) return nullptr;
+    uint8_t b = *p++;
+    if (shift == 63 && b > 1) return nullptr;
+    v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (b < 0x80) {
+      *out = v;
+      return p;
+    }
+  }
+  return nullptr;
+}
+
+// The smallest and largest of a set of values (min > max while it is empty).
+struct ValueRange {
+  uint64_t min = UINT64_MAX;
+  uint64_t max = 0;
+  void Add(uint64_t v) {
+    min = std::min(min, v);
+    max = std::max(max, v);
+  }
+};
+
+#if defined(__SSE2__)
+// Widens eight 16-bit lanes to eight uint64 at out[0..7].
+inline void StoreWidened(__m128i v, uint64_t* out) {
+  const __m128i zero = _mm_setzero_si128();
+  const __m128i a = _mm_unpacklo_epi16(v, zero);
+  const __m128i b = _mm_unpackhi_epi16(v, zero);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_unpacklo_epi32(a, zero));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2), _mm_unpackhi_epi32(a, zero));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 4), _mm_unpacklo_epi32(b, zero));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 6), _mm_unpackhi_epi32(b, zero));
+}
+
+// Running min/max of the values DecodeShortRun produced, in 16-bit lanes (they are < 16384).
+struct ShortRunRange {
+  __m128i min = _mm_set1_epi16(0x7fff);
+  __m128i max = _mm_setzero_si128();
+  bool used = false;
+
+  // Adds the first `k` lanes of `v`.
+  void Add(__m128i v, int k) {
+    const __m128i keep = _mm_cmplt_epi16(_mm_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7),
+                                         _mm_set1_epi16(static_cast<int16_t>(k)));
+    max = _mm_max_epi16(max, _mm_and_si128(v, keep));
+    min = _mm_min_epi16(
+        min, _mm_or_si128(_mm_and_si128(v, keep), _mm_andnot_si128(keep, _mm_set1_epi16(0x7fff))));
+    used = true;
+  }
+
+  void AddTo(ValueRange* r) const {
+    if (!used) return;
+    alignas(16) int16_t lo[8], hi[8];
+    _mm_store_si128(reinterpret_cast<__m128i*>(lo), min);
+    _mm_store_si128(reinterpret_cast<__m128i*>(hi), max);
+    for (int i = 0; i < 8; ++i) {
+      r->min = std::min(r->min, static_cast<uint64_t>(lo[i]));
+      r->max = std::max(r->max, static_cast<uint64_t>(hi[i]));
+    }
+  }
+};
+
+// Stack location ids are one- or two-byte varints (ids below 16384) in runs: the root frames of
+// every stack are among the first locations written. Decodes the run of same-length short
+// varints that starts at p (up to 16 one-byte or 8 two-byte ones, never past `avail` bytes)
+// with SSE2, writing them to out[0..16) (beyond `*count` is scratch). Returns the bytes
+// consumed: 0 when the varint at p is longer than two bytes or cut by the end. 16 bytes from p
+// must be readable.
+inline size_t DecodeShortRun(const uint8_t* p, size_t avail, uint64_t* out, size_t* count,
+                             ShortRunRange* range) {
+  const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const unsigned more = static_cast<unsigned>(_mm_movemask_epi8(chunk));  // bit i: byte i continues
+  const __m128i zero = _mm_setzero_si128();
+  if ((more & 1) == 0) {  // one-byte varints up to the first byte with the high bit set
+    size_t k = std::min<size_t>(static_cast<size_t>(__builtin_ctz(more | 0x10000)), avail);
+    const __m128i lo = _mm_unpacklo_epi8(chunk, zero);
+    const __m128i hi = _mm_unpackhi_epi8(chunk, zero);
+    StoreWidened(lo, out);
+    StoreWidened(hi, out + 8);
+    range->Add(lo, static_cast<int>(k));
+    if (k > 8) range->Add(hi, static_cast<int>(k - 8));
+    *count = k;
+    return k;
+  }
+  if ((more & 3) == 1) {  // two-byte varints: high bit set in even bytes, clear in odd ones
+    size_t k = std::min<size_t>(static_cast<size_t>(__builtin_ctz((more ^ 0x5555) | 0x10000)) / 2,
+                                avail / 2);
+    if (k == 0) return 0;
+    const __m128i v = _mm_or_si128(_mm_and_si128(chunk, _mm_set1_epi16(0x7f)),
+                                   _mm_srli_epi16(_mm_and_si128(chunk, _mm_set1_epi16(0x7f00)), 1));
+    StoreWidened(v, out);
+    range->Add(v, static_cast<int>(k));
+    *count = k;
+    return 2 * k;
+  }
+  return 0;
+}
+#endif
+
+#if !defined(__SSE2__)
+struct ShortRunRange {
+  void AddTo(ValueRange*) const {}
+};
+#endif
+
+// Appends to Profile::location_ids through a pointer: the vector is grown in big steps ahead of
+// the ids (its size runs ahead of `size()`, the ids written so far) and cut to size at the end,
+// so the decoding loops store without a capacity check per id.
+class IdSink {
+ public:
+  explicit IdSink(std::vector<uint64_t>* ids) : ids_(ids), size_(ids->size()) {}
+
+  size_t size() const { return size_; }
+
+  // A pointer to room for `n` more ids (writing past what is Commit()ted is allowed).
+  uint64_t* Room(size_t n) {
+    if (ids_->size() - size_ < n) {
+      // resize() zeroes the new elements: grow by what is there already (so a small profile
+      // zeroes little), 256 KiB at the most (so it is in cache when the ids are written).
+      ids_->resize(size_ + std::max(n, std::clamp<size_t>(size_, 1024, 32768)));
+    }
+    return ids_->data() + size_;
+  }
+  void Commit(size_t n) { size_ += n; }
+  void Append(uint64_t id) {
+    *Room(1) = id;
+    Commit(1);
+  }
+  // Cuts the vector to the ids written.
+  void Finish() { ids_->resize(size_); }
+
+ private:
+  std::vector<uint64_t>* ids_;
+  size_t size_;
+};
+
 // A cursor over one protobuf message. Positions are absolute offsets into the whole input so
 // errors can name where decoding failed. Methods return false on malformed input after
 // recording the reason in `*error`.
 class Reader {
  public:
-  Reader(const uint8_t* base, size_t begin, size_t end, std::string* error)
-      : base_(base), pos_(begin), end_(end), error_(error) {}
+  // `limit` is the size of the whole input: packed location ids are loaded 16 bytes at a time,
+  // which may read (never use) bytes past the end of their field up to there.
+  Reader(const uint8_t* base, size_t begin, size_t end, size_t limit, std::string* error)
+      : base_(base), pos_(begin), end_(end), limit_(limit), error_(error) {}
 
   bool done() const { return pos_ >= end_; }
   size_t pos() const { return pos_; }
 
-  bool Varint(uint64_t* out) {
-    // Fast path: most varints in a pprof (ids, small indexes, tags) are one byte.
-    if (pos_ < end_ && base_[pos_] < 0x80) {
-      *out = base_[pos_++];
-      return true;
-    }
-    uint64_t v = 0;
-    size_t start = pos_;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos_ >= end_) return Fail(start, "truncated varint");
-      uint8_t b = base_[pos_++];
-      if (shift == 63 && b > 1) return Fail(start, "varint overflows 64 bits");
-      v |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if (b < 0x80) {
-        *out = v;
-        return true;
-      }
-    }
-    return Fail(start, "varint longer than 10 bytes");
+  // Inlined everywhere: tags and scalars are most of what the parser reads.
+  [[gnu::always_inline]] bool Varint(uint64_t* out) {
+    const uint8_t* next = ReadVarint(base_ + pos_, base_ + end_, out);
+    if (next == nullptr) return VarintError(pos_, end_);
+    pos_ = static_cast<size_t>(next - base_);
+    return true;
   }
 
-  bool Tag(uint32_t* field, uint32_t* wire_type) {
+  [[gnu::always_inline]] bool Tag(uint32_t* field, uint32_t* wire_type) {
     size_t start = pos_;
     uint64_t tag = 0;
     if (!Varint(&tag)) return false;
@@ -65,7 +211,7 @@ class Reader {
   }
 
   // Reads a length prefix and returns the [begin, end) of the payload, advancing past it.
-  bool Len(size_t* begin, size_t* end) {
+  [[gnu::always_inline]] bool Len(size_t* begin, size_t* end) {
     size_t start = pos_;
     uint64_t n = 0;
     if (!Varint(&n)) return false;
@@ -123,12 +269,68 @@ class Reader {
     }
     size_t b = 0, e = 0;
     if (!Len(&b, &e)) return false;
-    Reader packed(base_, b, e, error_);
-    while (!packed.done()) {
-      if (!packed.Varint(&v)) return false;
+    // Every value takes at least one byte: one reservation covers the field, so push_back
+    // below never reallocates.
+    if (out->capacity() - out->size() < e - b) {
+      out->reserve(std::max(out->size() + (e - b), out->capacity() * 2));
+    }
+    const uint8_t* p = base_ + b;
+    const uint8_t* end = base_ + e;
+    while (p < end) {
+      const uint8_t* next = ReadVarint(p, end, &v);
+      if (next == nullptr) return VarintError(static_cast<size_t>(p - base_), e);
+      p = next;
       out->push_back(static_cast<T>(v));
     }
     return true;
+  }
+
+  // The packed location ids of a sample, appended to `ids`. With SSE2, runs of short varints
+  // are decoded 16 bytes at a time (see DecodeShortRun); anything else one varint at a time.
+  bool PackedIds(IdSink* ids, ShortRunRange* short_range, ValueRange* range) {
+    size_t b = 0, e = 0;
+    if (!Len(&b, &e)) return false;
+    const uint8_t* p = base_ + b;
+    const uint8_t* end = base_ + e;
+    // At most one id per byte, and room for a run's whole vectors past the last one.
+    uint64_t* out = ids->Room(e - b + 16);
+    uint64_t* const first = out;
+    ValueRange r = *range;
+#if !defined(__SSE2__)
+    (void)short_range;
+#endif
+    while (p < end) {
+#if defined(__SSE2__)
+      if (limit_ - static_cast<size_t>(p - base_) >= 16) {
+        size_t count = 0;
+        size_t used = DecodeShortRun(p, static_cast<size_t>(end - p), out, &count, short_range);
+        if (used != 0) {
+          p += used;
+          out += count;
+          continue;
+        }
+      }
+#endif
+      uint64_t v = 0;
+      const uint8_t* next = ReadVarint(p, end, &v);
+      if (next == nullptr) return VarintError(static_cast<size_t>(p - base_), e);
+      p = next;
+      r.Add(v);
+      *out++ = v;
+    }
+    ids->Commit(static_cast<size_t>(out - first));
+    *range = r;
+    return true;
+  }
+
+  // Names the problem with the varint at `offset`, which ReadVarint could not read before
+  // `end` (the end of this message, or of the packed field it is in).
+  bool VarintError(size_t offset, size_t end) {
+    size_t n = std::min<size_t>(end - offset, 10);
+    for (size_t i = 0; i < n; ++i) {
+      if (base_[offset + i] < 0x80) return Fail(offset, "varint overflows 64 bits");
+    }
+    return Fail(offset, n == 10 ? "varint longer than 10 bytes" : "truncated varint");
   }
 
   bool Fail(size_t offset, std::string_view what) {
@@ -137,12 +339,14 @@ class Reader {
   }
 
   const uint8_t* base() const { return base_; }
+  size_t limit() const { return limit_; }
   std::string* error() const { return error_; }
 
  private:
   const uint8_t* base_;
   size_t pos_;
   size_t end_;
+  size_t limit_;
   std::string* error_;
 };
 
@@ -160,25 +364,30 @@ class Reader {
   } while (0)
 
 // Opens the payload of a LEN field as a sub-reader; skips fields of another wire type.
-#define EMBERS_SUBMESSAGE(reader, wire_type, field_no, sub, body) \
-  do {                                                            \
-    if ((wire_type) != kLen) {                                    \
-      if (!(reader).Skip((field_no), (wire_type))) return false;  \
-    } else {                                                      \
-      size_t b_ = 0, e_ = 0;                                      \
-      if (!(reader).Len(&b_, &e_)) return false;                  \
-      Reader sub((reader).base(), b_, e_, (reader).error());      \
-      body;                                                       \
-    }                                                             \
+#define EMBERS_SUBMESSAGE(reader, wire_type, field_no, sub, body)              \
+  do {                                                                         \
+    if ((wire_type) != kLen) {                                                 \
+      if (!(reader).Skip((field_no), (wire_type))) return false;               \
+    } else {                                                                   \
+      size_t b_ = 0, e_ = 0;                                                   \
+      if (!(reader).Len(&b_, &e_)) return false;                               \
+      Reader sub((reader).base(), b_, e_, (reader).limit(), (reader).error()); \
+      body;                                                                    \
+    }                                                                          \
   } while (0)
+
+// What the parser learns on the way that lets Validate skip work.
+struct ParseStats {
+  ValueRange location_ids;  // of the ids referenced by samples
+};
 
 class Parser {
  public:
-  Parser(const std::string& data, Profile* p, std::string* error)
-      : data_(data), p_(p), error_(error) {}
+  Parser(const std::string& data, Profile* p, ParseStats* stats, std::string* error)
+      : data_(data), p_(p), stats_(stats), error_(error), ids_(&p->location_ids) {}
 
   bool Parse() {
-    Reader r(reinterpret_cast<const uint8_t*>(data_.data()), 0, data_.size(), error_);
+    Reader r(reinterpret_cast<const uint8_t*>(data_.data()), 0, data_.size(), data_.size(), error_);
     Reserve();
     while (!r.done()) {
       uint32_t field = 0, wt = 0;
@@ -259,20 +468,24 @@ class Parser {
           if (!r.Skip(field, wt)) return false;
       }
     }
+    ids_.Finish();
+    short_range_.AddTo(&stats_->location_ids);
     return true;
   }
 
  private:
-  // Rough capacity guesses from the input size so the big arrays grow once or twice, not ~20
-  // times. Measured on Go heap/CPU profiles: ~70 bytes of input per sample, ~2.5 stack frames per
-  // 10 bytes, ~30 bytes per location.
+  // Capacity guesses from the input size so the big arrays grow once at most (and not at all
+  // when they were reused from the previous profile, see sample_arrays_cache.h). Go heap and CPU
+  // profiles have 65-70 bytes of input per sample, 2.8-4 bytes per stack frame and 200 bytes
+  // per location; reserving more than is used costs address space, not memory.
   void Reserve() {
     size_t n = data_.size();
-    p_->samples.reserve(n / 80);
-    p_->location_ids.reserve(n / 6);
-    p_->values.reserve(n / 20);
-    p_->locations.reserve(n / 64);
-    p_->lines.reserve(n / 64);
+    p_->samples.reserve(n / 48);
+    p_->location_ids.reserve(n / 2);
+    p_->values.reserve(n / 16);
+    p_->labels.reserve(n / 64);
+    p_->locations.reserve(n / 160);
+    p_->lines.reserve(n / 128);
     p_->strings.reserve(n / 128 + 1);
   }
 
@@ -296,7 +509,7 @@ class Parser {
 
   bool ParseSample(Reader& r) {
     Sample s;
-    s.location_begin = static_cast<uint32_t>(p_->location_ids.size());
+    s.location_begin = static_cast<uint32_t>(ids_.size());
     s.value_begin = static_cast<uint32_t>(p_->values.size());
     s.label_begin = static_cast<uint32_t>(p_->labels.size());
     while (!r.done()) {
@@ -304,9 +517,14 @@ class Parser {
       if (!r.Tag(&field, &wt)) return false;
       switch (field) {
         case 1:
-          if (wt != kVarint && wt != kLen) {
-            if (!r.Skip(field, wt)) return false;
-          } else if (!r.Repeated(wt, &p_->location_ids)) {
+          if (wt == kLen) {
+            if (!r.PackedIds(&ids_, &short_range_, &stats_->location_ids)) return false;
+          } else if (wt == kVarint) {
+            uint64_t id = 0;
+            if (!r.Varint(&id)) return false;
+            ids_.Append(id);
+            stats_->location_ids.Add(id);
+          } else if (!r.Skip(field, wt)) {
             return false;
           }
           break;
@@ -328,7 +546,7 @@ class Parser {
           if (!r.Skip(field, wt)) return false;
       }
     }
-    s.location_count = static_cast<uint32_t>(p_->location_ids.size() - s.location_begin);
+    s.location_count = static_cast<uint32_t>(ids_.size() - s.location_begin);
     s.value_count = static_cast<uint32_t>(p_->values.size() - s.value_begin);
     s.label_count = static_cast<uint32_t>(p_->labels.size() - s.label_begin);
     p_->samples.push_back(s);
@@ -490,7 +708,10 @@ class Parser {
 
   const std::string& data_;
   Profile* p_;
+  ParseStats* stats_;
   std::string* error_;
+  IdSink ids_;
+  ShortRunRange short_range_;
 };
 
 #undef EMBERS_SCALAR
@@ -510,9 +731,8 @@ absl::Status Invalid(std::string_view what) {
     }                                                                                        \
   } while (0)
 
-}  // namespace
-
-absl::Status Validate(Profile& p) {
+// Validate, given what the parser saw (or nothing, for profiles built in code).
+absl::Status ValidateParsed(Profile& p, const ParseStats* stats) {
   // The pprof format reserves string 0 for "". Some writers omit an empty table entirely when
   // every index is 0; accept that by adding the entry.
   if (p.strings.empty()) p.strings.emplace_back();
@@ -552,6 +772,12 @@ absl::Status Validate(Profile& p) {
   for (size_t i = 0; i < p.comments.size(); ++i)
     EMBERS_CHECK_STRING(p.comments[i], "comment[", i, "]");
 
+  // With ids 1..N (the usual case) the id range the parser saw settles every stack reference
+  // at once; otherwise each id is looked up.
+  const bool all_location_ids_exist =
+      stats != nullptr && p.dense_location_ids &&
+      (stats->location_ids.min > stats->location_ids.max ||
+       (stats->location_ids.min >= 1 && stats->location_ids.max <= p.locations.size()));
   const size_t n_types = p.sample_types.size();
   for (size_t i = 0; i < p.samples.size(); ++i) {
     const Sample& s = p.samples[i];
@@ -559,10 +785,12 @@ absl::Status Validate(Profile& p) {
       return Invalid(StrCat("sample[", i, "] has ", s.value_count, " values, expected ", n_types,
                             " (one per sample type)"));
     }
-    for (uint64_t id : p.SampleLocations(s)) {
-      if (p.LocationIndex(id) < 0) {
-        return Invalid(
-            StrCat("sample[", i, "] refers to location id ", id, " which does not exist"));
+    if (!all_location_ids_exist) {
+      for (uint64_t id : p.SampleLocations(s)) {
+        if (p.LocationIndex(id) < 0) {
+          return Invalid(
+              StrCat("sample[", i, "] refers to location id ", id, " which does not exist"));
+        }
       }
     }
     for (const Label& l : p.SampleLabels(s)) {
@@ -595,7 +823,11 @@ absl::Status Validate(Profile& p) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
 #undef EMBERS_CHECK_STRING
+
+absl::Status Validate(Profile& p) { return ValidateParsed(p, nullptr); }
 
 absl::StatusOr<Profile> DecodeRaw(std::shared_ptr<const std::string> raw,
                                   const DecodeOptions& options) {
@@ -606,11 +838,13 @@ absl::StatusOr<Profile> DecodeRaw(std::shared_ptr<const std::string> raw,
   }
   if (raw->size() > UINT32_MAX / 2) return Invalid("profile larger than 2 GiB");
   Profile p;
+  ReuseSampleArrays(p);
   std::string error;
-  Parser parser(*raw, &p, &error);
+  ParseStats stats;
+  Parser parser(*raw, &p, &stats, &error);
   if (!parser.Parse()) return Invalid(error);
   p.backing.push_back(std::move(raw));
-  if (options.validate) EMBERS_RETURN_IF_ERROR(Validate(p));
+  if (options.validate) EMBERS_RETURN_IF_ERROR(ValidateParsed(p, &stats));
   return p;
 }
 

@@ -36,7 +36,9 @@ struct DecodeOptions {
 };
 
 // Decodes `data` (gzip, zstd or raw protobuf). The returned profile owns a copy of the
-// (decompressed) bytes its strings point into.
+// (decompressed) bytes its strings point into. Its sample arrays reuse the memory of the last
+// profile this thread gave back with RecycleSampleArrays (sample_arrays_cache.h), as
+// SplitBySeries does.
 absl::StatusOr<Profile> Decode(std::string_view data, const DecodeOptions& options = {});
 
 // Decodes uncompressed protobuf bytes without copying them: the profile shares `raw`.

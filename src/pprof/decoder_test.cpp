@@ -6,8 +6,10 @@
 
 #include "base/compression.h"
 #include "base/status.h"
+#include "base/strings.h"
 #include "google/v1/profile.pb.h"
 #include "pprof/encoder.h"
+#include "pprof/sample_arrays_cache.h"
 #include "pprof/testdata.h"
 
 namespace embers::pprof {
@@ -234,42 +236,120 @@ TEST(Decoder, BadVarint) {
   ExpectInvalid(std::string("\x0f"), "invalid wire type");
 }
 
+TEST(Decoder, PackedLocationIdsOfEveryLength) {
+  // Stacks mixing one-, two- and three-byte ids in runs of every length up to 40, so that the
+  // vectorised decoding of short-id runs meets every boundary: a run ending inside a 16-byte
+  // load, at the end of the field, and (for the last sample) at the end of the input.
+  google::v1::Profile ref = SmallProfile();
+  ref.clear_sample();
+  constexpr uint64_t kLocations = 20000;  // ids up to 20000 take three bytes
+  for (uint64_t id = 2; id <= kLocations; ++id) {
+    auto* loc = ref.add_location();
+    loc->set_id(id);
+    loc->add_line()->set_function_id(1);
+  }
+  const uint64_t kinds[] = {1, 100, 127, 128, 300, 16383, 16384, kLocations};
+  std::vector<std::vector<uint64_t>> stacks;
+  for (size_t run = 1; run <= 40; ++run) {
+    for (size_t k = 0; k < std::size(kinds); ++k) {
+      std::vector<uint64_t> stack;
+      for (size_t i = 0; i < run; ++i) stack.push_back(kinds[k] - (kinds[k] > 1 ? i % 2 : 0));
+      stack.push_back(kinds[(k + run) % std::size(kinds)]);  // a run of another length next
+      for (size_t i = 0; i < run % 5; ++i) stack.push_back(kinds[(k + i) % std::size(kinds)]);
+      stacks.push_back(stack);
+    }
+  }
+  stacks.push_back({1});
+  for (const auto& stack : stacks) {
+    auto* sample = ref.add_sample();
+    for (uint64_t id : stack) sample->add_location_id(id);
+    sample->add_value(1);
+  }
+  // The last sample last in the input: its ids end less than 16 bytes before the end.
+  std::string bytes = ref.SerializeAsString();
+  auto p = Decode(bytes);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->samples.size(), stacks.size());
+  for (size_t i = 0; i < stacks.size(); ++i) {
+    auto ids = p->SampleLocations(p->samples[i]);
+    ASSERT_EQ(std::vector<uint64_t>(ids.begin(), ids.end()), stacks[i]) << "sample " << i;
+  }
+
+  // One id past the locations, in a run of short ids: still found by the range check.
+  ref.mutable_sample(5)->set_location_id(0, kLocations + 1);
+  ExpectInvalid(ref.SerializeAsString(), StrCat("location id ", kLocations + 1));
+  ref.mutable_sample(5)->set_location_id(0, 0);
+  ExpectInvalid(ref.SerializeAsString(), "location id 0 which does not exist");
+}
+
+TEST(Decoder, PackedFieldErrorsStayInsideTheField) {
+  // Sample whose packed location_ids end in a continuation byte; the value field that follows
+  // would complete the varint if the decoder read past the packed field.
+  std::string sample =
+      "\x0a\x02\x01\x81"  // location_id: packed [1, <cut>]
+      "\x10\x05";         // value = 5
+  std::string bytes = SmallProfile().SerializeAsString();
+  size_t at = bytes.size() + 4;  // tag, length, tag, length, then the ids
+  bytes += '\x12';
+  bytes += static_cast<char>(sample.size());
+  bytes += sample;
+  // More input after the sample, so the ids are in reach of 16-byte loads.
+  bytes += "\x9a\x06\x14" + std::string(20, 'z');  // unknown field 99, LEN 20
+  ExpectInvalid(bytes, StrCat("truncated varint at byte offset ", at + 1));
+}
+
 TEST(Decoder, MissingReferences) {
-  auto p = SmallProfile();
-  p.mutable_sample(0)->set_location_id(0, 7);
-  ExpectInvalid(p.SerializeAsString(), "location id 7 which does not exist");
+  using Mutation = void (*)(google::v1::Profile&);
+  const std::pair<Mutation, const char*> cases[] = {
+      {[](auto& p) { p.mutable_sample(0)->set_location_id(0, 7); },
+       "location id 7 which does not exist"},
+      // Ids are dense (1..N), so the decoder checks stacks by their id range; 0 is out of it.
+      {[](auto& p) { p.mutable_sample(0)->add_location_id(0); },
+       "location id 0 which does not exist"},
+      {[](auto& p) {
+         *p.add_sample() = p.sample(0);
+         p.mutable_sample(1)->add_location_id(2);
+       },
+       "sample[1] refers to location id 2 which does not exist"},
+      {[](auto& p) { p.mutable_location(0)->mutable_line(0)->set_function_id(9); },
+       "function id 9 which does not exist"},
+      {[](auto& p) { p.mutable_location(0)->set_mapping_id(3); },
+       "mapping id 3 which does not exist"},
+      {[](auto& p) { p.mutable_function(0)->set_name(100); }, "string index 100 out of range"},
+      {[](auto& p) { p.mutable_sample(0)->mutable_label(0)->set_str(-1); }, "sample[0].label.str"},
+      {[](auto& p) { p.mutable_location(0)->set_id(0); }, "location id is 0"},
+      {[](auto& p) { p.add_function()->set_id(1); }, "duplicate"},
+      {[](auto& p) { p.mutable_sample(0)->add_value(1); }, "has 2 values, expected 1"},
+      {[](auto& p) { p.set_string_table(0, "x"); }, "string_table[0]"},
+  };
+  for (const auto& [mutate, needle] : cases) {
+    SCOPED_TRACE(needle);
+    google::v1::Profile p = SmallProfile();
+    mutate(p);
+    ExpectInvalid(p.SerializeAsString(), needle);
+  }
+}
 
-  p = SmallProfile();
-  p.mutable_location(0)->mutable_line(0)->set_function_id(9);
-  ExpectInvalid(p.SerializeAsString(), "function id 9 which does not exist");
+TEST(Decoder, ReusedSampleArraysStartEmpty) {
+  // A profile's sample arrays, given back after use, are reused by the next decode on this
+  // thread: nothing of the first profile may show through in the second.
+  google::v1::Profile big = SmallProfile();
+  for (int i = 0; i < 100; ++i) *big.add_sample() = big.sample(0);
+  auto first = Decode(big.SerializeAsString());
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->samples.size(), 101u);
+  RecycleSampleArrays(*first);
+  EXPECT_TRUE(first->samples.empty());
+  EXPECT_TRUE(first->location_ids.empty());
 
-  p = SmallProfile();
-  p.mutable_location(0)->set_mapping_id(3);
-  ExpectInvalid(p.SerializeAsString(), "mapping id 3 which does not exist");
-
-  p = SmallProfile();
-  p.mutable_function(0)->set_name(100);
-  ExpectInvalid(p.SerializeAsString(), "string index 100 out of range");
-
-  p = SmallProfile();
-  p.mutable_sample(0)->mutable_label(0)->set_str(-1);
-  ExpectInvalid(p.SerializeAsString(), "sample[0].label.str");
-
-  p = SmallProfile();
-  p.mutable_location(0)->set_id(0);
-  ExpectInvalid(p.SerializeAsString(), "location id is 0");
-
-  p = SmallProfile();
-  p.add_function()->set_id(1);
-  ExpectInvalid(p.SerializeAsString(), "duplicate");
-
-  p = SmallProfile();
-  p.mutable_sample(0)->add_value(1);
-  ExpectInvalid(p.SerializeAsString(), "has 2 values, expected 1");
-
-  p = SmallProfile();
-  p.set_string_table(0, "x");
-  ExpectInvalid(p.SerializeAsString(), "string_table[0]");
+  auto second = Decode(SmallProfile().SerializeAsString());
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->samples.size(), 1u);
+  EXPECT_EQ(second->location_ids.size(), 1u);
+  EXPECT_EQ(second->values.size(), 1u);
+  EXPECT_EQ(second->labels.size(), 1u);
+  EXPECT_GE(second->location_ids.capacity(), 101u);  // the memory of the first one
+  EXPECT_EQ(second->Total(0), 42);
 }
 
 TEST(Decoder, InvalidUtf8String) {

@@ -1,13 +1,13 @@
 #include "pprof/normalize.h"
 
-#define XXH_STATIC_LINKING_ONLY
+// Inlined: Normalize hashes every sample's stack, and the call into the shared library shows.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 
-#include "absl/container/flat_hash_set.h"
 #include "base/strings.h"
 
 namespace embers::pprof {
@@ -30,29 +30,36 @@ uint64_t Mix(uint64_t h, uint64_t v) {
   return h * 0xC2B2AE3D27D4EB4FULL;
 }
 
-// Identity of a sample for merging: its stack and its (sorted, string-only) labels.
-struct SampleKeyOps {
-  const Profile* p;
-  const std::vector<uint64_t>* hashes;
-
-  size_t operator()(uint32_t i) const { return (*hashes)[i]; }
-  bool operator()(uint32_t a, uint32_t b) const {
-    const Sample& x = p->samples[a];
-    const Sample& y = p->samples[b];
-    if (x.location_count != y.location_count || x.label_count != y.label_count) return false;
-    if (std::memcmp(p->location_ids.data() + x.location_begin,
-                    p->location_ids.data() + y.location_begin,
-                    x.location_count * sizeof(uint64_t)) != 0) {
-      return false;
-    }
-    for (uint32_t k = 0; k < x.label_count; ++k) {
-      const Label& l = p->labels[x.label_begin + k];
-      const Label& m = p->labels[y.label_begin + k];
-      if (l.key != m.key || l.str != m.str) return false;
-    }
-    return true;
+// True when samples a and b have the same stack and the same (sorted, string-only) labels.
+bool SameKey(const Profile& p, const Sample& x, const Sample& y) {
+  if (x.location_count != y.location_count || x.label_count != y.label_count) return false;
+  if (std::memcmp(p.location_ids.data() + x.location_begin,
+                  p.location_ids.data() + y.location_begin,
+                  x.location_count * sizeof(uint64_t)) != 0) {
+    return false;
   }
+  for (uint32_t k = 0; k < x.label_count; ++k) {
+    const Label& l = p.labels[x.label_begin + k];
+    const Label& m = p.labels[y.label_begin + k];
+    if (l.key != m.key || l.str != m.str) return false;
+  }
+  return true;
+}
+
+// Working memory of the merge, kept per thread so that normalising a profile does not map fresh
+// pages (see sample_arrays_cache.h for why that matters).
+struct MergeScratch {
+  // Open addressing, linear probing. Slot: 0 = empty, else (hash >> 32) << 32 | (sample + 1),
+  // so most probes that do not match are told apart without touching the samples.
+  std::vector<uint64_t> table;
+  std::vector<uint64_t> hashes;  // per sample
+  std::vector<uint8_t> merged_away;
 };
+
+MergeScratch& Scratch() {
+  thread_local MergeScratch scratch;
+  return scratch;
+}
 
 }  // namespace
 
@@ -102,9 +109,12 @@ absl::Status Normalize(Profile* profile, const NormalizeOptions& opt) {
                                             .count();
   }
 
-  // Drop numeric labels and sort the rest, so equal label sets compare equal element-wise.
-  std::vector<uint64_t> hashes(p.samples.size());
-  for (size_t i = 0; i < p.samples.size(); ++i) {
+  // Drop numeric labels and sort the rest, so equal label sets compare equal element-wise; then
+  // merge each sample into the first one with the same key.
+  MergeScratch& scratch = Scratch();
+  const size_t n = p.samples.size();
+  scratch.hashes.resize(n);
+  for (size_t i = 0; i < n; ++i) {
     Sample& s = p.samples[i];
     Label* begin = p.labels.data() + s.label_begin;
     Label* end =
@@ -118,25 +128,46 @@ absl::Status Normalize(Profile* profile, const NormalizeOptions& opt) {
     uint64_t h =
         XXH3_64bits(p.location_ids.data() + s.location_begin, s.location_count * sizeof(uint64_t));
     for (const Label* l = begin; l != end; ++l) h = Mix(Mix(h, l->key), l->str);
-    hashes[i] = h;
+    scratch.hashes[i] = h;
   }
 
-  // Merge duplicates into their first occurrence, then drop samples without a positive value.
-  SampleKeyOps ops{&p, &hashes};
-  absl::flat_hash_set<uint32_t, SampleKeyOps, SampleKeyOps> seen(p.samples.size(), ops, ops);
+  size_t slots = 16;
+  while (slots < 2 * n) slots *= 2;
+  const size_t mask = slots - 1;
+  scratch.table.assign(slots, 0);
+  scratch.merged_away.assign(n, 0);
   const size_t n_values = p.sample_types.size();
-  std::vector<uint8_t> merged_away(p.samples.size(), 0);
-  for (uint32_t i = 0; i < p.samples.size(); ++i) {
-    auto [it, inserted] = seen.insert(i);
-    if (inserted) continue;
-    int64_t* dst = p.values.data() + p.samples[*it].value_begin;
-    const int64_t* src = p.values.data() + p.samples[i].value_begin;
-    for (size_t k = 0; k < n_values; ++k) dst[k] += src[k];
-    merged_away[i] = 1;
+  // The table is bigger than L2 for big profiles and every sample probes a random slot: fetch
+  // the slot a few samples ahead so the misses overlap.
+  constexpr size_t kPrefetchDistance = 16;
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kPrefetchDistance < n) {
+      __builtin_prefetch(&scratch.table[scratch.hashes[i + kPrefetchDistance] & mask]);
+    }
+    const Sample& s = p.samples[i];
+    const uint64_t h = scratch.hashes[i];
+    const uint64_t tag = h & 0xFFFFFFFF00000000ULL;
+    for (size_t slot = h & mask;; slot = (slot + 1) & mask) {
+      uint64_t e = scratch.table[slot];
+      if (e == 0) {
+        scratch.table[slot] = tag | (i + 1);
+        break;
+      }
+      if ((e & 0xFFFFFFFF00000000ULL) != tag) continue;
+      const Sample& first = p.samples[(e & 0xFFFFFFFFu) - 1];
+      if (!SameKey(p, first, s)) continue;
+      int64_t* dst = p.values.data() + first.value_begin;
+      const int64_t* src = p.values.data() + s.value_begin;
+      for (size_t k = 0; k < n_values; ++k) dst[k] += src[k];
+      scratch.merged_away[i] = 1;
+      break;
+    }
   }
+
+  // Drop merged samples and those without a positive value.
   size_t kept = 0;
-  for (size_t i = 0; i < p.samples.size(); ++i) {
-    if (merged_away[i]) continue;
+  for (size_t i = 0; i < n; ++i) {
+    if (scratch.merged_away[i]) continue;
     const Sample& s = p.samples[i];
     const int64_t* v = p.values.data() + s.value_begin;
     bool positive = false;
@@ -144,6 +175,9 @@ absl::Status Normalize(Profile* profile, const NormalizeOptions& opt) {
     if (positive) p.samples[kept++] = s;
   }
   p.samples.resize(kept);
+  // 16,000 samples (the default limit) need 256 KiB of table; what a limitless tool decoded
+  // is not kept.
+  if (scratch.table.size() > (size_t{1} << 20)) scratch = MergeScratch();
 
   // Symbolized mappings do not need addresses (upstream clearAddresses).
   for (Mapping& m : p.mappings) {

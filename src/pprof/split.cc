@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "base/strings.h"
+#include "pprof/sample_arrays_cache.h"
 
 namespace embers::pprof {
 
@@ -226,6 +227,9 @@ absl::StatusOr<std::vector<SeriesProfile>> SplitBySeries(Profile p,
       out.push_back(std::move(sp));
     }
   }
+  // Every series has its own samples now; `symbols` keeps only the symbol tables alive, and the
+  // sample arrays go back to this thread's decoder.
+  RecycleSampleArrays(*symbols);
   return out;
 }
 

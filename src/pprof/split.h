@@ -48,7 +48,8 @@ struct SeriesProfile {
   // sample) and `labels` (span_id/trace_id only) are this series' own; `sample_types` has one
   // entry; time_nanos, duration_nanos, period, period_type, comments and the frame filters are
   // copied from the source. Symbol tables (strings, locations, lines, functions, mappings) are
-  // empty here: every string index and location id refers to `*symbols`.
+  // empty here: every string index and location id refers to `*symbols`. `*symbols` is the
+  // source profile with its sample arrays emptied (they were recycled for the next decode).
   Profile samples;
   std::shared_ptr<const Profile> symbols;
   // Parallel to samples.samples: the span id of each sample (from a 16-hex-digit `span_id`

@@ -176,6 +176,10 @@ TEST(Split, SeriesLabelsWinAndProfileIdIsSpanId) {
   EXPECT_EQ(sp.samples.values, (std::vector<int64_t>{3, 4}));
   EXPECT_EQ(sp.span_ids, (std::vector<uint64_t>{0, 0xff}));
   EXPECT_EQ(sp.symbols->String(sp.samples.labels[0].key), "span_id");
+  // The shared symbols keep no sample arrays: those went back to the decoder for reuse.
+  EXPECT_TRUE(sp.symbols->samples.empty());
+  EXPECT_TRUE(sp.symbols->location_ids.empty());
+  EXPECT_FALSE(sp.symbols->locations.empty());
 }
 
 TEST(Split, SpanIdParsing) {
