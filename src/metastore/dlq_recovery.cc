@@ -64,8 +64,10 @@ void DlqRecovery::Start() {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stop_) {
       lock.unlock();
-      absl::StatusOr<int> n = RecoverOnce();
-      if (!n.ok()) log::Warn("DLQ recovery pass failed", {{"error", n.status()}});
+      if (!active_ || active_()) {
+        absl::StatusOr<int> n = RecoverOnce();
+        if (!n.ok()) log::Warn("DLQ recovery pass failed", {{"error", n.status()}});
+      }
       lock.lock();
       cv_.wait_for(lock, absl::ToChronoNanoseconds(interval_), [this] { return stop_; });
     }

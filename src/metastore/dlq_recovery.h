@@ -10,6 +10,7 @@
 #define EMBERS_METASTORE_DLQ_RECOVERY_H_
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -22,8 +23,12 @@ namespace embers::metastore {
 
 class DlqRecovery {
  public:
-  DlqRecovery(objstore::Bucket* bucket, IndexService* index, absl::Duration interval)
-      : bucket_(bucket), index_(index), interval_(interval) {}
+  // `active` (optional) is asked before each periodic pass; a pass runs only when it says yes
+  // (the metastore passes "this node is the ready leader", so followers do not try adds that
+  // would be refused).
+  DlqRecovery(objstore::Bucket* bucket, IndexService* index, absl::Duration interval,
+              std::function<bool()> active = nullptr)
+      : bucket_(bucket), index_(index), interval_(interval), active_(std::move(active)) {}
   ~DlqRecovery() { Stop(); }
 
   // One pass. Returns how many blocks were recovered; errors of single objects are logged and
@@ -37,6 +42,7 @@ class DlqRecovery {
   objstore::Bucket* bucket_;
   IndexService* index_;
   absl::Duration interval_;
+  std::function<bool()> active_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

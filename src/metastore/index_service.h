@@ -2,8 +2,9 @@
 //
 // The segment-writer registers every object it writes through AddBlock; the query-frontend asks
 // QueryMetadata/QueryMetadataLabels which objects and datasets hold data. Callers only see this
-// interface: in one process it is LocalIndexService (below), in a cluster a gRPC client of the
-// metastore (the Metastore issue adds Raft behind the same interface).
+// interface: the replicated node's service (raft/replicated_index_service.h) when the process
+// runs the metastore, a gRPC client (client/metastore_client.h) when it does not, and
+// LocalIndexService (below) over a bare BlockIndex in tests.
 #ifndef EMBERS_METASTORE_INDEX_SERVICE_H_
 #define EMBERS_METASTORE_INDEX_SERVICE_H_
 
@@ -29,8 +30,8 @@ class IndexService {
                                    v1::QueryMetadataLabelsResponse* response, UnaryDone done) = 0;
 };
 
-// Serves the interface from a BlockIndex in this process. Until the Raft node exists the index
-// lives only in memory (see docs/architecture.md); the methods complete synchronously.
+// Serves the interface from a BlockIndex in this process, without replication; the methods
+// complete synchronously.
 class LocalIndexService final : public IndexService {
  public:
   explicit LocalIndexService(BlockIndex* index) : index_(index) {}

@@ -9,6 +9,7 @@
 #include "base/logging.h"
 #include "base/metrics.h"
 #include "base/status.h"
+#include "metastore/client/metastore_client.h"
 #include "metastore/dlq_recovery.h"
 #include "metastore/raft/metastore_node.h"
 #include "objstore/bucket_config.h"
@@ -16,6 +17,7 @@
 #include "segmentwriter/remote_segment_writers.h"
 #include "server/ingest_routes.h"
 #include "server/legacy_query_routes.h"
+#include "server/metastore_service.h"
 #include "server/pusher_service.h"
 #include "server/querier_service.h"
 #include "server/query_backend_service.h"
@@ -65,18 +67,22 @@ class StorageModule : public Module {
   App* app_;
 };
 
-// The metastore: the replicated block index (Raft log and snapshots under -metastore.data-dir)
-// that every other component reaches through IndexService. A single node by default; a cluster
-// when -metastore.raft.bootstrap-peers lists several.
+// The metastore: the replicated block index (Raft log and snapshots under -metastore.data-dir),
+// served over gRPC (metastore_service.h) and, in this process, through the metastore-client
+// module. A single node by default; a cluster when -metastore.raft.bootstrap-peers lists several.
 class MetastoreModule : public Module {
  public:
-  explicit MetastoreModule(App* app) : app_(app) {
-    auto proxy = std::make_unique<metastore::IndexServiceProxy>();
-    proxy_ = proxy.get();
-    app_->index_service_ = std::move(proxy);
+  explicit MetastoreModule(App* app) : app_(app), internal_tenants_(false) {
+    // The metastore's services are internal and carry their tenants in the messages, so the
+    // X-Scope-OrgID requirement of the public API does not apply to them.
+    rpc_env_.tenants = &internal_tenants_;
+    rpc_env_.observer = app_->rpc_env_.observer;
+    for (auto& service : NewMetastoreGrpcServices(&app_->metastore_node_, &rpc_env_)) {
+      app_->grpc_services_.push_back(std::move(service));
+    }
     // Nodes, leader, term, commit/applied index, last snapshot, blocks (issue 5's status page).
     app_->router_.Handle("GET", "/metastore/status", [this](HttpRequest&, HttpResponder responder) {
-      metastore::MetastoreNode* node = node_ptr_.load();
+      metastore::MetastoreNode* node = app_->metastore_node_.load();
       if (node == nullptr) {
         return responder.Send(HttpResponse::Text(503, "the metastore is not running"));
       }
@@ -96,6 +102,30 @@ class MetastoreModule : public Module {
       if (!peers.ok()) return Annotate(peers.status(), "-metastore.raft.bootstrap-peers");
       o.bootstrap_peers = std::move(*peers);
     }
+    o.grpc_advertise_address = c.metastore_grpc_advertise_address;
+    if (o.grpc_advertise_address.empty()) {
+      // The host other nodes reach this one's Raft transport at, with the gRPC port it serves.
+      std::string raft = o.advertise_address.empty() ? o.bind_address : o.advertise_address;
+      o.grpc_advertise_address =
+          StrCat(std::string_view(raft).substr(0, raft.rfind(':')), ":", app_->grpc_port());
+    }
+    if (c.metastore_snapshot_threshold <= 0 || c.metastore_trailing_logs < 0) {
+      return absl::InvalidArgumentError(
+          "-metastore.raft.snapshot-threshold must be > 0 and -metastore.raft.trailing-logs >= 0");
+    }
+    o.raft.snapshot_threshold = static_cast<unsigned>(c.metastore_snapshot_threshold);
+    o.raft.snapshot_trailing = static_cast<unsigned>(c.metastore_trailing_logs);
+    o.raft.snapshot_interval_ms = static_cast<unsigned>(std::clamp<int64_t>(
+        absl::ToInt64Milliseconds(c.metastore_snapshot_interval), 0, UINT32_MAX));
+    absl::StatusOr<std::map<std::string, absl::Duration, std::less<>>> overrides =
+        metastore::ParseTenantPeriods(c.retention_period_per_tenant);
+    if (!overrides.ok()) return Annotate(overrides.status(), "-retention-period-per-tenant");
+    if (c.retention_period < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("-retention-period must be >= 0");
+    }
+    o.retention.default_period = c.retention_period;
+    o.retention.tenant_periods = std::move(*overrides);
+    o.retention.interval = c.metastore_cleanup_interval;
     o.raft.on_failed = [](const std::string& why) {
       // Raft cannot continue (I/O failure, the unavailable state): exit so the orchestrator
       // restarts the process; the log on disk is the state.
@@ -106,35 +136,73 @@ class MetastoreModule : public Module {
         metastore::MetastoreNode::Open(std::move(o));
     if (!node.ok()) return node.status();
     node_ = std::move(*node);
-    node_ptr_.store(node_.get());
-    proxy_->Set(node_->index_service());
+    app_->metastore_node_.store(node_.get());
     // Single node: wait for its own election so the first pushes do not bounce.
     if (c.metastore_bootstrap_peers.size() <= 1) {
       if (absl::Status st = node_->WaitReady(absl::Seconds(10)); !st.ok()) {
         log::Warn("metastore not ready yet", {{"error", st}});
       }
     }
-    // Leader-only loops run on every node in this build and act only through the replicated
-    // service, whose writes a follower rejects; DLQ recovery is idempotent either way.
-    dlq_ = std::make_unique<metastore::DlqRecovery>(app_->bucket_.get(), app_->index_service_.get(),
-                                                    c.dlq_recovery_interval);
+    // Leader-only: followers skip their passes (their adds would be refused anyway).
+    metastore::MetastoreNode* n = node_.get();
+    dlq_ = std::make_unique<metastore::DlqRecovery>(app_->bucket_.get(), node_->index_service(),
+                                                    c.dlq_recovery_interval,
+                                                    [n] { return n->IsReadyLeader(); });
     dlq_->Start();
     return absl::OkStatus();
   }
   void Stop(absl::Time) override {
     if (dlq_) dlq_->Stop();
-    proxy_->Set(nullptr);
-    node_ptr_.store(nullptr);
+    app_->metastore_node_.store(nullptr);
     if (node_) node_->Stop();
   }
   bool Ready() const override { return node_ != nullptr && node_->Ready(); }
 
  private:
   App* app_;
-  metastore::IndexServiceProxy* proxy_;
+  TenantResolver internal_tenants_;
+  RpcEnvironment rpc_env_;
   std::unique_ptr<metastore::MetastoreNode> node_;
-  std::atomic<metastore::MetastoreNode*> node_ptr_{nullptr};  // read by the status route
   std::unique_ptr<metastore::DlqRecovery> dlq_;
+};
+
+// The IndexService the other components use: the metastore node of this process when it runs
+// one (-target=all, or no -metastore.address), else a gRPC client of -metastore.address that
+// follows the leader (metastore/client/metastore_client.h).
+class MetastoreClientModule : public Module {
+ public:
+  MetastoreClientModule(App* app, bool local) : app_(app), local_(local) {
+    auto proxy = std::make_unique<metastore::IndexServiceProxy>();
+    proxy_ = proxy.get();
+    app_->index_service_ = std::move(proxy);
+  }
+  absl::Status Start() override {
+    if (local_) {
+      metastore::MetastoreNode* node = app_->metastore_node_.load();
+      if (node == nullptr) return absl::FailedPreconditionError("the metastore is not running");
+      proxy_->Set(node->index_service());
+      return absl::OkStatus();
+    }
+    metastore::MetastoreClientOptions o;
+    o.addresses =
+        metastore::MetastoreClient::ParseAddresses(Join(app_->config_.metastore_address, ","));
+    absl::StatusOr<std::unique_ptr<metastore::MetastoreClient>> client =
+        metastore::MetastoreClient::Create(std::move(o));
+    if (!client.ok()) return Annotate(client.status(), "-metastore.address");
+    client_ = std::move(*client);
+    proxy_->Set(client_.get());
+    log::Info("using a remote metastore",
+              {{"address", Join(app_->config_.metastore_address, ",")}});
+    return absl::OkStatus();
+  }
+  // The client itself stays until the module is destroyed: a call may still be on its way in.
+  void Stop(absl::Time) override { proxy_->Set(nullptr); }
+
+ private:
+  App* app_;
+  bool local_;
+  metastore::IndexServiceProxy* proxy_;
+  std::unique_ptr<metastore::MetastoreClient> client_;
 };
 
 // Accumulates pushed profiles per shard and writes one object per shard per segment period.
@@ -361,22 +429,35 @@ void App::RegisterModules() {
       /*user_visible=*/false);
   modules_.Register("metastore", {"server", "storage"},
                     [this] { return std::make_unique<MetastoreModule>(this); });
+  // Components reach the metastore through this module: in-process when this process runs the
+  // metastore (named in -target, or needed because no -metastore.address is given), else over
+  // gRPC.
+  bool local_metastore = config_.metastore_address.empty();
+  for (const std::string& t : config_.target) local_metastore |= t == "all" || t == "metastore";
+  modules_.Register(
+      "metastore-client",
+      local_metastore ? std::vector<std::string>{"server", "metastore"}
+                      : std::vector<std::string>{"server"},
+      [this, local_metastore] {
+        return std::make_unique<MetastoreClientModule>(this, local_metastore);
+      },
+      /*user_visible=*/false);
   // The distributor uses this process's segment-writer unless it was given remote ones.
-  modules_.Register("segment-writer", {"server", "storage", "metastore"},
+  modules_.Register("segment-writer", {"server", "storage", "metastore-client"},
                     [this] { return std::make_unique<SegmentWriterModule>(this); });
   modules_.Register("distributor",
                     config_.distributor_segment_writer_addresses.empty()
                         ? std::vector<std::string>{"server", "segment-writer"}
                         : std::vector<std::string>{"server"},
                     [this] { return std::make_unique<DistributorModule>(this); });
-  modules_.Register("compaction-worker", {"storage", "metastore"}, [] {
+  modules_.Register("compaction-worker", {"storage", "metastore-client"}, [] {
     return std::make_unique<UnbuiltComponentModule>("compaction-worker", "compaction issue");
   });
   // The query-frontend reads objects itself unless -query-backend.address lists backends; the
   // query-backend module serves plan shares to remote frontends.
   modules_.Register("query-backend", {"server", "storage"},
                     [this] { return std::make_unique<QueryBackendModule>(this); });
-  modules_.Register("query-frontend", {"server", "storage", "metastore"},
+  modules_.Register("query-frontend", {"server", "storage", "metastore-client"},
                     [this] { return std::make_unique<QueryFrontendModule>(this); });
   modules_.RegisterAlias("all", {"metastore", "distributor", "segment-writer", "compaction-worker",
                                  "query-frontend", "query-backend"});

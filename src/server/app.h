@@ -19,6 +19,7 @@
 #include "distributor/distributor.h"
 #include "metastore/index/block_index.h"
 #include "metastore/index_service.h"
+#include "metastore/raft/metastore_node.h"
 #include "objstore/bucket.h"
 #include "query/query_frontend.h"
 #include "segmentwriter/segment_writer.h"
@@ -49,6 +50,7 @@ class App {
   friend class ServerModule;
   friend class StorageModule;
   friend class MetastoreModule;
+  friend class MetastoreClientModule;
   friend class QueryFrontendModule;
   friend class QueryBackendModule;
   friend class SegmentWriterModule;
@@ -74,7 +76,10 @@ class App {
   // Components, created by their modules. Pointers other threads read while the process starts
   // are atomic; the rest are set before the servers accept traffic for them.
   std::unique_ptr<objstore::Bucket> bucket_;
+  // The IndexService components use (a proxy set by the metastore-client module), and this
+  // process's metastore node while it runs (read by the metastore's gRPC services and routes).
   std::unique_ptr<metastore::IndexService> index_service_;
+  std::atomic<metastore::MetastoreNode*> metastore_node_{nullptr};
   std::unique_ptr<segmentwriter::SegmentWriter> segment_writer_;
   std::atomic<segmentwriter::SegmentWriter*> segment_writer_ptr_{
       nullptr};  // read by its gRPC service

@@ -48,6 +48,26 @@ void Config::RegisterFlags(FlagSet& f) {
            "Raft address other nodes reach this one at (default: the bind address)");
   f.StringList("metastore.raft.bootstrap-peers", &metastore_bootstrap_peers,
                "the initial cluster as id=host:port,… (empty: a single node)");
+  f.String("metastore.grpc-advertise-address", &metastore_grpc_advertise_address,
+           "gRPC address (host:port) followers send clients to when this node leads (default: "
+           "the Raft advertise host with the gRPC listen port)");
+  f.Int("metastore.raft.snapshot-threshold", &metastore_snapshot_threshold,
+        "take a Raft snapshot after this many applied log entries");
+  f.Int("metastore.raft.trailing-logs", &metastore_trailing_logs,
+        "log entries kept behind a snapshot (for slow followers)");
+  f.Duration("metastore.raft.snapshot-interval", &metastore_snapshot_interval,
+             "also snapshot when this much time passed since the last one (0: by count only)");
+  f.Duration("retention-period", &retention_period,
+             "how long profiling data is kept (0: forever); the metastore leader drops older "
+             "index entries and tombstones their objects",
+             {.yaml_path = "limits.retention_period"});
+  f.StringList("retention-period-per-tenant", &retention_period_per_tenant,
+               "per-tenant retention overrides as tenant=duration,… (0: forever)");
+  f.Duration("metastore.index.cleanup-interval", &metastore_cleanup_interval,
+             "how often the metastore leader applies retention (0 disables)");
+  f.StringList("metastore.address", &metastore_address,
+               "gRPC addresses (host:port,…) of metastore nodes, for components of a process that "
+               "does not run the metastore (empty: the process runs its own)");
   f.Duration("metastore.index.dlq-recovery-check-interval", &dlq_recovery_interval,
              "how often the metastore leader re-indexes metadata parked in dlq/");
 

@@ -43,6 +43,16 @@ struct Config {
   std::string metastore_bind_address = "127.0.0.1:9099";
   std::string metastore_advertise_address;
   std::vector<std::string> metastore_bootstrap_peers;
+  std::string metastore_grpc_advertise_address;
+  int metastore_snapshot_threshold = 8192;
+  int metastore_trailing_logs = 2048;
+  absl::Duration metastore_snapshot_interval = absl::Minutes(10);
+  // Retention (the metastore leader drops expired index shards).
+  absl::Duration retention_period = absl::Hours(24 * 31);
+  std::vector<std::string> retention_period_per_tenant;
+  absl::Duration metastore_cleanup_interval = absl::Minutes(15);
+  // Remote metastore for components of a process that runs none (empty: in-process).
+  std::vector<std::string> metastore_address;
 
   // Write path.
   absl::Duration segment_duration = absl::Milliseconds(500);

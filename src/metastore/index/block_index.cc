@@ -711,6 +711,35 @@ v1::GetTenantResponse BlockIndex::GetTenant(const v1::GetTenantRequest& request)
   return response;
 }
 
+std::vector<IndexShardSummary> BlockIndex::ShardsBefore(int64_t before_ms) const {
+  std::vector<IndexShardSummary> out;
+  std::vector<bool> seen;
+  std::shared_lock lock(mu_);
+  for (const auto& [start, part] : state_->partitions) {
+    if (part.min_time >= before_ms) break;  // partitions are ordered by data time
+    for (const auto& [owner, shards] : part.tenants) {
+      for (const auto& [sid, shard] : shards) {
+        if (shard->max_time >= before_ms) continue;
+        IndexShardSummary& s = out.emplace_back();
+        s.partition = start;
+        s.tenant = owner;
+        s.shard = sid;
+        s.max_time = shard->max_time;
+        seen.assign(shard->strings.size(), false);
+        for (const auto& [id, b] : shard->blocks) {
+          s.block_ids.push_back(id.ToString());
+          for (const StoredDataset& d : b.datasets) seen[d.tenant] = true;
+        }
+        for (uint32_t i = 0; i < seen.size(); ++i) {
+          if (seen[i]) s.dataset_tenants.emplace_back(shard->strings.Get(i));
+        }
+        std::sort(s.dataset_tenants.begin(), s.dataset_tenants.end());
+      }
+    }
+  }
+  return out;
+}
+
 size_t BlockIndex::BlockCount() const {
   std::shared_lock lock(mu_);
   return state_->shard_of.size();

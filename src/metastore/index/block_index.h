@@ -50,6 +50,17 @@ namespace index_internal {
 struct Shard;
 }  // namespace index_internal
 
+// One (partition, tenant, shard) of the index as retention sees it (BlockIndex::ShardsBefore).
+struct IndexShardSummary {
+  int64_t partition = 0;  // start, ms
+  std::string tenant;     // "" for level-0 segments
+  uint32_t shard = 0;
+  int64_t max_time = 0;  // latest data time ever added
+  std::vector<std::string> block_ids;
+  // Tenants of the datasets (for a segment shard, every tenant it holds data of), sorted.
+  std::vector<std::string> dataset_tenants;
+};
+
 class BlockIndex {
  public:
   // Width of a partition: 6 h of data time, in ms (DESIGN §6).
@@ -111,6 +122,10 @@ class BlockIndex {
   // Stats of one tenant's datasets; data_ingested is false (and the rest zero) when it has none.
   // Both scan the index: admin calls, not hot paths.
   v1::GetTenantResponse GetTenant(const v1::GetTenantRequest& request) const;
+
+  // The shards whose data all lies before `before_ms` (max_time < before_ms), in partition,
+  // tenant, shard order. For the retention loop (metastore/retention.h); scans those shards.
+  std::vector<IndexShardSummary> ShardsBefore(int64_t before_ms) const;
 
   size_t BlockCount() const;
   size_t PartitionCount() const;

@@ -88,6 +88,15 @@ class Consensus {
   // linearizable. Same errors as Propose.
   virtual void Barrier(Done done) = 0;
 
+  // Membership and leadership (leader only; Unavailable naming the leader elsewhere). AddVoter
+  // adds a node and promotes it to voter once it has caught up; `done` runs after the
+  // promotion is committed. Only one change may be in flight (FailedPrecondition otherwise).
+  virtual void AddVoter(uint64_t id, std::string address, Done done) = 0;
+  virtual void RemoveNode(uint64_t id, Done done) = 0;
+  // Hands leadership to voter `id` (0: the engine picks one); `done` once a new leader is seen
+  // or the attempt timed out (check Status().leader_id).
+  virtual void TransferLeadership(uint64_t id, Done done) = 0;
+
   // A copy of the latest status (refreshed by the engine every few ms; cheap).
   virtual ConsensusStatus Status() const = 0;
 

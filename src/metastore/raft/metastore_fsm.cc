@@ -1,9 +1,12 @@
 #include "metastore/raft/metastore_fsm.h"
 
 #include <cstring>
+#include <optional>
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "base/strings.h"
+#include "google/protobuf/arena.h"
 
 namespace embers::metastore::raft {
 
@@ -11,6 +14,7 @@ namespace {
 
 constexpr char kMagic[4] = {'E', 'M', 'F', 'S'};
 constexpr uint32_t kVersion = 1;
+constexpr size_t kArenaBlockBytes = 4 << 20;
 
 void PutFixed32(std::string& out, uint32_t v) {
   for (int i = 0; i < 4; i++) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -25,7 +29,7 @@ uint32_t GetFixed32(std::string_view in) {
 }  // namespace
 
 MetastoreFsm::MetastoreFsm(BlockIndex* index, size_t dedup_window)
-    : index_(index), dedup_window_(dedup_window) {}
+    : index_(index), dedup_window_(dedup_window), arena_block_(new char[kArenaBlockBytes]) {}
 
 std::string MetastoreFsm::EncodeCommand(const v1::RaftCommand& command) {
   std::string out;
@@ -37,13 +41,23 @@ absl::Status MetastoreFsm::Apply(uint64_t index, std::string_view command) {
   // Whatever happens, the entry is consumed: a malformed entry is an error result on every
   // replica alike, never a stall of the log.
   applied_index_.store(index, std::memory_order_release);
-  v1::RaftCommand cmd;
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.initial_block = arena_block_.get();
+  arena_options.initial_block_size = kArenaBlockBytes;
+  arena_options.max_block_size = 1 << 20;
+  google::protobuf::Arena arena(arena_options);
+  v1::RaftCommand& cmd = *google::protobuf::Arena::CreateMessage<v1::RaftCommand>(&arena);
   if (!cmd.ParseFromArray(command.data(), static_cast<int>(command.size()))) {
     return absl::InvalidArgumentError(StrCat("malformed raft command at index ", index));
   }
   if (cmd.leader_time_ms() > leader_time_ms_.load(std::memory_order_relaxed)) {
     leader_time_ms_.store(cmd.leader_time_ms(), std::memory_order_release);
   }
+  if (cmd.has_batch()) return ApplyBatch(cmd.batch());
+  return ApplyOne(cmd);
+}
+
+absl::Status MetastoreFsm::ApplyOne(const v1::RaftCommand& cmd) {
   if (!cmd.request_id().empty()) {
     auto it = results_.find(cmd.request_id());
     if (it != results_.end()) return it->second;  // a retry of an applied request
@@ -51,6 +65,49 @@ absl::Status MetastoreFsm::Apply(uint64_t index, std::string_view command) {
   absl::Status result = ApplyCommand(cmd);
   if (!cmd.request_id().empty()) Remember(cmd.request_id(), result);
   return result;
+}
+
+absl::Status MetastoreFsm::ApplyBatch(const v1::RaftCommandBatch& batch) {
+  v1::RaftBatchResults results;
+  absl::Status first_error;
+  for (const v1::RaftCommand& c : batch.commands()) {
+    absl::Status s =
+        c.has_batch() ? absl::InvalidArgumentError("nested raft command batch") : ApplyOne(c);
+    v1::AppliedRequest* r = results.add_results();
+    r->set_request_id(c.request_id());
+    r->set_code(static_cast<int32_t>(s.code()));
+    r->set_message(std::string(s.message()));
+    if (!s.ok() && first_error.ok()) first_error = s;
+  }
+  if (first_error.ok()) return first_error;
+  absl::Status out(first_error.code(),
+                   StrCat("raft command batch: ", ToStd(first_error.message())));
+  out.SetPayload(ToAbsl(kBatchResultsPayload), absl::Cord(results.SerializeAsString()));
+  return out;
+}
+
+std::vector<absl::Status> MetastoreFsm::BatchResults(const absl::Status& batch_result, size_t n) {
+  std::vector<absl::Status> out(n, batch_result);
+  if (batch_result.ok()) return out;
+  auto payload = batch_result.GetPayload(ToAbsl(kBatchResultsPayload));
+  v1::RaftBatchResults results;
+  // No payload: the batch as a whole failed (not the leader, outcome unknown): every command
+  // shares that result.
+  if (!payload || !results.ParseFromString(std::string(*payload)) ||
+      static_cast<size_t>(results.results_size()) != n) {
+    return out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const v1::AppliedRequest& r = results.results(static_cast<int>(i));
+    out[i] = absl::Status(static_cast<absl::StatusCode>(r.code()), r.message());
+  }
+  return out;
+}
+
+std::string MetastoreFsm::NodeEndpoint(uint64_t node_id) const {
+  std::lock_guard<std::mutex> lock(endpoints_mu_);
+  auto it = endpoints_.find(node_id);
+  return it == endpoints_.end() ? std::string() : it->second;
 }
 
 absl::Status MetastoreFsm::ApplyCommand(const v1::RaftCommand& command) {
@@ -67,6 +124,13 @@ absl::Status MetastoreFsm::ApplyCommand(const v1::RaftCommand& command) {
       index_->DeleteTombstones(std::vector<std::string>(names.begin(), names.end()));
       return absl::OkStatus();
     }
+    case v1::RaftCommand::kSetNodeEndpoint: {
+      const v1::SetNodeEndpointCommand& e = command.set_node_endpoint();
+      std::lock_guard<std::mutex> lock(endpoints_mu_);
+      endpoints_[e.node_id()] = e.grpc_address();
+      return absl::OkStatus();
+    }
+    case v1::RaftCommand::kBatch:  // handled in Apply; here only when nested
     case v1::RaftCommand::COMMAND_NOT_SET:
       break;
   }
@@ -93,6 +157,14 @@ std::string MetastoreFsm::Snapshot() {
     r->set_request_id(id);
     r->set_code(static_cast<int32_t>(s.code()));
     r->set_message(std::string(s.message()));
+  }
+  {
+    std::lock_guard<std::mutex> lock(endpoints_mu_);
+    for (const auto& [id, address] : endpoints_) {
+      v1::SetNodeEndpointCommand* e = header.add_node_endpoints();
+      e->set_node_id(id);
+      e->set_grpc_address(address);
+    }
   }
   std::string header_bytes = header.SerializeAsString();
   std::string index_bytes = index_->EncodeSnapshot();
@@ -130,6 +202,13 @@ absl::Status MetastoreFsm::Restore(std::string_view snapshot) {
   for (const v1::AppliedRequest& r : header.recent_requests()) {
     results_[r.request_id()] = absl::Status(static_cast<absl::StatusCode>(r.code()), r.message());
     order_.push_back(r.request_id());
+  }
+  {
+    std::lock_guard<std::mutex> lock(endpoints_mu_);
+    endpoints_.clear();
+    for (const v1::SetNodeEndpointCommand& e : header.node_endpoints()) {
+      endpoints_[e.node_id()] = e.grpc_address();
+    }
   }
   applied_index_.store(header.applied_index(), std::memory_order_release);
   leader_time_ms_.store(header.leader_time_ms(), std::memory_order_release);

@@ -14,6 +14,15 @@
 // commands are still safe to repeat: AddBlock is idempotent by block id and ReplaceBlocks by
 // tombstone name.
 //
+// Batches: a RaftCommandBatch applies its commands in order, each with its own request id (so a
+// block retried alone after its batch's outcome was unknown is recognised). The batch's result is
+// OK when every command succeeded; otherwise the first failure's code, with the per-command
+// results attached as a RaftBatchResults payload under kBatchResultsPayload (BatchResults reads
+// it back).
+//
+// Node endpoints: SetNodeEndpointCommand fills a replicated table node id → gRPC address (part of
+// the snapshot) that NodeEndpoint() reads, so any replica can name the leader's gRPC endpoint.
+//
 // Snapshot format: "EMFS" | fixed32 version (1) | fixed32 header length | RaftSnapshotHeader |
 // BlockIndex::EncodeSnapshot() bytes.
 //
@@ -26,6 +35,9 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -40,6 +52,8 @@ namespace embers::metastore::raft {
 class MetastoreFsm final : public StateMachine {
  public:
   static constexpr size_t kDefaultDedupWindow = 100000;
+  static constexpr std::string_view kBatchResultsPayload =
+      "type.googleapis.com/metastore.v1.RaftBatchResults";
 
   // `index` must outlive the state machine; it is the state.
   explicit MetastoreFsm(BlockIndex* index, size_t dedup_window = kDefaultDedupWindow);
@@ -49,6 +63,11 @@ class MetastoreFsm final : public StateMachine {
   absl::Status Restore(std::string_view snapshot) override;
 
   static std::string EncodeCommand(const v1::RaftCommand& command);
+  // The result of command i of a batch of `n` whose combined result was `batch_result`.
+  static std::vector<absl::Status> BatchResults(const absl::Status& batch_result, size_t n);
+
+  // The gRPC address node `node_id` announced ("" when unknown). Any thread.
+  std::string NodeEndpoint(uint64_t node_id) const;
 
   // Raft index of the last applied command (0: none).
   uint64_t applied_index() const { return applied_index_.load(std::memory_order_acquire); }
@@ -57,6 +76,9 @@ class MetastoreFsm final : public StateMachine {
 
  private:
   absl::Status ApplyCommand(const v1::RaftCommand& command);
+  // One command with de-duplication by request id.
+  absl::Status ApplyOne(const v1::RaftCommand& command);
+  absl::Status ApplyBatch(const v1::RaftCommandBatch& batch);
   void Remember(const std::string& request_id, const absl::Status& result);
 
   BlockIndex* index_;
@@ -66,6 +88,12 @@ class MetastoreFsm final : public StateMachine {
   // The de-duplication window: request id → result, and the ids in apply order for eviction.
   absl::flat_hash_map<std::string, absl::Status> results_;
   std::deque<std::string> order_;
+  // Commands are parsed into an arena whose first block is this buffer, reused by every Apply
+  // (one thread at a time): a batch of a thousand blocks is otherwise tens of thousands of small
+  // allocations and frees on every replica.
+  std::unique_ptr<char[]> arena_block_;
+  mutable std::mutex endpoints_mu_;
+  std::map<uint64_t, std::string> endpoints_;  // guarded by endpoints_mu_
 };
 
 }  // namespace embers::metastore::raft

@@ -109,5 +109,67 @@ TEST(MetastoreFsmTest, CorruptSnapshotIsRejectedAndStateKept) {
   EXPECT_EQ(index.BlockCount(), 1u);
 }
 
+v1::RaftCommand AddCommandProto(const v1::BlockMeta& block) {
+  v1::RaftCommand c;
+  c.ParseFromString(AddCommand(block));
+  return c;
+}
+
+TEST(MetastoreFsmTest, BatchAppliesEachCommandWithItsOwnResult) {
+  BlockIndex index;
+  MetastoreFsm fsm(&index);
+  ASSERT_TRUE(fsm.Apply(1, AddCommand(Block(1))).ok());
+
+  v1::RaftCommand batch;
+  batch.set_leader_time_ms(kT0 + 9);
+  *batch.mutable_batch()->add_commands() = AddCommandProto(Block(2));
+  v1::RaftCommand nested;
+  nested.mutable_batch();
+  *batch.mutable_batch()->add_commands() = nested;                     // rejected on its own
+  *batch.mutable_batch()->add_commands() = AddCommandProto(Block(1));  // a retry: recorded OK
+  *batch.mutable_batch()->add_commands() = AddCommandProto(Block(3));
+  absl::Status result = fsm.Apply(2, MetastoreFsm::EncodeCommand(batch));
+  EXPECT_EQ(result.code(), absl::StatusCode::kInvalidArgument);
+
+  std::vector<absl::Status> each = MetastoreFsm::BatchResults(result, 4);
+  ASSERT_EQ(each.size(), 4u);
+  EXPECT_TRUE(each[0].ok()) << each[0];
+  EXPECT_EQ(each[1].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(each[2].ok()) << each[2];
+  EXPECT_TRUE(each[3].ok()) << each[3];
+  EXPECT_EQ(index.BlockCount(), 3u);
+  EXPECT_EQ(fsm.applied_index(), 2u);
+  EXPECT_EQ(fsm.leader_time_ms(), kT0 + 9);
+
+  // Each block of the batch is remembered under its own id: retried alone, it is not re-applied.
+  EXPECT_TRUE(fsm.Apply(3, AddCommand(Block(3))).ok());
+  EXPECT_EQ(index.BlockCount(), 3u);
+
+  // A batch-wide failure (no payload, e.g. not the leader) is every command's result.
+  std::vector<absl::Status> all = MetastoreFsm::BatchResults(absl::UnavailableError("x"), 2);
+  EXPECT_EQ(all[0].code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(all[1].code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(MetastoreFsm::BatchResults(absl::OkStatus(), 3)[2].ok());
+}
+
+TEST(MetastoreFsmTest, NodeEndpointsAreReplicatedStateAndSurviveSnapshots) {
+  BlockIndex index;
+  MetastoreFsm fsm(&index);
+  EXPECT_EQ(fsm.NodeEndpoint(2), "");
+  v1::RaftCommand c;
+  c.mutable_set_node_endpoint()->set_node_id(2);
+  c.mutable_set_node_endpoint()->set_grpc_address("10.0.0.2:9095");
+  ASSERT_TRUE(fsm.Apply(1, MetastoreFsm::EncodeCommand(c)).ok());
+  c.mutable_set_node_endpoint()->set_grpc_address("10.0.0.2:9096");  // re-announced after a move
+  ASSERT_TRUE(fsm.Apply(2, MetastoreFsm::EncodeCommand(c)).ok());
+  EXPECT_EQ(fsm.NodeEndpoint(2), "10.0.0.2:9096");
+
+  BlockIndex index2;
+  MetastoreFsm restored(&index2);
+  ASSERT_TRUE(restored.Restore(fsm.Snapshot()).ok());
+  EXPECT_EQ(restored.NodeEndpoint(2), "10.0.0.2:9096");
+  EXPECT_EQ(restored.NodeEndpoint(1), "");
+}
+
 }  // namespace
 }  // namespace embers::metastore::raft

@@ -10,9 +10,13 @@
 #ifndef EMBERS_METASTORE_RAFT_METASTORE_NODE_H_
 #define EMBERS_METASTORE_RAFT_METASTORE_NODE_H_
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -22,6 +26,8 @@
 #include "metastore/raft/metastore_fsm.h"
 #include "metastore/raft/raft_consensus.h"
 #include "metastore/raft/replicated_index_service.h"
+#include "metastore/retention.h"
+#include "metastore/v1/raft_node.pb.h"
 
 namespace embers::metastore {
 
@@ -35,6 +41,16 @@ struct MetastoreNodeOptions {
   std::string bind_address = "127.0.0.1:9099";
   std::string advertise_address;
   std::vector<raft::RaftPeer> bootstrap_peers;
+  // Where clients reach this node's gRPC services (host:port). The node announces it through
+  // the Raft log when it becomes leader, so followers can redirect clients there. Empty: never
+  // announced (in-process use only).
+  std::string grpc_advertise_address;
+  // Group commit of AddBlock proposals.
+  raft::ProposalBatcherOptions batching;
+  // The leader's retention loop (retention.h); off unless an interval is set (the server sets
+  // it from -retention-period and -metastore.index.cleanup-interval). The first run is one
+  // interval after the node becomes leader.
+  RetentionOptions retention{.interval = absl::ZeroDuration()};
   // Timers, snapshot policy and the watchdog callback. data_dir, node_id, address,
   // bind_address and bootstrap_peers in here are ignored (taken from the fields above).
   raft::RaftConsensusOptions raft;
@@ -70,9 +86,21 @@ class MetastoreNode {
   // Waits (polling) until Ready(); DeadlineExceeded after `timeout`.
   absl::Status WaitReady(absl::Duration timeout) const;
 
+  // This node is the leader and has applied everything of earlier terms (leader-only loops
+  // act only then).
+  bool IsReadyLeader() const;
+
   MetastoreNodeStatus Status() const;
-  // The status as a JSON object (for `embers-cli metastore status` or an HTTP status page).
+  // The status as a JSON object (GET /metastore/status) and as the admin RPC's answer.
   std::string StatusJson() const;
+  v1::NodeInfoResponse NodeInfo() const;
+
+  // Membership and leadership (RaftNodeService); on a follower they fail with a not-leader
+  // answer naming the leader's gRPC address. TransferLeadership reports the leader it saw.
+  void AddNode(const v1::AddNodeRequest& request, UnaryDone done);
+  void RemoveNode(const v1::RemoveNodeRequest& request, UnaryDone done);
+  void TransferLeadership(const v1::TransferLeadershipRequest& request,
+                          v1::TransferLeadershipResponse* response, UnaryDone done);
 
   // Stops Raft; pending calls complete with Unavailable. Idempotent.
   void Stop();
@@ -80,10 +108,25 @@ class MetastoreNode {
  private:
   MetastoreNode() : fsm_(&index_) {}
 
+  // Leader duties, polled every 50 ms on their own thread: announce this node's gRPC address
+  // once per leadership; run retention every retention_.interval.
+  void LeaderLoop();
+  void AnnounceEndpoint();
+  // One retention pass (blocking: a read barrier, then one proposal per expired shard).
+  void RunRetention();
+
+  std::string grpc_advertise_address_;
+  RetentionOptions retention_;
   BlockIndex index_;
   raft::MetastoreFsm fsm_;
   std::unique_ptr<raft::RaftConsensus> consensus_;
   std::unique_ptr<raft::ReplicatedIndexService> service_;
+
+  std::mutex loop_mu_;
+  std::condition_variable loop_cv_;
+  bool loop_stop_ = false;  // guarded by loop_mu_
+  std::atomic<bool> announce_in_flight_{false};
+  std::thread leader_loop_;
 };
 
 }  // namespace embers::metastore

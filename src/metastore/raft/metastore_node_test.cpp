@@ -24,6 +24,7 @@
 
 #include "base/strings.h"
 #include "metastore/index/test_blocks.h"
+#include "metastore/leader_redirect.h"
 
 namespace embers::metastore {
 namespace {
@@ -242,18 +243,56 @@ TEST(MetastoreNodeTest, SingleNodeKill9AndRestartGivesIdenticalIndex) {
       << node->local_index().BlockCount() << " blocks of " << kBlocks;
 }
 
+TEST(MetastoreNodeTest, LeaderRetentionDropsExpiredShardsAndRecordsTombstones) {
+  TempDir dir;
+  MetastoreNodeOptions o = SingleNodeOptions(dir.path(), FreePort());
+  o.retention.default_period = absl::Hours(24);
+  o.retention.tenant_periods = {{"forever", absl::ZeroDuration()}};
+  o.retention.interval = absl::Milliseconds(100);
+  std::unique_ptr<MetastoreNode> node = OpenReady(o);
+  ASSERT_NE(node, nullptr);
+  int64_t now = absl::ToUnixMillis(absl::Now());
+  auto block = [](uint64_t seq, const std::string& tenant, int64_t t) {
+    return BlockBuilder(TestId(t, seq), tenant, 0)
+        .Add(DatasetSpec{tenant, "api", t, t + 1000, {{{"service_name", "api"}}}})
+        .Build();
+  };
+  ASSERT_TRUE(AddBlock(*node, block(1, "t1", kT0)).ok());                // years old: expires
+  ASSERT_TRUE(AddBlock(*node, block(2, "forever", kT0)).ok());           // kept: period 0
+  ASSERT_TRUE(AddBlock(*node, block(3, "t1", now - 3600 * 1000)).ok());  // recent: kept
+  EXPECT_TRUE(
+      WaitFor([&] { return node->local_index().BlockCount() == 2; }, std::chrono::seconds(10)));
+  std::vector<v1::BlockTombstones> tombstones = node->local_index().Tombstones();
+  ASSERT_EQ(tombstones.size(), 1u);
+  EXPECT_EQ(tombstones[0].tenant(), "t1");
+  ASSERT_EQ(tombstones[0].blocks_size(), 1);
+  EXPECT_EQ(tombstones[0].blocks(0), block(1, "t1", kT0).id());
+  // A late retry of the expired block stays out (the tombstone).
+  ASSERT_TRUE(AddBlock(*node, block(1, "t1", kT0)).ok());
+  EXPECT_EQ(node->local_index().BlockCount(), 2u);
+}
+
 // ---- 3 nodes in one process.
 
 class Cluster {
  public:
-  explicit Cluster(int n) {
+  // n nodes, the first `voters` of them (all by default) bootstrapped as the initial voters; the
+  // others start as joiners waiting to be added.
+  explicit Cluster(int n, int voters = -1) {
+    if (voters < 0) voters = n;
     for (int i = 0; i < n; i++) {
       ports_.push_back(FreePort());
       dirs_.push_back(std::make_unique<TempDir>());
-      peers_.push_back(raft::RaftPeer{static_cast<uint64_t>(i + 1), Loopback(ports_.back())});
+      if (i < voters) {
+        peers_.push_back(raft::RaftPeer{static_cast<uint64_t>(i + 1), Loopback(ports_.back())});
+      }
     }
     nodes_.resize(n);
   }
+
+  std::string raft_address(int i) const { return Loopback(ports_[i]); }
+  // A made-up gRPC address per node: only announced and reported, never dialled here.
+  static std::string GrpcAddress(int i) { return StrCat("127.0.0.1:", 19500 + i); }
 
   MetastoreNodeOptions Options(int i) const {
     MetastoreNodeOptions o;
@@ -261,6 +300,7 @@ class Cluster {
     o.node_id = static_cast<uint64_t>(i + 1);
     o.bind_address = Loopback(ports_[i]);
     o.bootstrap_peers = peers_;
+    o.grpc_advertise_address = GrpcAddress(i);
     o.raft.election_timeout_ms = 500;
     o.raft.heartbeat_timeout_ms = 50;
     o.raft.connect_retry_delay_ms = 100;
@@ -358,6 +398,74 @@ TEST(MetastoreClusterTest, ReplicatesFailsOverAndCatchesUpBySnapshot) {
                         std::chrono::seconds(10)))
         << "node " << i << ": " << cluster.node(i)->StatusJson();
   }
+}
+
+// Runs a node admin call and waits for it.
+template <class Fn>
+absl::Status Admin(Fn call) {
+  return Wait([&](UnaryDone done) { call(std::move(done)); });
+}
+
+TEST(MetastoreClusterTest, FollowersNameTheLeadersGrpcAddressAndMembershipChanges) {
+  Cluster cluster(4, /*voters=*/3);
+  for (int i = 0; i < 4; i++) cluster.Start(i);  // node 4 (index 3) waits to be added
+  int leader = cluster.WaitLeader(std::chrono::seconds(10));
+  ASSERT_GE(leader, 0);
+  for (uint64_t i = 1; i <= 10; i++) ASSERT_TRUE(AddBlock(*cluster.node(leader), Block(i)).ok());
+
+  // The leader announced its gRPC address through the log; followers put it in their answers.
+  int follower = (leader + 1) % 3;
+  absl::Status redirect;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        redirect = AddBlock(*cluster.node(follower), Block(1));
+        return LeaderGrpcAddressFromError(redirect) == Cluster::GrpcAddress(leader);
+      },
+      std::chrono::seconds(5)))
+      << redirect;
+  EXPECT_EQ(cluster.node(follower)->NodeInfo().leader_grpc_address(), Cluster::GrpcAddress(leader));
+
+  // Membership changes are leader-only.
+  v1::AddNodeRequest add;
+  add.set_id(4);
+  add.set_raft_address(cluster.raft_address(3));
+  EXPECT_TRUE(IsNotLeaderError(
+      Admin([&](UnaryDone d) { cluster.node(follower)->AddNode(add, std::move(d)); })));
+
+  // Node 4 joins as a voter and catches up.
+  ASSERT_TRUE(Admin([&](UnaryDone d) { cluster.node(leader)->AddNode(add, std::move(d)); }).ok());
+  v1::NodeInfoResponse info;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        info = cluster.node(leader)->NodeInfo();
+        return info.peers_size() == 4 && info.peers(3).role() == "voter";
+      },
+      std::chrono::seconds(5)));
+  ASSERT_EQ(info.peers_size(), 4) << info.ShortDebugString();
+  EXPECT_EQ(info.peers(3).role(), "voter");
+  std::string expected = cluster.node(leader)->local_index().EncodeSnapshot();
+  EXPECT_TRUE(WaitFor([&] { return cluster.node(3)->local_index().EncodeSnapshot() == expected; },
+                      std::chrono::seconds(10)));
+
+  // Leadership moves to the chosen voter.
+  v1::TransferLeadershipRequest transfer;
+  transfer.set_id(static_cast<uint64_t>(follower + 1));
+  v1::TransferLeadershipResponse transferred;
+  ASSERT_TRUE(Admin([&](UnaryDone d) {
+                cluster.node(leader)->TransferLeadership(transfer, &transferred, std::move(d));
+              }).ok());
+  EXPECT_EQ(transferred.leader_id(), static_cast<uint64_t>(follower + 1));
+  EXPECT_EQ(cluster.WaitLeader(std::chrono::seconds(10)), follower);
+
+  // And node 4 leaves again.
+  v1::RemoveNodeRequest remove;
+  remove.set_id(4);
+  ASSERT_TRUE(
+      Admin([&](UnaryDone d) { cluster.node(follower)->RemoveNode(remove, std::move(d)); }).ok());
+  // (The status is polled from the engine every few ms.)
+  EXPECT_TRUE(WaitFor([&] { return cluster.node(follower)->NodeInfo().peers_size() == 3; },
+                      std::chrono::seconds(5)));
+  EXPECT_TRUE(AddBlock(*cluster.node(follower), Block(11)).ok());
 }
 
 }  // namespace

@@ -216,6 +216,19 @@ struct RaftConsensus::Impl {
     Impl* impl;
     Done done;
   };
+  // A membership change; AddVoter runs two (raft_add, then raft_assign to voter).
+  struct PendingChange {
+    struct raft_change req;
+    Impl* impl;
+    uint64_t id;
+    bool promote_next;
+    Done done;
+  };
+  struct PendingTransfer {
+    struct raft_transfer req;
+    Impl* impl;
+    Done done;
+  };
   struct PendingBarrier {
     struct raft_barrier req;
     Impl* impl;
@@ -313,6 +326,18 @@ struct RaftConsensus::Impl {
         return absl::UnavailableError("metastore raft node is shutting down");
       case RAFT_NOMEM:
         return absl::ResourceExhaustedError("raft: out of memory");
+      case RAFT_CANTCHANGE:
+        return absl::FailedPreconditionError("raft: a configuration change is already in progress");
+      case RAFT_BADID:
+        return absl::InvalidArgumentError("raft: no such voter (or it is this node)");
+      case RAFT_NOTFOUND:
+        return absl::NotFoundError("raft: no such node");
+      case RAFT_DUPLICATEID:
+        return absl::AlreadyExistsError("raft: a node with this id is already a member");
+      case RAFT_DUPLICATEADDRESS:
+        return absl::AlreadyExistsError("raft: a node with this address is already a member");
+      case RAFT_BADROLE:
+        return absl::FailedPreconditionError("raft: the node already has this role");
       default:
         return absl::InternalError(StrCat("raft: ", raft_strerror(rv), " (", rv, ")"));
     }
@@ -416,6 +441,94 @@ struct RaftConsensus::Impl {
     if (raft_state(&raft) != RAFT_LEADER) return Complete(std::move(done), NotLeader());
     barrier_waiters.push_back(std::move(done));
     RequestBarrier();
+  }
+
+  // ---- Membership and leadership transfer (loop thread).
+
+  // Completes `done` with the reason a leader-only request cannot run now (shutting down, not
+  // the leader); false when it can.
+  bool RefuseUnlessLeader(Done& done) {
+    if (closing) {
+      Complete(std::move(done), RaftError(RAFT_SHUTDOWN));
+      return true;
+    }
+    if (raft_state(&raft) != RAFT_LEADER) {
+      Complete(std::move(done), NotLeader());
+      return true;
+    }
+    return false;
+  }
+
+  PendingChange* NewChange(uint64_t id, bool promote_next, Done done) {
+    auto* c = new PendingChange{};
+    c->req.data = c;
+    c->impl = this;
+    c->id = id;
+    c->promote_next = promote_next;
+    c->done = std::move(done);
+    return c;
+  }
+
+  void DoAddVoter(uint64_t id, const std::string& address, Done done) {
+    if (RefuseUnlessLeader(done)) return;
+    PendingChange* c = NewChange(id, /*promote_next=*/true, std::move(done));
+    // Joins as a spare (libraft copies the address); ChangeCb then promotes it.
+    int rv = raft_add(&raft, &c->req, id, address.c_str(), &Impl::ChangeCb);
+    if (rv != 0) FailChange(c, rv);
+  }
+
+  void DoRemoveNode(uint64_t id, Done done) {
+    if (RefuseUnlessLeader(done)) return;
+    PendingChange* c = NewChange(id, /*promote_next=*/false, std::move(done));
+    int rv = raft_remove(&raft, &c->req, id, &Impl::ChangeCb);
+    if (rv != 0) FailChange(c, rv);
+  }
+
+  void FailChange(PendingChange* c, int rv) {
+    Complete(std::move(c->done), RaftError(rv));
+    delete c;
+  }
+
+  // Assigning the voter role makes libraft catch the spare up first (notes: 255-290 ms).
+  void DoPromote(PendingChange* c) {
+    if (closing) return FailChange(c, RAFT_SHUTDOWN);
+    c->promote_next = false;
+    int rv = raft_assign(&raft, &c->req, c->id, RAFT_VOTER, &Impl::ChangeCb);
+    if (rv != 0) FailChange(c, rv);
+  }
+
+  static void ChangeCb(struct raft_change* req, int status) {
+    auto* c = static_cast<PendingChange*>(req->data);
+    Impl* impl = c->impl;
+    if (status == 0 && c->promote_next) {
+      // Gotcha 2: the next raft request goes through the task queue, not this callback.
+      if (!impl->Post([impl, c] { impl->DoPromote(c); })) impl->FailChange(c, RAFT_SHUTDOWN);
+      return;
+    }
+    if (status != 0) return impl->FailChange(c, status);
+    impl->Complete(std::move(c->done), absl::OkStatus());
+    delete c;
+  }
+
+  void DoTransfer(uint64_t id, Done done) {
+    if (RefuseUnlessLeader(done)) return;
+    auto* t = new PendingTransfer{};
+    t->req.data = t;
+    t->impl = this;
+    t->done = std::move(done);
+    int rv = raft_transfer(&raft, &t->req, id, &Impl::TransferCb);
+    if (rv != 0) {
+      Complete(std::move(t->done), RaftError(rv));
+      delete t;
+    }
+  }
+
+  // Called when the target became leader or after an election timeout; the caller checks the
+  // leader in the status.
+  static void TransferCb(struct raft_transfer* req) {
+    auto* t = static_cast<PendingTransfer*>(req->data);
+    t->impl->Complete(std::move(t->done), absl::OkStatus());
+    delete t;
   }
 
   // Makes sure a barrier that starts after now will run.
@@ -612,6 +725,10 @@ absl::StatusOr<std::unique_ptr<RaftConsensus>> RaftConsensus::Open(RaftConsensus
   if (peers.empty()) peers.push_back(RaftPeer{options.node_id, options.address});
   bool self_listed = false;
   for (const RaftPeer& p : peers) {
+    if (p.id != options.node_id && p.address == options.address) {
+      return absl::InvalidArgumentError(
+          StrCat("raft bootstrap peer ", p.id, " has this node's address ", options.address));
+    }
     if (p.id == options.node_id) {
       if (p.address != options.address) {
         return absl::InvalidArgumentError(StrCat("raft bootstrap peer ", p.id, " has address ",
@@ -621,10 +738,9 @@ absl::StatusOr<std::unique_ptr<RaftConsensus>> RaftConsensus::Open(RaftConsensus
       self_listed = true;
     }
   }
-  if (!self_listed) {
-    return absl::InvalidArgumentError(
-        StrCat("raft node id ", options.node_id, " is not among the bootstrap peers"));
-  }
+  // A node missing from the bootstrap list joins an existing cluster: it starts without a
+  // configuration and waits for the leader to add it (RaftNodeService.AddNode).
+  const bool joining = !self_listed;
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);  // raft_uv_init needs it to exist
   if (ec) {
@@ -684,20 +800,25 @@ absl::StatusOr<std::unique_ptr<RaftConsensus>> RaftConsensus::Open(RaftConsensus
   // Gotcha 8: libraft cannot tell that nodes were bootstrapped with different configurations,
   // so the configuration comes from one list, validated above; a node whose dir already holds a
   // log answers RAFT_CANTBOOTSTRAP, which is the normal restart case.
-  struct raft_configuration conf;
-  raft_configuration_init(&conf);
-  for (const RaftPeer& p : peers) {
-    rv = raft_configuration_add(&conf, p.id, p.address.c_str(), RAFT_VOTER);
-    if (rv != 0) {
-      raft_configuration_close(&conf);
-      return fail(StrCat("configuration add ", p.id), rv);
+  if (joining) {
+    log::Info("metastore raft: not a bootstrap peer; waiting to be added to the cluster",
+              {{"node_id", o.node_id}, {"address", o.address}});
+  } else {
+    struct raft_configuration conf;
+    raft_configuration_init(&conf);
+    for (const RaftPeer& p : peers) {
+      rv = raft_configuration_add(&conf, p.id, p.address.c_str(), RAFT_VOTER);
+      if (rv != 0) {
+        raft_configuration_close(&conf);
+        return fail(StrCat("configuration add ", p.id), rv);
+      }
     }
-  }
-  rv = raft_bootstrap(&m.raft, &conf);
-  raft_configuration_close(&conf);
-  if (rv != 0 && rv != RAFT_CANTBOOTSTRAP) return fail("bootstrap", rv);
-  if (rv == 0) {
-    log::Info("metastore raft: bootstrapped", {{"node_id", o.node_id}, {"voters", peers.size()}});
+    rv = raft_bootstrap(&m.raft, &conf);
+    raft_configuration_close(&conf);
+    if (rv != 0 && rv != RAFT_CANTBOOTSTRAP) return fail("bootstrap", rv);
+    if (rv == 0) {
+      log::Info("metastore raft: bootstrapped", {{"node_id", o.node_id}, {"voters", peers.size()}});
+    }
   }
 
   // All settings before raft_start: the tick period is fixed at start (gotcha 10).
@@ -750,6 +871,32 @@ void RaftConsensus::Barrier(Done done) {
   auto shared = std::make_shared<Done>(std::move(done));
   Impl* m = impl_.get();
   if (!m->Post([m, shared] { m->DoBarrier(std::move(*shared)); })) {
+    (*shared)(absl::UnavailableError("metastore raft node is stopped"));
+  }
+}
+
+void RaftConsensus::AddVoter(uint64_t id, std::string address, Done done) {
+  auto shared = std::make_shared<Done>(std::move(done));
+  Impl* m = impl_.get();
+  if (!m->Post([m, id, address = std::move(address), shared] {
+        m->DoAddVoter(id, address, std::move(*shared));
+      })) {
+    (*shared)(absl::UnavailableError("metastore raft node is stopped"));
+  }
+}
+
+void RaftConsensus::RemoveNode(uint64_t id, Done done) {
+  auto shared = std::make_shared<Done>(std::move(done));
+  Impl* m = impl_.get();
+  if (!m->Post([m, id, shared] { m->DoRemoveNode(id, std::move(*shared)); })) {
+    (*shared)(absl::UnavailableError("metastore raft node is stopped"));
+  }
+}
+
+void RaftConsensus::TransferLeadership(uint64_t id, Done done) {
+  auto shared = std::make_shared<Done>(std::move(done));
+  Impl* m = impl_.get();
+  if (!m->Post([m, id, shared] { m->DoTransfer(id, std::move(*shared)); })) {
     (*shared)(absl::UnavailableError("metastore raft node is stopped"));
   }
 }

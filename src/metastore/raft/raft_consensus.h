@@ -48,7 +48,8 @@ struct RaftConsensusOptions {
   std::string bind_address;
   // The initial voters. Empty: a single-node cluster of {node_id, address}. Every node of a
   // cluster must be given the same list (libraft does not detect a mismatch, notes gotcha 8). A
-  // node whose data dir is already initialised ignores it.
+  // node whose data dir is already initialised ignores it. A node not in a non-empty list
+  // bootstraps nothing: it joins when the leader adds it (AddVoter).
   std::vector<RaftPeer> bootstrap_peers;
 
   // Timers (notes gotcha 10: failover takes about 1.3-2.7 x election timeout with pre-vote).
@@ -83,6 +84,9 @@ class RaftConsensus final : public Consensus {
 
   void Propose(std::string command, Done done) override;
   void Barrier(Done done) override;
+  void AddVoter(uint64_t id, std::string address, Done done) override;
+  void RemoveNode(uint64_t id, Done done) override;
+  void TransferLeadership(uint64_t id, Done done) override;
   ConsensusStatus Status() const override;
   // Must not be called from a completion callback (it joins the callback thread).
   void Stop() override;

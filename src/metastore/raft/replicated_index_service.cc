@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "base/strings.h"
+#include "metastore/leader_redirect.h"
+#include "metastore/raft/command_encoding.h"
 #include "metastore/raft/metastore_fsm.h"
 
 namespace embers::metastore::raft {
@@ -16,25 +18,51 @@ int64_t SystemNowMs() {
       .count();
 }
 
-// Runs `query` after a read barrier, so its answer reflects every write acknowledged before the
-// call (linearizable; libraft 0.15 has no ReadIndex, notes gotcha 4).
-template <class Query>
-void ReadAfterBarrier(Consensus* consensus, UnaryDone done, Query query) {
-  consensus->Barrier([done = std::move(done), query = std::move(query)](absl::Status s) {
-    if (!s.ok()) return done(s);
-    done(query());
-  });
-}
-
 }  // namespace
 
 ReplicatedIndexService::ReplicatedIndexService(Consensus* consensus, const BlockIndex* index,
-                                               Clock clock)
-    : consensus_(consensus), index_(index), clock_(clock ? std::move(clock) : &SystemNowMs) {}
+                                               Clock clock, EndpointOf endpoint_of,
+                                               ProposalBatcherOptions batching)
+    : consensus_(consensus),
+      index_(index),
+      clock_(clock ? std::move(clock) : &SystemNowMs),
+      endpoint_of_(std::move(endpoint_of)),
+      batcher_(batching, [this](std::string command, UnaryDone done) {
+        ProposeEncoded(std::move(command), std::move(done));
+      }) {}
+
+UnaryDone ReplicatedIndexService::Redirecting(UnaryDone done) const {
+  if (!endpoint_of_) return done;
+  return [this, done = std::move(done)](absl::Status s) {
+    if (IsNotLeaderError(s)) {
+      if (std::optional<uint64_t> leader = LeaderIdFromError(s)) {
+        s = WithLeaderGrpcAddress(s, endpoint_of_(*leader));
+      }
+    }
+    done(std::move(s));
+  };
+}
+
+// Runs `query` after a read barrier, so its answer reflects every write acknowledged before the
+// call (linearizable; libraft 0.15 has no ReadIndex, notes gotcha 4). Followers answer with the
+// leader: the client reads there.
+template <class Query>
+void ReplicatedIndexService::ReadAfterBarrier(UnaryDone done, Query query) {
+  consensus_->Barrier(
+      [done = Redirecting(std::move(done)), query = std::move(query)](absl::Status s) {
+        if (!s.ok()) return done(s);
+        done(query());
+      });
+}
 
 void ReplicatedIndexService::Propose(v1::RaftCommand command, UnaryDone done) {
   if (command.leader_time_ms() == 0) command.set_leader_time_ms(clock_());
-  consensus_->Propose(MetastoreFsm::EncodeCommand(command), std::move(done));
+  consensus_->Propose(MetastoreFsm::EncodeCommand(command), Redirecting(std::move(done)));
+}
+
+void ReplicatedIndexService::ProposeEncoded(std::string command, UnaryDone done) {
+  AppendLeaderTime(&command, clock_());
+  consensus_->Propose(std::move(command), Redirecting(std::move(done)));
 }
 
 void ReplicatedIndexService::AddBlock(const CallContext& /*ctx*/,
@@ -43,12 +71,10 @@ void ReplicatedIndexService::AddBlock(const CallContext& /*ctx*/,
   // Reject malformed blocks before they reach the log: every replica would reject them again.
   absl::Status valid = BlockIndex::ValidateBlock(request.block());
   if (!valid.ok()) return done(valid);
-  v1::RaftCommand command;
   // The block id is the natural request id: a writer retrying after an unknown outcome sends the
   // same block.
-  command.set_request_id(StrCat("add_block/", request.block().id()));
-  *command.mutable_add_block() = request;
-  Propose(std::move(command), std::move(done));
+  batcher_.Add(EncodeAddBlockCommand(StrCat("add_block/", request.block().id()), request),
+               std::move(done));
 }
 
 void ReplicatedIndexService::ReplaceBlocks(const v1::ReplaceBlocksRequest& request,
@@ -74,11 +100,16 @@ void ReplicatedIndexService::DeleteTombstones(const std::vector<std::string>& na
   Propose(std::move(command), std::move(done));
 }
 
+// The reads: the request and response stay alive until `done` (call_context.h).
+
 void ReplicatedIndexService::QueryMetadata(const CallContext& /*ctx*/,
                                            const v1::QueryMetadataRequest& request,
                                            v1::QueryMetadataResponse* response, UnaryDone done) {
-  // The request and response stay alive until `done` (call_context.h).
-  ReadAfterBarrier(consensus_, std::move(done), [this, &request, response]() -> absl::Status {
+  // Malformed requests fail before the barrier, on any node.
+  if (request.tenant_id().empty() || request.end_time() < request.start_time()) {
+    return done(index_->QueryMetadata(request).status());
+  }
+  ReadAfterBarrier(std::move(done), [this, &request, response]() -> absl::Status {
     absl::StatusOr<v1::QueryMetadataResponse> r = index_->QueryMetadata(request);
     if (!r.ok()) return r.status();
     *response = std::move(*r);
@@ -90,7 +121,7 @@ void ReplicatedIndexService::QueryMetadataLabels(const CallContext& /*ctx*/,
                                                  const v1::QueryMetadataLabelsRequest& request,
                                                  v1::QueryMetadataLabelsResponse* response,
                                                  UnaryDone done) {
-  ReadAfterBarrier(consensus_, std::move(done), [this, &request, response]() -> absl::Status {
+  ReadAfterBarrier(std::move(done), [this, &request, response]() -> absl::Status {
     absl::StatusOr<v1::QueryMetadataLabelsResponse> r = index_->QueryMetadataLabels(request);
     if (!r.ok()) return r.status();
     *response = std::move(*r);
@@ -101,10 +132,29 @@ void ReplicatedIndexService::QueryMetadataLabels(const CallContext& /*ctx*/,
 void ReplicatedIndexService::GetBlockMetadata(const v1::GetBlockMetadataRequest& request,
                                               v1::GetBlockMetadataResponse* response,
                                               UnaryDone done) {
-  ReadAfterBarrier(consensus_, std::move(done), [this, &request, response]() -> absl::Status {
+  ReadAfterBarrier(std::move(done), [this, &request, response]() -> absl::Status {
     absl::StatusOr<v1::GetBlockMetadataResponse> r = index_->GetBlockMetadata(request);
     if (!r.ok()) return r.status();
     *response = std::move(*r);
+    return absl::OkStatus();
+  });
+}
+
+void ReplicatedIndexService::GetTenants(const v1::GetTenantsRequest& /*request*/,
+                                        v1::GetTenantsResponse* response, UnaryDone done) {
+  ReadAfterBarrier(std::move(done), [this, response]() -> absl::Status {
+    *response = index_->GetTenants();
+    return absl::OkStatus();
+  });
+}
+
+void ReplicatedIndexService::GetTenant(const v1::GetTenantRequest& request,
+                                       v1::GetTenantResponse* response, UnaryDone done) {
+  if (request.tenant_id().empty()) {
+    return done(absl::InvalidArgumentError("GetTenant: tenant_id is empty"));
+  }
+  ReadAfterBarrier(std::move(done), [this, &request, response]() -> absl::Status {
+    *response = index_->GetTenant(request);
     return absl::OkStatus();
   });
 }

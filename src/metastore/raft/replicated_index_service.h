@@ -7,8 +7,9 @@
 // the local BlockIndex.
 //
 // On a node that is not the leader every call fails with Unavailable and a message naming the
-// leader (consensus.h NotLeaderError; LeaderAddressFromError extracts it). Following the leader is
-// the client's job (not done yet: the shared metastore client should retry there with backoff).
+// leader (consensus.h NotLeaderError) and, when the leader has announced it, its gRPC address
+// (leader_redirect.h). Following the leader is the client's job (client/metastore_client.h).
+// Concurrent AddBlock calls are proposed together (proposal_batcher.h).
 // A write whose outcome is unknown (leadership lost) also fails with Unavailable; retrying the
 // same request is safe (request ids are derived from the block id / tombstone name).
 //
@@ -19,10 +20,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "metastore/index/block_index.h"
 #include "metastore/index_service.h"
 #include "metastore/raft/consensus.h"
+#include "metastore/raft/proposal_batcher.h"
 #include "metastore/v1/raft_log.pb.h"
 
 namespace embers::metastore::raft {
@@ -31,9 +35,13 @@ class ReplicatedIndexService final : public IndexService {
  public:
   // Wall clock for leader_time_ms (ms since the epoch); replaceable in tests.
   using Clock = std::function<int64_t()>;
+  // The gRPC address of a node ("" when unknown), for not-leader answers.
+  using EndpointOf = std::function<std::string(uint64_t node_id)>;
 
   // Neither pointer is owned; both must outlive the service.
-  ReplicatedIndexService(Consensus* consensus, const BlockIndex* index, Clock clock = nullptr);
+  ReplicatedIndexService(Consensus* consensus, const BlockIndex* index, Clock clock = nullptr,
+                         EndpointOf endpoint_of = nullptr,
+                         ProposalBatcherOptions batching = ProposalBatcherOptions());
 
   void AddBlock(const CallContext& ctx, const v1::AddBlockRequest& request,
                 v1::AddBlockResponse* response, UnaryDone done) override;
@@ -42,20 +50,34 @@ class ReplicatedIndexService final : public IndexService {
   void QueryMetadataLabels(const CallContext& ctx, const v1::QueryMetadataLabelsRequest& request,
                            v1::QueryMetadataLabelsResponse* response, UnaryDone done) override;
 
-  // Not in IndexService yet (compaction and the admin API will call these).
+  // Not in IndexService (compaction, the gRPC services and the admin API call these).
   void ReplaceBlocks(const v1::ReplaceBlocksRequest& request, UnaryDone done);
   void DeleteTombstones(const std::vector<std::string>& names, UnaryDone done);
   void GetBlockMetadata(const v1::GetBlockMetadataRequest& request,
                         v1::GetBlockMetadataResponse* response, UnaryDone done);
+  void GetTenants(const v1::GetTenantsRequest& request, v1::GetTenantsResponse* response,
+                  UnaryDone done);
+  void GetTenant(const v1::GetTenantRequest& request, v1::GetTenantResponse* response,
+                 UnaryDone done);
 
   // Proposes a command as is (request_id must be set by the caller; leader_time_ms is filled
   // in when zero).
   void Propose(v1::RaftCommand command, UnaryDone done);
+  // Proposes an encoded command (command_encoding.h), stamped with the leader's time.
+  void ProposeEncoded(std::string command, UnaryDone done);
+
+  // `done` with a not-leader answer completed by the leader's gRPC address.
+  UnaryDone Redirecting(UnaryDone done) const;
 
  private:
+  template <class Query>
+  void ReadAfterBarrier(UnaryDone done, Query query);
+
   Consensus* consensus_;
   const BlockIndex* index_;
   Clock clock_;
+  EndpointOf endpoint_of_;
+  ProposalBatcher batcher_;
 };
 
 }  // namespace embers::metastore::raft

@@ -1,0 +1,299 @@
+#include "metastore/client/metastore_client.h"
+
+#include <algorithm>
+#include <random>
+#include <utility>
+
+#include <grpcpp/grpcpp.h>
+
+#include "base/logging.h"
+#include "base/strings.h"
+#include "metastore/leader_redirect.h"
+#include "metastore/v1/index.grpc.pb.h"
+#include "metastore/v1/query.grpc.pb.h"
+#include "metastore/v1/raft_node.grpc.pb.h"
+#include "metastore/v1/tenant.grpc.pb.h"
+
+namespace embers::metastore {
+
+struct MetastoreClient::Stubs {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::IndexService::Stub> index;
+  std::unique_ptr<v1::MetadataQueryService::Stub> query;
+  std::unique_ptr<v1::TenantService::Stub> tenant;
+  std::unique_ptr<v1::RaftNodeService::Stub> raft_node;
+};
+
+// One logical call across its attempts.
+struct MetastoreClient::Call {
+  // Starts one attempt with `context` on `stubs`; `cb` gets the gRPC status.
+  std::function<void(Stubs&, grpc::ClientContext*, std::function<void(grpc::Status)>)> invoke;
+  UnaryDone done;
+  absl::Time deadline;
+  std::string target;  // "" → pick one
+  std::shared_ptr<Stubs> stubs;
+  std::unique_ptr<grpc::ClientContext> context;
+  absl::Duration backoff;
+  absl::Status
+      last_error;  // of the latest retried attempt, reported if the deadline cuts a later one
+  int attempts = 0;
+  int redirects_in_a_row = 0;
+};
+
+namespace {
+
+// gRPC and absl share the canonical codes.
+absl::Status FromGrpc(const grpc::Status& s) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+}
+
+absl::Duration Jitter(absl::Duration d) {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  std::uniform_real_distribution<double> f(0.5, 1.0);
+  return d * f(rng);
+}
+
+}  // namespace
+
+std::vector<std::string> MetastoreClient::ParseAddresses(std::string_view list) {
+  std::vector<std::string> out;
+  for (std::string_view a : Split(list, ',', /*skip_empty=*/true)) {
+    a = StripWhitespace(a);
+    if (!a.empty()) out.emplace_back(a);
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<MetastoreClient>> MetastoreClient::Create(
+    MetastoreClientOptions options) {
+  if (options.addresses.empty()) {
+    return absl::InvalidArgumentError("metastore client: no metastore address");
+  }
+  for (const std::string& a : options.addresses) {
+    size_t colon = a.rfind(':');
+    int64_t port = 0;
+    if (colon == std::string::npos || colon == 0 ||
+        !ParseInt64(std::string_view(a).substr(colon + 1), &port) || port <= 0 || port > 65535) {
+      return absl::InvalidArgumentError(
+          StrCat("metastore client: bad address \"", a, "\": want host:port"));
+    }
+  }
+  return std::unique_ptr<MetastoreClient>(new MetastoreClient(std::move(options)));
+}
+
+MetastoreClient::MetastoreClient(MetastoreClientOptions options)
+    : options_(std::move(options)), retry_thread_([this] { RetryLoop(); }) {}
+
+MetastoreClient::~MetastoreClient() {
+  std::unique_lock<std::mutex> lock(mu_);
+  closing_ = true;
+  cv_.notify_all();
+  // Attempts in flight end within attempt_timeout; waiting calls end at once (RetryLoop).
+  cv_.wait(lock, [this] { return calls_ == 0; });
+  lock.unlock();
+  retry_thread_.join();
+}
+
+std::string MetastoreClient::leader_hint() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return leader_hint_;
+}
+
+std::shared_ptr<MetastoreClient::Stubs> MetastoreClient::StubsFor(const std::string& address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::shared_ptr<Stubs>& s = stubs_[address];
+  if (s == nullptr) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(100 << 20);
+    args.SetMaxSendMessageSize(100 << 20);
+    // A restarted node is used again within ~100 ms-1 s, not gRPC's default of up to 2 min.
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    s = std::make_shared<Stubs>();
+    s->channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    s->index = v1::IndexService::NewStub(s->channel);
+    s->query = v1::MetadataQueryService::NewStub(s->channel);
+    s->tenant = v1::TenantService::NewStub(s->channel);
+    s->raft_node = v1::RaftNodeService::NewStub(s->channel);
+  }
+  return s;
+}
+
+void MetastoreClient::Start(std::shared_ptr<Call> call) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_) {
+      call->done(absl::UnavailableError("metastore client is shutting down"));
+      return;
+    }
+    calls_++;
+  }
+  call->backoff = options_.min_backoff;
+  StartAttempt(call);
+}
+
+void MetastoreClient::StartAttempt(const std::shared_ptr<Call>& call) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (call->target.empty()) {
+      call->target = !leader_hint_.empty()
+                         ? leader_hint_
+                         : options_.addresses[next_address_++ % options_.addresses.size()];
+    }
+  }
+  call->attempts++;
+  call->stubs = StubsFor(call->target);
+  call->context = std::make_unique<grpc::ClientContext>();
+  call->context->set_deadline(
+      absl::ToChronoTime(std::min(call->deadline, absl::Now() + options_.attempt_timeout)));
+  call->invoke(*call->stubs, call->context.get(),
+               [this, call](grpc::Status s) { OnAttemptDone(call, FromGrpc(s)); });
+}
+
+void MetastoreClient::OnAttemptDone(const std::shared_ptr<Call>& call, absl::Status status) {
+  if (status.ok()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      leader_hint_ = call->target;
+    }
+    return Finish(call, std::move(status));
+  }
+  absl::Time now = absl::Now();
+  bool retryable = status.code() == absl::StatusCode::kUnavailable ||
+                   (status.code() == absl::StatusCode::kDeadlineExceeded && now < call->deadline);
+  if (!retryable) {
+    // An attempt cut by the call's deadline says less than the error that made us retry.
+    if (status.code() == absl::StatusCode::kDeadlineExceeded && !call->last_error.ok()) {
+      return GiveUp(call, call->last_error);
+    }
+    return Finish(call, std::move(status));
+  }
+  call->last_error = status;
+  std::optional<std::string> leader = LeaderGrpcAddressFromError(status);
+  std::unique_lock<std::mutex> lock(mu_);
+  if (leader && *leader != call->target && call->redirects_in_a_row < 3) {
+    // A follower named the leader: go there now.
+    leader_hint_ = *leader;
+    call->target = *leader;
+    call->redirects_in_a_row++;
+    lock.unlock();
+    return StartAttempt(call);
+  }
+  // No leader known, or the node is down: try the next address after a backoff.
+  call->redirects_in_a_row = 0;
+  if (leader_hint_ == call->target) leader_hint_.clear();
+  call->target.clear();
+  absl::Time retry_at = now + Jitter(call->backoff);
+  call->backoff = std::min(call->backoff * 2, options_.max_backoff);
+  if (retry_at >= call->deadline) {
+    lock.unlock();
+    return GiveUp(call, status);
+  }
+  retries_.emplace(retry_at, call);
+  cv_.notify_all();
+}
+
+void MetastoreClient::GiveUp(const std::shared_ptr<Call>& call, const absl::Status& last) {
+  Finish(call, absl::Status(last.code(), StrCat(ToStd(last.message()), " (gave up after ",
+                                                call->attempts, " metastore attempts)")));
+}
+
+void MetastoreClient::Finish(const std::shared_ptr<Call>& call, absl::Status status) {
+  UnaryDone done = std::move(call->done);
+  done(std::move(status));
+  std::lock_guard<std::mutex> lock(mu_);
+  calls_--;
+  cv_.notify_all();
+}
+
+void MetastoreClient::RetryLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (closing_) {
+      // Calls waiting for a retry end now; attempts in flight end by themselves.
+      while (!retries_.empty()) {
+        std::shared_ptr<Call> call = std::move(retries_.begin()->second);
+        retries_.erase(retries_.begin());
+        lock.unlock();
+        Finish(call, absl::UnavailableError("metastore client is shutting down"));
+        lock.lock();
+      }
+      if (calls_ == 0) return;
+      cv_.wait(lock);
+      continue;
+    }
+    if (retries_.empty()) {
+      cv_.wait(lock);
+      continue;
+    }
+    absl::Time next = retries_.begin()->first;
+    if (absl::Now() < next) {
+      cv_.wait_until(lock, absl::ToChronoTime(next));
+      continue;
+    }
+    std::shared_ptr<Call> call = std::move(retries_.begin()->second);
+    retries_.erase(retries_.begin());
+    lock.unlock();
+    StartAttempt(call);
+    lock.lock();
+  }
+}
+
+// ---- Methods -----------------------------------------------------------------------------------
+
+namespace {
+
+absl::Time CallDeadline(const CallContext& ctx, absl::Duration fallback) {
+  return ctx.deadline == absl::InfiniteFuture() ? absl::Now() + fallback : ctx.deadline;
+}
+
+}  // namespace
+
+// Each method binds its stub call; the request and response outlive the call (call_context.h).
+#define EMBERS_METASTORE_CLIENT_METHOD(Method, Req, Resp, stub)                            \
+  void MetastoreClient::Method(const CallContext& ctx, const Req& request, Resp* response, \
+                               UnaryDone done) {                                           \
+    auto call = std::make_shared<Call>();                                                  \
+    call->deadline = CallDeadline(ctx, options_.call_timeout);                             \
+    call->done = std::move(done);                                                          \
+    call->invoke = [&request, response](Stubs& s, grpc::ClientContext* context,            \
+                                        std::function<void(grpc::Status)> cb) {            \
+      s.stub->async()->Method(context, &request, response, std::move(cb));                 \
+    };                                                                                     \
+    Start(std::move(call));                                                                \
+  }
+
+EMBERS_METASTORE_CLIENT_METHOD(AddBlock, v1::AddBlockRequest, v1::AddBlockResponse, index)
+EMBERS_METASTORE_CLIENT_METHOD(GetBlockMetadata, v1::GetBlockMetadataRequest,
+                               v1::GetBlockMetadataResponse, index)
+EMBERS_METASTORE_CLIENT_METHOD(QueryMetadata, v1::QueryMetadataRequest, v1::QueryMetadataResponse,
+                               query)
+EMBERS_METASTORE_CLIENT_METHOD(QueryMetadataLabels, v1::QueryMetadataLabelsRequest,
+                               v1::QueryMetadataLabelsResponse, query)
+EMBERS_METASTORE_CLIENT_METHOD(GetTenants, v1::GetTenantsRequest, v1::GetTenantsResponse, tenant)
+EMBERS_METASTORE_CLIENT_METHOD(GetTenant, v1::GetTenantRequest, v1::GetTenantResponse, tenant)
+EMBERS_METASTORE_CLIENT_METHOD(AddNode, v1::AddNodeRequest, v1::AddNodeResponse, raft_node)
+EMBERS_METASTORE_CLIENT_METHOD(RemoveNode, v1::RemoveNodeRequest, v1::RemoveNodeResponse, raft_node)
+EMBERS_METASTORE_CLIENT_METHOD(TransferLeadership, v1::TransferLeadershipRequest,
+                               v1::TransferLeadershipResponse, raft_node)
+
+#undef EMBERS_METASTORE_CLIENT_METHOD
+
+void MetastoreClient::NodeInfo(const std::string& address, absl::Duration timeout,
+                               v1::NodeInfoResponse* response, UnaryDone done) {
+  struct State {
+    grpc::ClientContext context;
+    v1::NodeInfoRequest request;
+    std::shared_ptr<Stubs> stubs;
+  };
+  auto state = std::make_shared<State>();
+  state->stubs = StubsFor(address);
+  state->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  state->stubs->raft_node->async()->NodeInfo(
+      &state->context, &state->request, response,
+      [state, done = std::move(done)](grpc::Status s) { done(FromGrpc(s)); });
+}
+
+}  // namespace embers::metastore
