@@ -1,14 +1,26 @@
-// `embers-loadgen`: pushes realistic profiles to Embers (or Pyroscope) and reports throughput and
-// acknowledgement latency. The measuring tool of the write path (issue 4, docs/performance.md).
+// `embers-loadgen`: the measuring tool of the write path (issue 4) and of the query path (issue 6);
+// numbers go to docs/performance.md. Three modes:
 //
+// -mode=push (default): pushes realistic profiles to Embers (or Pyroscope) and reports throughput
+// and acknowledgement latency.
 //   embers-loadgen -url=http://127.0.0.1:4040 -connections=1000 -duration=30s
 //   embers-loadgen -rate=2000 -services=200 -max-profile-bytes=32768
-//
 // The profiles are the pprof files of -data-dir, each re-stamped with the current time, with
 // perturbed sample values, labelled with a service (one language per service), a pod and __name__,
 // and pushed with push.v1.PusherService/Push over Connect (application/proto, gzip'd pprof as the
 // SDKs send it). See workload.h for how this stays cheap and runner.h for the connections.
 // scripts/loadgen.sh starts a server, runs this and samples the server's RSS and threads.
+//
+// -mode=dataset: pushes the query benchmark's fixed data set (dataset.h) the same way, in time
+// order, until every profile is acknowledged; reports the ingest rate.
+//   embers-loadgen -mode=dataset -file=go_cpu.pb.gz -series=20 -span=6h -interval=15s
+//                  -manifest=m.txt [-write-dir=profiles/]
+//
+// -mode=query: times flame graph and SelectSeries queries and checks their totals against the
+// manifest (query_timer.h).
+//   embers-loadgen -mode=query -manifest=m.txt -windows=6h,1h -runs=20
+//
+// scripts/query_bench.sh runs the last two against a fresh server, next to `go tool pprof`.
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -17,6 +29,8 @@
 
 #include "base/flags.h"
 #include "base/strings.h"
+#include "cmd/loadgen/dataset.h"
+#include "cmd/loadgen/query_timer.h"
 #include "cmd/loadgen/runner.h"
 #include "cmd/loadgen/stats.h"
 #include "cmd/loadgen/workload.h"
@@ -24,12 +38,23 @@
 namespace {
 
 struct Config {
+  std::string mode = "push";
   embers::loadgen::RunOptions run;
   embers::loadgen::WorkloadOptions workload;
+  embers::loadgen::DatasetOptions dataset;
+  embers::loadgen::QueryOptions query;
+  std::string write_dir;  // dataset: where to write the profiles too
+  std::string manifest;   // dataset: written; query: read
 
-  Config() { workload.data_dir = "../shared/testdata/pyroscope/pprof"; }
+  Config() {
+    workload.data_dir = "../shared/testdata/pyroscope/pprof";
+    dataset.file = workload.data_dir + "/go_cpu_truncated_stacks.pb.gz";
+  }
 
   void Register(embers::FlagSet& f) {
+    f.String("mode", &mode,
+             "push: random load for -duration; dataset: push the query benchmark's data set; "
+             "query: time queries over it");
     f.String("url", &run.url, "base URL of the server (http:// only)");
     f.String("tenant", &run.tenant, "X-Scope-OrgID sent with every push (none when empty)");
     f.Int("connections", &run.connections, "concurrent keep-alive connections");
@@ -48,9 +73,33 @@ struct Config {
           "skip files larger than this uncompressed (0: no limit)");
     f.Int("batch", &workload.batch, "profiles per PushRequest");
     f.Int("seed", &seed, "random seed");
+
+    f.String("file", &dataset.file, "dataset: the pprof file every profile is made from");
+    f.String("service", &dataset.service, "dataset: service_name of every profile");
+    f.Int("series", &dataset.series, "dataset: series (pods) of the service");
+    f.Duration("span", &dataset.span, "dataset: time covered, ending at -end");
+    f.Duration("interval", &dataset.interval, "dataset: time between two profiles of one series");
+    f.Int("end", &end_ms,
+          "dataset, query: end of the span / windows in Unix ms (0: now, or the "
+          "manifest's for queries)");
+    f.String("write-dir", &write_dir,
+             "dataset: also write every profile there as NNNNN.pb.gz (time order)");
+    f.String("manifest", &manifest,
+             "dataset: write each profile's time and totals there; query: expected totals from it");
+    f.String("profile-type", &query.profile_type, "query: profile type ID");
+    f.String("selector", &query.selector, "query: label selector");
+    f.StringList("windows", &query.windows,
+                 "query: flame graphs over these trailing windows (durations, comma-separated)");
+    f.Int("runs", &query.runs, "query: timed runs of each query");
+    f.Int("max-nodes", &query.max_nodes, "query: flame graph max_nodes (0: the server default)");
+    f.Duration("series-step", &query.series_step, "query: SelectSeries step");
+    f.Duration("wait", &query.wait, "query: how long to wait for the data to become queryable");
+    f.Int("server-pid", &query.server_pid,
+          "query: the server's pid, to report its CPU time per query (same machine only)");
   }
 
   int64_t seed = 1;
+  int64_t end_ms = 0;
 };
 
 std::string Mb(double bytes, double seconds) {
@@ -59,7 +108,7 @@ std::string Mb(double bytes, double seconds) {
   return buf;
 }
 
-void PrintSummary(const Config& config, const embers::loadgen::Workload& workload,
+void PrintSummary(const Config& config, const embers::loadgen::PushSource& source,
                   const embers::loadgen::Stats& stats, const embers::loadgen::RunResult& r) {
   const auto& c = r.at_deadline;
   const auto& lat = r.total.latency;
@@ -67,12 +116,11 @@ void PrintSummary(const Config& config, const embers::loadgen::Workload& workloa
   const double profiles_per_s = secs > 0 ? static_cast<double>(c.profiles_ok) / secs : 0;
   std::printf("\n== embers-loadgen summary\n");
   std::printf(
-      "target %s, %d connections, %s, batch %d, %d services x %d pods\n", config.run.url.c_str(),
+      "target %s, %d connections, %s, batch %d\n%s\n", config.run.url.c_str(),
       config.run.connections,
       config.run.rate > 0 ? embers::StrCat(config.run.rate, " profiles/s").c_str() : "flat out",
-      workload.batch(), config.workload.services, config.workload.pods_per_service);
-  std::printf("files: %zu pushed of %zu\n", workload.usable_files(), workload.files().size());
-  for (const auto& [file, reason] : workload.Skipped()) {
+      source.batch(), source.Describe().c_str());
+  for (const auto& [file, reason] : source.Skipped()) {
     std::printf("  skipped %s: %s\n", file.c_str(), reason.c_str());
   }
   std::printf("window %.1f s (+%.2f s draining in-flight pushes)\n", secs, r.drain_seconds);
@@ -111,6 +159,52 @@ void PrintSummary(const Config& config, const embers::loadgen::Workload& workloa
       static_cast<unsigned long long>(r.total.pprof_bytes_ok));
 }
 
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "embers-loadgen: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
+int RunQueryMode(Config& config) {
+  config.query.url = config.run.url;
+  config.query.tenant = config.run.tenant;
+  config.query.timeout = config.run.timeout;
+  config.query.manifest = config.manifest;
+  config.query.end_ms = config.end_ms;
+  const absl::Status st = embers::loadgen::RunQueries(config.query);
+  return st.ok() ? 0 : Fail(st);
+}
+
+// Writes the side outputs first (not timed), then pushes every profile; fails unless all were
+// acknowledged, since the query benchmark's expected totals assume the whole data set.
+int RunDatasetMode(Config& config) {
+  config.dataset.variants = config.workload.variants;
+  config.dataset.seed = config.workload.seed;
+  config.dataset.end_ms = config.end_ms;
+  absl::StatusOr<std::unique_ptr<embers::loadgen::Dataset>> dataset =
+      embers::loadgen::Dataset::Load(config.dataset);
+  if (!dataset.ok()) return Fail(dataset.status());
+  embers::loadgen::Dataset& d = **dataset;
+  std::printf("dataset: %s, ending at %lld ms\n", d.Describe().c_str(),
+              static_cast<long long>(d.end_ms()));
+  if (!config.manifest.empty()) {
+    if (absl::Status st = d.WriteManifest(config.manifest); !st.ok()) return Fail(st);
+  }
+  if (!config.write_dir.empty()) {
+    if (absl::Status st = d.WriteProfiles(config.write_dir); !st.ok()) return Fail(st);
+    std::printf("wrote %zu profiles to %s\n", d.size(), config.write_dir.c_str());
+  }
+  config.run.duration = absl::Hours(24 * 30);  // in effect: until the data set is pushed
+  embers::loadgen::Stats stats;
+  absl::StatusOr<embers::loadgen::RunResult> result = embers::loadgen::Run(config.run, d, stats);
+  if (!result.ok()) return Fail(result.status());
+  PrintSummary(config, d, stats, *result);
+  if (result->total.profiles_ok != d.size()) {
+    return Fail(absl::DataLossError(
+        embers::StrCat(result->total.profiles_ok, " of ", d.size(), " profiles acknowledged")));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -127,13 +221,17 @@ int main(int argc, char** argv) {
     return 0;
   }
   config.workload.seed = static_cast<uint64_t>(config.seed);
+  if (config.mode == "query") return RunQueryMode(config);
+  if (config.mode == "dataset") return RunDatasetMode(config);
+  if (config.mode != "push") {
+    std::fprintf(stderr, "embers-loadgen: -mode=%s: want push, dataset or query\n",
+                 config.mode.c_str());
+    return 2;
+  }
 
   absl::StatusOr<std::unique_ptr<embers::loadgen::Workload>> workload =
       embers::loadgen::Workload::Load(config.workload);
-  if (!workload.ok()) {
-    std::fprintf(stderr, "embers-loadgen: %s\n", std::string(workload.status().message()).c_str());
-    return 1;
-  }
+  if (!workload.ok()) return Fail(workload.status());
   size_t bytes = 0, count = 0;
   for (const auto& f : (*workload)->files()) {
     bytes += f->raw_uncompressed;
@@ -145,10 +243,7 @@ int main(int argc, char** argv) {
   embers::loadgen::Stats stats;
   absl::StatusOr<embers::loadgen::RunResult> result =
       embers::loadgen::Run(config.run, **workload, stats);
-  if (!result.ok()) {
-    std::fprintf(stderr, "embers-loadgen: %s\n", std::string(result.status().message()).c_str());
-    return 1;
-  }
+  if (!result.ok()) return Fail(result.status());
   PrintSummary(config, **workload, stats, *result);
   return result->total.profiles_ok > 0 ? 0 : 1;
 }

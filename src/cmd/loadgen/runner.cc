@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "cmd/loadgen/http_target.h"
 
 namespace embers::loadgen {
 
@@ -33,37 +34,13 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kPushPath = "/push.v1.PusherService/Push";
 
-struct Target {
-  std::string host;
-  std::string port;
-  std::string path;  // base path + kPushPath
-};
-
-absl::StatusOr<Target> ParseUrl(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    return absl::InvalidArgumentError(StrCat("-url ", url, ": only http:// is supported"));
-  }
-  url.remove_prefix(kScheme.size());
-  const size_t slash = url.find('/');
-  std::string_view authority = url.substr(0, slash);
-  std::string_view base = slash == url.npos ? "" : url.substr(slash);
-  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
-  Target t;
-  const size_t colon = authority.rfind(':');
-  t.host = std::string(authority.substr(0, colon));
-  t.port = colon == authority.npos ? "80" : std::string(authority.substr(colon + 1));
-  t.path = StrCat(base, kPushPath);
-  if (t.host.empty()) return absl::InvalidArgumentError(StrCat("-url ", url, ": no host"));
-  return t;
-}
-
 // State shared by every coroutine of one run. It outlives io_context::run().
 struct Shared {
   const RunOptions& options;
-  Workload& workload;
+  PushSource& source;
   Stats& stats;
-  Target target;
+  HttpTarget target;
+  std::string path;
   std::string host_header;
   tcp::resolver::results_type endpoints;
   std::chrono::milliseconds timeout{0};
@@ -89,23 +66,11 @@ std::optional<Clock::time_point> NextSlot(Shared& s) {
   return slot;
 }
 
-// The "message" of a Connect error body ({"code":"...","message":"..."}), or the body itself.
-std::string ErrorMessage(const std::string& body) {
-  constexpr std::string_view kKey = "\"message\":\"";
-  const size_t at = body.find(kKey);
-  if (at == body.npos) return body.substr(0, 300);
-  std::string out;
-  for (size_t i = at + kKey.size(); i < body.size() && body[i] != '"'; ++i) {
-    if (body[i] == '\\' && i + 1 < body.size()) ++i;
-    out.push_back(body[i]);
-  }
-  return out;
-}
-
 // Counts a non-200 answer. A 4xx other than 408/429 means the server refuses the profile itself:
-// its file is not pushed again (the distributor prefixes "profile N: " in multi-profile requests).
+// the source is told which profile (the distributor prefixes "profile N: " in multi-profile
+// requests).
 void Rejected(Shared& s, const PushBody& body, int status, const std::string& response) {
-  const std::string message = ErrorMessage(response);
+  const std::string message = ConnectErrorMessage(response);
   s.stats.Failed(status, message);
   if (status < 400 || status >= 500 || status == 408 || status == 429) return;
   size_t index = body.files.size();
@@ -120,11 +85,7 @@ void Rejected(Shared& s, const PushBody& body, int status, const std::string& re
     }
   }
   if (index == body.files.size()) return;
-  const size_t file = body.files[index];
-  if (s.workload.Skip(file, StrCat(status, " ", message))) {
-    std::fprintf(stderr, "skipping %s: HTTP %d: %s\n", s.workload.files()[file]->name.c_str(),
-                 status, message.c_str());
-  }
+  s.source.Refused(body, index, StrCat(status, " ", message));
 }
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -183,10 +144,10 @@ asio::awaitable<void> Connection(Shared* s, beast::tcp_stream* stream_ptr, uint6
       buffer.clear();
       connected = true;
     }
-    PushBody body = s->workload.Next(rng, UnixNanos());
-    if (body.profiles == 0) break;  // the server rejected every file
+    PushBody body = s->source.Next(rng, UnixNanos());
+    if (body.profiles == 0) break;  // nothing left to send (or every file was refused)
 
-    http::request<http::string_body> req(http::verb::post, s->target.path, 11);
+    http::request<http::string_body> req(http::verb::post, s->path, 11);
     req.set(http::field::host, s->host_header);
     req.set(http::field::user_agent, "embers-loadgen");
     req.set(http::field::content_type, "application/proto");
@@ -273,14 +234,18 @@ asio::awaitable<void> Progress(Shared* s) {
 
 }  // namespace
 
-absl::StatusOr<RunResult> Run(const RunOptions& options, Workload& workload, Stats& stats) {
-  absl::StatusOr<Target> target = ParseUrl(options.url);
+absl::StatusOr<RunResult> Run(const RunOptions& options, PushSource& source, Stats& stats) {
+  absl::StatusOr<HttpTarget> target = ParseHttpUrl(options.url);
   if (!target.ok()) return target.status();
   if (options.connections < 1) return absl::InvalidArgumentError("-connections must be >= 1");
 
   asio::io_context ioc(std::max(1, options.threads));
-  Shared s{.options = options, .workload = workload, .stats = stats, .target = *target};
-  s.host_header = StrCat(target->host, ":", target->port);
+  Shared s{.options = options,
+           .source = source,
+           .stats = stats,
+           .target = *target,
+           .path = target->Path(kPushPath)};
+  s.host_header = target->HostHeader();
   {
     tcp::resolver resolver(ioc);
     beast::error_code ec;
@@ -290,7 +255,7 @@ absl::StatusOr<RunResult> Run(const RunOptions& options, Workload& workload, Sta
   s.timeout = std::chrono::milliseconds(absl::ToInt64Milliseconds(options.timeout));
   if (options.rate > 0) {
     s.interval = std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(workload.batch() / options.rate));
+        std::chrono::duration<double>(source.batch() / options.rate));
   }
   // One stream per connection, each on its own strand; they outlive both phases below.
   std::vector<std::unique_ptr<beast::tcp_stream>> streams;

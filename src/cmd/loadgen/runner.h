@@ -1,4 +1,5 @@
-// Runner: the HTTP side of embers-loadgen — N keep-alive connections pushing Workload requests.
+// Runner: the HTTP side of embers-loadgen's pushes — N keep-alive connections sending the requests
+// of a PushSource (the random Workload of -mode=push, or the fixed Dataset of -mode=dataset).
 //
 // Each connection is one C++20 coroutine (Boost.Beast async client) on its own strand of one
 // io_context, run by -threads threads: thousands of connections cost no threads, which matters
@@ -14,9 +15,10 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "cmd/loadgen/push_source.h"
 #include "cmd/loadgen/stats.h"
-#include "cmd/loadgen/workload.h"
 
 namespace embers::loadgen {
 
@@ -40,8 +42,9 @@ struct RunResult {
   double drain_seconds = 0;     // from the deadline until the last in-flight push finished
 };
 
-// Runs the load and returns the counters; `stats` holds the errors afterwards.
-absl::StatusOr<RunResult> Run(const RunOptions& options, Workload& workload, Stats& stats);
+// Runs the load until -duration elapses or `source` has nothing left, and returns the counters;
+// `stats` holds the errors afterwards.
+absl::StatusOr<RunResult> Run(const RunOptions& options, PushSource& source, Stats& stats);
 
 }  // namespace embers::loadgen
 

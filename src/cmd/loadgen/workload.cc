@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -12,19 +13,10 @@
 #include "base/strings.h"
 #include "pprof/decoder.h"
 #include "pprof/encoder.h"
-#include "push/v1/push.pb.h"
 
 namespace embers::loadgen {
 
 namespace {
-
-absl::StatusOr<std::string> ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(StrCat("cannot open ", path.string()));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Raw deflate (no zlib/gzip wrapper), so the stream can be spliced into a gzip member.
 std::string RawDeflate(std::string_view data) {
@@ -70,13 +62,29 @@ std::string RandomUuid(std::mt19937_64& rng) {
   return out;
 }
 
-void AddLabel(push::v1::RawProfileSeries* s, std::string name, std::string value) {
-  auto* l = s->add_labels();
-  l->set_name(std::move(name));
-  l->set_value(std::move(value));
+}  // namespace
+
+absl::StatusOr<std::string> ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(StrCat("cannot open ", path.string()));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
-}  // namespace
+void AddSeries(push::v1::PushRequest* req,
+               std::initializer_list<std::pair<std::string_view, std::string_view>> labels,
+               std::string raw_profile, std::mt19937_64& rng) {
+  push::v1::RawProfileSeries* series = req->add_series();
+  for (const auto& [name, value] : labels) {
+    auto* l = series->add_labels();
+    l->set_name(std::string(name));
+    l->set_value(std::string(value));
+  }
+  push::v1::RawSample* sample = series->add_samples();
+  sample->set_raw_profile(std::move(raw_profile));
+  sample->set_id(RandomUuid(rng));
+}
 
 std::string StampedGzip(const ProfileFile::Variant& v, int64_t time_nanos) {
   // Field 9 (time_nanos), varint: tag 0x48 then at most 10 bytes.
@@ -111,6 +119,33 @@ std::string StampedGzip(const ProfileFile::Variant& v, int64_t time_nanos) {
   return out;
 }
 
+std::vector<ProfileFile::Variant> PrepareVariants(const pprof::Profile& profile, int n,
+                                                  std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> factor(0.5, 1.5);
+  const size_t types = profile.sample_types.size();
+  std::vector<ProfileFile::Variant> out;
+  for (int i = 0; i < std::max(1, n); ++i) {
+    pprof::Profile copy = profile;  // shares the immutable string bytes
+    copy.time_nanos = 0;            // omitted by the encoder; StampedGzip prepends it
+    if (i > 0) {                    // variant 0 keeps the original values
+      for (int64_t& value : copy.values) {
+        if (value > 0) value = std::max<int64_t>(1, std::llround(value * factor(rng)));
+      }
+    }
+    std::vector<int64_t> totals(types, 0);
+    for (const pprof::Sample& sample : copy.samples) {
+      const std::span<const int64_t> values = copy.SampleValues(sample);
+      for (size_t t = 0; t < types && t < values.size(); ++t) totals[t] += values[t];
+    }
+    const std::string encoded = pprof::Encode(copy);
+    out.push_back({.deflated = RawDeflate(encoded),
+                   .crc = Crc32(encoded),
+                   .size = encoded.size(),
+                   .totals = std::move(totals)});
+  }
+  return out;
+}
+
 absl::StatusOr<std::unique_ptr<Workload>> Workload::Load(const WorkloadOptions& options) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -123,7 +158,6 @@ absl::StatusOr<std::unique_ptr<Workload>> Workload::Load(const WorkloadOptions& 
 
   std::unique_ptr<Workload> w(new Workload(options));
   std::mt19937_64 rng(options.seed);
-  std::uniform_real_distribution<double> factor(0.5, 1.5);
   for (const fs::path& path : paths) {
     absl::StatusOr<std::string> bytes = ReadFile(path);
     if (!bytes.ok()) return bytes.status();
@@ -143,18 +177,7 @@ absl::StatusOr<std::unique_ptr<Workload>> Workload::Load(const WorkloadOptions& 
       // Sent as is: the server's answer (most likely a 400) is reported and the file skipped.
       file->raw = std::move(*bytes);
     } else {
-      for (int i = 0; i < std::max(1, options.variants); ++i) {
-        pprof::Profile copy = *profile;  // shares the immutable string bytes
-        copy.time_nanos = 0;             // omitted by the encoder; StampedGzip prepends it
-        if (i > 0) {                     // variant 0 keeps the original values
-          for (int64_t& value : copy.values) {
-            if (value > 0) value = std::max<int64_t>(1, std::llround(value * factor(rng)));
-          }
-        }
-        const std::string encoded = pprof::Encode(copy);
-        file->variants.push_back(
-            {.deflated = RawDeflate(encoded), .crc = Crc32(encoded), .size = encoded.size()});
-      }
+      file->variants = PrepareVariants(*profile, options.variants, rng);
     }
     w->files_.push_back(std::move(file));
   }
@@ -200,7 +223,7 @@ size_t Workload::PickFile(std::mt19937_64& rng, size_t service) const {
   return files_.size();
 }
 
-PushBody Workload::Next(std::mt19937_64& rng, int64_t now_nanos) const {
+PushBody Workload::Next(std::mt19937_64& rng, int64_t now_nanos) {
   const size_t service = rng() % static_cast<size_t>(std::max(1, options_.services));
   const size_t pod = rng() % static_cast<size_t>(std::max(1, options_.pods_per_service));
   const std::string service_name =
@@ -211,22 +234,22 @@ PushBody Workload::Next(std::mt19937_64& rng, int64_t now_nanos) const {
     const size_t fi = PickFile(rng, service);
     if (fi == files_.size()) break;
     const ProfileFile& f = *files_[fi];
-    push::v1::RawProfileSeries* series = req.add_series();
-    AddLabel(series, "__name__", f.type_name);
-    AddLabel(series, "service_name", service_name);
-    AddLabel(series, "pod", StrCat(service_name, "-", pod));
-    AddLabel(series, "namespace", "loadgen");
-    push::v1::RawSample* sample = series->add_samples();
+    std::string raw;
     if (f.variants.empty()) {
-      sample->set_raw_profile(f.raw);
+      raw = f.raw;
       body.uncompressed_pprof += f.raw_uncompressed;
     } else {
       const ProfileFile::Variant& v = f.variants[rng() % f.variants.size()];
       // Profiles in one request get distinct timestamps, as separate collections would.
-      sample->set_raw_profile(StampedGzip(v, now_nanos + b));
+      raw = StampedGzip(v, now_nanos + b);
       body.uncompressed_pprof += v.size + 10;
     }
-    sample->set_id(RandomUuid(rng));
+    AddSeries(&req,
+              {{"__name__", f.type_name},
+               {"service_name", service_name},
+               {"pod", StrCat(service_name, "-", pod)},
+               {"namespace", "loadgen"}},
+              std::move(raw), rng);
     body.files.push_back(fi);
     ++body.profiles;
   }
@@ -234,11 +257,17 @@ PushBody Workload::Next(std::mt19937_64& rng, int64_t now_nanos) const {
   return body;
 }
 
-bool Workload::Skip(size_t file, std::string reason) {
-  if (files_[file]->skipped.exchange(true)) return false;
+void Workload::Refused(const PushBody& body, size_t index, const std::string& reason) {
+  const size_t file = body.files[index];
+  if (files_[file]->skipped.exchange(true)) return;
+  std::fprintf(stderr, "skipping %s: HTTP %s\n", files_[file]->name.c_str(), reason.c_str());
   std::lock_guard<std::mutex> lock(mu_);
-  skipped_.emplace_back(files_[file]->name, std::move(reason));
-  return true;
+  skipped_.emplace_back(files_[file]->name, reason);
+}
+
+std::string Workload::Describe() const {
+  return StrCat(options_.services, " services x ", options_.pods_per_service,
+                " pods, files: ", usable_files(), " pushed of ", files_.size());
 }
 
 std::vector<std::pair<std::string, std::string>> Workload::Skipped() const {

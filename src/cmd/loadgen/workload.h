@@ -1,4 +1,5 @@
-// Workload: the profiles embers-loadgen pushes, and the push.v1.PushRequest bodies built from them.
+// Workload: the profiles embers-loadgen pushes in -mode=push (the write-path load test), and the
+// push.v1.PushRequest bodies built from them.
 //
 // Every push must carry a current timestamp (the distributor rejects profiles older than
 // -validation.reject-older-than, 1 h by default) and be gzip'd the way SDKs send it, but
@@ -18,14 +19,20 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <random>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cmd/loadgen/push_source.h"
+#include "pprof/profile.h"
+#include "push/v1/push.pb.h"
 
 namespace embers::loadgen {
 
@@ -47,9 +54,10 @@ struct ProfileFile {
   // Variants whose time_nanos can be rewritten (empty when the file could not be decoded: it is
   // then sent as is, so the server's verdict on it is reported).
   struct Variant {
-    std::string deflated;  // raw deflate stream of the encoded profile without time_nanos
-    uint32_t crc = 0;      // CRC32 of the uncompressed bytes
-    size_t size = 0;       // uncompressed size
+    std::string deflated;         // raw deflate stream of the encoded profile without time_nanos
+    uint32_t crc = 0;             // CRC32 of the uncompressed bytes
+    size_t size = 0;              // uncompressed size
+    std::vector<int64_t> totals;  // sum of the sample values, per sample type
   };
   std::vector<Variant> variants;
   std::string raw;  // the file's own bytes, used when `variants` is empty
@@ -58,31 +66,30 @@ struct ProfileFile {
   std::atomic<bool> skipped{false};
 };
 
-// A PushRequest ready to send.
-struct PushBody {
-  std::string bytes;              // serialized push.v1.PushRequest
-  size_t profiles = 0;            // pprof profiles in it
-  size_t uncompressed_pprof = 0;  // their total uncompressed pprof size
-  std::vector<size_t> files;      // indexes into Workload::files(), one per profile
-};
+// Variant 0 of `profile` with its own values, then n - 1 with every positive sample value scaled by
+// a random factor in [0.5, 1.5) (at least 1), each without time_nanos and prepared for StampedGzip.
+std::vector<ProfileFile::Variant> PrepareVariants(const pprof::Profile& profile, int n,
+                                                  std::mt19937_64& rng);
 
-class Workload {
+class Workload : public PushSource {
  public:
   // Reads and prepares every file of options.data_dir. Fails when none is usable.
   static absl::StatusOr<std::unique_ptr<Workload>> Load(const WorkloadOptions& options);
 
   // Builds the next request: a random service (whose language picks the files), a random pod of
-  // it, and `batch` profiles stamped with `now_nanos`. Thread-compatible: `rng` is the caller's.
-  PushBody Next(std::mt19937_64& rng, int64_t now_nanos) const;
+  // it, and `batch` profiles stamped with `now_nanos`. Thread-safe: `rng` is the caller's.
+  // body.files holds indexes into files(). Never ends unless every file was refused.
+  PushBody Next(std::mt19937_64& rng, int64_t now_nanos) override;
 
-  // Marks a file as rejected by the server (first rejection wins); returns true the first time.
-  bool Skip(size_t file, std::string reason);
+  // Stops pushing the refused file (the first refusal is kept and printed to stderr).
+  void Refused(const PushBody& body, size_t index, const std::string& reason) override;
   // Files skipped so far with the server's message, for the final report.
-  std::vector<std::pair<std::string, std::string>> Skipped() const;
+  std::vector<std::pair<std::string, std::string>> Skipped() const override;
+  std::string Describe() const override;
 
   const std::vector<std::unique_ptr<ProfileFile>>& files() const { return files_; }
   size_t usable_files() const;
-  int batch() const { return options_.batch < 1 ? 1 : options_.batch; }
+  int batch() const override { return options_.batch < 1 ? 1 : options_.batch; }
 
  private:
   explicit Workload(WorkloadOptions options) : options_(std::move(options)) {}
@@ -95,6 +102,15 @@ class Workload {
   mutable std::mutex mu_;                               // guards skipped_
   std::vector<std::pair<std::string, std::string>> skipped_;
 };
+
+// The bytes of a file.
+absl::StatusOr<std::string> ReadFile(const std::filesystem::path& path);
+
+// Appends to `req` one series with `labels` and one sample: `raw_profile` with a random UUID id, as
+// SDKs set RawSample.ID.
+void AddSeries(push::v1::PushRequest* req,
+               std::initializer_list<std::pair<std::string_view, std::string_view>> labels,
+               std::string raw_profile, std::mt19937_64& rng);
 
 // The gzip member holding `time_nanos` (field 9) followed by the variant's bytes.
 std::string StampedGzip(const ProfileFile::Variant& v, int64_t time_nanos);
