@@ -1,5 +1,7 @@
 #include "block/object_reader.h"
 
+#include <algorithm>
+
 #include "base/crc32c.h"
 #include "base/status.h"
 #include "base/strings.h"
@@ -97,7 +99,8 @@ absl::StatusOr<std::string> ObjectReader::FetchSection(int dataset, int index) c
 absl::StatusOr<std::vector<SeriesInfo>> ObjectReader::ReadSeries(int dataset) const {
   EMBERS_ASSIGN_OR_RETURN(std::string stored, FetchSection(dataset, 0));
   std::string what = What(dataset, "series");
-  EMBERS_ASSIGN_OR_RETURN(std::string body, DecodeSection(stored, what));
+  std::string scratch;
+  EMBERS_ASSIGN_OR_RETURN(std::string_view body, DecodeSectionView(stored, what, &scratch));
   ByteReader r(body);
   auto bad = [&] { return absl::DataLossError(StrCat(what, ": malformed")); };
   uint32_t n;
@@ -132,11 +135,55 @@ absl::StatusOr<std::vector<SeriesInfo>> ObjectReader::ReadSeries(int dataset) co
   return series;
 }
 
+namespace {
+
+// Removes the rows from `first` on whose timestamp is outside [min, max], with their samples and
+// span ids, keeping the order. Rows before `first` are untouched.
+void DropRowsOutside(ProfileRows* rows, size_t first, int64_t min, int64_t max) {
+  size_t out = first;
+  size_t sample_out = first < rows->size() ? rows->sample_begin[first] : rows->stack_ids.size();
+  size_t span_out = first < rows->size() ? rows->span_begin[first] : rows->span_ids.size();
+  for (size_t i = first; i < rows->size(); ++i) {
+    const int64_t t = rows->timestamp_ms[i];
+    if (t < min || t > max) continue;
+    const uint32_t sb = rows->sample_begin[i], sc = rows->sample_count[i];
+    const uint32_t pb = rows->span_begin[i], pc = rows->span_count[i];
+    std::copy(rows->stack_ids.begin() + sb, rows->stack_ids.begin() + sb + sc,
+              rows->stack_ids.begin() + static_cast<ptrdiff_t>(sample_out));
+    std::copy(rows->values.begin() + sb, rows->values.begin() + sb + sc,
+              rows->values.begin() + static_cast<ptrdiff_t>(sample_out));
+    std::copy(rows->span_ids.begin() + pb, rows->span_ids.begin() + pb + pc,
+              rows->span_ids.begin() + static_cast<ptrdiff_t>(span_out));
+    rows->series[out] = rows->series[i];
+    rows->timestamp_ms[out] = t;
+    rows->duration_ns[out] = rows->duration_ns[i];
+    rows->sample_begin[out] = static_cast<uint32_t>(sample_out);
+    rows->sample_count[out] = sc;
+    rows->span_begin[out] = static_cast<uint32_t>(span_out);
+    rows->span_count[out] = pc;
+    sample_out += sc;
+    span_out += pc;
+    ++out;
+  }
+  for (auto* v : {&rows->series, &rows->sample_begin, &rows->sample_count, &rows->span_begin,
+                  &rows->span_count}) {
+    v->resize(out);
+  }
+  rows->timestamp_ms.resize(out);
+  rows->duration_ns.resize(out);
+  rows->stack_ids.resize(sample_out);
+  rows->values.resize(sample_out);
+  rows->span_ids.resize(span_out);
+}
+
+}  // namespace
+
 absl::StatusOr<ProfileRows> ObjectReader::ReadProfiles(int dataset, int64_t min_time_ms,
                                                        int64_t max_time_ms) const {
   EMBERS_ASSIGN_OR_RETURN(std::string stored, FetchSection(dataset, 1));
   std::string what = What(dataset, "profiles");
-  EMBERS_ASSIGN_OR_RETURN(std::string body, DecodeSection(stored, what));
+  std::string section_scratch;
+  EMBERS_ASSIGN_OR_RETURN(std::string_view body, DecodeSectionView(stored, what, &section_scratch));
   ByteReader r(body);
   auto bad = [&](std::string_view why) { return absl::DataLossError(StrCat(what, ": ", why)); };
   struct Chunk {
@@ -158,8 +205,9 @@ absl::StatusOr<ProfileRows> ObjectReader::ReadProfiles(int dataset, int64_t min_
       return bad("truncated chunk directory");
     }
   }
-  std::string_view area = std::string_view(body).substr(r.position());
+  std::string_view area = body.substr(r.position());
   ProfileRows rows;
+  std::string chunk_scratch;  // reused by every compressed chunk
   for (const Chunk& c : chunks) {
     if (c.max_time < min_time_ms || c.min_time > max_time_ms) continue;
     if (c.offset > area.size() || c.stored_length > area.size() - c.offset) {
@@ -167,15 +215,26 @@ absl::StatusOr<ProfileRows> ObjectReader::ReadProfiles(int dataset, int64_t min_
     }
     std::string_view stored_chunk = area.substr(c.offset, c.stored_length);
     if (Crc32c(stored_chunk) != c.crc) return bad("chunk checksum mismatch");
-    EMBERS_ASSIGN_OR_RETURN(
-        std::string raw,
-        DecompressBody(stored_chunk, static_cast<Codec>(c.codec), c.raw_length, what));
+    EMBERS_ASSIGN_OR_RETURN(std::string_view raw,
+                            DecompressBodyView(stored_chunk, static_cast<Codec>(c.codec),
+                                               c.raw_length, what, &chunk_scratch));
     ByteReader cr(raw);
     const uint32_t n = c.row_count;
     if (n > raw.size()) return bad("row count");
-    std::vector<uint32_t> series(n);
-    std::vector<int64_t> ts(n), duration(n);
-    std::vector<uint32_t> sample_count(n), span_count(n);
+    // Columns are decoded straight into the result; rows outside the range (only in chunks
+    // that straddle it) are removed afterwards.
+    const size_t row0 = rows.size();
+    rows.series.resize(row0 + n);
+    rows.timestamp_ms.resize(row0 + n);
+    rows.duration_ns.resize(row0 + n);
+    rows.sample_begin.resize(row0 + n);
+    rows.sample_count.resize(row0 + n);
+    rows.span_begin.resize(row0 + n);
+    rows.span_count.resize(row0 + n);
+    uint32_t* series = rows.series.data() + row0;
+    int64_t* ts = rows.timestamp_ms.data() + row0;
+    uint32_t* sample_count = rows.sample_count.data() + row0;
+    uint32_t* span_count = rows.span_count.data() + row0;
     uint32_t s = c.first_series;
     for (uint32_t i = 0; i < n; ++i) {
       uint32_t delta;
@@ -191,61 +250,50 @@ absl::StatusOr<ProfileRows> ObjectReader::ReadProfiles(int dataset, int64_t min_
       prev_time = ts[i];
     }
     for (uint32_t i = 0; i < n; ++i) {
-      if (!cr.ReadZigzag64(&duration[i])) return bad("duration column");
+      if (!cr.ReadZigzag64(&rows.duration_ns[row0 + i])) return bad("duration column");
     }
     uint64_t total_samples = 0;
+    const size_t sample0 = rows.stack_ids.size();
     for (uint32_t i = 0; i < n; ++i) {
       if (!cr.ReadVarint32(&sample_count[i])) return bad("sample count column");
+      rows.sample_begin[row0 + i] = static_cast<uint32_t>(sample0 + total_samples);
       total_samples += sample_count[i];
     }
     if (total_samples > cr.remaining()) return bad("sample count");
-    std::vector<uint32_t> stack_ids(total_samples);
-    std::vector<int64_t> values(total_samples);
-    size_t k = 0;
+    if (sample0 + total_samples > UINT32_MAX) return bad("too many samples");
+    rows.stack_ids.resize(sample0 + total_samples);
+    rows.values.resize(sample0 + total_samples);
+    uint32_t* stack_ids = rows.stack_ids.data() + sample0;
     for (uint32_t i = 0; i < n; ++i) {
       uint32_t prev = 0;
-      for (uint32_t j = 0; j < sample_count[i]; ++j, ++k) {
+      const uint32_t count = sample_count[i];
+      for (uint32_t j = 0; j < count; ++j) {
         uint32_t delta;
         if (!cr.ReadVarint32(&delta)) return bad("stack id column");
         prev += delta;
-        stack_ids[k] = prev;
+        *stack_ids++ = prev;
       }
     }
-    for (k = 0; k < total_samples; ++k) {
+    int64_t* values = rows.values.data() + sample0;
+    for (uint64_t k = 0; k < total_samples; ++k) {
       if (!cr.ReadZigzag64(&values[k])) return bad("value column");
     }
     uint64_t total_spans = 0;
+    const size_t span0 = rows.span_ids.size();
     for (uint32_t i = 0; i < n; ++i) {
       if (!cr.ReadVarint32(&span_count[i]) ||
           (span_count[i] != 0 && span_count[i] != sample_count[i])) {
         return bad("span count column");
       }
+      rows.span_begin[row0 + i] = static_cast<uint32_t>(span0 + total_spans);
       total_spans += span_count[i];
     }
     if (total_spans * 8 != cr.remaining()) return bad("span column");
-    std::vector<uint64_t> spans(total_spans);
-    for (auto& sp : spans) cr.ReadFixed64(&sp);
+    rows.span_ids.resize(span0 + total_spans);
+    for (uint64_t k = 0; k < total_spans; ++k) cr.ReadFixed64(&rows.span_ids[span0 + k]);
 
-    // Keep the rows inside the range.
-    size_t sample_pos = 0, span_pos = 0;
-    for (uint32_t i = 0; i < n; ++i) {
-      if (ts[i] >= min_time_ms && ts[i] <= max_time_ms) {
-        rows.series.push_back(series[i]);
-        rows.timestamp_ms.push_back(ts[i]);
-        rows.duration_ns.push_back(duration[i]);
-        rows.sample_begin.push_back(static_cast<uint32_t>(rows.stack_ids.size()));
-        rows.sample_count.push_back(sample_count[i]);
-        rows.span_begin.push_back(static_cast<uint32_t>(rows.span_ids.size()));
-        rows.span_count.push_back(span_count[i]);
-        rows.stack_ids.insert(rows.stack_ids.end(), stack_ids.begin() + sample_pos,
-                              stack_ids.begin() + sample_pos + sample_count[i]);
-        rows.values.insert(rows.values.end(), values.begin() + sample_pos,
-                           values.begin() + sample_pos + sample_count[i]);
-        rows.span_ids.insert(rows.span_ids.end(), spans.begin() + span_pos,
-                             spans.begin() + span_pos + span_count[i]);
-      }
-      sample_pos += sample_count[i];
-      span_pos += span_count[i];
+    if (c.min_time < min_time_ms || c.max_time > max_time_ms) {
+      DropRowsOutside(&rows, row0, min_time_ms, max_time_ms);
     }
   }
   return rows;

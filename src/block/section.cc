@@ -28,19 +28,30 @@ std::string CompressBody(std::string_view raw, Codec codec, int level) {
   return out;
 }
 
-absl::StatusOr<std::string> DecompressBody(std::string_view stored, Codec codec, size_t raw_length,
-                                           std::string_view what) {
+absl::StatusOr<std::string_view> DecompressBodyView(std::string_view stored, Codec codec,
+                                                    size_t raw_length, std::string_view what,
+                                                    std::string* scratch) {
   if (raw_length > kMaxRawLength) return Corrupt(what, "declared length is too large");
   if (codec == Codec::kNone) {
     if (stored.size() != raw_length) return Corrupt(what, "length mismatch");
-    return std::string(stored);
+    return stored;
   }
   if (codec != Codec::kZstd) return Corrupt(what, "unknown codec");
-  std::string out;
-  out.resize(raw_length);
-  size_t n = ZSTD_decompress(out.data(), out.size(), stored.data(), stored.size());
+  // resize() keeps the old bytes when shrinking and only zero-fills growth; every byte is then
+  // overwritten by the decompressor.
+  scratch->resize(raw_length);
+  size_t n = ZSTD_decompress(scratch->data(), scratch->size(), stored.data(), stored.size());
   if (ZSTD_isError(n)) return Corrupt(what, StrCat("zstd: ", ZSTD_getErrorName(n)));
   if (n != raw_length) return Corrupt(what, "decompressed length mismatch");
+  return std::string_view(*scratch);
+}
+
+absl::StatusOr<std::string> DecompressBody(std::string_view stored, Codec codec, size_t raw_length,
+                                           std::string_view what) {
+  std::string out;
+  absl::StatusOr<std::string_view> body = DecompressBodyView(stored, codec, raw_length, what, &out);
+  if (!body.ok()) return body.status();
+  if (body->data() != out.data()) return std::string(*body);
   return out;
 }
 
@@ -56,7 +67,8 @@ void EncodeSection(std::string_view raw, Codec codec, int level, std::string* ou
   PutFixed32(out, Crc32c(std::string_view(*out).substr(start)));
 }
 
-absl::StatusOr<std::string> DecodeSection(std::string_view section, std::string_view what) {
+absl::StatusOr<std::string_view> DecodeSectionView(std::string_view section, std::string_view what,
+                                                   std::string* scratch) {
   if (section.size() < 6) return Corrupt(what, "truncated section");
   std::string_view covered = section.substr(0, section.size() - 4);
   uint32_t want = DecodeFixed32(section.data() + section.size() - 4);
@@ -66,7 +78,15 @@ absl::StatusOr<std::string> DecodeSection(std::string_view section, std::string_
   uint64_t raw_length;
   if (!r.ReadByte(&codec) || !r.ReadVarint64(&raw_length)) return Corrupt(what, "bad header");
   std::string_view body = covered.substr(r.position());
-  return DecompressBody(body, static_cast<Codec>(codec), raw_length, what);
+  return DecompressBodyView(body, static_cast<Codec>(codec), raw_length, what, scratch);
+}
+
+absl::StatusOr<std::string> DecodeSection(std::string_view section, std::string_view what) {
+  std::string out;
+  absl::StatusOr<std::string_view> body = DecodeSectionView(section, what, &out);
+  if (!body.ok()) return body.status();
+  if (body->data() != out.data()) return std::string(*body);
+  return out;
 }
 
 }  // namespace embers::block

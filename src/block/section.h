@@ -22,10 +22,19 @@ void EncodeSection(std::string_view raw, Codec codec, int level, std::string* ou
 // Verifies and decodes a whole section. `what` names it in errors ("object K dataset D series").
 // Errors: DataLoss for a bad checksum, truncation, an unknown codec or a length mismatch.
 absl::StatusOr<std::string> DecodeSection(std::string_view section, std::string_view what);
+// The same without copying: the body as a view into `section` when it is stored uncompressed,
+// or into `*scratch` (overwritten) after decompression. Readers of large sections use this.
+absl::StatusOr<std::string_view> DecodeSectionView(std::string_view section, std::string_view what,
+                                                   std::string* scratch);
 
 // The zstd/none body codec without the envelope, used for profiles chunks, whose checksums live
 // in the chunk directory.
 std::string CompressBody(std::string_view raw, Codec codec, int level);
+// View variant as for DecodeSectionView: `scratch` is reused, so decoding many chunks allocates
+// once.
+absl::StatusOr<std::string_view> DecompressBodyView(std::string_view stored, Codec codec,
+                                                    size_t raw_length, std::string_view what,
+                                                    std::string* scratch);
 absl::StatusOr<std::string> DecompressBody(std::string_view stored, Codec codec, size_t raw_length,
                                            std::string_view what);
 

@@ -389,6 +389,47 @@ void QueryFrontend::LabelValues(const CallContext& ctx,
                                 const types::v1::LabelValuesRequest& request,
                                 types::v1::LabelValuesResponse* response, UnaryDone done) {
   if (request.name().empty()) return done(absl::InvalidArgumentError("name is required"));
+  // The index holds each dataset's service_name and __profile_type__ sets: values of those, under
+  // matchers on those alone, need no object reads.
+  auto index_label = [](std::string_view name) {
+    return name == model::kLabelServiceName || name == model::kLabelProfileType;
+  };
+  if (index_label(request.name()) && request.matchers_size() <= 1) {
+    absl::StatusOr<model::Selector> selector =
+        model::Selector::Parse(request.matchers_size() == 1 ? request.matchers(0) : "{}");
+    if (!selector.ok()) {
+      return done(absl::InvalidArgumentError(
+          StrCat("invalid matcher: ", ToStd(selector.status().message()))));
+    }
+    const bool index_only =
+        std::all_of(selector->matchers().begin(), selector->matchers().end(),
+                    [&index_label](const model::LabelMatcher& m) { return index_label(m.name()); });
+    if (index_only) {
+      int64_t start = request.start(), end = request.end();
+      if (absl::Status st = LabelQueryRange(&start, &end); !st.ok()) return done(st);
+      auto req = std::make_shared<metastore::v1::QueryMetadataLabelsRequest>();
+      req->add_tenant_id(ctx.tenant);
+      req->set_start_time(start);
+      req->set_end_time(end);
+      req->set_query(selector->ToString());
+      req->add_labels(request.name());
+      auto resp = std::make_shared<metastore::v1::QueryMetadataLabelsResponse>();
+      return metastore_->QueryMetadataLabels(
+          ctx, *req, resp.get(), [req, resp, response, done = std::move(done)](absl::Status st) {
+            if (!st.ok()) return done(st);
+            std::set<std::string> values;
+            for (const auto& set : resp->labels()) {
+              for (const auto& label : set.labels()) {
+                if (label.name() == req->labels(0) && !label.value().empty()) {
+                  values.insert(label.value());
+                }
+              }
+            }
+            for (const std::string& v : values) response->add_names(v);
+            done(absl::OkStatus());
+          });
+    }
+  }
   SelectLabelSets(ctx, request.matchers(), request.start(), request.end(), {request.name()},
                   [response, done = std::move(done)](absl::StatusOr<QueryReport> r) {
                     if (!r.ok()) return done(r.status());
