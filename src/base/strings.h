@@ -55,6 +55,13 @@ std::string AsciiLower(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // Lower-case hexadecimal without leading zeros ("0" for zero).
 std::string Hex(uint64_t v);
+// The value of a hexadecimal digit (either case), or -1.
+inline int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 
 // Whole-string number parsing; false on junk, overflow or an empty string.
 bool ParseInt64(std::string_view s, int64_t* out);

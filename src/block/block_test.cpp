@@ -161,6 +161,33 @@ TEST(Block, RoundTripSmallProfiles) {
   EXPECT_EQ(late->timestamp_ms[0], 3000);
 }
 
+TEST(Block, ProfileIdsRoundTripOnlyInChunksThatHaveThem) {
+  // Two rows per chunk: the first chunk has ids (one row without), the second has none.
+  DatasetBuilder builder("t", "api", {.zstd_level = 1, .rows_per_chunk = 2});
+  const model::ProfileId a{1, 2}, b{0xffffffffffffffffull, 7};
+  builder.Append(Series("prod"), 1000, 0, SmallProfile(1, 1), {}, a);
+  builder.Append(Series("prod"), 2000, 0, SmallProfile(2, 2));
+  builder.Append(Series("prod"), 3000, 0, SmallProfile(3, 3), {}, b);
+  builder.Append(Series("prod"), 4000, 0, SmallProfile(4, 4));
+  builder.Append(Series("prod"), 5000, 0, SmallProfile(5, 5));
+  std::vector<EncodedDataset> ds;
+  ds.push_back(builder.Finish());
+  BuiltObject obj = BuildObject({.id = "01JKT426999WRKSJZ0A43F75TA"}, std::move(ds));
+  objstore::MemoryBucket bucket;
+  ASSERT_TRUE(bucket.Put(ObjectKey(obj.meta), obj.bytes).ok());
+  auto reader = ObjectReader::Open(&bucket, ObjectKey(obj.meta));
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto rows = reader->ReadProfiles(0);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 5u);
+  EXPECT_EQ(rows->profile_ids, (std::vector<model::ProfileId>{a, {}, b, {}, {}}));
+  // Dropping rows outside the range keeps ids with their rows.
+  auto some = reader->ReadProfiles(0, 2000, 3000);
+  ASSERT_TRUE(some.ok());
+  EXPECT_EQ(some->profile_ids, (std::vector<model::ProfileId>{{}, b}));
+  EXPECT_EQ(some->timestamp_ms, (std::vector<int64_t>{2000, 3000}));
+}
+
 TEST(Block, CorruptionIsAnErrorNamingTheObject) {
   DatasetBuilder builder("t", "svc");
   builder.Append(Series("x"), 1000, 0, SmallProfile(1, 2));

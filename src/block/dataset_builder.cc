@@ -38,7 +38,7 @@ uint32_t DatasetBuilder::SeriesIndex(const model::Labels& labels) {
 
 void DatasetBuilder::Append(const model::Labels& series, int64_t timestamp_ms, int64_t duration_ns,
                             const pprof::Profile& profile, const pprof::Profile& symbols,
-                            std::span<const uint64_t> span_ids) {
+                            std::span<const uint64_t> span_ids, model::ProfileId profile_id) {
   symbols_.AddProfile(profile, symbols, &scratch_stacks_);
   const bool with_spans = !span_ids.empty() && span_ids.size() == profile.samples.size();
 
@@ -52,6 +52,7 @@ void DatasetBuilder::Append(const model::Labels& series, int64_t timestamp_ms, i
   row.series = SeriesIndex(series);
   row.timestamp_ms = timestamp_ms;
   row.duration_ns = duration_ns;
+  row.profile_id = profile_id;
   row.sample_begin = static_cast<uint32_t>(stack_ids_.size());
   row.span_begin = static_cast<uint32_t>(span_ids_.size());
   for (uint32_t i : scratch_order_) {
@@ -206,6 +207,16 @@ EncodedDataset DatasetBuilder::Finish() {
     for (size_t i = begin; i < end; ++i) {
       const Row& row = rows_[rows[i]];
       for (uint32_t s = 0; s < row.span_count; ++s) PutFixed64(&raw, span_ids_[row.span_begin + s]);
+    }
+    // Optional trailing column: written only when some row of the chunk has a profile id, so
+    // chunks without ids keep the original layout.
+    bool with_ids = false;
+    for (size_t i = begin; i < end && !with_ids; ++i) with_ids = !rows_[rows[i]].profile_id.empty();
+    if (with_ids) {
+      for (size_t i = begin; i < end; ++i) {
+        PutFixed64(&raw, rows_[rows[i]].profile_id.hi);
+        PutFixed64(&raw, rows_[rows[i]].profile_id.lo);
+      }
     }
     std::string stored = CompressBody(raw, Codec::kZstd, options_.zstd_level);
     PutVarint64(&directory, begin);

@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "block/symbols.h"
 #include "model/labels.h"
+#include "model/profile_id.h"
 #include "pprof/profile.h"
 
 namespace embers::block {
@@ -51,14 +52,16 @@ class DatasetBuilder {
   // Adds one profile of `series`. `profile` carries one sample type (values[0] of each sample is
   // used). `span_ids` is empty or holds one span id per sample (0 = none). Samples with value 0
   // are dropped; samples of equal stack are merged unless they carry span ids.
+  // `profile_id` is the client's id of the pushed profile (zero: none).
   void Append(const model::Labels& series, int64_t timestamp_ms, int64_t duration_ns,
-              const pprof::Profile& profile, std::span<const uint64_t> span_ids = {}) {
-    Append(series, timestamp_ms, duration_ns, profile, profile, span_ids);
+              const pprof::Profile& profile, std::span<const uint64_t> span_ids = {},
+              model::ProfileId profile_id = {}) {
+    Append(series, timestamp_ms, duration_ns, profile, profile, span_ids, profile_id);
   }
   // As above, with the symbol tables in `symbols` (a series split from a larger profile).
   void Append(const model::Labels& series, int64_t timestamp_ms, int64_t duration_ns,
               const pprof::Profile& samples, const pprof::Profile& symbols,
-              std::span<const uint64_t> span_ids);
+              std::span<const uint64_t> span_ids, model::ProfileId profile_id = {});
 
   // Encodes the dataset. The builder is empty afterwards.
   EncodedDataset Finish();
@@ -77,6 +80,7 @@ class DatasetBuilder {
     uint32_t sample_count = 0;
     uint32_t span_begin = 0;
     uint32_t span_count = 0;
+    model::ProfileId profile_id;
   };
   struct SeriesEntry {
     model::Labels labels;

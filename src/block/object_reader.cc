@@ -161,6 +161,7 @@ void DropRowsOutside(ProfileRows* rows, size_t first, int64_t min, int64_t max) 
     rows->sample_count[out] = sc;
     rows->span_begin[out] = static_cast<uint32_t>(span_out);
     rows->span_count[out] = pc;
+    rows->profile_ids[out] = rows->profile_ids[i];
     sample_out += sc;
     span_out += pc;
     ++out;
@@ -170,6 +171,7 @@ void DropRowsOutside(ProfileRows* rows, size_t first, int64_t min, int64_t max) 
     v->resize(out);
   }
   rows->timestamp_ms.resize(out);
+  rows->profile_ids.resize(out);
   rows->duration_ns.resize(out);
   rows->stack_ids.resize(sample_out);
   rows->values.resize(sample_out);
@@ -231,6 +233,7 @@ absl::StatusOr<ProfileRows> ObjectReader::ReadProfiles(int dataset, int64_t min_
     rows.sample_count.resize(row0 + n);
     rows.span_begin.resize(row0 + n);
     rows.span_count.resize(row0 + n);
+    rows.profile_ids.resize(row0 + n);
     uint32_t* series = rows.series.data() + row0;
     int64_t* ts = rows.timestamp_ms.data() + row0;
     uint32_t* sample_count = rows.sample_count.data() + row0;
@@ -288,9 +291,17 @@ absl::StatusOr<ProfileRows> ObjectReader::ReadProfiles(int dataset, int64_t min_
       rows.span_begin[row0 + i] = static_cast<uint32_t>(span0 + total_spans);
       total_spans += span_count[i];
     }
-    if (total_spans * 8 != cr.remaining()) return bad("span column");
+    // The span column fills the rest, followed by an optional profile-id column.
+    const bool with_ids = cr.remaining() == total_spans * 8 + uint64_t{n} * 16;
+    if (!with_ids && total_spans * 8 != cr.remaining()) return bad("span column");
     rows.span_ids.resize(span0 + total_spans);
     for (uint64_t k = 0; k < total_spans; ++k) cr.ReadFixed64(&rows.span_ids[span0 + k]);
+    if (with_ids) {
+      for (uint32_t i = 0; i < n; ++i) {
+        cr.ReadFixed64(&rows.profile_ids[row0 + i].hi);
+        cr.ReadFixed64(&rows.profile_ids[row0 + i].lo);
+      }
+    }
 
     if (c.min_time < min_time_ms || c.max_time > max_time_ms) {
       DropRowsOutside(&rows, row0, min_time_ms, max_time_ms);

@@ -17,6 +17,7 @@
 #include "block/symbols.h"
 #include "metastore/v1/types.pb.h"
 #include "model/labels.h"
+#include "model/profile_id.h"
 #include "objstore/bucket.h"
 
 namespace embers::block {
@@ -43,6 +44,7 @@ struct ProfileRows {
   std::vector<uint32_t> stack_ids;
   std::vector<int64_t> values;
   std::vector<uint64_t> span_ids;
+  std::vector<model::ProfileId> profile_ids;  // one per row (zero: none)
 
   size_t size() const { return series.size(); }
 };

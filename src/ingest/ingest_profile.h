@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "model/labels.h"
+#include "model/profile_id.h"
 #include "pprof/profile.h"
 
 namespace embers::ingest {
@@ -20,6 +21,8 @@ struct IngestProfile {
   pprof::Profile profile;
   // Uncompressed size of what the client sent, for the rate limit and metrics.
   int64_t received_bytes = 0;
+  // push.v1 RawSample.ID when it is a UUID (zero otherwise, and for the other ingest APIs).
+  model::ProfileId profile_id;
 };
 
 }  // namespace embers::ingest

@@ -36,6 +36,10 @@ absl::StatusOr<std::vector<IngestProfile>> ConvertPushRequest(const push::v1::Pu
       p.received_bytes = static_cast<int64_t>(
           profile->backing.empty() ? raw.size() : profile->backing.front()->size());
       p.profile = std::move(*profile);
+      // Pyroscope's SDKs send a UUID; other ids cannot be selected by and are not kept.
+      if (auto id = model::ParseProfileId(series.samples(i).id()); id.has_value()) {
+        p.profile_id = *id;
+      }
       out.push_back(std::move(p));
     }
   }

@@ -25,6 +25,13 @@ void LocalIndexService::QueryMetadataLabels(const CallContext& /*ctx*/,
   done(result.status());
 }
 
+void LocalIndexService::GetTenant(const CallContext& /*ctx*/, const v1::GetTenantRequest& request,
+                                  v1::GetTenantResponse* response, UnaryDone done) {
+  if (request.tenant_id().empty()) return done(absl::InvalidArgumentError("tenant_id is empty"));
+  *response = index_->GetTenant(request);
+  done(absl::OkStatus());
+}
+
 namespace {
 absl::Status NotOpen() { return absl::UnavailableError("the metastore is starting"); }
 }  // namespace
@@ -51,6 +58,13 @@ void IndexServiceProxy::QueryMetadataLabels(const CallContext& ctx,
   IndexService* t = target_.load();
   if (t == nullptr) return done(NotOpen());
   t->QueryMetadataLabels(ctx, request, response, std::move(done));
+}
+
+void IndexServiceProxy::GetTenant(const CallContext& ctx, const v1::GetTenantRequest& request,
+                                  v1::GetTenantResponse* response, UnaryDone done) {
+  IndexService* t = target_.load();
+  if (t == nullptr) return done(NotOpen());
+  t->GetTenant(ctx, request, response, std::move(done));
 }
 
 }  // namespace embers::metastore

@@ -15,6 +15,7 @@
 #include "metastore/index/block_index.h"
 #include "metastore/v1/index.pb.h"
 #include "metastore/v1/query.pb.h"
+#include "metastore/v1/tenant.pb.h"
 
 namespace embers::metastore {
 
@@ -28,6 +29,9 @@ class IndexService {
   virtual void QueryMetadataLabels(const CallContext& ctx,
                                    const v1::QueryMetadataLabelsRequest& request,
                                    v1::QueryMetadataLabelsResponse* response, UnaryDone done) = 0;
+  // A tenant's stats: whether it has data and its time range (GetProfileStats answers from it).
+  virtual void GetTenant(const CallContext& ctx, const v1::GetTenantRequest& request,
+                         v1::GetTenantResponse* response, UnaryDone done) = 0;
 };
 
 // Serves the interface from a BlockIndex in this process, without replication; the methods
@@ -41,6 +45,8 @@ class LocalIndexService final : public IndexService {
                      v1::QueryMetadataResponse* response, UnaryDone done) override;
   void QueryMetadataLabels(const CallContext& ctx, const v1::QueryMetadataLabelsRequest& request,
                            v1::QueryMetadataLabelsResponse* response, UnaryDone done) override;
+  void GetTenant(const CallContext& ctx, const v1::GetTenantRequest& request,
+                 v1::GetTenantResponse* response, UnaryDone done) override;
 
  private:
   BlockIndex* index_;
@@ -58,6 +64,8 @@ class IndexServiceProxy final : public IndexService {
                      v1::QueryMetadataResponse* response, UnaryDone done) override;
   void QueryMetadataLabels(const CallContext& ctx, const v1::QueryMetadataLabelsRequest& request,
                            v1::QueryMetadataLabelsResponse* response, UnaryDone done) override;
+  void GetTenant(const CallContext& ctx, const v1::GetTenantRequest& request,
+                 v1::GetTenantResponse* response, UnaryDone done) override;
 
  private:
   std::atomic<IndexService*> target_{nullptr};

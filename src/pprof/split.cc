@@ -40,16 +40,8 @@ uint64_t ParseSpanId(std::string_view s) {
   if (s.size() != 16) return 0;
   uint64_t v = 0;
   for (char c : s) {
-    int d;
-    if (c >= '0' && c <= '9') {
-      d = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      d = c - 'a' + 10;
-    } else if (c >= 'A' && c <= 'F') {
-      d = c - 'A' + 10;
-    } else {
-      return 0;
-    }
+    const int d = HexDigitValue(c);
+    if (d < 0) return 0;
     v = (v << 4) | static_cast<uint64_t>(d);
   }
   return v;

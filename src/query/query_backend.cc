@@ -92,7 +92,7 @@ absl::Status ReadStacks(const ReadQuery& query, const block::ObjectReader& reade
   const size_t nodes = symbols->node_parent.size();
   std::vector<int64_t> by_stack(nodes, 0);
   for (size_t r = 0; r < rows.size(); ++r) {
-    if (!selected[rows.series[r]]) continue;
+    if (!selected[rows.series[r]] || !query.filter.HasProfile(rows.profile_ids[r])) continue;
     const uint32_t begin = rows.sample_begin[r], end = begin + rows.sample_count[r];
     for (uint32_t s = begin; s < end; ++s) {
       const uint32_t id = rows.stack_ids[s];
@@ -152,7 +152,7 @@ absl::Status ReadTimeSeries(const ReadQuery& query, const block::ObjectReader& r
   }
   for (size_t r = 0; r < rows.size(); ++r) {
     auto* points = group[rows.series[r]];
-    if (points == nullptr) continue;
+    if (points == nullptr || !query.filter.HasProfile(rows.profile_ids[r])) continue;
     const int64_t t = StepOf(rows.timestamp_ms[r], query.start_ms, query.step_ms);
     if (t > query.end_ms) continue;
     int64_t total = 0;

@@ -147,10 +147,9 @@ void QueryFrontend::SelectStacks(const CallContext& ctx, const StacksRequest& re
       ParseQuery(request.profile_type_id, request.label_selector, request.start_ms, request.end_ms);
   if (!parsed_or.ok()) return done(parsed_or.status(), ParsedQuery());
   auto parsed = std::make_shared<const ParsedQuery>(std::move(*parsed_or));
-  if (request.profile_id_selectors > 0 || request.trace_id_selectors > 0) {
-    return done(absl::UnimplementedError("profile-id and trace-id selectors are not supported: "
-                                         "Embers keeps span ids per sample, not profile or trace "
-                                         "ids (use span_selector)"),
+  if (request.trace_id_selectors > 0) {
+    return done(absl::UnimplementedError("trace-id selectors are not supported: Embers keeps "
+                                         "span ids per sample, not trace ids (use span_selector)"),
                 *parsed);
   }
   auto read = std::make_shared<ReadQuery>();
@@ -171,6 +170,12 @@ void QueryFrontend::SelectStacks(const CallContext& ctx, const StacksRequest& re
     read->filter.span_ids = std::move(*spans);
     read->filter.by_span = true;
   }
+  if (!request.profile_id_selector.empty()) {
+    absl::StatusOr<std::vector<model::ProfileId>> ids =
+        ParseProfileIdSelector(request.profile_id_selector);
+    if (!ids.ok()) return done(ids.status(), *parsed);
+    read->filter.profile_ids = std::move(*ids);
+  }
   Run(ctx, *parsed, std::move(read),
       [parsed, done = std::move(done)](absl::StatusOr<QueryReport> r) {
         done(std::move(r), *parsed);
@@ -186,7 +191,7 @@ StacksRequest StacksOf(const querier::v1::SelectMergeStacktracesRequest& r) {
                   .end_ms = r.end()};
   if (r.has_stack_trace_selector()) s.stack_trace_selector = &r.stack_trace_selector();
   s.span_selector.assign(r.span_selector().begin(), r.span_selector().end());
-  s.profile_id_selectors = static_cast<size_t>(r.profile_id_selector_size());
+  s.profile_id_selector.assign(r.profile_id_selector().begin(), r.profile_id_selector().end());
   s.trace_id_selectors = static_cast<size_t>(r.trace_id_selector_size());
   return s;
 }
@@ -251,7 +256,8 @@ void QueryFrontend::SelectMergeProfile(const CallContext& ctx,
                   .start_ms = request.start(),
                   .end_ms = request.end()};
   if (request.has_stack_trace_selector()) s.stack_trace_selector = &request.stack_trace_selector();
-  s.profile_id_selectors = static_cast<size_t>(request.profile_id_selector_size());
+  s.profile_id_selector.assign(request.profile_id_selector().begin(),
+                               request.profile_id_selector().end());
   s.trace_id_selectors = static_cast<size_t>(request.trace_id_selector_size());
   SelectStacks(ctx, s, ReportKind::kPprof,
                [response, max_nodes = *max_nodes, done = std::move(done)](
@@ -610,6 +616,23 @@ void QueryFrontend::ProfileTypes(const CallContext& ctx,
         }
         done(absl::OkStatus());
       });
+}
+
+void QueryFrontend::GetProfileStats(const CallContext& ctx,
+                                    const types::v1::GetProfileStatsRequest& /*request*/,
+                                    types::v1::GetProfileStatsResponse* response, UnaryDone done) {
+  auto req = std::make_shared<metastore::v1::GetTenantRequest>();
+  req->set_tenant_id(ctx.tenant);
+  auto resp = std::make_shared<metastore::v1::GetTenantResponse>();
+  metastore_->GetTenant(ctx, *req, resp.get(),
+                        [req, resp, response, done = std::move(done)](absl::Status st) {
+                          if (!st.ok()) return done(st);
+                          const metastore::v1::TenantStats& s = resp->stats();
+                          response->set_data_ingested(s.data_ingested());
+                          response->set_oldest_profile_time(s.oldest_profile_time());
+                          response->set_newest_profile_time(s.newest_profile_time());
+                          done(absl::OkStatus());
+                        });
 }
 
 }  // namespace embers::query

@@ -65,7 +65,7 @@ struct StacksRequest {
   int64_t end_ms = 0;
   const types::v1::StackTraceSelector* stack_trace_selector = nullptr;
   std::vector<std::string> span_selector;
-  size_t profile_id_selectors = 0;
+  std::vector<std::string> profile_id_selector;
   size_t trace_id_selectors = 0;
 };
 
@@ -105,6 +105,9 @@ class QueryFrontend {
               querier::v1::SeriesResponse* response, UnaryDone done);
   void AnalyzeQuery(const CallContext& ctx, const querier::v1::AnalyzeQueryRequest& request,
                     querier::v1::AnalyzeQueryResponse* response, UnaryDone done);
+  // Whether the tenant has data and its oldest/newest profile time, from the metastore alone.
+  void GetProfileStats(const CallContext& ctx, const types::v1::GetProfileStatsRequest& request,
+                       types::v1::GetProfileStatsResponse* response, UnaryDone done);
 
   // The merged report of the stacks `request` selects (kind kTree or kPprof), with the parsed
   // query it ran. The building block of every flame graph, tree, pprof, DOT and diff answer.

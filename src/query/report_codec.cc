@@ -1,5 +1,6 @@
 #include "query/report_codec.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,10 @@ void EncodeReadQuery(const ReadQuery& query, qb::InvokeRequest* out) {
   for (const std::string& c : query.filter.call_site) out->add_call_site(c);
   for (uint64_t id : query.filter.span_ids) out->add_span_ids(id);
   out->set_by_span(query.filter.by_span);
+  for (const model::ProfileId& id : query.filter.profile_ids) {
+    out->add_profile_id_hi(id.hi);
+    out->add_profile_id_lo(id.lo);
+  }
   out->set_step_ms(query.step_ms);
   for (const std::string& g : query.group_by) out->add_group_by(g);
   for (const std::string& n : query.label_names) out->add_label_names(n);
@@ -59,6 +64,13 @@ absl::StatusOr<ReadQuery> DecodeReadQuery(const qb::InvokeRequest& in) {
   q.filter.span_ids.assign(in.span_ids().begin(), in.span_ids().end());
   std::sort(q.filter.span_ids.begin(), q.filter.span_ids.end());
   q.filter.by_span = in.by_span();
+  if (in.profile_id_hi_size() != in.profile_id_lo_size()) {
+    return absl::InvalidArgumentError("profile id halves of different counts");
+  }
+  for (int i = 0; i < in.profile_id_hi_size(); ++i) {
+    q.filter.profile_ids.push_back({in.profile_id_hi(i), in.profile_id_lo(i)});
+  }
+  std::sort(q.filter.profile_ids.begin(), q.filter.profile_ids.end());
   q.step_ms = in.step_ms();
   q.group_by.assign(in.group_by().begin(), in.group_by().end());
   q.label_names.assign(in.label_names().begin(), in.label_names().end());

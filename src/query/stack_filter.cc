@@ -11,6 +11,10 @@ bool SampleFilter::HasSpan(uint64_t id) const {
   return std::binary_search(span_ids.begin(), span_ids.end(), id);
 }
 
+bool SampleFilter::HasProfile(model::ProfileId id) const {
+  return profile_ids.empty() || std::binary_search(profile_ids.begin(), profile_ids.end(), id);
+}
+
 std::vector<bool> SampleFilter::MatchStacks(const block::Symbols& symbols) const {
   const size_t nodes = symbols.node_parent.size();
   const int want = static_cast<int>(call_site.size());
@@ -51,6 +55,22 @@ absl::StatusOr<std::vector<uint64_t>> ParseSpanSelector(const std::vector<std::s
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   return ids;
+}
+
+absl::StatusOr<std::vector<model::ProfileId>> ParseProfileIdSelector(
+    const std::vector<std::string>& ids) {
+  std::vector<model::ProfileId> out;
+  out.reserve(ids.size());
+  for (const std::string& s : ids) {
+    std::optional<model::ProfileId> id = model::ParseProfileId(s);
+    if (!id.has_value()) {
+      return absl::InvalidArgumentError(StrCat("invalid profile id \"", s, "\": want a UUID"));
+    }
+    out.push_back(*id);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 }  // namespace embers::query

@@ -29,7 +29,7 @@ bool Retryable(grpc::StatusCode code) {
 }  // namespace
 
 swv1::PushRequest EncodePush(const std::string& tenant, uint32_t shard,
-                           const std::vector<ProfileToWrite>& profiles) {
+                             const std::vector<ProfileToWrite>& profiles) {
   swv1::PushRequest req;
   req.set_tenant_id(tenant);
   req.set_shard(shard);
@@ -56,6 +56,8 @@ swv1::PushRequest EncodePush(const std::string& tenant, uint32_t shard,
       pprof::EncodeTo(standalone, out->mutable_profile());
     }
     for (uint64_t id : p.span_ids) out->add_span_ids(id);
+    out->set_profile_id_hi(p.profile_id.hi);
+    out->set_profile_id_lo(p.profile_id.lo);
   }
   return req;
 }
@@ -89,6 +91,7 @@ absl::StatusOr<std::vector<ProfileToWrite>> DecodePush(const swv1::PushRequest& 
       return absl::InvalidArgumentError(StrCat("profile ", i, ": span ids do not match samples"));
     }
     p.span_ids.assign(in.span_ids().begin(), in.span_ids().end());
+    p.profile_id = {in.profile_id_hi(), in.profile_id_lo()};
     out.push_back(std::move(p));
   }
   return out;

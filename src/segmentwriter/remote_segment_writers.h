@@ -65,7 +65,7 @@ class RemoteSegmentWriters final : public SegmentWriterClient,
 
 // The request for one shard's profiles (exposed for the segment-writer service's tests).
 swv1::PushRequest EncodePush(const std::string& tenant, uint32_t shard,
-                           const std::vector<ProfileToWrite>& profiles);
+                             const std::vector<ProfileToWrite>& profiles);
 // Its inverse, on the segment-writer side: decodes and validates every profile.
 absl::StatusOr<std::vector<ProfileToWrite>> DecodePush(const swv1::PushRequest& request);
 

@@ -118,7 +118,7 @@ void SegmentWriter::Push(const std::string& tenant, uint32_t shard,
           tenant, p.service, block::DatasetOptions{.zstd_level = options_.zstd_level});
     }
     dataset->Append(p.series, p.timestamp_ms, p.duration_ns, p.profile,
-                    p.symbols ? *p.symbols : p.profile, p.span_ids);
+                    p.symbols ? *p.symbols : p.profile, p.span_ids, p.profile_id);
   }
   segment.profiles += profiles.size();
   segment.waiters.push_back(std::move(done));

@@ -30,6 +30,7 @@
 #include "block/dataset_builder.h"
 #include "metastore/index_service.h"
 #include "model/labels.h"
+#include "model/profile_id.h"
 #include "objstore/bucket.h"
 #include "pprof/profile.h"
 
@@ -46,6 +47,7 @@ struct ProfileToWrite {
   // series split from one pushed profile.
   std::shared_ptr<const pprof::Profile> symbols;
   std::vector<uint64_t> span_ids;  // empty, or one per sample
+  model::ProfileId profile_id;     // the pushed profile's id (zero: none)
 };
 
 struct SegmentWriterOptions {

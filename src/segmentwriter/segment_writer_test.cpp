@@ -37,6 +37,10 @@ class FakeIndex : public metastore::IndexService {
                            metastore::v1::QueryMetadataLabelsResponse*, UnaryDone done) override {
     done(absl::UnimplementedError("fake"));
   }
+  void GetTenant(const CallContext&, const metastore::v1::GetTenantRequest&,
+                 metastore::v1::GetTenantResponse*, UnaryDone done) override {
+    done(absl::UnimplementedError("fake"));
+  }
 };
 
 // One-sample profile whose single stack is main;<leaf>.

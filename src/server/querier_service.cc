@@ -29,18 +29,19 @@ UnaryMethod<Req, Resp> Bind(QueryFrontend* frontend,
 
 // Every QuerierService method, once: X(name, request type, response type). SelectHeatmap is not
 // built (no heatmap report yet) and answers Unimplemented through the generated default.
-#define EMBERS_QUERIER_METHODS(X)                                            \
-  X(ProfileTypes, qv1::ProfileTypesRequest, qv1::ProfileTypesResponse)       \
-  X(LabelNames, tv1::LabelNamesRequest, tv1::LabelNamesResponse)             \
-  X(LabelValues, tv1::LabelValuesRequest, tv1::LabelValuesResponse)          \
-  X(Series, qv1::SeriesRequest, qv1::SeriesResponse)                         \
-  X(SelectMergeStacktraces, qv1::SelectMergeStacktracesRequest,              \
-    qv1::SelectMergeStacktracesResponse)                                     \
-  X(SelectMergeSpanProfile, qv1::SelectMergeSpanProfileRequest,              \
-    qv1::SelectMergeSpanProfileResponse)                                     \
-  X(SelectMergeProfile, qv1::SelectMergeProfileRequest, google::v1::Profile) \
-  X(SelectSeries, qv1::SelectSeriesRequest, qv1::SelectSeriesResponse)       \
-  X(Diff, qv1::DiffRequest, qv1::DiffResponse)                               \
+#define EMBERS_QUERIER_METHODS(X)                                               \
+  X(ProfileTypes, qv1::ProfileTypesRequest, qv1::ProfileTypesResponse)          \
+  X(LabelNames, tv1::LabelNamesRequest, tv1::LabelNamesResponse)                \
+  X(LabelValues, tv1::LabelValuesRequest, tv1::LabelValuesResponse)             \
+  X(Series, qv1::SeriesRequest, qv1::SeriesResponse)                            \
+  X(SelectMergeStacktraces, qv1::SelectMergeStacktracesRequest,                 \
+    qv1::SelectMergeStacktracesResponse)                                        \
+  X(SelectMergeSpanProfile, qv1::SelectMergeSpanProfileRequest,                 \
+    qv1::SelectMergeSpanProfileResponse)                                        \
+  X(SelectMergeProfile, qv1::SelectMergeProfileRequest, google::v1::Profile)    \
+  X(SelectSeries, qv1::SelectSeriesRequest, qv1::SelectSeriesResponse)          \
+  X(Diff, qv1::DiffRequest, qv1::DiffResponse)                                  \
+  X(GetProfileStats, tv1::GetProfileStatsRequest, tv1::GetProfileStatsResponse) \
   X(AnalyzeQuery, qv1::AnalyzeQueryRequest, qv1::AnalyzeQueryResponse)
 
 class QuerierGrpcService final : public qv1::QuerierService::CallbackService {

@@ -251,7 +251,7 @@ describe('query results equal go tool pprof on every pprof test file', { skip },
     assert.match(http.text, /digraph/);
   });
 
-  it('LabelNames, LabelValues, Series and /pyroscope/label-values list what was pushed', { timeout: 60_000 }, async () => {
+  it('LabelNames, LabelValues, Series, GetProfileStats and /pyroscope/label-values describe what was pushed', { timeout: 60_000 }, async () => {
     const querier = createClient(Querier, connect());
     const names = await querier.labelNames({ matchers: ['{service_name=~"oracle-.*"}'], start, end }, { timeoutMs: 10_000 });
     for (const n of ['__name__', '__profile_type__', 'service_name']) assert.ok(names.names.includes(n), `${n} in ${names.names}`);
@@ -266,6 +266,10 @@ describe('query results equal go tool pprof on every pprof test file', { skip },
     const http = await call(embers(), `/pyroscope/label-values?label=service_name&from=${now - 3_600_000}&until=${now + 3_600_000}`);
     assert.equal(http.status, 200, show(http));
     assert.deepEqual(http.json(), want);
+    const stats = await querier.getProfileStats({}, { timeoutMs: 10_000 });
+    assert.equal(stats.dataIngested, true);
+    assert.ok(Number(stats.oldestProfileTime) <= now && Number(stats.newestProfileTime) >= now,
+      `profiles were stamped ${now}: ${stats.oldestProfileTime}..${stats.newestProfileTime}`);
     const bad = await call(embers(), '/pyroscope/label-values');
     assert.equal(bad.status, 400, show(bad));
     await assert.rejects(querier.labelNames({ matchers: ['{service_name='], start, end }), (e) => e instanceof ConnectError && e.code === Code.InvalidArgument);
@@ -357,6 +361,32 @@ describe('query results equal go tool pprof on every pprof test file', { skip },
     assert.equal(Number((await select([ids[1]])).flamegraph.total), want[1]);
     assert.equal(Number((await select(ids)).flamegraph.total), want[0] + want[1]);
     await assert.rejects(select(['xyz']), (e) => e instanceof ConnectError && e.code === Code.InvalidArgument && /span id/.test(e.message));
+  });
+
+  it('the profile-id selector keeps only the profiles pushed with those ids', { timeout: 60_000 }, async () => {
+    const p = decodeProfile(path.join(PPROF_DIR, 'go_cpu_tiny.pb.gz'));
+    const cpu = p.sampleType.findIndex((t) => p.stringTable[Number(t.type)] === 'cpu');
+    p.timeNanos = BigInt(now) * 1_000_000n;
+    const ids = ['3f2a5b1c-0000-4000-8000-000000000001', '3f2a5b1c-0000-4000-8000-000000000002'];
+    const totals = [];
+    const pusher = createClient(Pusher, connect());
+    for (let k = 0; k < 2; k++) {
+      p.sample.forEach((smp) => { smp.value[cpu] *= BigInt(k + 1); });
+      totals.push(p.sample.reduce((sum, smp) => sum + Number(smp.value[cpu]), 0));
+      await pusher.push({ series: [{ labels: [{ name: '__name__', value: 'process_cpu' }, { name: 'service_name', value: 'oracle-ids' }],
+        samples: [{ rawProfile: toBinary(profileSchema, p), ID: ids[k] }] }] }, { timeoutMs: 20_000 });
+    }
+    const querier = createClient(Querier, connect());
+    const base = { profileTypeID: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds', labelSelector: '{service_name="oracle-ids"}', start, end, maxNodes: 1_048_576n };
+    assert.equal(Number((await querier.selectMergeStacktraces(base, { timeoutMs: 30_000 })).flamegraph.total), totals[0] + totals[1]);
+    for (let k = 0; k < 2; k++) {
+      const fg = await querier.selectMergeStacktraces({ ...base, profileIdSelector: [ids[k].toUpperCase()] }, { timeoutMs: 30_000 });
+      assert.equal(Number(fg.flamegraph.total), totals[k], `profile ${ids[k]}`);
+      const pprof = await querier.selectMergeProfile({ ...base, profileIdSelector: [ids[k]] }, { timeoutMs: 30_000 });
+      assert.equal(pprof.sample.reduce((sum, x) => sum + Number(x.value[0]), 0), totals[k]);
+    }
+    await assert.rejects(querier.selectMergeStacktraces({ ...base, profileIdSelector: ['not-a-uuid'] }),
+      (e) => e instanceof ConnectError && e.code === Code.InvalidArgument && /profile id/.test(e.message));
   });
 
   it('AnalyzeQuery reports the objects, profiles and bytes a query reads', { timeout: 60_000 }, async () => {

@@ -66,7 +66,7 @@ class MetastoreClient final : public IndexService {
   void GetTenants(const CallContext& ctx, const v1::GetTenantsRequest& request,
                   v1::GetTenantsResponse* response, UnaryDone done);
   void GetTenant(const CallContext& ctx, const v1::GetTenantRequest& request,
-                 v1::GetTenantResponse* response, UnaryDone done);
+                 v1::GetTenantResponse* response, UnaryDone done) override;
   // Membership and leadership: to the leader, like writes.
   void AddNode(const CallContext& ctx, const v1::AddNodeRequest& request,
                v1::AddNodeResponse* response, UnaryDone done);

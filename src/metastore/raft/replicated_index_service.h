@@ -59,6 +59,10 @@ class ReplicatedIndexService final : public IndexService {
                   UnaryDone done);
   void GetTenant(const v1::GetTenantRequest& request, v1::GetTenantResponse* response,
                  UnaryDone done);
+  void GetTenant(const CallContext& /*ctx*/, const v1::GetTenantRequest& request,
+                 v1::GetTenantResponse* response, UnaryDone done) override {
+    GetTenant(request, response, std::move(done));
+  }
 
   // Proposes a command as is (request_id must be set by the caller; leader_time_ms is filled
   // in when zero).
