@@ -197,6 +197,7 @@ absl::Status SegmentWriter::RegisterBlock(const metastore::v1::BlockMeta& meta) 
   metastore::v1::AddBlockResponse response;
   CallContext ctx;
   ctx.tenant = "anonymous";
+  ctx.deadline = absl::Now() + options_.metadata_update_timeout;
   metastore_->AddBlock(ctx, request, &response, [&](absl::Status st) {
     std::lock_guard<std::mutex> lock(mu);
     result = std::move(st);

@@ -59,6 +59,9 @@ struct SegmentWriterOptions {
   absl::Duration upload_timeout = absl::Seconds(2);
   absl::Duration upload_hedge_after = absl::Milliseconds(500);
   bool metadata_dlq_enabled = true;
+  // -segment-writer.metadata-update-timeout: how long AddBlock may take before the metadata goes
+  // to the DLQ instead (a remote metastore that is electing a leader must not stall flushes).
+  absl::Duration metadata_update_timeout = absl::Seconds(2);
   int zstd_level = 1;
   std::string host_name = "embers";
 };

@@ -221,6 +221,7 @@ class SegmentWriterModule : public Module {
     o.upload_timeout = c.segment_writer_upload_timeout;
     o.upload_hedge_after = c.segment_writer_upload_hedge_after;
     o.metadata_dlq_enabled = c.segment_writer_metadata_dlq_enabled;
+    o.metadata_update_timeout = c.segment_writer_metadata_update_timeout;
     char host[256] = {};
     if (gethostname(host, sizeof(host) - 1) == 0) o.host_name = host;
     app_->segment_writer_ = std::make_unique<segmentwriter::SegmentWriter>(

@@ -83,6 +83,9 @@ void Config::RegisterFlags(FlagSet& f) {
              "time allowed for one segment upload round (with its hedge)");
   f.Duration("segment-writer.upload-hedge-after", &segment_writer_upload_hedge_after,
              "start a second, hedged upload when the first takes longer than this (0 disables)");
+  f.Duration("segment-writer.metadata-update-timeout", &segment_writer_metadata_update_timeout,
+             "how long registering a flushed object in the metastore may take before its "
+             "metadata is parked in dlq/");
   f.Bool("segment-writer.metadata-dlq-enabled", &segment_writer_metadata_dlq_enabled,
          "park segment metadata in dlq/ when the metastore is unavailable instead of failing");
   f.Double("distributor.ingestion-rate-limit-mb", &ingestion_rate_limit_mb,

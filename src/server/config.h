@@ -60,6 +60,7 @@ struct Config {
   int segment_writer_flush_workers = 2;
   int segment_writer_upload_max_retries = 3;
   absl::Duration segment_writer_upload_timeout = absl::Seconds(2);
+  absl::Duration segment_writer_metadata_update_timeout = absl::Seconds(2);
   absl::Duration segment_writer_upload_hedge_after = absl::Milliseconds(500);
   bool segment_writer_metadata_dlq_enabled = true;
   double ingestion_rate_limit_mb = 4;
