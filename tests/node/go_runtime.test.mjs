@@ -4,7 +4,9 @@
 //  - pushes the CPU profile with push.v1.PusherService/Push over Connect (proto),
 //  - posts the heap profile as a raw pprof body to /ingest?format=pprof&spyName=gospy,
 // both acknowledged, and ProfileTypes lists the CPU types after the push and the heap types after
-// /ingest. The other way round (heap via Push, CPU via /ingest) is acknowledged as well.
+// /ingest. The other way round (heap via Push, CPU via /ingest) is acknowledged as well. Finally,
+// for every profile type of the pushed runtime profiles, SelectMergeProfile's pprof gives the same
+// `go tool pprof -top` table (flat and cum per function, total) as the files the runtime wrote.
 // Skipped, with a message, when `go` is not installed (scripts/install-deps.sh --test installs it).
 
 import assert from 'node:assert/strict';
@@ -13,10 +15,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, before, after } from 'node:test';
+import { toBinary } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { EMBERS_SRC, call, show, stopCleanly, useEmbers } from './harness.mjs';
 import { pusherServiceDescriptor, querierServiceDescriptor } from './protos.mjs';
+import { UNIT_FLAG, pprofTop } from './pprof_oracle.mjs';
 
 const PROFGEN_SRC = path.join(EMBERS_SRC, 'tests', 'go', 'profgen', 'main.go');
 const goVersion = spawnSync('go', ['version'], { encoding: 'utf8', timeout: 10_000 });
@@ -106,6 +110,28 @@ describe('Go runtime profiles via Push and /ingest', { skip }, () => {
     await push('memory', 'go-runtime-e2e', heapProfile);
     const res = await ingest('go-runtime-e2e-ingest', cpuProfile);
     assert.equal(res.status, 200, show(res));
+  });
+
+  it('SelectMergeProfile of each runtime profile type equals go tool pprof -top on the file', { timeout: 60_000 }, async () => {
+    await push('process_cpu', 'go-runtime-oracle', cpuProfile);
+    await push('memory', 'go-runtime-oracle', heapProfile);
+    const querier = createClient(querierServiceDescriptor(), connect());
+    const now = BigInt(Date.now());
+    const range = { start: now - 3_600_000n, end: now + 60_000n };
+    const series = await querier.series({ matchers: ['{service_name="go-runtime-oracle"}'], labelNames: ['__profile_type__'], ...range }, { timeoutMs: 10_000 });
+    const types = series.labelsSet.map((ls) => ls.labels[0].value).sort();
+    assert.ok(types.includes(CPU_TYPES[0]), `CPU type stored: ${types}`);
+    for (const type of types) {
+      const [, sampleType, sampleUnit] = type.split(':');
+      const merged = await querier.selectMergeProfile({ profileTypeID: type, labelSelector: '{service_name="go-runtime-oracle"}', ...range, maxNodes: 1_048_576n }, { timeoutMs: 30_000 });
+      const file = path.join(tmp, `merged-${sampleType}.pb`);
+      fs.writeFileSync(file, toBinary(querierServiceDescriptor().method.selectMergeProfile.output, merged));
+      const source = type.startsWith('memory:') ? heapProfile : cpuProfile;
+      const ours = pprofTop([file], { unit: UNIT_FLAG[sampleUnit] });
+      const oracle = pprofTop([source], { sampleIndex: sampleType, unit: UNIT_FLAG[sampleUnit] });
+      assert.equal(ours.total, oracle.total, `${type} total`);
+      assert.deepEqual(new Map([...ours.byName].sort()), new Map([...oracle.byName].sort()), `${type} per function`);
+    }
   });
 
   it('exits with code 0 on SIGTERM', { timeout: 15_000 }, async () => {

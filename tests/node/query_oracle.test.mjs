@@ -24,6 +24,7 @@ import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { EMBERS_SRC, call, show, startServer, stopCleanly, useEmbers } from './harness.mjs';
 import { compileDescriptorSet, pusherServiceDescriptor, querierServiceDescriptor } from './protos.mjs';
+import { UNIT_FLAG, cellValue, pprofTop } from './pprof_oracle.mjs';
 
 const TESTDATA = process.env.EMBERS_TESTDATA || path.join(EMBERS_SRC, '..', 'shared', 'testdata');
 const PPROF_DIR = path.join(TESTDATA, 'pyroscope', 'pprof');
@@ -36,7 +37,6 @@ const skip = !haveTestdata ? `no testdata at ${PPROF_DIR}` : !haveGo ? 'no go to
 const EXCLUDED = new Set(['invalid_utf8.pb.gz', 'dotnet_hyphen_types.pb']);
 // Frames without symbols are named by address in flame graphs but by mapping in pprof -top.
 const UNSYMBOLIZED = new Set(['native_perf_kernel_cpu.pb.gz']);
-const UNIT_FLAG = { nanoseconds: 'ns', microseconds: 'us', milliseconds: 'ms', bytes: 'B' };
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'embers-oracle-'));
 let profileSchema;
@@ -45,33 +45,6 @@ function decodeProfile(file) {
   const raw = fs.readFileSync(file);
   const bytes = raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw) : raw;
   return fromBinary(profileSchema, bytes);
-}
-
-/** `go tool pprof -top` as name → {flat, cum} (numbers as printed, unit forced), plus the total line. */
-function pprofTop(files, { sampleIndex, unit } = {}) {
-  const args = ['tool', 'pprof', '-top', '-symbolize=none', '-nodecount=1000000', '-nodefraction=0', '-edgefraction=0'];
-  if (sampleIndex !== undefined) args.push(`-sample_index=${sampleIndex}`);
-  if (unit) args.push(`-unit=${unit}`);
-  const r = spawnSync('go', [...args, ...files], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
-  assert.equal(r.status, 0, `go tool pprof failed: ${r.stderr}`);
-  const lines = r.stdout.split('\n');
-  const header = lines.findIndex((l) => /^\s*flat\s+flat%/.test(l));
-  assert.ok(header >= 0, `no -top table in:\n${r.stdout}`);
-  const total = /of (\S+) total/.exec(r.stdout)?.[1];
-  const byName = new Map();
-  for (const line of lines.slice(header + 1)) {
-    const m = /^\s*(\S+)\s+\S+\s+\S+\s+(\S+)\s+\S+\s+(.*)$/.exec(line);
-    if (!m) continue;
-    const prev = byName.get(m[3]);
-    // A name shared by two functions (other file) appears twice: keep both, joined.
-    byName.set(m[3], prev ? { flat: `${prev.flat}+${m[1]}`, cum: `${prev.cum}+${m[2]}` } : { flat: m[1], cum: m[2] });
-  }
-  return { total, byName, text: r.stdout };
-}
-
-/** Numeric value of a -top cell ("0", "1234ns", "12+3"). */
-function cellValue(cell) {
-  return cell.split('+').reduce((s, part) => s + Number(part.replace(/[a-zA-Z]+$/, '')), 0);
 }
 
 /** Self and cumulative value per function name from flame graph levels (recursion once per path). */
