@@ -164,6 +164,31 @@ describe('querier.v1 queries end to end', { skip: haveTestdata ? false : `no tes
     assert.equal(body.groups, null);
   });
 
+  it('GET /pyroscope/render with groupBy splits the timeline by the label\'s values, "*" for series without it', { timeout: 30_000 }, async () => {
+    // Expected per value of the `function` sample label, decoded here from the file.
+    const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, compileDescriptorSet('google/v1/profile.proto')));
+    const p = fromBinary(registry.getMessage('google.v1.Profile'), zlib.gunzipSync(raw));
+    const str = (i) => p.stringTable[Number(i)];
+    const cpu = p.sampleType.findIndex((t) => str(t.type) === 'cpu');
+    const want = {};
+    for (const smp of p.sample) {
+      const l = smp.label.find((x) => str(x.key) === 'function');
+      const key = l ? str(l.str) : '*';
+      want[key] = (want[key] ?? 0) + Number(smp.value[cpu]);
+    }
+    const q = encodeURIComponent(`${CPU}{service_name="${SERVICE}"}`);
+    const res = await call(embers(), `/pyroscope/render?query=${q}&from=${start}&until=${end}&groupBy=function`);
+    assert.equal(res.status, 200, show(res));
+    const body = res.json();
+    const got = Object.fromEntries(Object.entries(body.groups).map(([k, t]) => [k, t.samples.reduce((a, v) => a + v, 0)]));
+    assert.deepEqual(got, want);
+    for (const t of Object.values(body.groups)) {
+      assert.equal(t.durationDelta, 15);
+      assert.equal(t.startTime, Math.floor(start / 1000));
+    }
+    assert.equal(body.flamebearer.numTicks, expected.byType['cpu:nanoseconds'].total);
+  });
+
   it('bad queries are 400s with a message', { timeout: 30_000 }, async () => {
     const client = createClient(Querier, connect());
     const cases = [
