@@ -52,7 +52,7 @@ struct ProfileToWrite {
 
 struct SegmentWriterOptions {
   absl::Duration segment_duration = absl::Milliseconds(500);
-  int flush_workers = 2;
+  int flush_workers = 4;
   int upload_max_retries = 3;
   absl::Duration upload_retry_min_period = absl::Milliseconds(50);
   absl::Duration upload_retry_max_period = absl::Milliseconds(500);

@@ -57,7 +57,9 @@ struct Config {
   // Write path.
   absl::Duration segment_duration = absl::Milliseconds(500);
   int segment_writer_num_tokens = 4;
-  int segment_writer_flush_workers = 2;
+  // One flush in flight per shard of the default 4 tokens: a flush mostly waits on the upload
+  // (fsync) and the metastore commit, so they overlap well even on 2 cores.
+  int segment_writer_flush_workers = 4;
   int segment_writer_upload_max_retries = 3;
   absl::Duration segment_writer_upload_timeout = absl::Seconds(2);
   absl::Duration segment_writer_metadata_update_timeout = absl::Seconds(2);
