@@ -233,7 +233,7 @@ size_t QueryReport::MemoryBytes() const {
 }
 
 QueryBackend::QueryBackend(QueryBackendOptions options, objstore::Bucket* bucket)
-    : bucket_(bucket), pool_(options.threads) {}
+    : bucket_(bucket), pool_({.threads = options.threads, .name = "query-backend"}) {}
 
 QueryBackend::~QueryBackend() = default;
 

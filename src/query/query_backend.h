@@ -30,13 +30,13 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "base/worker_pool.h"
 #include "metastore/v1/types.pb.h"
 #include "model/selector.h"
 #include "objstore/bucket.h"
 #include "query/function_tree.h"
 #include "query/merged_profile.h"
 #include "query/stack_filter.h"
-#include "query/worker_pool.h"
 
 namespace embers::query {
 

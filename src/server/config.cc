@@ -17,6 +17,9 @@ void Config::RegisterFlags(FlagSet& f) {
   f.Int("server.http-listen-port", &http_listen_port, "HTTP server listen port");
   f.Int("server.http-io-threads", &http_io_threads,
         "threads serving HTTP connections (each serves many connections)");
+  f.Int("server.http-handler-threads", &http_handler_threads,
+        "threads decoding pushed profiles (the handlers of the push and ingest APIs), so that the "
+        "I/O threads only read requests and write responses; 0 runs them on the I/O threads");
   f.Int("server.http-max-request-body-bytes", &http_max_request_body_bytes,
         "largest accepted HTTP request body, before and after decompression (413 beyond)");
   f.Duration("server.http-server-read-timeout", &http_read_timeout,

@@ -3,8 +3,10 @@
 #ifndef EMBERS_SERVER_CONFIG_H_
 #define EMBERS_SERVER_CONFIG_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -22,6 +24,8 @@ struct Config {
   std::string http_listen_address = "0.0.0.0";
   int http_listen_port = 4040;
   int http_io_threads = 2;
+  // One per core: decoding pushes is the write path's main CPU cost.
+  int http_handler_threads = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   int64_t http_max_request_body_bytes = 256ll << 20;
   absl::Duration http_read_timeout = absl::Seconds(30);
   absl::Duration http_write_timeout = absl::Seconds(30);

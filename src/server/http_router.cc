@@ -10,6 +10,7 @@ void HttpRouter::Handle(std::string_view method, std::string_view path, HttpHand
   Route& route = exact_[std::string(path)];
   route.by_method[std::string(method)] = std::move(handler);
   route.connect = route.connect || options.connect;
+  route.cpu_bound = route.cpu_bound || options.cpu_bound;
 }
 
 void HttpRouter::HandlePrefix(std::string_view method, std::string_view prefix,
@@ -46,6 +47,7 @@ HttpRouter::Match HttpRouter::Find(std::string_view method, std::string_view pat
     return match;
   }
   match.connect = route->connect;
+  match.cpu_bound = route->cpu_bound;
   auto h = route->by_method.find(method);
   if (h == route->by_method.end() && method == "HEAD") h = route->by_method.find("GET");
   if (h == route->by_method.end()) {

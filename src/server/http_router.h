@@ -19,6 +19,9 @@ namespace embers::server {
 struct RouteOptions {
   // Transport-level errors on this route are rendered as Connect error JSON.
   bool connect = false;
+  // The handler does CPU work before it answers (decoding pushed profiles): the server runs it
+  // on its handler pool so that the I/O threads keep reading requests and writing responses.
+  bool cpu_bound = false;
 };
 
 class HttpRouter {
@@ -33,6 +36,7 @@ class HttpRouter {
     std::string route;                     // the registered pattern, for metrics labels
     std::string allow;                     // for 405
     bool connect = false;
+    bool cpu_bound = false;
   };
   Match Find(std::string_view method, std::string_view path) const;
   bool IsConnectRoute(std::string_view path) const;
@@ -41,6 +45,7 @@ class HttpRouter {
   struct Route {
     std::map<std::string, HttpHandler, std::less<>> by_method;
     bool connect = false;
+    bool cpu_bound = false;
   };
   std::map<std::string, Route, std::less<>> exact_;
   std::vector<std::pair<std::string, Route>> prefixes_;  // longest first

@@ -25,6 +25,9 @@ struct HttpServerOptions {
   std::string address = "0.0.0.0";
   int port = 4040;  // 0 picks a free port; see HttpServer::port()
   int io_threads = 2;
+  // Threads running the handlers of CPU-bound routes (RouteOptions::cpu_bound); 0 runs them on
+  // the I/O threads.
+  int handler_threads = 2;
   int64_t max_request_body_bytes = 256ll << 20;
   absl::Duration read_timeout = absl::Seconds(30);
   absl::Duration write_timeout = absl::Seconds(30);

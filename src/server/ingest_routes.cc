@@ -114,12 +114,16 @@ void RegisterIngestRoutes(IngestRouteDeps deps, HttpRouter& router) {
   auto legacy = [deps](HttpRequest& http, HttpResponder responder) {
     HandleLegacyIngest(deps, http, std::move(responder));
   };
-  router.Handle("POST", "/ingest", legacy);
-  router.Handle("POST", "/pyroscope/ingest", legacy);
-  router.Handle("POST", "/v1development/profiles",
-                [deps](HttpRequest& http, HttpResponder responder) {
-                  HandleOtlpHttp(deps, http, std::move(responder));
-                });
+  // Converting and decoding the profiles is CPU work: the server runs it off the I/O threads.
+  const RouteOptions cpu_bound{.cpu_bound = true};
+  router.Handle("POST", "/ingest", legacy, cpu_bound);
+  router.Handle("POST", "/pyroscope/ingest", legacy, cpu_bound);
+  router.Handle(
+      "POST", "/v1development/profiles",
+      [deps](HttpRequest& http, HttpResponder responder) {
+        HandleOtlpHttp(deps, http, std::move(responder));
+      },
+      cpu_bound);
 }
 
 std::unique_ptr<grpc::Service> NewOtlpGrpcService(IngestRouteDeps deps, const RpcEnvironment* env) {

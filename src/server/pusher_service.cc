@@ -39,7 +39,9 @@ class PusherGrpcService final : public push::v1::PusherService::CallbackService 
 
 void RegisterPusherConnectRoutes(PusherServiceDeps deps, HttpRouter& router,
                                  const RpcEnvironment* env) {
-  RegisterConnectUnary<PushRequest, PushResponse>(router, kPushMethod, PushMethod(deps), env);
+  // Decoding the pushed profiles is most of the write path's CPU: off the I/O threads.
+  RegisterConnectUnary<PushRequest, PushResponse>(router, kPushMethod, PushMethod(deps), env,
+                                                  {.cpu_bound = true});
 }
 
 std::unique_ptr<grpc::Service> NewPusherGrpcService(PusherServiceDeps deps,

@@ -33,7 +33,7 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 void RegisterConnectUnaryErased(HttpRouter& router, std::string path, MessageFactory new_request,
                                 MessageFactory new_response, ErasedMethod method,
-                                const RpcEnvironment* env) {
+                                const RpcEnvironment* env, bool cpu_bound) {
   auto handler = [path, new_request = std::move(new_request),
                   new_response = std::move(new_response), method = std::move(method),
                   env](HttpRequest& http, HttpResponder responder) {
@@ -103,7 +103,7 @@ void RegisterConnectUnaryErased(HttpRouter& router, std::string path, MessageFac
     };
     method(ctx, *request, response.get(), std::move(done));
   };
-  router.Handle("POST", path, std::move(handler), {.connect = true});
+  router.Handle("POST", path, std::move(handler), {.connect = true, .cpu_bound = cpu_bound});
 }
 
 grpc::ServerUnaryReactor* ServeGrpcUnaryErased(grpc::CallbackServerContext* context,

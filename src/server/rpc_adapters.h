@@ -42,7 +42,7 @@ using MessageFactory = std::function<std::unique_ptr<google::protobuf::Message>(
 
 void RegisterConnectUnaryErased(HttpRouter& router, std::string path, MessageFactory new_request,
                                 MessageFactory new_response, ErasedMethod method,
-                                const RpcEnvironment* env);
+                                const RpcEnvironment* env, bool cpu_bound);
 
 grpc::ServerUnaryReactor* ServeGrpcUnaryErased(grpc::CallbackServerContext* context,
                                                const google::protobuf::Message* request,
@@ -61,13 +61,15 @@ ErasedMethod Erase(UnaryMethod<Req, Resp> method) {
 
 }  // namespace internal
 
-// Registers POST `path` (e.g. "/querier.v1.QuerierService/ProfileTypes") on the router.
+// Registers POST `path` (e.g. "/querier.v1.QuerierService/ProfileTypes") on the router. Of
+// `options` only cpu_bound applies (the route is always a Connect route).
 template <class Req, class Resp>
 void RegisterConnectUnary(HttpRouter& router, std::string path, UnaryMethod<Req, Resp> method,
-                          const RpcEnvironment* env) {
+                          const RpcEnvironment* env, RouteOptions options = {}) {
   internal::RegisterConnectUnaryErased(
       router, std::move(path), [] { return std::make_unique<Req>(); },
-      [] { return std::make_unique<Resp>(); }, internal::Erase(std::move(method)), env);
+      [] { return std::make_unique<Resp>(); }, internal::Erase(std::move(method)), env,
+      options.cpu_bound);
 }
 
 // A gRPC method adapter, holding the erased method so that each call does not re-wrap it.

@@ -20,8 +20,9 @@ namespace embers::loadgen {
 
 class LatencyHistogram {
  public:
-  // 32 linear buckets below 32 µs, then 32 sub-buckets per power of two up to 2^40 µs.
-  static constexpr int kSubBits = 5;
+  // 128 linear buckets below 128 µs, then 128 sub-buckets per power of two up to 2^40 µs: within
+  // 0.8 %, so a p50 near 300 ms is resolved to 2 ms (the ack-latency goal is a 300 ms line).
+  static constexpr int kSubBits = 7;
   static constexpr int kSub = 1 << kSubBits;
   static constexpr int kBuckets = kSub + (40 - kSubBits) * kSub;
 

@@ -1,13 +1,24 @@
-#include "query/worker_pool.h"
+#include "base/worker_pool.h"
+
+#include <pthread.h>
 
 #include <algorithm>
 
-namespace embers::query {
+namespace embers {
 
-WorkerPool::WorkerPool(int threads) {
-  threads = std::max(1, threads);
+void SetCurrentThreadName(const std::string& name) {
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+}
+
+WorkerPool::WorkerPool(WorkerPoolOptions options) {
+  const int threads = std::max(1, options.threads);
   threads_.reserve(threads);
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, name = options.name] {
+      SetCurrentThreadName(name);
+      Run();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() {
@@ -27,6 +38,11 @@ void WorkerPool::Submit(std::function<void()> task) {
   cv_.notify_one();
 }
 
+size_t WorkerPool::queued() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
 void WorkerPool::Run() {
   for (;;) {
     std::function<void()> task;
@@ -42,4 +58,4 @@ void WorkerPool::Run() {
   }
 }
 
-}  // namespace embers::query
+}  // namespace embers
