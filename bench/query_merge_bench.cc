@@ -17,7 +17,6 @@
 #include <string>
 #include <vector>
 
-#include "base/malloc_tuning.h"
 #include "base/ulid.h"
 #include "block/object_writer.h"
 #include "model/labels.h"
@@ -143,12 +142,3 @@ BENCHMARK(BM_FlameGraph)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace embers::query
-
-int main(int argc, char** argv) {
-  // As the embers binary does (base/malloc_tuning.h): the benchmark stands for the server.
-  embers::TuneMallocForLargeBuffers();
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}

@@ -11,6 +11,8 @@
 #include "block/object_writer.h"
 #include "objstore/memory_bucket.h"
 #include "pprof/decoder.h"
+#include "pprof/normalize.h"
+#include "pprof/split.h"
 
 namespace embers::block {
 namespace {
@@ -74,6 +76,18 @@ StackTotals TotalsFromRows(const Symbols& sym, const ProfileRows& rows, uint32_t
   return totals;
 }
 
+// Appends a sample with one value to a profile built in code.
+void AddSample(pprof::Profile* p, const std::vector<uint64_t>& leaf_first, int64_t value) {
+  pprof::Sample s;
+  s.location_begin = static_cast<uint32_t>(p->location_ids.size());
+  s.location_count = static_cast<uint32_t>(leaf_first.size());
+  p->location_ids.insert(p->location_ids.end(), leaf_first.begin(), leaf_first.end());
+  s.value_begin = static_cast<uint32_t>(p->values.size());
+  s.value_count = 1;
+  p->values.push_back(value);
+  p->samples.push_back(s);
+}
+
 // A small profile built in code: three functions, stacks main;a and main;b.
 pprof::Profile SmallProfile(int64_t va, int64_t vb) {
   pprof::Profile p;
@@ -87,19 +101,9 @@ pprof::Profile SmallProfile(int64_t va, int64_t vb) {
                            .line_begin = static_cast<uint32_t>(f - 1),
                            .line_count = 1});
   }
-  auto add = [&](std::vector<uint64_t> leaf_first, int64_t v) {
-    pprof::Sample s;
-    s.location_begin = static_cast<uint32_t>(p.location_ids.size());
-    s.location_count = static_cast<uint32_t>(leaf_first.size());
-    p.location_ids.insert(p.location_ids.end(), leaf_first.begin(), leaf_first.end());
-    s.value_begin = static_cast<uint32_t>(p.values.size());
-    s.value_count = 1;
-    p.values.push_back(v);
-    p.samples.push_back(s);
-  };
-  add({2, 1}, va);
-  add({3, 1}, vb);
-  add({2, 1}, 0);  // dropped: zero
+  AddSample(&p, {2, 1}, va);
+  AddSample(&p, {3, 1}, vb);
+  AddSample(&p, {2, 1}, 0);  // dropped: zero
   return p;
 }
 
@@ -224,6 +228,14 @@ std::filesystem::path TestData() {
   return "../shared/testdata";
 }
 
+// A pprof file of the test data, decoded.
+absl::StatusOr<pprof::Profile> DecodeFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return pprof::Decode(ss.str(), {.max_decompressed_size = 64 << 20});
+}
+
 // Real profiles: what goes in comes out, stack by stack.
 TEST(Block, RealProfilesRoundTrip) {
   auto dir = TestData() / "pyroscope" / "pprof";
@@ -234,10 +246,7 @@ TEST(Block, RealProfilesRoundTrip) {
   for (const char* name :
        {"go_heap_large.pb.gz", "go_cpu_with_labels.pb.gz", "java_asyncprofiler_cpu.pb.gz",
         "nodejs_wall.pb.gz", "native_perf_kernel_cpu.pb.gz"}) {
-    std::ifstream in(dir / name, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto p = pprof::Decode(ss.str(), {.max_decompressed_size = 64 << 20});
+    auto p = DecodeFile(dir / name);
     ASSERT_TRUE(p.ok()) << name << ": " << p.status();
     model::Labels labels({{"__profile_type__", name}, {"service_name", "svc"}});
     builder.Append(labels, ts++, 0, *p);
@@ -263,6 +272,99 @@ TEST(Block, RealProfilesRoundTrip) {
     ASSERT_LT(rank, series->size()) << name;
     EXPECT_EQ(TotalsFromRows(*symbols, *rows, rank), totals) << name;
   }
+}
+
+// Sample sets of one source profile: SmallProfile's three locations with the stacks below (leaf
+// first), each set a pprof::Profile without symbol tables as SplitBySeries makes them.
+pprof::Profile SampleSet(const std::vector<std::vector<uint64_t>>& stacks) {
+  pprof::Profile p;
+  for (const auto& leaf_first : stacks) {
+    AddSample(&p, leaf_first, static_cast<int64_t>(p.samples.size()) + 1);
+  }
+  return p;
+}
+
+// AddProfiles reuses interned symbols and the previous set's stacks; the ids must be those of
+// AddProfile per set whatever the sets share: a subsequence, a reordering (beyond the
+// comparison window), an empty set, a stack that is a prefix of another, disjoint stacks.
+TEST(Symbols, AddProfilesGivesTheIdsOfAddProfilePerSet) {
+  const pprof::Profile symbols = SmallProfile(1, 1);
+  std::vector<pprof::Profile> sets = {
+      SampleSet({{2, 1}, {3, 1}, {1}, {3, 2, 1}, {2}, {3}, {1, 1}}),
+      SampleSet({{3, 1}, {3, 2, 1}, {3}}),       // a subsequence of the first
+      SampleSet({{3}, {3, 1}, {2, 1}, {1}}),     // reordered
+      SampleSet({}),                             // empty
+      SampleSet({{1, 2, 3}, {2, 3}, {3}, {3}}),  // new stacks, a repeat, prefixes
+      SampleSet({{2, 1}, {3, 1}, {1}, {3, 2, 1}, {2}, {3}, {1, 1}, {2, 2}}),
+  };
+  SymbolsBuilder separate;
+  std::vector<std::vector<uint32_t>> expected(sets.size());
+  for (size_t k = 0; k < sets.size(); ++k) separate.AddProfile(sets[k], symbols, &expected[k]);
+
+  SymbolsBuilder together;
+  std::vector<const pprof::Profile*> samples;
+  std::vector<std::vector<uint32_t>> got(sets.size());
+  std::vector<std::vector<uint32_t>*> got_ptrs;
+  for (size_t k = 0; k < sets.size(); ++k) {
+    samples.push_back(&sets[k]);
+    got_ptrs.push_back(&got[k]);
+  }
+  together.AddProfiles(samples, symbols, got_ptrs);
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(together.Encode(), separate.Encode());
+
+  // The ids name the stacks they were given: leaf-first dataset locations map back to the
+  // profile's location ids (SmallProfile's location i is interned as i - 1 here, in first use
+  // order: 2, 1, 3 for the first stack).
+  const Symbols view = together.View();
+  std::vector<uint32_t> leaf_first;
+  ASSERT_TRUE(view.Stack(got[4][0], &leaf_first));
+  std::vector<uint64_t> addresses;
+  for (uint32_t l : leaf_first) addresses.push_back(view.locations[l].address);
+  EXPECT_EQ(addresses, (std::vector<uint64_t>{0x1000, 0x2000, 0x3000}));
+}
+
+// The segment-writer appends the series split from one pushed profile in one call; the encoded
+// dataset must be byte for byte the one appending them one by one gives.
+TEST(Block, SplitSeriesAppendedTogetherEncodeAsAppendedOneByOne) {
+  auto dir = TestData() / "pyroscope" / "pprof";
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << "testdata not found at " << dir;
+  DatasetBuilder one_by_one("anonymous", "svc");
+  DatasetBuilder together("anonymous", "svc");
+  int64_t ts = 1000;
+  size_t grouped = 0;
+  // Heap (4 types), CPU with pprof labels (several series), span ids, several types with
+  // labels, and a profile twice.
+  for (const char* name :
+       {"go_heap_delta.pb.gz", "go_cpu_with_labels.pb.gz", "go_cpu_span_id.pb.gz",
+        "nodejs_cpu_wall.pb.gz", "dotnet_multi_type_with_labels.pb", "pyspy_with_labels.pb",
+        "go_heap_delta.pb.gz", "java_asyncprofiler_cpu.pb.gz"}) {
+    auto p = DecodeFile(dir / name);
+    ASSERT_TRUE(p.ok()) << name << ": " << p.status();
+    ASSERT_TRUE(pprof::Normalize(&*p, {.max_samples = 0, .now_nanos = 1}).ok()) << name;
+    auto split = pprof::SplitBySeries(
+        std::move(*p), model::Labels({{"__name__", "process_cpu"}, {"service_name", "svc"}}));
+    ASSERT_TRUE(split.ok()) << name << ": " << split.status();
+    std::vector<SeriesAppend> group;
+    for (const pprof::SeriesProfile& sp : *split) {
+      one_by_one.Append(sp.labels, ts, 0, sp.samples, *sp.symbols, sp.span_ids);
+      group.push_back({.series = &sp.labels,
+                       .timestamp_ms = ts,
+                       .samples = &sp.samples,
+                       .span_ids = sp.span_ids});
+    }
+    ASSERT_FALSE(group.empty()) << name;
+    grouped += group.size();
+    together.Append(group, *split->front().symbols);
+    ++ts;
+  }
+  EXPECT_GT(grouped, 6u);  // some profiles did split into several series
+  EncodedDataset a = one_by_one.Finish();
+  EncodedDataset b = together.Finish();
+  EXPECT_EQ(a.series_section, b.series_section);
+  EXPECT_EQ(a.profiles_section, b.profiles_section);
+  EXPECT_EQ(a.symbols_section, b.symbols_section);
+  EXPECT_EQ(a.row_count, b.row_count);
 }
 
 }  // namespace

@@ -36,30 +36,41 @@ uint32_t DatasetBuilder::SeriesIndex(const model::Labels& labels) {
   return index;
 }
 
-void DatasetBuilder::Append(const model::Labels& series, int64_t timestamp_ms, int64_t duration_ns,
-                            const pprof::Profile& profile, const pprof::Profile& symbols,
-                            std::span<const uint64_t> span_ids, model::ProfileId profile_id) {
-  symbols_.AddProfile(profile, symbols, &scratch_stacks_);
+void DatasetBuilder::Append(std::span<const SeriesAppend> series, const pprof::Profile& symbols) {
+  if (scratch_stacks_.size() < series.size()) scratch_stacks_.resize(series.size());
+  scratch_samples_.clear();
+  scratch_stack_ptrs_.clear();
+  for (size_t k = 0; k < series.size(); ++k) {
+    scratch_samples_.push_back(series[k].samples);
+    scratch_stack_ptrs_.push_back(&scratch_stacks_[k]);
+  }
+  symbols_.AddProfiles(scratch_samples_, symbols, scratch_stack_ptrs_);
+  for (size_t k = 0; k < series.size(); ++k) AddRow(series[k], scratch_stacks_[k]);
+}
+
+void DatasetBuilder::AddRow(const SeriesAppend& series, const std::vector<uint32_t>& stacks) {
+  const pprof::Profile& profile = *series.samples;
+  const std::span<const uint64_t> span_ids = series.span_ids;
   const bool with_spans = !span_ids.empty() && span_ids.size() == profile.samples.size();
 
   // Order the row's samples by stack id (the profiles section stores ids as deltas).
   scratch_order_.resize(profile.samples.size());
   std::iota(scratch_order_.begin(), scratch_order_.end(), 0u);
   std::sort(scratch_order_.begin(), scratch_order_.end(),
-            [&](uint32_t a, uint32_t b) { return scratch_stacks_[a] < scratch_stacks_[b]; });
+            [&](uint32_t a, uint32_t b) { return stacks[a] < stacks[b]; });
 
   Row row;
-  row.series = SeriesIndex(series);
-  row.timestamp_ms = timestamp_ms;
-  row.duration_ns = duration_ns;
-  row.profile_id = profile_id;
+  row.series = SeriesIndex(*series.series);
+  row.timestamp_ms = series.timestamp_ms;
+  row.duration_ns = series.duration_ns;
+  row.profile_id = series.profile_id;
   row.sample_begin = static_cast<uint32_t>(stack_ids_.size());
   row.span_begin = static_cast<uint32_t>(span_ids_.size());
   for (uint32_t i : scratch_order_) {
     std::span<const int64_t> values = profile.SampleValues(profile.samples[i]);
     int64_t value = values.empty() ? 0 : values[0];
     if (value == 0) continue;
-    uint32_t stack = scratch_stacks_[i];
+    uint32_t stack = stacks[i];
     if (!with_spans && stack_ids_.size() > row.sample_begin && stack_ids_.back() == stack) {
       values_.back() += value;
       continue;

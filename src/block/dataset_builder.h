@@ -43,6 +43,17 @@ struct DatasetOptions {
   size_t rows_per_chunk = 4096;
 };
 
+// One profile of a series, for DatasetBuilder::Append of the series split from one pushed
+// profile. The pointed-to objects must outlive the Append call only.
+struct SeriesAppend {
+  const model::Labels* series = nullptr;
+  int64_t timestamp_ms = 0;
+  int64_t duration_ns = 0;
+  const pprof::Profile* samples = nullptr;
+  std::span<const uint64_t> span_ids;
+  model::ProfileId profile_id;
+};
+
 class DatasetBuilder {
  public:
   DatasetBuilder(std::string tenant, std::string service, DatasetOptions options = {});
@@ -61,7 +72,20 @@ class DatasetBuilder {
   // As above, with the symbol tables in `symbols` (a series split from a larger profile).
   void Append(const model::Labels& series, int64_t timestamp_ms, int64_t duration_ns,
               const pprof::Profile& samples, const pprof::Profile& symbols,
-              std::span<const uint64_t> span_ids, model::ProfileId profile_id = {});
+              std::span<const uint64_t> span_ids, model::ProfileId profile_id = {}) {
+    const SeriesAppend one[] = {{.series = &series,
+                                 .timestamp_ms = timestamp_ms,
+                                 .duration_ns = duration_ns,
+                                 .samples = &samples,
+                                 .span_ids = span_ids,
+                                 .profile_id = profile_id}};
+    Append(one, symbols);
+  }
+  // Appends several profiles whose samples all refer to the symbol tables of `symbols` (the
+  // series SplitBySeries made of one pushed profile, in its order). The dataset is the same as
+  // after appending them one by one, but the symbols are interned once for all of them
+  // (SymbolsBuilder::AddProfiles): the segment-writer passes each pushed profile's series here.
+  void Append(std::span<const SeriesAppend> series, const pprof::Profile& symbols);
 
   // Encodes the dataset. The builder is empty afterwards.
   EncodedDataset Finish();
@@ -88,6 +112,8 @@ class DatasetBuilder {
   };
 
   uint32_t SeriesIndex(const model::Labels& labels);
+  // Records one profile as a row, given its samples' stack ids.
+  void AddRow(const SeriesAppend& series, const std::vector<uint32_t>& stacks);
   std::string EncodeSeries(const std::vector<uint32_t>& order,
                            const std::vector<uint32_t>& first_row,
                            const std::vector<uint32_t>& row_count,
@@ -104,7 +130,10 @@ class DatasetBuilder {
   std::vector<uint32_t> stack_ids_;
   std::vector<int64_t> values_;
   std::vector<uint64_t> span_ids_;
-  std::vector<uint32_t> scratch_stacks_;
+  // Per-Append scratch: stack ids of each appended profile's samples, and sample order.
+  std::vector<std::vector<uint32_t>> scratch_stacks_;
+  std::vector<const pprof::Profile*> scratch_samples_;
+  std::vector<std::vector<uint32_t>*> scratch_stack_ptrs_;
   std::vector<uint32_t> scratch_order_;
 };
 

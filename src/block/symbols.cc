@@ -33,7 +33,25 @@ size_t SymbolsBuilder::MappingHash::operator()(const SymbolMapping& m) const {
                       m.flags);
 }
 
-SymbolsBuilder::SymbolsBuilder() {
+size_t SymbolsBuilder::LocationHash::operator()(const LocationKey& k) const {
+  size_t h = absl::HashOf(k.mapping, k.address, k.lines.size());
+  for (const SymbolLine& l : k.lines) h = absl::HashOf(h, l.function, l.line);
+  return h;
+}
+
+bool SymbolsBuilder::LocationEq::operator()(const LocationKey& a, const LocationKey& b) const {
+  if (a.mapping != b.mapping || a.address != b.address || a.lines.size() != b.lines.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.lines.size(); ++i) {
+    if (a.lines[i].function != b.lines[i].function || a.lines[i].line != b.lines[i].line) {
+      return false;
+    }
+  }
+  return true;
+}
+
+SymbolsBuilder::SymbolsBuilder() : location_index_(0, LocationHash{this}, LocationEq{this}) {
   InternString("");
   node_parent_.push_back(0);  // the root
   node_location_.push_back(0);
@@ -54,12 +72,12 @@ std::string_view SymbolsBuilder::StoreString(std::string_view s) {
 }
 
 uint32_t SymbolsBuilder::InternString(std::string_view s) {
-  auto it = string_index_.find(s);
+  auto it = string_index_.find(ToAbsl(s));
   if (it != string_index_.end()) return it->second;
   std::string_view stored = StoreString(s);
   uint32_t index = static_cast<uint32_t>(strings_.size());
   strings_.push_back(stored);
-  string_index_.emplace(stored, index);
+  string_index_.emplace(ToAbsl(stored), index);
   return index;
 }
 
@@ -77,15 +95,9 @@ uint32_t SymbolsBuilder::InternFunction(const SymbolFunction& f) {
 
 uint32_t SymbolsBuilder::InternLocation(int64_t mapping, uint64_t address,
                                         std::span<const SymbolLine> lines) {
-  key_scratch_.clear();
-  PutVarint64(&key_scratch_, static_cast<uint64_t>(mapping + 1));
-  PutVarint64(&key_scratch_, address);
-  for (const SymbolLine& l : lines) {
-    PutVarint64(&key_scratch_, l.function);
-    PutZigzag64(&key_scratch_, l.line);
-  }
-  auto it = location_index_.find(key_scratch_);
-  if (it != location_index_.end()) return it->second;
+  const LocationKey key{mapping, address, lines};
+  auto it = location_index_.find(key);
+  if (it != location_index_.end()) return *it;
   uint32_t index = static_cast<uint32_t>(locations_.size());
   SymbolLocation loc;
   loc.mapping = mapping;
@@ -94,7 +106,7 @@ uint32_t SymbolsBuilder::InternLocation(int64_t mapping, uint64_t address,
   loc.line_count = static_cast<uint32_t>(lines.size());
   lines_.insert(lines_.end(), lines.begin(), lines.end());
   locations_.push_back(loc);
-  location_index_.emplace(key_scratch_, index);
+  location_index_.insert(index);
   return index;
 }
 
@@ -126,59 +138,132 @@ Symbols SymbolsBuilder::View() const {
   return s;
 }
 
-void SymbolsBuilder::AddProfile(const pprof::Profile& samples, const pprof::Profile& profile,
-                                std::vector<uint32_t>* stack_ids) {
-  // Locations are interned lazily: only those some sample uses, each once per profile.
-  profile_location_map_.assign(profile.locations.size(), -1);
-  std::vector<SymbolLine> lines;
-  auto location_of = [&](uint64_t location_id) -> uint32_t {
-    int64_t li = profile.LocationIndex(location_id);
-    if (profile_location_map_[li] >= 0) return static_cast<uint32_t>(profile_location_map_[li]);
-    const pprof::Location& loc = profile.locations[li];
-    int64_t mapping = -1;
-    if (loc.mapping_id != 0) {
-      const pprof::Mapping& m = profile.mappings[profile.MappingIndex(loc.mapping_id)];
-      mapping = InternMapping({.memory_start = m.memory_start,
-                               .memory_limit = m.memory_limit,
-                               .file_offset = m.file_offset,
-                               .filename = InternString(profile.String(m.filename)),
-                               .build_id = InternString(profile.String(m.build_id)),
-                               .flags = MappingFlags(m)});
-    }
-    lines.clear();
-    for (const pprof::Line& line : profile.LocationLines(loc)) {
-      if (line.function_id == 0) continue;
-      const pprof::Function& f = profile.functions[profile.FunctionIndex(line.function_id)];
-      uint32_t function =
-          InternFunction({.name = InternString(profile.String(f.name)),
-                          .system_name = InternString(profile.String(f.system_name)),
-                          .filename = InternString(profile.String(f.filename)),
-                          .start_line = f.start_line});
-      lines.push_back({.function = function, .line = line.line});
-    }
-    uint32_t index = InternLocation(mapping, loc.address, lines);
-    profile_location_map_[li] = index;
-    return index;
-  };
+uint32_t SymbolsBuilder::ProfileString(const pprof::Profile& profile, int64_t index) {
+  // Out-of-range indexes read as "" (pprof::Profile::String), which is always string 0.
+  if (index < 0 || static_cast<uint64_t>(index) >= profile.strings.size()) return 0;
+  uint32_t& memo = string_memo_[index];
+  if (memo == kUnset) memo = InternString(profile.strings[index]);
+  return memo;
+}
 
+uint32_t SymbolsBuilder::ProfileFunction(const pprof::Profile& profile, int64_t index) {
+  uint32_t& memo = function_memo_[index];
+  if (memo != kUnset) return memo;
+  const pprof::Function& f = profile.functions[index];
+  // Named locals fix the order of interning (name, system name, file name), which decides the
+  // string indexes.
+  const uint32_t name = ProfileString(profile, f.name);
+  const uint32_t system_name = ProfileString(profile, f.system_name);
+  const uint32_t filename = ProfileString(profile, f.filename);
+  memo = InternFunction(
+      {.name = name, .system_name = system_name, .filename = filename, .start_line = f.start_line});
+  return memo;
+}
+
+int64_t SymbolsBuilder::ProfileMapping(const pprof::Profile& profile, uint64_t mapping_id) {
+  if (mapping_id == 0) return -1;
+  const int64_t index = profile.MappingIndex(mapping_id);
+  uint32_t& memo = mapping_memo_[index];
+  if (memo != kUnset) return memo;
+  const pprof::Mapping& m = profile.mappings[index];
+  const uint32_t filename = ProfileString(profile, m.filename);
+  const uint32_t build_id = ProfileString(profile, m.build_id);
+  memo = InternMapping({.memory_start = m.memory_start,
+                        .memory_limit = m.memory_limit,
+                        .file_offset = m.file_offset,
+                        .filename = filename,
+                        .build_id = build_id,
+                        .flags = MappingFlags(m)});
+  return memo;
+}
+
+uint32_t SymbolsBuilder::ProfileLocation(const pprof::Profile& profile, uint64_t location_id) {
+  const int64_t li = profile.LocationIndex(location_id);
+  uint32_t& memo = location_memo_[li];
+  if (memo != kUnset) return memo;
+  const pprof::Location& loc = profile.locations[li];
+  const int64_t mapping = ProfileMapping(profile, loc.mapping_id);
+  lines_scratch_.clear();
+  for (const pprof::Line& line : profile.LocationLines(loc)) {
+    if (line.function_id == 0) continue;
+    const uint32_t function = ProfileFunction(profile, profile.FunctionIndex(line.function_id));
+    lines_scratch_.push_back({.function = function, .line = line.line});
+  }
+  memo = InternLocation(mapping, loc.address, lines_scratch_);
+  return memo;
+}
+
+uint32_t SymbolsBuilder::AddStackReusingPrefix(const pprof::Profile& symbols,
+                                               std::span<const uint64_t> ids) {
+  // Callers are at the end of a leaf-first stack: compare from there.
+  const size_t n = ids.size(), m = prefix_ids_.size();
+  size_t common = 0;
+  while (common < n && common < m && ids[n - 1 - common] == prefix_ids_[m - 1 - common]) ++common;
+  prefix_nodes_.resize(common);
+  uint32_t node = common == 0 ? 0 : prefix_nodes_[common - 1];
+  for (size_t depth = common; depth < n; ++depth) {
+    node = AddNode(node, ProfileLocation(symbols, ids[n - 1 - depth]));
+    prefix_nodes_.push_back(node);
+  }
+  prefix_ids_ = ids;
+  return node;
+}
+
+void SymbolsBuilder::AddSamples(const pprof::Profile& samples, const pprof::Profile& symbols,
+                                const pprof::Profile* previous,
+                                const std::vector<uint32_t>* previous_ids,
+                                std::vector<uint32_t>* stack_ids) {
+  // The sample sets of one split are subsequences of the source profile's samples in its order
+  // (each keeps the samples with a positive value for its type), so a sample of this set that
+  // recurs in the previous one is found a few positions after the last match. Only the few next
+  // candidates are compared: a stack not among them is walked, which gives the same id.
+  constexpr size_t kLookahead = 4;
+  size_t next_previous = 0;
+  const size_t previous_count = previous == nullptr ? 0 : previous->samples.size();
   stack_ids->resize(samples.samples.size());
   for (size_t i = 0; i < samples.samples.size(); ++i) {
     std::span<const uint64_t> ids = samples.SampleLocations(samples.samples[i]);
-    stack_scratch_.clear();
-    // pprof stacks are leaf first; the tree is walked from the root.
-    for (auto it = ids.rbegin(); it != ids.rend(); ++it) stack_scratch_.push_back(location_of(*it));
-    (*stack_ids)[i] = AddStack(stack_scratch_);
+    bool found = false;
+    for (size_t j = next_previous; j < previous_count && j < next_previous + kLookahead; ++j) {
+      std::span<const uint64_t> other = previous->SampleLocations(previous->samples[j]);
+      if (other.size() == ids.size() && std::equal(other.begin(), other.end(), ids.begin())) {
+        (*stack_ids)[i] = (*previous_ids)[j];
+        next_previous = j + 1;
+        found = true;
+        break;
+      }
+    }
+    if (!found) (*stack_ids)[i] = AddStackReusingPrefix(symbols, ids);
   }
+}
+
+void SymbolsBuilder::AddProfiles(std::span<const pprof::Profile* const> samples,
+                                 const pprof::Profile& symbols,
+                                 std::span<std::vector<uint32_t>* const> stack_ids) {
+  // Symbols are interned lazily (only those some sample uses), each once per call.
+  string_memo_.assign(symbols.strings.size(), kUnset);
+  function_memo_.assign(symbols.functions.size(), kUnset);
+  mapping_memo_.assign(symbols.mappings.size(), kUnset);
+  location_memo_.assign(symbols.locations.size(), kUnset);
+  prefix_ids_ = {};
+  for (size_t k = 0; k < samples.size(); ++k) {
+    AddSamples(*samples[k], symbols, k == 0 ? nullptr : samples[k - 1],
+               k == 0 ? nullptr : stack_ids[k - 1], stack_ids[k]);
+  }
+  prefix_ids_ = {};  // points into `samples`, which the caller may free now
 }
 
 size_t SymbolsBuilder::MemoryBytes() const {
   return string_chunks_.size() * chunk_size_ + strings_.capacity() * sizeof(std::string_view) +
-         string_index_.capacity() * (sizeof(std::string_view) + 8) +
+         string_index_.capacity() * (sizeof(absl::string_view) + 8) +
          mappings_.capacity() * sizeof(SymbolMapping) * 2 +
          functions_.capacity() * sizeof(SymbolFunction) * 2 +
-         locations_.capacity() * (sizeof(SymbolLocation) + 24) +
+         locations_.capacity() * sizeof(SymbolLocation) + location_index_.capacity() * 5 +
          lines_.capacity() * sizeof(SymbolLine) + node_parent_.capacity() * 8 +
-         node_index_.capacity() * 16;
+         node_index_.capacity() * 16 +
+         (string_memo_.capacity() + function_memo_.capacity() + mapping_memo_.capacity() +
+          location_memo_.capacity()) *
+             sizeof(uint32_t);
 }
 
 std::string SymbolsBuilder::Encode() const {

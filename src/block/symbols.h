@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "pprof/profile.h"
 
 namespace embers::block {
@@ -108,7 +110,18 @@ class SymbolsBuilder {
   // refer to the tables of `symbols` (the same profile, or the source of a split series); the
   // profile must have passed the decoder's validation (every referenced id exists).
   void AddProfile(const pprof::Profile& samples, const pprof::Profile& symbols,
-                  std::vector<uint32_t>* stack_ids);
+                  std::vector<uint32_t>* stack_ids) {
+    const pprof::Profile* one[] = {&samples};
+    std::vector<uint32_t>* ids[] = {stack_ids};
+    AddProfiles(one, symbols, ids);
+  }
+  // AddProfile for several sample sets that all refer to the tables of `symbols` (the series
+  // split from one pushed profile): `stack_ids[k]` gets the ids of `samples[k]`. The result is
+  // that of calling AddProfile for each in order, but every symbol of `symbols` is interned at
+  // most once, and a stack that recurs in the next sample set (the same samples with another
+  // sample type's values) is looked up by comparing location ids rather than walked again.
+  void AddProfiles(std::span<const pprof::Profile* const> samples, const pprof::Profile& symbols,
+                   std::span<std::vector<uint32_t>* const> stack_ids);
   // Adds one stack given as dataset location indexes, root first (compaction merges stacks
   // through this after rewriting their locations). Returns the leaf node.
   uint32_t AddStack(std::span<const uint32_t> locations_root_first);
@@ -139,15 +152,65 @@ class SymbolsBuilder {
     size_t operator()(const SymbolMapping& m) const;
   };
 
+  // A location as looked up in `location_index_`, which holds indexes into `locations_` and
+  // hashes and compares them by content through the builder (never copied nor moved). Two stored
+  // indexes are always different locations: one is inserted only after a lookup found none.
+  struct LocationKey {
+    int64_t mapping;
+    uint64_t address;
+    std::span<const SymbolLine> lines;
+  };
+  struct LocationHash {
+    using is_transparent = void;
+    const SymbolsBuilder* builder;
+    size_t operator()(const LocationKey& k) const;
+    size_t operator()(uint32_t index) const { return (*this)(builder->KeyOf(index)); }
+  };
+  struct LocationEq {
+    using is_transparent = void;
+    const SymbolsBuilder* builder;
+    bool operator()(const LocationKey& a, const LocationKey& b) const;
+    bool operator()(uint32_t a, const LocationKey& b) const {
+      return (*this)(builder->KeyOf(a), b);
+    }
+    bool operator()(const LocationKey& a, uint32_t b) const {
+      return (*this)(a, builder->KeyOf(b));
+    }
+    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+  };
+  LocationKey KeyOf(uint32_t location) const {
+    const SymbolLocation& l = locations_[location];
+    return {l.mapping, l.address, {lines_.data() + l.line_begin, l.line_count}};
+  }
+
   // Strings are copied into stable chunks so the keys of `string_index_` stay valid.
   std::string_view StoreString(std::string_view s);
+
+  // The dataset index of string / function / mapping / location `index` of `profile`, interned
+  // on first use and memoised in the *_memo_ vectors (one AddProfiles call).
+  uint32_t ProfileString(const pprof::Profile& profile, int64_t index);
+  uint32_t ProfileFunction(const pprof::Profile& profile, int64_t index);
+  int64_t ProfileMapping(const pprof::Profile& profile, uint64_t mapping_id);
+  uint32_t ProfileLocation(const pprof::Profile& profile, uint64_t location_id);
+  // Stack ids of `samples`, taken from `previous` (the sample set before it in one AddProfiles
+  // call, with ids `previous_ids`) where a sample has the same stack, walked otherwise.
+  void AddSamples(const pprof::Profile& samples, const pprof::Profile& symbols,
+                  const pprof::Profile* previous, const std::vector<uint32_t>* previous_ids,
+                  std::vector<uint32_t>* stack_ids);
+  // The leaf node of a stack of `symbols` location ids, leaf first (as pprof stores them). The
+  // callers it shares with the previous stack walked in this AddProfiles call (consecutive
+  // samples often share many) are neither mapped nor looked up again: their nodes are kept.
+  uint32_t AddStackReusingPrefix(const pprof::Profile& symbols,
+                                 std::span<const uint64_t> location_ids_leaf_first);
 
   std::vector<std::unique_ptr<char[]>> string_chunks_;
   size_t chunk_used_ = 0;
   size_t chunk_size_ = 0;
   size_t string_bytes_ = 0;
   std::vector<std::string_view> strings_;
-  absl::flat_hash_map<std::string_view, uint32_t> string_index_;
+  // absl::string_view keys: Abseil hashes them itself; std::string_view ones go through
+  // std::hash, which is slower on function and file names.
+  absl::flat_hash_map<absl::string_view, uint32_t> string_index_;
 
   std::vector<SymbolMapping> mappings_;
   absl::flat_hash_map<SymbolMapping, uint32_t, MappingHash> mapping_index_;
@@ -155,15 +218,23 @@ class SymbolsBuilder {
   absl::flat_hash_map<SymbolFunction, uint32_t, FunctionHash> function_index_;
   std::vector<SymbolLocation> locations_;
   std::vector<SymbolLine> lines_;
-  absl::flat_hash_map<std::string, uint32_t> location_index_;  // key: encoded location
+  absl::flat_hash_set<uint32_t, LocationHash, LocationEq> location_index_;
   std::vector<uint32_t> node_parent_;
   std::vector<uint32_t> node_location_;
   absl::flat_hash_map<uint64_t, uint32_t> node_index_;  // (parent << 32 | location) → node
 
-  // Per-AddProfile scratch, kept to avoid reallocating.
-  std::vector<int64_t> profile_location_map_;
-  std::vector<uint32_t> stack_scratch_;
-  std::string key_scratch_;
+  // Per-AddProfiles memos (profile index → dataset index, kUnset when not interned yet) and
+  // scratch, kept to avoid reallocating.
+  static constexpr uint32_t kUnset = UINT32_MAX;
+  std::vector<uint32_t> string_memo_;
+  std::vector<uint32_t> function_memo_;
+  std::vector<uint32_t> mapping_memo_;
+  std::vector<uint32_t> location_memo_;
+  std::vector<SymbolLine> lines_scratch_;
+  // The stack last walked by AddStackReusingPrefix (leaf first, pointing into a sample set of
+  // the current AddProfiles call; emptied when it returns) and its nodes, root first.
+  std::span<const uint64_t> prefix_ids_;
+  std::vector<uint32_t> prefix_nodes_;
 };
 
 }  // namespace embers::block

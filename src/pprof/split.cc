@@ -61,8 +61,11 @@ Profile SeriesProfile::ToPprof() const {
 
 absl::StatusOr<std::vector<SeriesProfile>> SplitBySeries(Profile p,
                                                          const model::Labels& series_labels) {
+  // Without sample labels (most profiles) there is nothing to rename, keep on the samples or
+  // group by, and the string table need not be searched for the label names.
+  const bool has_labels = !p.labels.empty();
   // profile_id is what some SDKs call the span id.
-  const int64_t profile_id_key = FindString(p, kProfileIdLabel);
+  const int64_t profile_id_key = has_labels ? FindString(p, kProfileIdLabel) : -1;
   if (profile_id_key > 0) {
     int64_t span_key = FindString(p, kSpanIdLabel);
     if (span_key < 0) span_key = p.AddString(kSpanIdLabel);
@@ -70,8 +73,8 @@ absl::StatusOr<std::vector<SeriesProfile>> SplitBySeries(Profile p,
       if (l.key == profile_id_key) l.key = span_key;
     }
   }
-  const int64_t span_key = FindString(p, kSpanIdLabel);
-  const int64_t trace_key = FindString(p, kTraceIdLabel);
+  const int64_t span_key = has_labels ? FindString(p, kSpanIdLabel) : -1;
+  const int64_t trace_key = has_labels ? FindString(p, kTraceIdLabel) : -1;
   auto is_sample_only = [&](int64_t key) {
     return (span_key > 0 && key == span_key) || (trace_key > 0 && key == trace_key);
   };
@@ -81,7 +84,12 @@ absl::StatusOr<std::vector<SeriesProfile>> SplitBySeries(Profile p,
   std::vector<std::vector<std::pair<int64_t, int64_t>>> group_keys;
   std::vector<std::vector<uint32_t>> group_samples;
   std::vector<std::pair<int64_t, int64_t>> key;
-  for (uint32_t i = 0; i < p.samples.size(); ++i) {
+  if (!has_labels && !p.samples.empty()) {  // one group: every sample, no labels
+    group_keys.emplace_back();
+    group_samples.emplace_back(p.samples.size());
+    for (uint32_t i = 0; i < p.samples.size(); ++i) group_samples[0][i] = i;
+  }
+  for (uint32_t i = 0; has_labels && i < p.samples.size(); ++i) {
     key.clear();
     for (const Label& l : p.SampleLabels(p.samples[i])) {
       if (l.str != 0 && !is_sample_only(l.key)) key.emplace_back(l.key, l.str);
@@ -142,34 +150,81 @@ absl::StatusOr<std::vector<SeriesProfile>> SplitBySeries(Profile p,
     const std::string name(ls.Get(model::kLabelProfileName));
 
     // Samples of this series that share stack and span/trace labels are summed: with several
-    // groups merged into one series they can repeat. first[...] maps such a key to the first
-    // sample of the series that has it.
-    const bool may_repeat = sg.samples.size() > 1;
-    absl::flat_hash_map<std::string, uint32_t> first;
+    // groups merged into one series they can repeat. canonical[j] is the first sample of the
+    // series with sample j's key. Keys are found by a 64-bit hash, each hash heading a chain of
+    // the first samples of distinct keys (next_same_hash) so that a collision is no match.
     std::vector<uint32_t> canonical(sg.samples.size());
-    std::string sample_key;
-    for (size_t j = 0; j < sg.samples.size(); ++j) {
-      canonical[j] = static_cast<uint32_t>(j);
-      if (!may_repeat) continue;
-      const Sample& s = src.samples[sg.samples[j]];
-      sample_key.assign(reinterpret_cast<const char*>(src.location_ids.data() + s.location_begin),
-                        s.location_count * sizeof(uint64_t));
-      for (const Label& l : src.SampleLabels(s)) {
-        if (is_sample_only(l.key)) {
-          sample_key.append(reinterpret_cast<const char*>(&l.key), sizeof(l.key));
-          sample_key.append(reinterpret_cast<const char*>(&l.str), sizeof(l.str));
+    for (size_t j = 0; j < sg.samples.size(); ++j) canonical[j] = static_cast<uint32_t>(j);
+    if (sg.samples.size() > 1) {
+      auto key_hash = [&](const Sample& s) {
+        uint64_t h = XXH3_64bits(src.location_ids.data() + s.location_begin,
+                                 s.location_count * sizeof(uint64_t));
+        for (const Label& l : src.SampleLabels(s)) {
+          if (!is_sample_only(l.key)) continue;
+          const int64_t pair[2] = {l.key, l.str};
+          h = XXH3_64bits_withSeed(pair, sizeof(pair), h);
+        }
+        return h;
+      };
+      auto same_key = [&](const Sample& a, const Sample& b) {
+        const auto la = src.SampleLocations(a), lb = src.SampleLocations(b);
+        if (!std::equal(la.begin(), la.end(), lb.begin(), lb.end())) return false;
+        auto next_label = [&](std::span<const Label> ls, size_t i) {
+          while (i < ls.size() && !is_sample_only(ls[i].key)) ++i;
+          return i;
+        };
+        const auto xa = src.SampleLabels(a), xb = src.SampleLabels(b);
+        size_t i = next_label(xa, 0), k = next_label(xb, 0);
+        for (; i < xa.size() && k < xb.size();
+             i = next_label(xa, i + 1), k = next_label(xb, k + 1)) {
+          if (xa[i].key != xb[k].key || xa[i].str != xb[k].str) return false;
+        }
+        return i == xa.size() && k == xb.size();
+      };
+      absl::flat_hash_map<uint64_t, uint32_t> first_by_hash;
+      first_by_hash.reserve(sg.samples.size());
+      std::vector<uint32_t> next_same_hash(sg.samples.size(), UINT32_MAX);
+      for (uint32_t j = 0; j < sg.samples.size(); ++j) {
+        const Sample& s = src.samples[sg.samples[j]];
+        auto [it, inserted] = first_by_hash.try_emplace(key_hash(s), j);
+        if (inserted) continue;
+        for (uint32_t k = it->second;; k = next_same_hash[k]) {
+          if (same_key(src.samples[sg.samples[k]], s)) {
+            canonical[j] = k;
+            break;
+          }
+          if (next_same_hash[k] == UINT32_MAX) {
+            next_same_hash[k] = j;
+            break;
+          }
         }
       }
-      auto [it, inserted] = first.try_emplace(sample_key, static_cast<uint32_t>(j));
-      canonical[j] = it->second;
     }
 
+    // The span id of each sample, parsed once for all sample types.
+    std::vector<uint64_t> spans(sg.samples.size(), 0);
+    if (span_key > 0) {
+      for (size_t j = 0; j < sg.samples.size(); ++j) {
+        for (const Label& l : src.SampleLabels(src.samples[sg.samples[j]])) {
+          if (l.key == span_key) spans[j] = ParseSpanId(src.String(l.str));
+        }
+      }
+    }
+
+    std::vector<int64_t> sums;
     for (size_t t = 0; t < src.sample_types.size(); ++t) {
-      std::vector<int64_t> sums(sg.samples.size(), 0);
+      sums.assign(sg.samples.size(), 0);
+      size_t kept = 0, kept_locations = 0;
       for (size_t j = 0; j < sg.samples.size(); ++j) {
         const Sample& s = src.samples[sg.samples[j]];
         sums[canonical[j]] += src.values[s.value_begin + t];
       }
+      for (size_t j = 0; j < sg.samples.size(); ++j) {
+        if (canonical[j] != j || sums[j] <= 0) continue;
+        ++kept;
+        kept_locations += src.samples[sg.samples[j]].location_count;
+      }
+      if (kept == 0) continue;
       SeriesProfile sp;
       Profile& o = sp.samples;
       o.sample_types = {src.sample_types[t]};
@@ -183,6 +238,10 @@ absl::StatusOr<std::vector<SeriesProfile>> SplitBySeries(Profile p,
       o.comments = src.comments;
       o.default_sample_type = src.default_sample_type;
       o.doc_url = src.doc_url;
+      o.samples.reserve(kept);
+      o.location_ids.reserve(kept_locations);
+      o.values.reserve(kept);
+      sp.span_ids.reserve(kept);
       for (size_t j = 0; j < sg.samples.size(); ++j) {
         if (canonical[j] != j || sums[j] <= 0) continue;
         const Sample& s = src.samples[sg.samples[j]];
@@ -195,17 +254,13 @@ absl::StatusOr<std::vector<SeriesProfile>> SplitBySeries(Profile p,
         ns.value_count = 1;
         o.values.push_back(sums[j]);
         ns.label_begin = static_cast<uint32_t>(o.labels.size());
-        uint64_t span = 0;
         for (const Label& l : src.SampleLabels(s)) {
-          if (!is_sample_only(l.key)) continue;
-          o.labels.push_back(l);
-          if (l.key == span_key) span = ParseSpanId(src.String(l.str));
+          if (is_sample_only(l.key)) o.labels.push_back(l);
         }
         ns.label_count = static_cast<uint32_t>(o.labels.size() - ns.label_begin);
         o.samples.push_back(ns);
-        sp.span_ids.push_back(span);
+        sp.span_ids.push_back(spans[j]);
       }
-      if (o.samples.empty()) continue;
 
       sp.type = model::ProfileType{name, std::string(src.String(src.sample_types[t].type)),
                                    std::string(src.String(src.sample_types[t].unit)),

@@ -182,6 +182,33 @@ TEST(Split, SeriesLabelsWinAndProfileIdIsSpanId) {
   EXPECT_FALSE(sp.symbols->locations.empty());
 }
 
+// Samples are summed only when both their stacks and their span ids are equal: a stack that is
+// a prefix of another plus a span label is not the longer stack, even when the label's key and
+// value indexes equal the longer stack's remaining location ids.
+TEST(Split, SamplesMergeOnlyOnEqualStackAndSpanLabels) {
+  // Strings: 0 "", 1 cpu, 2 ns, 3 span_id, 4 00000000000000aa, 5 f
+  Profile p;
+  for (const char* s : {"", "cpu", "ns", "span_id", "00000000000000aa", "f"}) {
+    p.strings.push_back(s);
+  }
+  p.sample_types = {{1, 2}};
+  p.functions = {{1, 5, 0, 0, 0}};
+  p.lines = {{1, 0, 0}};
+  for (uint64_t id = 1; id <= 4; ++id) p.locations.push_back({id, 0, 0, 0, 1, false});
+  p.location_ids = {1, 1, 3, 4, 1, 1, 1, 1, 3, 4};
+  p.values = {1, 2, 4};
+  p.labels = {{3, 4, 0, 0}};  // span_id = 00000000000000aa
+  p.samples = {{0, 4, 0, 1, 0, 0}, {4, 2, 1, 1, 0, 1}, {6, 4, 2, 1, 1, 0}};
+  ASSERT_TRUE(Validate(p).ok());
+  auto split = SplitBySeries(p, model::Labels({{"__name__", "process_cpu"}}));
+  ASSERT_TRUE(split.ok());
+  ASSERT_EQ(split->size(), 1u);
+  const SeriesProfile& sp = (*split)[0];
+  ASSERT_EQ(sp.samples.samples.size(), 2u);
+  EXPECT_EQ(sp.samples.values, (std::vector<int64_t>{5, 2}));  // the third joins the first
+  EXPECT_EQ(sp.span_ids, (std::vector<uint64_t>{0, 0xaa}));
+}
+
 TEST(Split, SpanIdParsing) {
   EXPECT_EQ(ParseSpanId("00000000000000ff"), 0xffu);
   EXPECT_EQ(ParseSpanId("FFFFFFFFFFFFFFFF"), ~0ull);

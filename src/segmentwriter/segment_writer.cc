@@ -6,6 +6,7 @@
 #include "base/metrics.h"
 #include "base/strings.h"
 #include "base/ulid.h"
+#include "base/worker_pool.h"
 #include "block/object_writer.h"
 #include "segmentwriter/hedged_upload.h"
 
@@ -39,9 +40,15 @@ SegmentWriter::~SegmentWriter() { Stop(absl::Now()); }
 
 void SegmentWriter::Start() {
   accepting_ = true;
-  ticker_ = std::thread([this] { TickerLoop(); });
+  ticker_ = std::thread([this] {
+    SetCurrentThreadName("segment-ticker");
+    TickerLoop();
+  });
   for (int i = 0; i < std::max(1, options_.flush_workers); ++i) {
-    workers_.emplace_back([this] { WorkerLoop(); });
+    workers_.emplace_back([this] {
+      SetCurrentThreadName("segment-flush");
+      WorkerLoop();
+    });
   }
 }
 
@@ -111,36 +118,62 @@ void SegmentWriter::Push(const std::string& tenant, uint32_t shard,
     s.open->shard = shard;
   }
   Segment& segment = *s.open;
-  for (ProfileToWrite& p : profiles) {
-    auto& dataset = segment.datasets[{tenant, p.service}];
+  std::vector<block::SeriesAppend> group;
+  for (size_t i = 0; i < profiles.size();) {
+    const ProfileToWrite& first = profiles[i];
+    auto& dataset = segment.datasets[{tenant, first.service}];
     if (!dataset) {
       dataset = std::make_unique<block::DatasetBuilder>(
-          tenant, p.service, block::DatasetOptions{.zstd_level = options_.zstd_level});
+          tenant, first.service, block::DatasetOptions{.zstd_level = options_.zstd_level});
     }
-    dataset->Append(p.series, p.timestamp_ms, p.duration_ns, p.profile,
-                    p.symbols ? *p.symbols : p.profile, p.span_ids, p.profile_id);
+    // The series split from one pushed profile are consecutive and share its symbols: one
+    // Append interns those once for all of them.
+    group.clear();
+    do {
+      const ProfileToWrite& p = profiles[i++];
+      group.push_back({.series = &p.series,
+                       .timestamp_ms = p.timestamp_ms,
+                       .duration_ns = p.duration_ns,
+                       .samples = &p.profile,
+                       .span_ids = p.span_ids,
+                       .profile_id = p.profile_id});
+    } while (i < profiles.size() && first.symbols != nullptr &&
+             profiles[i].symbols == first.symbols && profiles[i].service == first.service);
+    dataset->Append(group, first.symbols ? *first.symbols : first.profile);
   }
   segment.profiles += profiles.size();
   segment.waiters.push_back(std::move(done));
 }
 
 void SegmentWriter::TickerLoop() {
+  using Clock = std::chrono::steady_clock;
+  const auto step = std::chrono::duration_cast<Clock::duration>(
+      absl::ToChronoNanoseconds(options_.segment_duration) / kFlushPhases);
   std::unique_lock<std::mutex> lock(ticker_mu_);
-  while (!ticker_stop_) {
-    ticker_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.segment_duration),
-                        [this] { return ticker_stop_; });
+  Clock::time_point next = Clock::now();
+  for (uint32_t tick = 0; !ticker_stop_; tick = (tick + 1) % kFlushPhases) {
+    // A fixed schedule, so that rotating does not stretch the segments.
+    next += step;
+    ticker_cv_.wait_until(lock, next, [this] { return ticker_stop_; });
     if (ticker_stop_) break;
     lock.unlock();
-    RotateAll();
+    Rotate(static_cast<int>(tick));
     lock.lock();
+    // A machine that stalled for longer than a step resumes the schedule from now instead of
+    // rotating several phases back to back.
+    if (Clock::now() > next + step) next = Clock::now();
   }
 }
 
-void SegmentWriter::RotateAll() {
+void SegmentWriter::RotateAll() { Rotate(-1); }
+
+void SegmentWriter::Rotate(int phase) {
   std::vector<Shard*> shards;
   {
     std::lock_guard<std::mutex> lock(shards_mu_);
-    for (auto& [_, s] : shards_) shards.push_back(s.get());
+    for (auto& [id, s] : shards_) {
+      if (phase < 0 || id % kFlushPhases == static_cast<uint32_t>(phase)) shards.push_back(s.get());
+    }
   }
   std::vector<std::unique_ptr<Segment>> closed;
   for (Shard* s : shards) {

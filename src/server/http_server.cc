@@ -284,6 +284,9 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
   beast::error_code ec;
   // Lets WriteResponse try a synchronous write that never blocks an I/O thread.
   stream.socket().non_blocking(true, ec);
+  // A response is written whole, so Nagle's algorithm could only delay it (Go's net/http also
+  // disables it on every connection).
+  stream.socket().set_option(tcp::no_delay(true), ec);
   std::string remote;
   {
     auto ep = stream.socket().remote_endpoint(ec);
