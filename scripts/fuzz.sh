@@ -29,7 +29,7 @@ if [ $# -gt 0 ]; then
   esac
 fi
 
-all_targets=(pprof_decode_fuzzer jfr_fuzzer
+all_targets=(pprof_decode_fuzzer compression_fuzzer jfr_fuzzer
   fuzz_ingest_folded fuzz_ingest_trie fuzz_ingest_tree fuzz_ingest_speedscope
   fuzz_ingest_multipart fuzz_ingest_app_name otlp_fuzzer)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
@@ -98,6 +98,16 @@ done
 for f in "$data"/pprof/go_cpu_tiny.pb.gz "$data"/pprof/nodejs_heap.pb.gz; do
   [ -f "$f" ] && mkdir -p "$seeds/pprof_decode_fuzzer" && cp "$f" "$seeds/pprof_decode_fuzzer/"
 done
+
+# Compressed as they arrive: gzip'd profiles, two members back to back, one zlib stream.
+mkdir -p "$seeds/compression_fuzzer"
+for f in "$data"/pprof/go_cpu_tiny.pb.gz "$data"/pprof/nodejs_heap.pb.gz; do
+  [ -f "$f" ] && cp "$f" "$seeds/compression_fuzzer/"
+done
+printf 'two members' | gzip -c >"$seeds/compression_fuzzer/member1"
+cat "$seeds/compression_fuzzer/member1" "$seeds/compression_fuzzer/member1" >"$seeds/compression_fuzzer/members2"
+python3 -c 'import sys, zlib; sys.stdout.buffer.write(zlib.compress(b"zlib wrapped " * 50))' \
+  >"$seeds/compression_fuzzer/zlib" 2>/dev/null || true
 
 for f in "$data"/jfr/*.jfr.gz; do add_seed jfr_fuzzer "$f" 1048576; done
 for f in "$data"/jfr/*.labels.pb.gz; do

@@ -19,7 +19,7 @@ pkgs=(
   build-essential cmake ninja-build pkg-config ccache git
   libboost-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libabsl-dev libre2-dev
-  libzstd-dev zlib1g-dev liblz4-dev libxxhash-dev libssl-dev
+  libzstd-dev zlib1g-dev libdeflate-dev liblz4-dev libxxhash-dev libssl-dev
   libyaml-cpp-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   libraft-dev libuv1-dev

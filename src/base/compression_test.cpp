@@ -1,6 +1,7 @@
 #include "base/compression.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include "base/status.h"
 
@@ -41,6 +42,55 @@ TEST(Compression, TruncatedAndCorruptGzip) {
   corrupt[13] ^= 0x55;
   auto bad = GunzipBounded(corrupt, 1 << 20);
   EXPECT_FALSE(bad.ok());
+}
+
+// zlib's own streaming inflate (header auto-detection, members back to back) is the oracle for
+// the libdeflate-based GunzipBounded.
+std::string ZlibCompress(std::string_view data) {
+  uLongf size = compressBound(data.size());
+  std::string out(size, '\0');
+  EXPECT_EQ(compress(reinterpret_cast<Bytef*>(out.data()), &size,
+                     reinterpret_cast<const Bytef*>(data.data()), data.size()),
+            Z_OK);
+  out.resize(size);
+  return out;
+}
+
+TEST(Compression, ConcatenatedGzipAndZlibMembersInflateInOrder) {
+  const std::string a(5000, 'a'), b = "second member", c(70000, 'c');
+  auto out = GunzipBounded(Gzip(a) + ZlibCompress(b) + Gzip(c), 1 << 20);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(*out, a + b + c);
+}
+
+TEST(Compression, LyingSizeTrailerIsCorruptData) {
+  // The trailer's size is only the first guess at the buffer (capped by what deflate can expand
+  // to); libdeflate then checks it, as zlib does, so a wrong one is corrupt data.
+  const std::string data(300000, 'z');
+  const std::string z = Gzip(data);
+  for (uint32_t claimed : {0xffffffffu, 1u}) {
+    std::string lie = z;
+    for (int i = 0; i < 4; ++i) lie[lie.size() - 4 + i] = static_cast<char>(claimed >> (8 * i));
+    EXPECT_EQ(GunzipBounded(lie, 1 << 20).status().code(), absl::StatusCode::kInvalidArgument);
+  }
+  auto good = GunzipBounded(z, 1 << 20);
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_EQ(*good, data);
+}
+
+TEST(Compression, TrailingGarbageAndNonGzipAreInvalid) {
+  std::string z = Gzip("payload");
+  EXPECT_EQ(GunzipBounded(z + "x", 100).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GunzipBounded(z + "garbage!", 100).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GunzipBounded("not gzip at all", 100).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GunzipBounded("", 100).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Compression, LimitAppliesAcrossMembers) {
+  std::string z = Gzip(std::string(3000, 'a')) + Gzip(std::string(3000, 'b'));
+  EXPECT_TRUE(GunzipBounded(z, 6000).ok());
+  EXPECT_EQ(GunzipBounded(z, 5999).status().code(), absl::StatusCode::kResourceExhausted);
 }
 
 TEST(Compression, MaybeDecompressPassesPlainDataThrough) {
