@@ -497,6 +497,7 @@ absl::Status App::StartServers() {
   http.port = config_.http_listen_port;
   http.io_threads = config_.http_io_threads;
   http.handler_threads = config_.http_handler_threads;
+  http.max_handler_queue_bytes = config_.http_handler_queue_bytes;
   http.max_request_body_bytes = config_.http_max_request_body_bytes;
   http.read_timeout = config_.http_read_timeout;
   http.write_timeout = config_.http_write_timeout;

@@ -20,6 +20,9 @@ void Config::RegisterFlags(FlagSet& f) {
   f.Int("server.http-handler-threads", &http_handler_threads,
         "threads decoding pushed profiles (the handlers of the push and ingest APIs), so that the "
         "I/O threads only read requests and write responses; 0 runs them on the I/O threads");
+  f.Int("server.http-handler-queue-bytes", &http_handler_queue_bytes,
+        "request bytes that may wait for a handler thread; beyond it such requests get 429 at "
+        "once instead of piling up in memory (0: no bound)");
   f.Int("server.http-max-request-body-bytes", &http_max_request_body_bytes,
         "largest accepted HTTP request body, before and after decompression (413 beyond)");
   f.Duration("server.http-server-read-timeout", &http_read_timeout,

@@ -26,6 +26,7 @@ struct Config {
   int http_io_threads = 2;
   // One per core: decoding pushes is the write path's main CPU cost.
   int http_handler_threads = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  int64_t http_handler_queue_bytes = 256ll << 20;
   int64_t http_max_request_body_bytes = 256ll << 20;
   absl::Duration http_read_timeout = absl::Seconds(30);
   absl::Duration http_write_timeout = absl::Seconds(30);

@@ -12,6 +12,7 @@
 
 #include "base/compression.h"
 #include "base/logging.h"
+#include "base/metrics.h"
 #include "base/status.h"
 #include "base/worker_pool.h"
 #include "server/status_mapping.h"
@@ -98,6 +99,12 @@ class HttpServer::Impl {
   template <class Token>
   auto AsyncDispatch(HttpRequest* request, const HttpRouter::Match* match, Token&& token);
 
+  // Accounts `bytes` of request body to the handler queue; false (nothing accounted) when that
+  // would exceed max_handler_queue_bytes. A request is always let into an empty queue, so a
+  // body larger than the bound is still served when the server is idle.
+  bool EnterHandlerQueue(int64_t bytes);
+  void LeaveHandlerQueue(int64_t bytes);
+
   HttpServerOptions options_;
   const HttpRouter* router_;
   HttpRequestObserver observer_;
@@ -107,6 +114,8 @@ class HttpServer::Impl {
   std::vector<std::thread> threads_;
   // Runs the handlers of CPU-bound routes; null when they run on the I/O threads.
   std::unique_ptr<WorkerPool> handler_pool_;
+  // Body bytes of the requests queued for handler_pool_ (bounded by max_handler_queue_bytes).
+  std::atomic<int64_t> handler_queue_bytes_{0};
   int bound_port_ = 0;
   std::atomic<int64_t> connections_{0};
   std::atomic<int64_t> in_flight_{0};
@@ -216,6 +225,42 @@ absl::Status HttpServer::Impl::Convert(http::request<http::string_body>&& msg,
   return absl::OkStatus();
 }
 
+namespace {
+
+metrics::Gauge& HandlerQueueBytes() {
+  static auto& g = metrics::Registry::Global()
+                       .Gauge("embers_http_handler_queue_bytes",
+                              "Body bytes of CPU-bound requests waiting for a handler thread.")
+                       .WithLabels({});
+  return g;
+}
+metrics::CounterFamily& HandlerQueueRejected() {
+  static auto& c = metrics::Registry::Global().Counter(
+      "embers_http_handler_queue_rejected_total",
+      "CPU-bound requests answered 429 because the handler queue was full.");
+  return c;
+}
+
+}  // namespace
+
+bool HttpServer::Impl::EnterHandlerQueue(int64_t bytes) {
+  const int64_t limit = options_.max_handler_queue_bytes;
+  int64_t queued = handler_queue_bytes_.load();
+  do {
+    if (limit > 0 && queued > 0 && queued + bytes > limit) {
+      HandlerQueueRejected().WithLabels({}).Inc();
+      return false;
+    }
+  } while (!handler_queue_bytes_.compare_exchange_weak(queued, queued + bytes));
+  HandlerQueueBytes().Add(static_cast<double>(bytes));
+  return true;
+}
+
+void HttpServer::Impl::LeaveHandlerQueue(int64_t bytes) {
+  handler_queue_bytes_.fetch_sub(bytes);
+  HandlerQueueBytes().Add(-static_cast<double>(bytes));
+}
+
 template <class Token>
 auto HttpServer::Impl::AsyncDispatch(HttpRequest* request, const HttpRouter::Match* match,
                                      Token&& token) {
@@ -223,7 +268,7 @@ auto HttpServer::Impl::AsyncDispatch(HttpRequest* request, const HttpRouter::Mat
   // co_await expression twice (see docs/architecture.md, "coroutine pitfalls").
   return asio::async_initiate<Token, void(HttpResponse)>(
       [](auto handler, HttpRequest* request, const HttpRouter::Match* match,
-         std::shared_ptr<asio::io_context> ioc, WorkerPool* pool) {
+         std::shared_ptr<asio::io_context> ioc, Impl* self) {
         auto executor = asio::get_associated_executor(handler);
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
         // The responder keeps the io_context alive, so a late Send() from another module after
@@ -235,16 +280,27 @@ auto HttpServer::Impl::AsyncDispatch(HttpRequest* request, const HttpRouter::Mat
         });
         // The session stays suspended until the responder fires, so `request` outlives the
         // handler wherever it runs.
-        if (match->cpu_bound && pool != nullptr) {
-          pool->Submit([route_handler = match->handler, request,
-                        responder = std::move(responder)]() mutable {
+        if (match->cpu_bound && self->handler_pool_ != nullptr) {
+          const int64_t bytes = static_cast<int64_t>(request->body.size());
+          if (!self->EnterHandlerQueue(bytes)) {
+            responder.Send(ErrorResponse(
+                absl::ResourceExhaustedError(StrCat(
+                    "the server is overloaded: more than ", self->options_.max_handler_queue_bytes,
+                    " bytes of requests are waiting to be processed; retry later")),
+                match->connect));
+            return;
+          }
+          // Self outlives the task: Stop() drains the pool before the server goes away.
+          self->handler_pool_->Submit([self, bytes, route_handler = match->handler, request,
+                                       responder = std::move(responder)]() mutable {
+            self->LeaveHandlerQueue(bytes);
             (*route_handler)(*request, std::move(responder));
           });
           return;
         }
         (*match->handler)(*request, std::move(responder));
       },
-      token, request, match, ioc_, handler_pool_.get());
+      token, request, match, ioc_, this);
 }
 
 asio::awaitable<void> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,

@@ -28,6 +28,10 @@ struct HttpServerOptions {
   // Threads running the handlers of CPU-bound routes (RouteOptions::cpu_bound); 0 runs them on
   // the I/O threads.
   int handler_threads = 2;
+  // Request bodies waiting for a handler thread, in bytes. The I/O threads keep reading requests
+  // while the handlers are busy, so without this bound an overload would pile bodies up in
+  // memory; beyond it a CPU-bound request is answered 429 at once (0: no bound).
+  int64_t max_handler_queue_bytes = 256ll << 20;
   int64_t max_request_body_bytes = 256ll << 20;
   absl::Duration read_timeout = absl::Seconds(30);
   absl::Duration write_timeout = absl::Seconds(30);

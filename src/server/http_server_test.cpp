@@ -1,6 +1,11 @@
 #include "server/http_server.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <pthread.h>
+#include <future>
+#include "base/metrics.h"
+#include "base/strings.h"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -165,6 +170,89 @@ TEST_F(HttpServerTest, MalformedRequestIs400) {
   boost::system::error_code ec;
   size_t n = s.read_some(asio::buffer(reply), ec);
   EXPECT_NE(reply.substr(0, n).find(" 400 "), std::string::npos) << reply;
+}
+
+// CPU-bound routes run on the handler pool; bodies waiting for it are bounded, and a request
+// beyond the bound is answered 429 at once while the queued ones are still served.
+TEST(HttpServerHandlerPool, RunsOnTheHandlerThreadsAndBoundsTheQueue) {
+  HttpRouter router;
+  std::promise<void> started_promise, gate_promise;
+  std::shared_future<void> gate = gate_promise.get_future().share();
+  std::atomic<bool> first{true};
+  router.Handle("POST", "/decode",
+                [&](HttpRequest& req, HttpResponder r) {
+                  if (first.exchange(false)) {
+                    started_promise.set_value();
+                    gate.wait();
+                  }
+                  char name[16] = {};
+                  pthread_getname_np(pthread_self(), name, sizeof(name));
+                  r.Send(HttpResponse::Text(200, StrCat(name, " ", req.body.size())));
+                },
+                {.cpu_bound = true});
+  HttpServerOptions options;
+  options.address = "127.0.0.1";
+  options.port = 0;
+  options.handler_threads = 1;
+  options.max_handler_queue_bytes = 1000;
+  HttpServer server(options, &router, nullptr);
+  ASSERT_TRUE(server.Start().ok());
+  bool gate_open = false;
+  auto open_gate = [&] {
+    if (!std::exchange(gate_open, true)) gate_promise.set_value();
+  };
+  // However the test ends, the handler thread must be let go, or stopping the server hangs.
+  struct OpenAtExit {
+    std::function<void()> open;
+    ~OpenAtExit() { open(); }
+  } open_at_exit{open_gate};
+  auto send = [&](beast::tcp_stream& stream, size_t bytes) {
+    http::request<http::string_body> req{http::verb::post, "/decode", 11};
+    req.set(http::field::host, "localhost");
+    req.body() = std::string(bytes, 'b');
+    req.prepare_payload();
+    http::write(stream, req);
+  };
+  auto receive = [](beast::tcp_stream& stream) {
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(stream, buffer, res);
+    return res;
+  };
+  auto queued_bytes = [] {
+    std::string text = metrics::Registry::Global().Render();
+    size_t at = text.find("\nembers_http_handler_queue_bytes ");
+    return at == std::string::npos ? std::string()
+                                   : text.substr(at + 33, text.find('\n', at + 1) - at - 33);
+  };
+  asio::io_context ioc;
+  auto endpoint = asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port());
+  beast::tcp_stream a(ioc), b(ioc), c(ioc), d(ioc);
+  for (auto* s : {&a, &b, &c, &d}) s->connect(endpoint);
+
+  send(a, 600);  // taken by the only handler thread, which then waits at the gate
+  started_promise.get_future().wait();
+  send(b, 600);  // waits in the queue
+  for (int i = 0; i < 1000 && queued_bytes() != "600"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(queued_bytes(), "600");
+  send(c, 600);  // 600 + 600 > 1000
+  // Were the bound not applied, c would wait at the gate: fail after 10 s instead of hanging.
+  pollfd answered{.fd = c.socket().native_handle(), .events = POLLIN, .revents = 0};
+  ASSERT_EQ(poll(&answered, 1, 10000), 1) << "no answer: the queue bound was not applied";
+  auto refused = receive(c);
+  EXPECT_EQ(refused.result_int(), 429);
+  EXPECT_NE(refused.body().find("overloaded"), std::string::npos) << refused.body();
+
+  open_gate();
+  auto ra = receive(a), rb = receive(b);
+  EXPECT_EQ(ra.result_int(), 200);
+  EXPECT_EQ(ra.body(), "http-handler 600\n");
+  EXPECT_EQ(rb.result_int(), 200);
+  send(d, 600);  // the queue has drained
+  EXPECT_EQ(receive(d).result_int(), 200);
+  server.Stop(absl::Seconds(1));
 }
 
 }  // namespace
