@@ -3,8 +3,11 @@
 //
 // Differential: zlib's streaming inflate, with the header auto-detection and member-by-member
 // loop GunzipBounded documents, is the independent oracle. Whenever both succeed the bytes must
-// be equal, and neither may succeed where the other rejects the input as corrupt. Limits: a
-// result is never larger than the limit, and ZstdDecompressBounded must not crash either.
+// be equal, and GunzipBounded must not reject as corrupt what zlib inflates. The converse is
+// allowed: libdeflate accepts a few Huffman codes zlib calls invalid (regressions/
+// compression_fuzzer/zlib_invalid_code_accepted_by_libdeflate.zz), and what it then returns has
+// still passed the stream's Adler-32/CRC-32 check. Limits: a result is never larger than the
+// limit, and ZstdDecompressBounded must not crash either.
 #include <zlib.h>
 
 #include <cstddef>
@@ -60,7 +63,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string reference;
   const Outcome ref = ZlibInflate(input, &reference);
   if (ours.ok() && ref == Outcome::kOk && *ours != reference) std::abort();
-  if (ours.ok() && ref == Outcome::kCorrupt) std::abort();
   if (!ours.ok() && ours.status().code() == absl::StatusCode::kInvalidArgument &&
       ref == Outcome::kOk) {
     std::abort();
