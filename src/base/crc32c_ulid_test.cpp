@@ -50,6 +50,15 @@ TEST(Ulid, KnownEncodingAndErrors) {
   EXPECT_FALSE(ParseUlid("short").ok());
   EXPECT_FALSE(ParseUlid("81JKT426999WRKSJZ0A43F75TA").ok());  // overflows 128 bits
   EXPECT_FALSE(ParseUlid("01JKT426999WRKSJZ0A43F75T!").ok());
+  // One spelling per id: Crockford's aliases would parse to an id that prints differently.
+  EXPECT_FALSE(ParseUlid("01JKT426999WRKSJZ0A43F75TO").ok());
+  EXPECT_FALSE(ParseUlid("01JKT426999WRKSJZ0A43F75TI").ok());
+  EXPECT_FALSE(ParseUlid("01JKT426999WRKSJZ0A43F75TU").ok());
+  EXPECT_EQ(ParseUlid("01jkt426999wrksjz0a43f75ta")->ToString(), "01JKT426999WRKSJZ0A43F75TA");
+  const Ulid halves = Ulid::FromHalves(0x0123456789abcdefULL, 0xfedcba9876543210ULL);
+  EXPECT_EQ(halves.hi(), 0x0123456789abcdefULL);
+  EXPECT_EQ(halves.lo(), 0xfedcba9876543210ULL);
+  EXPECT_EQ(ParseUlid(halves.ToString())->hi(), halves.hi());
   EXPECT_EQ(DeterministicUlid(5, 1, 2), DeterministicUlid(5, 1, 2));
 }
 

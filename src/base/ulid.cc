@@ -11,9 +11,6 @@ constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 int DecodeChar(char c) {
   if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  // Crockford: I and L read as 1, O as 0.
-  if (c == 'I' || c == 'L') return 1;
-  if (c == 'O') return 0;
   for (int i = 0; i < 32; ++i) {
     if (kAlphabet[i] == c) return i;
   }
@@ -28,6 +25,29 @@ void SetTime(Ulid& u, uint64_t time_ms) {
 }
 
 }  // namespace
+
+Ulid Ulid::FromHalves(uint64_t hi, uint64_t lo) {
+  Ulid u;
+  for (int i = 7; i >= 0; --i) {
+    u.bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(hi);
+    u.bytes[static_cast<size_t>(i) + 8] = static_cast<uint8_t>(lo);
+    hi >>= 8;
+    lo >>= 8;
+  }
+  return u;
+}
+
+uint64_t Ulid::hi() const {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | bytes[static_cast<size_t>(i)];
+  return v;
+}
+
+uint64_t Ulid::lo() const {
+  uint64_t v = 0;
+  for (int i = 8; i < 16; ++i) v = (v << 8) | bytes[static_cast<size_t>(i)];
+  return v;
+}
 
 uint64_t Ulid::TimeMs() const {
   uint64_t t = 0;
