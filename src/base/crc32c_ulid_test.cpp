@@ -70,6 +70,16 @@ TEST(Ulid, KnownEncodingAndErrors) {
 namespace embers {
 namespace {
 
+TEST(Varint, MoreThan64BitsIsRefused) {
+  // UINT64_MAX is nine 0xff bytes and a final 0x01; a final 0x02 or an 11th byte is too much.
+  std::string max(9, '\xff');
+  uint64_t v = 0;
+  ASSERT_TRUE(ByteReader(max + '\x01').ReadVarint64(&v));
+  EXPECT_EQ(v, UINT64_MAX);
+  EXPECT_FALSE(ByteReader(max + '\x02').ReadVarint64(&v));
+  EXPECT_FALSE(ByteReader(max + '\xff' + '\x01').ReadVarint64(&v));
+}
+
 TEST(Varint, RoundTripAndTruncation) {
   std::string buf;
   const uint64_t values[] = {0, 1, 127, 128, 300, UINT32_MAX, UINT64_MAX};

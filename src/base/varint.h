@@ -63,10 +63,13 @@ class ByteReader {
  public:
   explicit ByteReader(std::string_view data) : data_(data) {}
 
+  // At most 10 bytes, and the 10th may only carry the 64th bit: anything longer or larger is
+  // refused (as Go's binary.Uvarint does) rather than silently truncated.
   bool ReadVarint64(uint64_t* v) {
     uint64_t result = 0;
     for (int shift = 0; shift < 64 && pos_ < data_.size(); shift += 7) {
       uint8_t b = static_cast<uint8_t>(data_[pos_++]);
+      if (shift == 63 && b > 1) return false;
       result |= static_cast<uint64_t>(b & 0x7f) << shift;
       if ((b & 0x80) == 0) {
         *v = result;
