@@ -19,8 +19,8 @@ TEST(ProfileIdentity, DigestIgnoresSampleOrder) {
 TEST(ProfileIdentity, DigestSeesEveryPart) {
   std::vector<int64_t> v = {10, 20, 30};
   const uint64_t base = ProfileDigest(100, {}, v, {});
-  EXPECT_NE(base, ProfileDigest(101, {}, v, {}));                         // duration
-  EXPECT_NE(base, ProfileDigest(100, {.hi = 0, .lo = 1}, v, {}));         // client id
+  EXPECT_NE(base, ProfileDigest(101, {}, v, {}));                                 // duration
+  EXPECT_NE(base, ProfileDigest(100, {.hi = 0, .lo = 1}, v, {}));                 // client id
   EXPECT_NE(base, ProfileDigest(100, {}, std::vector<int64_t>{10, 20, 31}, {}));  // a value
   EXPECT_NE(base, ProfileDigest(100, {}, std::vector<int64_t>{10, 20}, {}));      // a sample
   EXPECT_NE(base, ProfileDigest(100, {}, std::vector<int64_t>{10, 20, 30, 0}, {}));

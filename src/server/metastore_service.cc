@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "metastore/v1/compaction.grpc.pb.h"
 #include "metastore/v1/index.grpc.pb.h"
 #include "metastore/v1/query.grpc.pb.h"
 #include "metastore/v1/raft_node.grpc.pb.h"
@@ -173,6 +174,38 @@ class RaftNodeGrpcService final : public v1::RaftNodeService::CallbackService {
   GrpcUnary<v1::TransferLeadershipRequest, v1::TransferLeadershipResponse> transfer_leadership_;
 };
 
+class CompactionGrpcService final : public v1::CompactionService::CallbackService {
+ public:
+  CompactionGrpcService(NodePtr node, const RpcEnvironment* env)
+      : poll_("/metastore.v1.CompactionService/PollCompactionJobs",
+              OnNode<v1::PollCompactionJobsRequest, v1::PollCompactionJobsResponse>(
+                  node,
+                  [](metastore::MetastoreNode& n, const CallContext& ctx,
+                     const v1::PollCompactionJobsRequest& req, v1::PollCompactionJobsResponse* resp,
+                     UnaryDone done) {
+                    n.compaction_service()->PollCompactionJobs(ctx, req, resp, std::move(done));
+                  }),
+              env),
+        status_("/metastore.v1.CompactionService/GetCompactionStatus",
+                OnNode<v1::GetCompactionStatusRequest, v1::GetCompactionStatusResponse>(
+                    node,
+                    [](metastore::MetastoreNode& n, const CallContext& ctx,
+                       const v1::GetCompactionStatusRequest& req,
+                       v1::GetCompactionStatusResponse* resp, UnaryDone done) {
+                      n.compaction_service()->GetCompactionStatus(ctx, req, resp, std::move(done));
+                    }),
+                env) {}
+
+  EMBERS_METASTORE_METHOD(PollCompactionJobs, v1::PollCompactionJobsRequest,
+                          v1::PollCompactionJobsResponse, poll_)
+  EMBERS_METASTORE_METHOD(GetCompactionStatus, v1::GetCompactionStatusRequest,
+                          v1::GetCompactionStatusResponse, status_)
+
+ private:
+  GrpcUnary<v1::PollCompactionJobsRequest, v1::PollCompactionJobsResponse> poll_;
+  GrpcUnary<v1::GetCompactionStatusRequest, v1::GetCompactionStatusResponse> status_;
+};
+
 #undef EMBERS_METASTORE_METHOD
 
 }  // namespace
@@ -184,6 +217,7 @@ std::vector<std::unique_ptr<grpc::Service>> NewMetastoreGrpcServices(
   services.push_back(std::make_unique<QueryGrpcService>(node, env));
   services.push_back(std::make_unique<TenantGrpcService>(node, env));
   services.push_back(std::make_unique<RaftNodeGrpcService>(node, env));
+  services.push_back(std::make_unique<CompactionGrpcService>(node, env));
   return services;
 }
 

@@ -9,6 +9,7 @@
 #include "base/logging.h"
 #include "base/strings.h"
 #include "metastore/leader_redirect.h"
+#include "metastore/v1/compaction.grpc.pb.h"
 #include "metastore/v1/index.grpc.pb.h"
 #include "metastore/v1/query.grpc.pb.h"
 #include "metastore/v1/raft_node.grpc.pb.h"
@@ -22,6 +23,7 @@ struct MetastoreClient::Stubs {
   std::unique_ptr<v1::MetadataQueryService::Stub> query;
   std::unique_ptr<v1::TenantService::Stub> tenant;
   std::unique_ptr<v1::RaftNodeService::Stub> raft_node;
+  std::unique_ptr<v1::CompactionService::Stub> compaction;
 };
 
 // One logical call across its attempts.
@@ -117,6 +119,7 @@ std::shared_ptr<MetastoreClient::Stubs> MetastoreClient::StubsFor(const std::str
     s->query = v1::MetadataQueryService::NewStub(s->channel);
     s->tenant = v1::TenantService::NewStub(s->channel);
     s->raft_node = v1::RaftNodeService::NewStub(s->channel);
+    s->compaction = v1::CompactionService::NewStub(s->channel);
   }
   return s;
 }
@@ -278,6 +281,10 @@ EMBERS_METASTORE_CLIENT_METHOD(AddNode, v1::AddNodeRequest, v1::AddNodeResponse,
 EMBERS_METASTORE_CLIENT_METHOD(RemoveNode, v1::RemoveNodeRequest, v1::RemoveNodeResponse, raft_node)
 EMBERS_METASTORE_CLIENT_METHOD(TransferLeadership, v1::TransferLeadershipRequest,
                                v1::TransferLeadershipResponse, raft_node)
+EMBERS_METASTORE_CLIENT_METHOD(PollCompactionJobs, v1::PollCompactionJobsRequest,
+                               v1::PollCompactionJobsResponse, compaction)
+EMBERS_METASTORE_CLIENT_METHOD(GetCompactionStatus, v1::GetCompactionStatusRequest,
+                               v1::GetCompactionStatusResponse, compaction)
 
 #undef EMBERS_METASTORE_CLIENT_METHOD
 

@@ -29,6 +29,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "metastore/compaction_service.h"
 #include "metastore/index_service.h"
 #include "metastore/v1/raft_node.pb.h"
 #include "metastore/v1/tenant.pb.h"
@@ -46,7 +47,7 @@ struct MetastoreClientOptions {
   absl::Duration max_backoff = absl::Milliseconds(200);
 };
 
-class MetastoreClient final : public IndexService {
+class MetastoreClient final : public IndexService, public CompactionService {
  public:
   // InvalidArgument when no address is given or one is not host:port.
   static absl::StatusOr<std::unique_ptr<MetastoreClient>> Create(MetastoreClientOptions options);
@@ -74,6 +75,12 @@ class MetastoreClient final : public IndexService {
                   v1::RemoveNodeResponse* response, UnaryDone done);
   void TransferLeadership(const CallContext& ctx, const v1::TransferLeadershipRequest& request,
                           v1::TransferLeadershipResponse* response, UnaryDone done);
+  // Compaction-workers: to the leader, like writes. A poll that timed out is retried; if the
+  // first attempt was applied, the leader hands this worker's jobs out again on the next one.
+  void PollCompactionJobs(const CallContext& ctx, const v1::PollCompactionJobsRequest& request,
+                          v1::PollCompactionJobsResponse* response, UnaryDone done) override;
+  void GetCompactionStatus(const CallContext& ctx, const v1::GetCompactionStatusRequest& request,
+                           v1::GetCompactionStatusResponse* response, UnaryDone done) override;
   // One node's own view, from `address` (no leader following, no retries).
   void NodeInfo(const std::string& address, absl::Duration timeout, v1::NodeInfoResponse* response,
                 UnaryDone done);

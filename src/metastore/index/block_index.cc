@@ -454,16 +454,20 @@ absl::Status BlockIndex::ReplaceBlocks(const v1::ReplaceBlocksRequest& request) 
     if (state.tombstoned.contains(id) || state.shard_of.contains(id)) continue;
     EMBERS_RETURN_IF_ERROR(AddBlockLocked(state, id, b));
   }
+  uint64_t bytes = 0;  // of the removed objects, for the deletion counters
   for (const BlockId& id : sources) {
     auto it = state.shard_of.find(id);
     if (it != state.shard_of.end() && it->second->tenant == tomb.tenant() &&
         it->second->shard == tomb.shard()) {
+      bytes += it->second->blocks.at(id).size;
       RemoveBlockLocked(state, id);
     }
     ++state.tombstoned[id];
   }
   state.tombstone_names.insert(tomb.name());
-  state.tombstones.emplace(state.next_tombstone_seq++, tomb);
+  v1::BlockTombstones& stored = state.tombstones[state.next_tombstone_seq++];
+  stored = tomb;
+  stored.set_bytes(bytes);
   return absl::OkStatus();
 }
 
@@ -743,6 +747,22 @@ std::vector<IndexShardSummary> BlockIndex::ShardsBefore(int64_t before_ms) const
 size_t BlockIndex::BlockCount() const {
   std::shared_lock lock(mu_);
   return state_->shard_of.size();
+}
+
+std::vector<uint64_t> BlockIndex::BlockCountsByLevel() const {
+  std::vector<uint64_t> counts;
+  std::shared_lock lock(mu_);
+  for (const auto& [start, part] : state_->partitions) {
+    for (const auto& [owner, shards] : part.tenants) {
+      for (const auto& [sid, shard] : shards) {
+        for (const auto& [id, b] : shard->blocks) {
+          if (b.compaction_level >= counts.size()) counts.resize(b.compaction_level + 1, 0);
+          counts[b.compaction_level]++;
+        }
+      }
+    }
+  }
+  return counts;
 }
 
 size_t BlockIndex::PartitionCount() const {

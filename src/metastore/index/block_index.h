@@ -74,6 +74,13 @@ class BlockIndex {
     kTombstoned,  // the block was replaced or deleted; a late retry must not bring it back
   };
 
+  // Start of the partition holding data time `t` (ms; floor division, so negative times work).
+  static int64_t PartitionOf(int64_t t) {
+    int64_t q = t / kPartitionDurationMs;
+    if (t % kPartitionDurationMs < 0) --q;
+    return q * kPartitionDurationMs;
+  }
+
   BlockIndex();
   ~BlockIndex();
   BlockIndex(const BlockIndex&) = delete;
@@ -129,6 +136,8 @@ class BlockIndex {
 
   size_t BlockCount() const;
   size_t PartitionCount() const;
+  // Blocks per compaction level (index = level). Scans the index: for status pages.
+  std::vector<uint64_t> BlockCountsByLevel() const;
 
   // Serialises the whole index (blocks, string tables, tombstones). The format is framed
   // protobuf records with a checksum; see block_index_snapshot.cc.

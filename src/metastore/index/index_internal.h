@@ -128,11 +128,7 @@ void ConvertBlock(const v1::BlockMeta& block, RefFn&& ref, StoredBlock* out) {
 }
 
 // Start of the partition holding data time `t` (floor division: correct for negative times).
-inline int64_t PartitionOf(int64_t t) {
-  int64_t q = t / BlockIndex::kPartitionDurationMs;
-  if (t % BlockIndex::kPartitionDurationMs < 0) --q;
-  return q * BlockIndex::kPartitionDurationMs;
-}
+inline int64_t PartitionOf(int64_t t) { return BlockIndex::PartitionOf(t); }
 
 }  // namespace embers::metastore::index_internal
 

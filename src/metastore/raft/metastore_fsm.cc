@@ -13,7 +13,7 @@ namespace embers::metastore::raft {
 namespace {
 
 constexpr char kMagic[4] = {'E', 'M', 'F', 'S'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 constexpr size_t kArenaBlockBytes = 4 << 20;
 
 void PutFixed32(std::string& out, uint32_t v) {
@@ -114,11 +114,21 @@ absl::Status MetastoreFsm::ApplyCommand(const v1::RaftCommand& command) {
   switch (command.command_case()) {
     case v1::RaftCommand::kAddBlock: {
       // kAdded, kDuplicate and kTombstoned are all success for the writer.
-      absl::StatusOr<BlockIndex::AddResult> r = index_->AddBlock(command.add_block().block());
+      const v1::BlockMeta& block = command.add_block().block();
+      absl::StatusOr<BlockIndex::AddResult> r = index_->AddBlock(block);
+      if (r.ok() && *r == BlockIndex::AddResult::kAdded)
+        compaction_.Enqueue(block, leader_time_ms());
       return r.status();
     }
-    case v1::RaftCommand::kReplaceBlocks:
-      return index_->ReplaceBlocks(command.replace_blocks());
+    case v1::RaftCommand::kReplaceBlocks: {
+      // Retention: blocks removed without compaction leave the compaction queue too.
+      absl::Status s = index_->ReplaceBlocks(command.replace_blocks());
+      if (s.ok()) compaction_.Dequeue(command.replace_blocks().tombstones());
+      return s;
+    }
+    case v1::RaftCommand::kUpdateCompactionPlan:
+      return compaction_.ApplyPlan(command.update_compaction_plan().plan(), applied_index(),
+                                   leader_time_ms(), index_);
     case v1::RaftCommand::kDeleteTombstones: {
       const auto& names = command.delete_tombstones().names();
       index_->DeleteTombstones(std::vector<std::string>(names.begin(), names.end()));
@@ -168,13 +178,17 @@ std::string MetastoreFsm::Snapshot() {
   }
   std::string header_bytes = header.SerializeAsString();
   std::string index_bytes = index_->EncodeSnapshot();
+  std::string compaction_bytes = CompactionState::Encode(*compaction_.Capture());
   std::string out;
-  out.reserve(12 + header_bytes.size() + index_bytes.size());
+  out.reserve(20 + header_bytes.size() + index_bytes.size() + compaction_bytes.size());
   out.append(kMagic, sizeof(kMagic));
   PutFixed32(out, kVersion);
   PutFixed32(out, static_cast<uint32_t>(header_bytes.size()));
   out += header_bytes;
+  PutFixed32(out, static_cast<uint32_t>(index_bytes.size()));
+  PutFixed32(out, static_cast<uint32_t>(index_bytes.size() >> 32));
   out += index_bytes;
+  out += compaction_bytes;
   return out;
 }
 
@@ -183,7 +197,7 @@ absl::Status MetastoreFsm::Restore(std::string_view snapshot) {
     return absl::DataLossError("metastore snapshot: bad magic");
   }
   uint32_t version = GetFixed32(snapshot.substr(4));
-  if (version != kVersion) {
+  if (version != 1 && version != kVersion) {
     return absl::DataLossError(StrCat("metastore snapshot: unknown version ", version));
   }
   uint32_t header_len = GetFixed32(snapshot.substr(8));
@@ -194,9 +208,24 @@ absl::Status MetastoreFsm::Restore(std::string_view snapshot) {
   if (!header.ParseFromArray(snapshot.data() + 12, static_cast<int>(header_len))) {
     return absl::DataLossError("metastore snapshot: malformed header");
   }
+  std::string_view rest = snapshot.substr(12 + header_len);
+  std::string_view index_bytes = rest, compaction_bytes;
+  if (version >= 2) {
+    if (rest.size() < 8) return absl::DataLossError("metastore snapshot: truncated index length");
+    uint64_t index_len = GetFixed32(rest) | static_cast<uint64_t>(GetFixed32(rest.substr(4))) << 32;
+    if (rest.size() - 8 < index_len)
+      return absl::DataLossError("metastore snapshot: truncated index");
+    index_bytes = rest.substr(8, index_len);
+    compaction_bytes = rest.substr(8 + index_len);
+  }
+  // Decode the compaction part before touching anything: restore is all or nothing.
+  absl::StatusOr<std::shared_ptr<CompactionStateView>> compaction =
+      CompactionState::Decode(compaction_bytes);
+  if (!compaction.ok()) return compaction.status();
   // The index validates its own part (checksummed) and is left unchanged on error.
-  absl::Status s = index_->RestoreSnapshot(snapshot.substr(12 + header_len));
+  absl::Status s = index_->RestoreSnapshot(index_bytes);
   if (!s.ok()) return s;
+  compaction_.Reset(*std::move(compaction));
   results_.clear();
   order_.clear();
   for (const v1::AppliedRequest& r : header.recent_requests()) {

@@ -23,8 +23,9 @@
 // Node endpoints: SetNodeEndpointCommand fills a replicated table node id → gRPC address (part of
 // the snapshot) that NodeEndpoint() reads, so any replica can name the leader's gRPC endpoint.
 //
-// Snapshot format: "EMFS" | fixed32 version (1) | fixed32 header length | RaftSnapshotHeader |
-// BlockIndex::EncodeSnapshot() bytes.
+// Snapshot format: "EMFS" | fixed32 version (2) | fixed32 header length | RaftSnapshotHeader |
+// fixed64 index length | BlockIndex::EncodeSnapshot() bytes | CompactionState::Encode() bytes.
+// Version 1 (no compaction state) is still read.
 //
 // Thread safety: Apply/Snapshot/Restore are called by one thread at a time (the engine's);
 // applied_index() and leader_time_ms() may be read from any thread. Readers query the BlockIndex
@@ -43,6 +44,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "metastore/compaction/compaction_state.h"
 #include "metastore/index/block_index.h"
 #include "metastore/raft/consensus.h"
 #include "metastore/v1/raft_log.pb.h"
@@ -55,7 +57,8 @@ class MetastoreFsm final : public StateMachine {
   static constexpr std::string_view kBatchResultsPayload =
       "type.googleapis.com/metastore.v1.RaftBatchResults";
 
-  // `index` must outlive the state machine; it is the state.
+  // `index` must outlive the state machine; it is the state, with the compaction state the
+  // machine owns (compaction()).
   explicit MetastoreFsm(BlockIndex* index, size_t dedup_window = kDefaultDedupWindow);
 
   absl::Status Apply(uint64_t index, std::string_view command) override;
@@ -73,6 +76,8 @@ class MetastoreFsm final : public StateMachine {
   uint64_t applied_index() const { return applied_index_.load(std::memory_order_acquire); }
   int64_t leader_time_ms() const { return leader_time_ms_.load(std::memory_order_acquire); }
   size_t dedup_entries() const { return order_.size(); }
+  // The replicated compaction planner state (queued blocks, jobs). Read from any thread.
+  const CompactionState& compaction() const { return compaction_; }
 
  private:
   absl::Status ApplyCommand(const v1::RaftCommand& command);
@@ -82,6 +87,7 @@ class MetastoreFsm final : public StateMachine {
   void Remember(const std::string& request_id, const absl::Status& result);
 
   BlockIndex* index_;
+  CompactionState compaction_;
   size_t dedup_window_;
   std::atomic<uint64_t> applied_index_{0};
   std::atomic<int64_t> leader_time_ms_{0};

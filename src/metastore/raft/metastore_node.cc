@@ -6,6 +6,7 @@
 
 #include "base/logging.h"
 #include "base/strings.h"
+#include "metastore/compaction/compaction_status.h"
 #include "nlohmann/json.hpp"
 
 namespace embers::metastore {
@@ -29,6 +30,10 @@ absl::StatusOr<std::unique_ptr<MetastoreNode>> MetastoreNode::Open(MetastoreNode
   node->service_ = std::make_unique<raft::ReplicatedIndexService>(
       node->consensus_.get(), &node->index_, /*clock=*/nullptr,
       [fsm](uint64_t id) { return fsm->NodeEndpoint(id); }, options.batching);
+  MetastoreNode* n = node.get();
+  node->compaction_ = std::make_unique<raft::CompactionPollService>(
+      node->service_.get(), node->consensus_.get(), &node->index_, &node->fsm_.compaction(),
+      [n] { return n->IsReadyLeader(); }, std::move(options.compaction));
   node->leader_loop_ = std::thread([n = node.get()] { n->LeaderLoop(); });
   return node;
 }
@@ -41,7 +46,8 @@ void MetastoreNode::Stop() {
     loop_stop_ = true;
     loop_cv_.notify_all();
   }
-  // Stopping the engine first completes whatever the leader loop may be waiting for.
+  // Stopping the engine first completes whatever the leader loop and the compaction planner may
+  // be waiting for.
   if (consensus_) consensus_->Stop();
   if (leader_loop_.joinable()) leader_loop_.join();
 }
@@ -62,12 +68,17 @@ absl::Status WaitDone(Fn call) {
 
 void MetastoreNode::LeaderLoop() {
   absl::Time next_retention = absl::InfiniteFuture();
+  absl::Time next_gauges = absl::Now();
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(loop_mu_);
       if (loop_cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return loop_stop_; })) {
         return;
       }
+    }
+    if (absl::Now() >= next_gauges) {
+      ExportCompactionGauges(compaction_->Status());
+      next_gauges = absl::Now() + absl::Seconds(1);
     }
     if (!IsReadyLeader()) {
       next_retention = absl::InfiniteFuture();
@@ -218,6 +229,7 @@ std::string MetastoreNode::StatusJson() const {
       {"partitions", s.partitions},
       {"failed", s.raft.failed},
       {"nodes", nodes},
+      {"compaction", CompactionStatusJson(compaction_->Status())},
   };
   if (s.raft.failed) j["failure"] = s.raft.failure;
   return j.dump();

@@ -21,7 +21,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "metastore/compaction_service.h"
 #include "metastore/index/block_index.h"
+#include "metastore/raft/compaction_poll_service.h"
 #include "metastore/raft/consensus.h"
 #include "metastore/raft/metastore_fsm.h"
 #include "metastore/raft/raft_consensus.h"
@@ -51,6 +53,8 @@ struct MetastoreNodeOptions {
   // it from -retention-period and -metastore.index.cleanup-interval). The first run is one
   // interval after the node becomes leader.
   RetentionOptions retention{.interval = absl::ZeroDuration()};
+  // Compaction planning and scheduling (compaction_poll_service.h; flags -compaction.*).
+  raft::CompactionServiceOptions compaction;
   // Timers, snapshot policy and the watchdog callback. data_dir, node_id, address,
   // bind_address and bootstrap_peers in here are ignored (taken from the fields above).
   raft::RaftConsensusOptions raft;
@@ -77,6 +81,8 @@ class MetastoreNode {
   // Unavailable.
   IndexService* index_service() { return service_.get(); }
   raft::ReplicatedIndexService* replicated_service() { return service_.get(); }
+  // What compaction-workers poll (answers only on the leader).
+  CompactionService* compaction_service() { return compaction_.get(); }
   // The local replica's index (possibly stale on a follower; tests and status pages).
   const BlockIndex& local_index() const { return index_; }
 
@@ -109,7 +115,8 @@ class MetastoreNode {
   MetastoreNode() : fsm_(&index_) {}
 
   // Leader duties, polled every 50 ms on their own thread: announce this node's gRPC address
-  // once per leadership; run retention every retention_.interval.
+  // once per leadership; run retention every retention_.interval. On every node: refresh the
+  // compaction gauges once a second.
   void LeaderLoop();
   void AnnounceEndpoint();
   // One retention pass (blocking: a read barrier, then one proposal per expired shard).
@@ -121,6 +128,7 @@ class MetastoreNode {
   raft::MetastoreFsm fsm_;
   std::unique_ptr<raft::RaftConsensus> consensus_;
   std::unique_ptr<raft::ReplicatedIndexService> service_;
+  std::unique_ptr<raft::CompactionPollService> compaction_;
 
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;

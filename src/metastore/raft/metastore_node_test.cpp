@@ -23,6 +23,7 @@
 #include <gtest/gtest.h>
 
 #include "base/strings.h"
+#include "base/test_ports.h"
 #include "metastore/index/test_blocks.h"
 #include "metastore/leader_redirect.h"
 
@@ -35,19 +36,7 @@ using testing::TestId;
 
 constexpr int64_t kT0 = 1700000000000;
 
-// A loopback port that was free a moment ago.
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
+int FreePort() { return embers::testing::FreeLoopbackPort(); }
 
 std::string Loopback(int port) { return StrCat("127.0.0.1:", port); }
 

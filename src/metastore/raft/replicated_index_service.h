@@ -70,6 +70,9 @@ class ReplicatedIndexService final : public IndexService {
   // Proposes an encoded command (command_encoding.h), stamped with the leader's time.
   void ProposeEncoded(std::string command, UnaryDone done);
 
+  // The clock that stamps proposals (ms since the epoch).
+  int64_t NowMs() const { return clock_(); }
+
   // `done` with a not-leader answer completed by the leader's gRPC address.
   UnaryDone Redirecting(UnaryDone done) const;
 

@@ -1,0 +1,233 @@
+// CompactionWorker against a real single-node metastore (Raft on loopback, temp dir) and a memory
+// bucket, with a test executor standing in for the merge kernel: jobs flow from queued segments
+// to indexed outputs, tombstoned objects are deleted after the delay and the tombstones
+// forgotten, a job whose lease is lost is abandoned and finished elsewhere, failures are
+// reported and parked.
+#include "compactor/compaction_worker.h"
+
+#include <chrono>
+#include <future>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "base/status.h"
+#include "base/strings.h"
+#include "base/test_ports.h"
+#include "block/object_writer.h"
+#include "metastore/index/test_blocks.h"
+#include "metastore/raft/metastore_node.h"
+#include "objstore/memory_bucket.h"
+#include "objstore/test_temp_dir.h"
+
+namespace embers::compactor {
+namespace {
+
+using metastore::testing::BlockBuilder;
+using metastore::testing::DatasetSpec;
+using metastore::testing::TestId;
+
+constexpr int64_t kT0 = 1700000000000;
+
+absl::Status Wait(const std::function<void(UnaryDone)>& call) {
+  auto promise = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> f = promise->get_future();
+  call([promise](absl::Status s) { promise->set_value(std::move(s)); });
+  return f.get();
+}
+
+bool WaitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(20)) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (!cond()) {
+    if (absl::Now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+std::string TenantOf(const v1::BlockMeta& b, int32_t ref) {
+  return ref >= 0 && ref < b.string_table_size() ? b.string_table(ref) : "";
+}
+
+// Stands in for the merge kernel: one output per tenant of the sources, uploaded as a small
+// object, with a deterministic id.
+absl::StatusOr<CompactionJobResult> FakeCompact(objstore::Bucket* bucket,
+                                                const v1::CompactionJob& job) {
+  std::set<std::string> tenants;
+  for (const v1::BlockMeta& m : job.source_metas()) {
+    for (const v1::Dataset& d : m.datasets()) tenants.insert(TenantOf(m, d.tenant()));
+  }
+  CompactionJobResult r;
+  uint64_t seq = std::hash<std::string>()(job.name()) & 0xffffffff;
+  for (const std::string& t : tenants) {
+    v1::BlockMeta out =
+        BlockBuilder(TestId(kT0 + 500000, seq++), t, job.shard(), job.compaction_level() + 1)
+            .Add(DatasetSpec{t, "api", kT0, kT0 + 1000, {{{"service_name", "api"}}}, 100})
+            .Build();
+    EMBERS_RETURN_IF_ERROR(bucket->Put(block::ObjectKey(out), "compacted"));
+    r.outputs.push_back(std::move(out));
+  }
+  return r;
+}
+
+class CompactionWorkerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    metastore::MetastoreNodeOptions o;
+    o.data_dir = dir_.path();
+    o.bind_address = StrCat("127.0.0.1:", embers::testing::FreeLoopbackPort());
+    o.raft.election_timeout_ms = 300;
+    o.raft.heartbeat_timeout_ms = 30;
+    o.compaction.planner.max_blocks = {4, 4, 4};
+    o.compaction.planner.lease_duration = absl::Milliseconds(1500);
+    o.compaction.planner.failure_backoff = absl::Milliseconds(10);
+    o.compaction.cleanup_delay = absl::ZeroDuration();
+    ConfigureNode(o);
+    auto node = metastore::MetastoreNode::Open(std::move(o));
+    ASSERT_TRUE(node.ok()) << node.status();
+    node_ = std::move(*node);
+    ASSERT_TRUE(node_->WaitReady(absl::Seconds(10)).ok());
+  }
+  virtual void ConfigureNode(metastore::MetastoreNodeOptions&) {}
+
+  // Indexes a segment holding data of two tenants and puts a placeholder object at its key.
+  void AddSegment(uint64_t seq) {
+    v1::BlockMeta b =
+        BlockBuilder(TestId(kT0 + static_cast<int64_t>(seq), seq), "", 1, 0)
+            .Add(DatasetSpec{"t1", "api", kT0, kT0 + 1000, {{{"service_name", "api"}}}, 100})
+            .Add(DatasetSpec{"t2", "api", kT0, kT0 + 1000, {{{"service_name", "api"}}}, 100})
+            .Build();
+    ASSERT_TRUE(bucket_.Put(block::ObjectKey(b), "segment").ok());
+    v1::AddBlockRequest req;
+    *req.mutable_block() = b;
+    v1::AddBlockResponse resp;
+    ASSERT_TRUE(Wait([&](UnaryDone d) {
+                  node_->index_service()->AddBlock(CallContext{}, req, &resp, std::move(d));
+                }).ok());
+  }
+
+  std::unique_ptr<CompactionWorker> NewWorker(std::string id, CompactionJobExecutor executor,
+                                              absl::Duration poll = absl::Milliseconds(50)) {
+    CompactionWorkerOptions o;
+    o.worker_id = std::move(id);
+    o.job_concurrency = 2;
+    o.poll_interval = poll;
+    o.retry_backoff = absl::Milliseconds(10);
+    auto w = std::make_unique<CompactionWorker>(o, &bucket_, node_->compaction_service(),
+                                                std::move(executor));
+    w->Start();
+    return w;
+  }
+
+  v1::CompactionStatus Status() {
+    v1::GetCompactionStatusRequest req;
+    v1::GetCompactionStatusResponse resp;
+    EXPECT_TRUE(Wait([&](UnaryDone d) {
+                  node_->compaction_service()->GetCompactionStatus(CallContext{}, req, &resp,
+                                                                   std::move(d));
+                }).ok());
+    return resp.status();
+  }
+
+  size_t Segments() {
+    auto keys = objstore::ListKeys(bucket_, "segments/");
+    return keys.ok() ? keys->size() : 0;
+  }
+
+  objstore::TempDir dir_;
+  objstore::MemoryBucket bucket_;
+  std::unique_ptr<metastore::MetastoreNode> node_;
+};
+
+TEST_F(CompactionWorkerTest, CompactsSegmentsAndDeletesTheReplacedObjects) {
+  for (uint64_t s = 1; s <= 8; ++s) AddSegment(s);
+  auto worker = NewWorker("w1", [this](const v1::CompactionJob& job, const std::atomic<bool>&) {
+    return FakeCompact(&bucket_, job);
+  });
+  const metastore::BlockIndex& index = node_->local_index();
+  // 8 segments → 2 jobs → 2 blocks per tenant at level 1, which wait for more (4 make a job).
+  ASSERT_TRUE(WaitFor(
+      [&] { return index.BlockCountsByLevel().size() > 1 && index.BlockCountsByLevel()[0] == 0; }));
+  EXPECT_EQ(index.BlockCountsByLevel()[1], 4u);  // 2 jobs x 2 tenants
+  // With no deletion delay the segments go and their tombstones are forgotten.
+  ASSERT_TRUE(WaitFor([&] { return Segments() == 0 && index.Tombstones().empty(); }))
+      << Segments() << " segments, " << index.Tombstones().size() << " tombstones";
+  EXPECT_EQ(worker->stats().jobs_succeeded, 2u);
+  EXPECT_EQ(worker->stats().objects_deleted, 8u);
+  v1::CompactionStatus status = Status();
+  EXPECT_EQ(status.deleted_objects(), 8u);
+  EXPECT_EQ(status.levels(0).jobs_completed(), 2u);
+  EXPECT_EQ(status.levels(1).queued_blocks(), 4u);
+  worker->Stop(absl::Now() + absl::Seconds(5));
+}
+
+TEST_F(CompactionWorkerTest, AbandonsAJobWhoseLeaseWasLostAndAnotherWorkerFinishesIt) {
+  for (uint64_t s = 1; s <= 4; ++s) AddSegment(s);
+  std::atomic<bool> slow_started{false};
+  // The slow worker polls less often than its lease lasts, so the lease runs out mid-job.
+  auto slow = NewWorker(
+      "slow",
+      [&](const v1::CompactionJob&,
+          const std::atomic<bool>& cancel) -> absl::StatusOr<CompactionJobResult> {
+        slow_started = true;
+        while (!cancel) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        return absl::CancelledError("cancelled");
+      },
+      absl::Seconds(3));
+  ASSERT_TRUE(WaitFor([&] { return slow_started.load(); }));
+  auto fast = NewWorker("fast", [this](const v1::CompactionJob& job, const std::atomic<bool>&) {
+    return FakeCompact(&bucket_, job);
+  });
+  const metastore::BlockIndex& index = node_->local_index();
+  ASSERT_TRUE(WaitFor([&] { return index.BlockCountsByLevel()[0] == 0; }));
+  EXPECT_EQ(fast->stats().jobs_succeeded, 1u);
+  // The slow worker learns at its next poll that the job is no longer its own.
+  ASSERT_TRUE(WaitFor([&] { return slow->stats().jobs_abandoned == 1; }));
+  EXPECT_EQ(slow->stats().jobs_succeeded, 0u);
+  slow->Stop(absl::Now());
+  fast->Stop(absl::Now());
+}
+
+TEST_F(CompactionWorkerTest, ReportsFailuresUntilTheJobIsParked) {
+  for (uint64_t s = 1; s <= 4; ++s) AddSegment(s);
+  std::atomic<int> calls{0};
+  auto worker = NewWorker(
+      "w1",
+      [&](const v1::CompactionJob&,
+          const std::atomic<bool>&) -> absl::StatusOr<CompactionJobResult> {
+        ++calls;
+        return absl::DataLossError("object segments/1/anonymous/X/block.bin: checksum mismatch");
+      });
+  ASSERT_TRUE(WaitFor([&] { return worker->stats().jobs_failed == 3; }));
+  v1::CompactionStatus status;
+  ASSERT_TRUE(WaitFor([&] {
+    status = Status();
+    return status.parked_jobs_size() == 1;
+  }));
+  EXPECT_NE(status.parked_jobs(0).last_error().find("checksum mismatch"), std::string::npos);
+  // Parked: never handed out again; the segments stay indexed.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_EQ(node_->local_index().BlockCount(), 4u);
+  worker->Stop(absl::Now());
+}
+
+TEST_F(CompactionWorkerTest, RetriesTransientErrorsInsideTheJob) {
+  for (uint64_t s = 1; s <= 4; ++s) AddSegment(s);
+  std::atomic<int> calls{0};
+  auto worker = NewWorker("w1",
+                          [&](const v1::CompactionJob& job,
+                              const std::atomic<bool>&) -> absl::StatusOr<CompactionJobResult> {
+                            if (++calls < 3)
+                              return absl::UnavailableError("bucket: connection reset");
+                            return FakeCompact(&bucket_, job);
+                          });
+  ASSERT_TRUE(WaitFor([&] { return worker->stats().jobs_succeeded == 1; }));
+  EXPECT_EQ(worker->stats().jobs_failed, 0u);
+  EXPECT_EQ(calls.load(), 3);
+  worker->Stop(absl::Now());
+}
+
+}  // namespace
+}  // namespace embers::compactor
