@@ -5,10 +5,12 @@
 #include <optional>
 
 #include "base/logging.h"
+#include "base/status.h"
 #include "base/strings.h"
 #include "block/object_reader.h"
 #include "block/object_writer.h"
 #include "block/symbols_merger.h"
+#include "query/query_memory.h"
 #include "query/query_plan.h"
 
 namespace embers::query {
@@ -76,23 +78,48 @@ bool SpanSelected(const SampleFilter& filter, const block::ProfileRows& rows, si
   return filter.HasSpan(rows.span_ids[rows.span_begin[r] + (s - rows.sample_begin[r])]);
 }
 
-// Sums the selected samples of a dataset by stack-trace id and adds them to the tree or pprof
-// report. Names and symbols are resolved per distinct stack, not per sample: many profiles share
-// few stacks.
+// Which rows of a dataset count: their series is selected, they pass the profile-id selector,
+// and (with `dedup`) no copy of the same profile was counted before in this call.
+absl::StatusOr<std::vector<bool>> CountedRows(const ReadQuery& query,
+                                              const std::vector<block::SeriesInfo>& series,
+                                              const block::ProfileRows& rows,
+                                              const std::vector<bool>& selected,
+                                              ProfileDedup* dedup) {
+  std::vector<bool> counted(rows.size(), false);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (!selected[rows.series[r]] || !query.filter.HasProfile(rows.profile_ids[r])) continue;
+    if (dedup != nullptr) {
+      const uint32_t begin = rows.sample_begin[r], count = rows.sample_count[r];
+      std::span<const uint64_t> spans;
+      if (rows.span_count[r] == count) spans = {rows.span_ids.data() + rows.span_begin[r], count};
+      const block::ProfileKey key{
+          .fingerprint = series[rows.series[r]].fingerprint,
+          .timestamp_ms = rows.timestamp_ms[r],
+          .digest = block::ProfileDigest(rows.duration_ns[r], rows.profile_ids[r],
+                                         {rows.values.data() + begin, count}, spans)};
+      if (!dedup->FirstSeen(key)) continue;
+    }
+    counted[r] = true;
+  }
+  if (dedup != nullptr) EMBERS_RETURN_IF_ERROR(dedup->Charge());
+  return counted;
+}
+
+// Sums the samples of the counted rows of a dataset by stack-trace id and adds them to the tree
+// or pprof report. Names and symbols are resolved per distinct stack, not per sample: many
+// profiles share few stacks.
 absl::Status ReadStacks(const ReadQuery& query, const block::ObjectReader& reader, int dataset,
-                        const block::ProfileRows& rows, const std::vector<bool>& selected,
+                        const block::ProfileRows& rows, const std::vector<bool>& counted,
                         QueryReport* report) {
   bool any = false;
-  for (size_t r = 0; r < rows.size() && !any; ++r) {
-    any = selected[rows.series[r]] && rows.sample_count[r] > 0;
-  }
+  for (size_t r = 0; r < rows.size() && !any; ++r) any = counted[r] && rows.sample_count[r] > 0;
   if (!any) return absl::OkStatus();
   absl::StatusOr<block::Symbols> symbols = reader.ReadSymbols(dataset);
   if (!symbols.ok()) return symbols.status();
   const size_t nodes = symbols->node_parent.size();
   std::vector<int64_t> by_stack(nodes, 0);
   for (size_t r = 0; r < rows.size(); ++r) {
-    if (!selected[rows.series[r]] || !query.filter.HasProfile(rows.profile_ids[r])) continue;
+    if (!counted[r]) continue;
     const uint32_t begin = rows.sample_begin[r], end = begin + rows.sample_count[r];
     for (uint32_t s = begin; s < end; ++s) {
       const uint32_t id = rows.stack_ids[s];
@@ -128,7 +155,7 @@ absl::Status ReadStacks(const ReadQuery& query, const block::ObjectReader& reade
 absl::Status ReadTimeSeries(const ReadQuery& query, const block::ObjectReader& reader, int dataset,
                             const std::vector<block::SeriesInfo>& series,
                             const block::ProfileRows& rows, const std::vector<bool>& selected,
-                            QueryReport* report) {
+                            const std::vector<bool>& counted, QueryReport* report) {
   // A stack-trace selector counts only matching stacks, which needs the dataset's symbols.
   std::vector<bool> stack_match;
   if (!query.filter.call_site.empty()) {
@@ -152,7 +179,7 @@ absl::Status ReadTimeSeries(const ReadQuery& query, const block::ObjectReader& r
   }
   for (size_t r = 0; r < rows.size(); ++r) {
     auto* points = group[rows.series[r]];
-    if (points == nullptr || !query.filter.HasProfile(rows.profile_ids[r])) continue;
+    if (points == nullptr || !counted[r]) continue;
     const int64_t t = StepOf(rows.timestamp_ms[r], query.start_ms, query.step_ms);
     if (t > query.end_ms) continue;
     int64_t total = 0;
@@ -237,52 +264,10 @@ QueryBackend::QueryBackend(QueryBackendOptions options, objstore::Bucket* bucket
 
 QueryBackend::~QueryBackend() = default;
 
-namespace {
-
-// Accounts the bytes one report holds against the query's memory limit, from creation until
-// Release() (or destruction). Reports being built, read-node results waiting for their merge and
-// merged reports are all charged, so the total is what the query holds at once.
-class MemoryCharge {
- public:
-  MemoryCharge(int64_t limit, std::atomic<int64_t>* total) : limit_(limit), total_(total) {}
-  MemoryCharge(const MemoryCharge&) = delete;
-  MemoryCharge& operator=(const MemoryCharge&) = delete;
-  ~MemoryCharge() { Release(); }
-
-  // Records that the report now holds `bytes`; ResourceExhausted once the query is over its limit.
-  absl::Status Update(size_t bytes) {
-    if (total_ == nullptr) return absl::OkStatus();
-    const int64_t delta = static_cast<int64_t>(bytes) - charged_;
-    charged_ = static_cast<int64_t>(bytes);
-    const int64_t now = total_->fetch_add(delta, std::memory_order_relaxed) + delta;
-    if (limit_ > 0 && now > limit_) {
-      return absl::ResourceExhaustedError(
-          StrCat("the query needs more than the per-query memory limit of ", limit_,
-                 " bytes (-query-backend.max-query-memory): narrow the time range or selector"));
-    }
-    return absl::OkStatus();
-  }
-  void Release() { (void)Update(0); }
-  // Stops tracking without releasing: the caller keeps the bytes charged and subtracts them
-  // from the total once the report is gone.
-  int64_t Detach() {
-    const int64_t bytes = charged_;
-    charged_ = 0;
-    total_ = nullptr;
-    return bytes;
-  }
-
- private:
-  int64_t limit_;
-  std::atomic<int64_t>* total_;
-  int64_t charged_ = 0;
-};
-
-}  // namespace
-
 absl::StatusOr<QueryReport> QueryBackend::ReadBlock(const ReadQuery& query,
                                                     const metastore::v1::BlockMeta& block,
-                                                    std::atomic<int64_t>* memory) const {
+                                                    std::atomic<int64_t>* memory,
+                                                    ProfileDedup* dedup) const {
   QueryReport report;
   MemoryCharge charge(query.max_memory_bytes, memory);
   auto str = [&block](int32_t ref) -> std::string_view {
@@ -357,9 +342,12 @@ absl::StatusOr<QueryReport> QueryBackend::ReadBlock(const ReadQuery& query,
           reader->ReadProfiles(i, query.start_ms, query.end_ms);
       if (!rows.ok()) return rows.status();
       report.rows += static_cast<int64_t>(rows->size());
-      absl::Status st = query.kind == ReportKind::kTimeSeries
-                            ? ReadTimeSeries(query, *reader, i, *series, *rows, selected, &report)
-                            : ReadStacks(query, *reader, i, *rows, selected, &report);
+      EMBERS_ASSIGN_OR_RETURN(std::vector<bool> counted,
+                              CountedRows(query, *series, *rows, selected, dedup));
+      absl::Status st =
+          query.kind == ReportKind::kTimeSeries
+              ? ReadTimeSeries(query, *reader, i, *series, *rows, selected, counted, &report)
+              : ReadStacks(query, *reader, i, *rows, counted, &report);
       if (!st.ok()) return st;
     }
     absl::Status st = charge.Update(report.MemoryBytes());
@@ -385,6 +373,8 @@ void QueryBackend::Invoke(std::shared_ptr<const ReadQuery> query,
     std::unique_ptr<std::atomic<uint32_t>[]> pending;  // children left, by node
     std::atomic<int64_t> memory{0};
     std::atomic<bool> failed{false};
+    // Every read task of the call drops profiles another one already counted.
+    std::unique_ptr<ProfileDedup> dedup;
     ReportDone done;
 
     // Merges the results of node n's children; the first real error (not a cancellation caused
@@ -450,6 +440,7 @@ void QueryBackend::Invoke(std::shared_ptr<const ReadQuery> query,
     call->pending[n] = static_cast<uint32_t>(call->plan.nodes[n].children.size());
   }
   call->done = std::move(done);
+  call->dedup = std::make_unique<ProfileDedup>(&call->memory, call->query->max_memory_bytes);
 
   for (uint32_t n = 0; n < call->plan.nodes.size(); ++n) {
     if (!call->plan.nodes[n].read) continue;
@@ -460,7 +451,8 @@ void QueryBackend::Invoke(std::shared_ptr<const ReadQuery> query,
       for (uint32_t b : call->plan.nodes[n].children) {
         // After a failure elsewhere the rest of the query is skipped, not read.
         if (call->failed) return call->Finish(n, absl::CancelledError("query failed"));
-        absl::StatusOr<QueryReport> r = ReadBlock(*call->query, call->blocks[b], &call->memory);
+        absl::StatusOr<QueryReport> r =
+            ReadBlock(*call->query, call->blocks[b], &call->memory, call->dedup.get());
         if (!r.ok()) return call->Finish(n, r.status());
         if (first) {
           merged = std::move(*r);

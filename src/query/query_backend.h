@@ -12,6 +12,9 @@
 //  - time-series reports: sums each profile's total into step buckets per group-by label set.
 // The last task to finish merges the per-object reports and completes the call on its thread.
 //
+// A profile stored twice (a client retry, block/profile_identity.h) counts once per call
+// (profile_dedup.h), so answers are the same before and after compaction.
+//
 // Objects that disappeared since planning (compacted away) are skipped with a warning, as
 // upstream does; any other read error fails the query.
 #ifndef EMBERS_QUERY_QUERY_BACKEND_H_
@@ -36,6 +39,7 @@
 #include "objstore/bucket.h"
 #include "query/function_tree.h"
 #include "query/merged_profile.h"
+#include "query/profile_dedup.h"
 #include "query/stack_filter.h"
 
 namespace embers::query {
@@ -136,10 +140,12 @@ class QueryBackend final : public QueryExecutor {
               ReportDone done) override;
 
   // Reads one object synchronously: the body of one pool task. `memory` (may be null) is the
-  // query's running total of report bytes, checked against query.max_memory_bytes.
+  // query's running total of report bytes, checked against query.max_memory_bytes. `dedup` (may
+  // be null) holds the profiles counted so far by the call; a profile in it is not counted again.
   absl::StatusOr<QueryReport> ReadBlock(const ReadQuery& query,
                                         const metastore::v1::BlockMeta& block,
-                                        std::atomic<int64_t>* memory = nullptr) const;
+                                        std::atomic<int64_t>* memory = nullptr,
+                                        ProfileDedup* dedup = nullptr) const;
 
  private:
   objstore::Bucket* bucket_;

@@ -315,3 +315,43 @@ TEST_F(QueryTest, StartsOlderThanTheLookbackAreClamped) {
 
 }  // namespace
 }  // namespace embers::query
+
+namespace embers::query {
+namespace {
+
+// A client that did not see its acknowledgement pushes the same profile again; both copies are
+// stored (here in different objects, and twice in one). Every report counts it once, while a
+// different profile of the same series at the same millisecond still counts.
+TEST_F(QueryTest, ProfilesPushedTwiceCountOnce) {
+  const model::ProfileId id{.hi = 7, .lo = 9};
+  pprof::Profile pushed = MakeProfile({{{"main", "a"}, 10}, {{"main", "b"}, 5}});
+  block::DatasetBuilder first("t1", "api"), retry("t1", "api");
+  first.Append(SeriesLabels(kCpu, "api", "prod"), 10'000, 1'000'000, pushed, {}, id);
+  retry.Append(SeriesLabels(kCpu, "api", "prod"), 10'000, 1'000'000, pushed, {}, id);
+  // Within one object too (a retry landing in the same segment).
+  retry.Append(SeriesLabels(kCpu, "api", "prod"), 10'000, 1'000'000, pushed, {}, id);
+  // Not a retry: another profile id at the same time, and the same samples in another series.
+  retry.Append(SeriesLabels(kCpu, "api", "prod"), 10'000, 1'000'000, pushed, {},
+               model::ProfileId{.hi = 7, .lo = 10});
+  retry.Append(SeriesLabels(kCpu, "api", "dev"), 10'000, 1'000'000, pushed, {}, id);
+  AddObject({&first});
+  AddObject({&retry});
+
+  auto r = Merge(kCpu, R"({env="prod"})", 0, 60'000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->flamegraph().total(), 30);  // the profile once, plus the one with another id
+  std::map<std::string, NodeValue> f = PerFunction(r->flamegraph());
+  EXPECT_EQ(f["a"], (NodeValue{20, 20}));
+  r = Merge(kCpu, "", 0, 60'000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->flamegraph().total(), 45);
+
+  auto s = Series(kCpu, "", 0, 60'000, 60, {"env"});
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->series_size(), 2);
+  EXPECT_EQ(s->series(0).points(0).value(), 15);  // dev
+  EXPECT_EQ(s->series(1).points(0).value(), 30);  // prod
+}
+
+}  // namespace
+}  // namespace embers::query

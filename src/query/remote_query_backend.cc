@@ -1,12 +1,12 @@
 #include "query/remote_query_backend.h"
 
+#include <map>
 #include <mutex>
 #include <optional>
 
 #include "absl/time/clock.h"
 #include "base/logging.h"
 #include "base/strings.h"
-#include "query/query_plan.h"
 #include "query/report_codec.h"
 
 namespace embers::query {
@@ -25,7 +25,7 @@ struct RemoteQueryBackend::Call {
   ReportDone done;
 
   void Finish() {
-    // Merge in plan order, so the result does not depend on which backend answered first.
+    // Merge in shard order, so the result does not depend on which backend answered first.
     QueryReport merged;
     bool first = true;
     for (Share& s : shares) {
@@ -64,31 +64,13 @@ absl::StatusOr<std::shared_ptr<RemoteQueryBackend>> RemoteQueryBackend::Create(
 void RemoteQueryBackend::Invoke(std::shared_ptr<const ReadQuery> query,
                                 std::vector<metastore::v1::BlockMeta> blocks, ReportDone done) {
   if (blocks.empty()) return done(QueryReport());
-  const QueryPlan plan = QueryPlan::Build(blocks.size());
-  // One share per subtree under the root (the whole plan when the root is a read node).
+  // One share per shard: a profile stored twice (a client retry) stays within its shard, so
+  // each backend de-duplicates everything compaction would (profile_dedup.h). Shares are in
+  // shard order, blocks keep the metastore's order within a share.
+  std::map<uint32_t, std::vector<uint32_t>> by_shard;
+  for (uint32_t b = 0; b < blocks.size(); ++b) by_shard[blocks[b].shard()].push_back(b);
   std::vector<std::vector<uint32_t>> shares;
-  auto collect = [&plan](uint32_t node, std::vector<uint32_t>* out) {
-    std::vector<uint32_t> stack{node};
-    while (!stack.empty()) {
-      const QueryPlan::Node& n = plan.nodes[stack.back()];
-      stack.pop_back();
-      if (n.read) {
-        out->insert(out->end(), n.children.begin(), n.children.end());
-      } else {
-        for (auto it = n.children.rbegin(); it != n.children.rend(); ++it) stack.push_back(*it);
-      }
-    }
-  };
-  const QueryPlan::Node& root = plan.nodes[plan.root()];
-  if (root.read) {
-    shares.emplace_back();
-    collect(plan.root(), &shares.back());
-  } else {
-    for (uint32_t c : root.children) {
-      shares.emplace_back();
-      collect(c, &shares.back());
-    }
-  }
+  for (auto& [shard, list] : by_shard) shares.push_back(std::move(list));
   auto call = std::make_shared<Call>();
   call->query = std::move(query);
   call->done = std::move(done);

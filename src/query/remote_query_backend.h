@@ -1,10 +1,11 @@
 // RemoteQueryBackend: runs the reads of a query on query-backend processes over gRPC.
 //
 // The query-frontend of a process started with -query-backend.address uses it instead of an
-// in-process QueryBackend. It builds the same QueryPlan and sends each subtree under the root (at
-// most 20 read nodes of 4 blocks) as one querybackend.v1 Invoke to the next backend in
-// round-robin order; each backend reads its share on its own CPU pool and answers a report
-// (report_codec.h), and the answers are merged in plan order. A call that fails with
+// in-process QueryBackend. It sends the blocks of each shard as one querybackend.v1 Invoke to the
+// next backend in round-robin order (one shard is the scope in which a retried push may be stored
+// twice, so each backend de-duplicates it completely, profile_dedup.h); each backend plans and
+// reads its share on its own CPU pool and answers a report (report_codec.h), and the answers are
+// merged in shard order. A call that fails with
 // Unavailable or DeadlineExceeded before any reply is retried on the next backend (each backend
 // at most once); other errors fail the query.
 #ifndef EMBERS_QUERY_REMOTE_QUERY_BACKEND_H_
