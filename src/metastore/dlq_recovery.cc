@@ -7,6 +7,9 @@
 #include "base/logging.h"
 #include "base/metrics.h"
 #include "base/strings.h"
+#include "base/ulid.h"
+#include "block/object_reader.h"
+#include "block/object_writer.h"
 
 namespace embers::metastore {
 namespace {
@@ -16,6 +19,26 @@ metrics::CounterFamily& Recovered() {
       "embers_metastore_dlq_recovered_blocks_total",
       "Blocks whose parked metadata was re-added to the index from dlq/.");
   return c;
+}
+metrics::CounterFamily& Discarded() {
+  static auto& c = metrics::Registry::Global().Counter(
+      "embers_metastore_dlq_discarded_total",
+      "dlq/ entries deleted without indexing anything, by reason (unparsable: neither the entry "
+      "nor its object's footer is readable metadata; rejected: the index refused it).",
+      {"reason"});
+  return c;
+}
+
+// The segment a DLQ key parks metadata of: dlq/<shard>/<tenant>/<ULID>/meta.pb names
+// segments/<shard>/anonymous/<ULID>/block.bin (empty when the key has another shape).
+std::string SegmentKeyOf(std::string_view dlq_key) {
+  std::vector<std::string_view> parts = Split(dlq_key, '/');
+  int64_t shard = 0;
+  if (parts.size() != 5 || parts[0] != "dlq" || parts[4] != "meta.pb" ||
+      !ParseInt64(parts[1], &shard) || shard < 0 || !ParseUlid(parts[3]).ok()) {
+    return "";
+  }
+  return block::ObjectKey(0, static_cast<uint32_t>(shard), "", parts[3]);
 }
 
 }  // namespace
@@ -36,8 +59,30 @@ absl::StatusOr<int> DlqRecovery::RecoverOnce() {
     }
     v1::AddBlockRequest request;
     if (!request.mutable_block()->ParseFromString(*bytes)) {
-      log::Error("DLQ object is not block metadata; leaving it in place", {{"key", key}});
-      continue;
+      // The object's own footer holds the same metadata: recover from it when it is readable.
+      const std::string segment = SegmentKeyOf(key);
+      absl::StatusOr<block::ObjectReader> reader =
+          segment.empty() ? absl::NotFoundError("not a DLQ key")
+                          : block::ObjectReader::Open(bucket_, segment);
+      if (reader.ok()) {
+        *request.mutable_block() = reader->meta();
+        log::Warn("DLQ entry is not block metadata; recovering from the object's footer",
+                  {{"key", key}, {"object", segment}});
+      } else if (absl::IsNotFound(reader.status()) || absl::IsDataLoss(reader.status()) ||
+                 absl::IsFailedPrecondition(reader.status())) {
+        // Nothing left to recover: keeping the entry would only repeat this every pass.
+        log::Error("DLQ entry and its object are unreadable; deleting the entry",
+                   {{"key", key}, {"bytes", bytes->size()}, {"object_error", reader.status()}});
+        Discarded().WithLabels({"unparsable"}).Inc();
+        if (absl::Status del = bucket_->Delete(key); !del.ok()) {
+          log::Warn("DLQ entry not deleted", {{"key", key}, {"error", del}});
+        }
+        continue;
+      } else {
+        log::Warn("DLQ entry unparsable and its object unreachable; will retry",
+                  {{"key", key}, {"error", reader.status()}});
+        continue;
+      }
     }
     v1::AddBlockResponse response;
     std::promise<absl::Status> added;
@@ -45,6 +90,16 @@ absl::StatusOr<int> DlqRecovery::RecoverOnce() {
     ctx.tenant = "anonymous";
     index_->AddBlock(ctx, request, &response, [&added](absl::Status st) { added.set_value(st); });
     absl::Status st = added.get_future().get();
+    if (absl::IsInvalidArgument(st)) {
+      // Every replica would refuse it again.
+      log::Error("DLQ block rejected by the index; deleting the entry",
+                 {{"key", key}, {"error", st}});
+      Discarded().WithLabels({"rejected"}).Inc();
+      if (absl::Status del = bucket_->Delete(key); !del.ok()) {
+        log::Warn("DLQ entry not deleted", {{"key", key}, {"error", del}});
+      }
+      continue;
+    }
     if (!st.ok()) {
       log::Warn("DLQ block could not be indexed; will retry", {{"key", key}, {"error", st}});
       continue;

@@ -3,9 +3,12 @@
 //
 // Each pass lists dlq/, adds every parked BlockMeta through the IndexService (AddBlock is
 // idempotent, so a block that did get indexed after all is harmless) and deletes the DLQ object
-// once the block is indexed. A metadata object that does not parse is left in place and reported:
-// deleting it could lose the only reference to acknowledged data. Runs on the metastore leader
-// every -metastore.index.dlq-recovery-check-interval (15 s).
+// once the block is indexed. An entry that does not parse is recovered from the footer of the
+// object it names (the same metadata is embedded there); when that is gone or unreadable too, or
+// the index rejects the metadata as invalid, the entry is deleted and counted
+// (embers_metastore_dlq_discarded_total), so dlq/ cannot fill with entries retried forever.
+// Transient errors leave the entry for the next pass. Runs on the metastore leader every
+// -metastore.index.dlq-recovery-check-interval (15 s).
 #ifndef EMBERS_METASTORE_DLQ_RECOVERY_H_
 #define EMBERS_METASTORE_DLQ_RECOVERY_H_
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "block/dataset_builder.h"
+#include "block/object_writer.h"
 #include "objstore/memory_bucket.h"
 
 namespace embers::metastore {
@@ -43,11 +45,60 @@ TEST(DlqRecovery, ParkedBlocksAreIndexedAndTheirDlqObjectsRemoved) {
   EXPECT_EQ(*n, 1);
   EXPECT_EQ(index.BlockCount(), 1u);
   EXPECT_FALSE(*bucket.Exists("dlq/3/anonymous/" + id + "/meta.pb"));
-  // The unparsable object stays for an operator to look at.
-  EXPECT_TRUE(*bucket.Exists("dlq/3/anonymous/01JKT426999WRKSJZ0A43F75TB/meta.pb"));
+  // Unparsable, and no object to recover from: deleted, not retried forever.
+  EXPECT_FALSE(*bucket.Exists("dlq/3/anonymous/01JKT426999WRKSJZ0A43F75TB/meta.pb"));
   // A second pass finds nothing new and does not duplicate the block.
   EXPECT_EQ(*recovery.RecoverOnce(), 0);
   EXPECT_EQ(index.BlockCount(), 1u);
+}
+
+}  // namespace
+}  // namespace embers::metastore
+
+namespace embers::metastore {
+namespace {
+
+TEST(DlqRecovery, UnparsableEntryIsRecoveredFromTheObjectFooter) {
+  objstore::MemoryBucket bucket;
+  BlockIndex index;
+  LocalIndexService service(&index);
+  const std::string id = "01JKT426999WRKSJZ0A43F75TC";
+  block::DatasetBuilder d("tenant-a", "api");
+  pprof::Profile p;
+  p.AddString("");
+  p.sample_types.push_back({p.AddString("cpu"), p.AddString("nanoseconds")});
+  p.functions.push_back({.id = 1, .name = p.AddString("main")});
+  p.lines.push_back({.function_id = 1, .line = 1});
+  p.locations.push_back({.id = 1, .address = 0x10, .line_begin = 0, .line_count = 1});
+  p.location_ids.push_back(1);
+  p.values.push_back(5);
+  p.samples.push_back(
+      {.location_begin = 0, .location_count = 1, .value_begin = 0, .value_count = 1});
+  d.Append(model::Labels({{"__profile_type__", "process_cpu:cpu:nanoseconds:cpu:nanoseconds"},
+                          {"service_name", "api"}}),
+           1000, 0, p);
+  std::vector<block::EncodedDataset> datasets;
+  datasets.push_back(d.Finish());
+  block::BuiltObject obj = block::BuildObject({.id = id, .shard = 3}, std::move(datasets));
+  ASSERT_TRUE(bucket.Put(block::ObjectKey(obj.meta), obj.bytes).ok());
+  ASSERT_TRUE(bucket.Put("dlq/3/anonymous/" + id + "/meta.pb", "torn").ok());
+  // Metadata the index refuses (a dataset time range running backwards) is not retried either.
+  v1::BlockMeta bad = Block("01JKT426999WRKSJZ0A43F75TD");
+  bad.mutable_datasets(0)->set_min_time(5000);
+  ASSERT_TRUE(
+      bucket.Put("dlq/3/anonymous/01JKT426999WRKSJZ0A43F75TD/meta.pb", bad.SerializeAsString())
+          .ok());
+
+  DlqRecovery recovery(&bucket, &service, absl::Seconds(15));
+  auto n = recovery.RecoverOnce();
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 1);
+  ASSERT_EQ(index.BlockCount(), 1u);
+  v1::GetBlockMetadataRequest req;
+  req.mutable_blocks()->set_shard(3);
+  req.mutable_blocks()->add_blocks(id);
+  EXPECT_EQ(index.GetBlockMetadata(req)->blocks_size(), 1);
+  EXPECT_TRUE(objstore::ListKeys(bucket, "dlq/")->empty());
 }
 
 }  // namespace
