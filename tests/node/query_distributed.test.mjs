@@ -2,9 +2,11 @@
 // -target=query-backend` processes and one `-target=all` process whose query-frontend sends them
 // the plan (-query-backend.address, which also lists a dead address), all three on one filesystem
 // bucket. Twelve pushes of a real Go CPU profile (push i adds i to every value) become twelve
-// objects, so the plan has three read nodes under a merge: flame graph, pprof and series totals
-// must count every push exactly once, both backends must have served Invoke calls (their
-// /metrics), and the share sent to the dead address must have been retried elsewhere.
+// objects of one shard; a query sends each shard's objects as one share (the scope in which a
+// retried push is de-duplicated), so the four queries below go round-robin over the three
+// addresses: flame graph, pprof and series totals must count every push exactly once, both
+// backends must have served Invoke calls (their /metrics), and a share sent to the dead address
+// must have been retried elsewhere.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -48,7 +50,7 @@ describe('a query plan split among query-backend processes', { skip: fs.existsSy
     const schema = registry.getMessage('google.v1.Profile');
     const b1 = await start(['-target=query-backend']);
     const b2 = await start(['-target=query-backend']);
-    // Three shares go round-robin to three addresses; the share sent to the dead one is retried.
+    // Shares go round-robin to three addresses; one sent to the dead one is retried elsewhere.
     const dead = `127.0.0.1:${await freePort()}`;
     const frontend = await start(['-target=all', `-query-backend.address=${b1.grpcAddress},${dead},${b2.grpcAddress}`,
       '-validation.reject-older-than=0', '-segment-writer.segment-duration=50ms', '-distributor.ingestion-rate-limit-mb=0']);
