@@ -149,14 +149,15 @@ CompactionPlan PlanCompaction(const CompactionStateView& state,
     std::span<const QueuedBlock> rest(*batch);
     while (!rest.empty() && jobs < options.max_jobs &&
            fresh.size() < options.max_new_jobs_per_poll) {
+      // A full job: max_blocks blocks, or fewer holding max_bytes.
       size_t take = 0;
-      if (rest.size() >= max_blocks) {
-        take = max_blocks;
-      } else if (now_ms - rest.front().added_at_ms >= Ms(options.max_age[level])) {
-        take = rest.size();
-      } else {
-        break;
+      uint64_t bytes = 0;
+      while (take < rest.size() && take < max_blocks && bytes < options.max_bytes[level]) {
+        bytes += rest[take++].size;
       }
+      const bool full = take == max_blocks || bytes >= options.max_bytes[level];
+      // Otherwise `take` is the whole rest: a smaller job once its oldest block waited enough.
+      if (!full && now_ms - rest.front().added_at_ms < Ms(options.max_age[level])) break;
       std::span<const QueuedBlock> blocks = rest.first(take);
       rest = rest.subspan(take);
       fresh.push_back(CompactionState::NewJob(key, blocks));

@@ -9,9 +9,10 @@
 //
 // Rules:
 //  - Jobs: a batch (level, partition, tenant, shard) yields a job of max_blocks(level) blocks,
-//    oldest first, as often as it holds that many; the rest becomes a smaller job once its oldest
-//    block waited max_age(level). At most max_jobs jobs exist (queued, running and parked), and
-//    a poll creates at most max_new_jobs_per_poll.
+//    oldest first — or of fewer, once they hold max_bytes(level) — as often as it holds that
+//    many; the rest becomes a smaller job once its oldest block waited max_age(level). At most
+//    max_jobs jobs exist (queued, running and parked), and a poll creates at most
+//    max_new_jobs_per_poll.
 //  - Assignment: up to the worker's capacity, queued jobs of the lowest level first (oldest first
 //    within a level), then running jobs whose lease expired. A lease lasts lease_duration; the
 //    token is the Raft index of the entry that assigns it.
@@ -42,6 +43,9 @@ struct CompactionPlannerOptions {
   std::array<uint32_t, kMaxCompactionLevel> max_blocks = {20, 10, 10};
   std::array<absl::Duration, kMaxCompactionLevel> max_age = {absl::Seconds(36), absl::Minutes(12),
                                                              absl::Hours(3)};
+  // A batch also becomes a job once its oldest blocks hold this many bytes
+  // (-compaction.batch-max-bytes): at a high ingest rate level-0 jobs stay small and come sooner.
+  std::array<uint64_t, kMaxCompactionLevel> max_bytes = {16ull << 20, 512ull << 20, 4ull << 30};
   absl::Duration lease_duration = absl::Seconds(15);  // -compaction.job-lease-duration
   uint32_t max_failures = 3;                          // -compaction.max-failures
   absl::Duration failure_backoff = absl::Seconds(15);

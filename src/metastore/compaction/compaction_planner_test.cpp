@@ -83,6 +83,15 @@ TEST_F(PlannerTest, CutsFullBatchesAndAgedRests) {
   EXPECT_TRUE(state_.Capture()->batches.empty());
 }
 
+TEST_F(PlannerTest, CutsSmallerJobsOnceTheyHoldEnoughBytes) {
+  options_.max_bytes[0] = 450;  // Block() objects are 100 bytes of data plus a 64-byte footer
+  AddSegments(1, 7);
+  CompactionPlan plan = Poll("w1", 0, kT0 + 1000);
+  ASSERT_EQ(plan.update.new_jobs_size(), 2);  // 3 + 3 blocks hold 492 bytes each; 1 waits
+  EXPECT_EQ(plan.update.new_jobs(0).source_blocks_size(), 3);
+  EXPECT_EQ(plan.update.new_jobs(1).source_blocks_size(), 3);
+}
+
 TEST_F(PlannerTest, AssignsLowestLevelOldestFirstUpToCapacity) {
   options_.max_blocks = {2, 2, 2};
   Add(Block(1, 1, "t1"));
