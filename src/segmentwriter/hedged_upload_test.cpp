@@ -29,6 +29,9 @@ class SlowBucket final : public objstore::Bucket {
     if (fail) return absl::UnavailableError("injected");
     return inner_.Put(k, d);
   }
+  absl::Status PutFile(std::string_view k, const std::string& path) override {
+    return inner_.PutFile(k, path);
+  }
   absl::Status Delete(std::string_view k) override { return inner_.Delete(k); }
   absl::StatusOr<bool> Exists(std::string_view k) override { return inner_.Exists(k); }
   absl::StatusOr<uint64_t> Size(std::string_view k) override { return inner_.Size(k); }
