@@ -1,7 +1,8 @@
 // Bucket: the object-storage interface every Embers component uses (DESIGN §5).
 //
 // Object storage is Embers' only data store. Segment-writers Put one object per shard per flush,
-// compaction-workers Get/GetRange sources and Put/Delete blocks, query-backends read sections by
+// compaction-workers GetRange sources, PutFile the blocks they assembled in a local file and Delete
+// the replaced sources, query-backends read sections by
 // byte range, and the metastore parks metadata under dlq/. Implementations: FilesystemBucket
 // (single node, the default), MemoryBucket (tests), PrefixedBucket (a key-prefix wrapper), and
 // later S3. All of them must pass bucket_conformance_test.cpp.
@@ -75,6 +76,12 @@ class Bucket {
   // Creates or replaces the object atomically: readers see the old object or the new one, never
   // a partial one. When Put returns OK the object is durable (as far as the backend promises).
   virtual absl::Status Put(std::string_view key, std::string_view data) = 0;
+
+  // Put with the contents of the local file at `path`, streamed rather than read into memory
+  // (compacted blocks are assembled in temporary files and may be larger than a worker's memory
+  // budget). Atomic as Put. The file is only read; the caller removes it. An error naming the path
+  // when it cannot be read (NotFound when it does not exist), and no object is written then.
+  virtual absl::Status PutFile(std::string_view key, const std::string& path) = 0;
 
   // Removes the object. Deleting a missing object is OK, so retries are harmless.
   virtual absl::Status Delete(std::string_view key) = 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <ostream>
@@ -99,6 +100,17 @@ class BucketConformanceTest : public ::testing::TestWithParam<BucketFactory> {
     ASSERT_TRUE(bucket_->Put(key, data).ok()) << key;
   }
 
+  // A local file with `data`, for PutFile (outside the bucket's directory).
+  std::string LocalFile(std::string_view name, std::string_view data) {
+    const std::string path = files_.path() + "/" + std::string(name);
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << data;
+    EXPECT_TRUE(out.good()) << path;
+    return path;
+  }
+
+  TempDir files_;
+
   TempDir scratch_;
   std::unique_ptr<Bucket> bucket_;
 };
@@ -149,6 +161,45 @@ TEST_P(BucketConformanceTest, LargeBinaryObjectWithNuls) {
       bucket_->GetRange("segments/1/anonymous/01J/block.bin", data.size() - 12345, 1 << 20);
   ASSERT_TRUE(tail.ok()) << tail.status();
   EXPECT_TRUE(*tail == data.substr(data.size() - 12345));
+}
+
+TEST_P(BucketConformanceTest, PutFileStoresTheFileContents) {
+  const std::string data = BinaryData(3 << 20);
+  const std::string path = LocalFile("block.bin", data);
+  const std::string key = "blocks/1/tenant/01J/block.bin";
+  absl::Status s = bucket_->PutFile(key, path);
+  ASSERT_TRUE(s.ok()) << s;
+  absl::StatusOr<std::string> got = bucket_->Get(key);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(*got == data);
+  EXPECT_EQ(bucket_->Size(key).value(), data.size());
+  EXPECT_EQ(bucket_->GetRange(key, 1000, 10).value(), data.substr(1000, 10));
+  EXPECT_THAT(Keys(""), ElementsAre(key));
+  // The file is only read: it is still there, unchanged, for the caller to remove.
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(std::string(std::istreambuf_iterator<char>(in), {}) == data);
+}
+
+TEST_P(BucketConformanceTest, PutFileOfAnEmptyFileAndOverwrites) {
+  ASSERT_TRUE(bucket_->PutFile("f", LocalFile("empty", "")).ok());
+  EXPECT_EQ(bucket_->Get("f").value(), "");
+  EXPECT_TRUE(bucket_->Exists("f").value());
+  MustPut("f", "a much longer value written by Put");
+  ASSERT_TRUE(bucket_->PutFile("f", LocalFile("short", "short")).ok());
+  EXPECT_EQ(bucket_->Get("f").value(), "short");
+  ASSERT_TRUE(bucket_->Put("f", "put again").ok());
+  EXPECT_EQ(bucket_->Get("f").value(), "put again");
+}
+
+TEST_P(BucketConformanceTest, PutFileOfAMissingFileWritesNothing) {
+  const std::string path = files_.path() + "/does-not-exist";
+  absl::Status s = bucket_->PutFile("p/q", path);
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(s.message()), HasSubstr(path));
+  // A directory is not a file either.
+  EXPECT_FALSE(bucket_->PutFile("p/q", files_.path()).ok());
+  EXPECT_FALSE(bucket_->Exists("p/q").value());
+  EXPECT_THAT(Keys(""), IsEmpty());
 }
 
 TEST_P(BucketConformanceTest, OverwriteReplacesWholeObject) {
@@ -313,6 +364,7 @@ TEST_P(BucketConformanceTest, UnusualButValidKeys) {
 TEST_P(BucketConformanceTest, InvalidKeysAreRejectedByEveryOperation) {
   const std::string too_long(kMaxKeyLength + 1, 'k');
   const std::string nul("a\0b", 3);
+  const std::string file = LocalFile("v", "v");
   for (std::string_view key :
        {std::string_view("../x"), std::string_view("/abs"), std::string_view("a//b"),
         std::string_view("a/./b"), std::string_view(""), std::string_view("a/"),
@@ -320,6 +372,7 @@ TEST_P(BucketConformanceTest, InvalidKeysAreRejectedByEveryOperation) {
         std::string_view(too_long)}) {
     SCOPED_TRACE(testing::Message() << "key \"" << key << "\"");
     EXPECT_EQ(bucket_->Put(key, "v").code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(bucket_->PutFile(key, file).code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(bucket_->Get(key).status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(bucket_->GetRange(key, 0, 1).status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(bucket_->Size(key).status().code(), absl::StatusCode::kInvalidArgument);
@@ -379,10 +432,14 @@ TEST_P(BucketConformanceTest, ConcurrentReadersNeverSeeAPartialObject) {
   std::atomic<int> bad{0};
   std::atomic<int> reads{0};
   std::vector<std::thread> threads;
+  // One writer Puts, the other PutFiles: both replace the object atomically.
   for (int w = 0; w < 2; ++w) {
     threads.emplace_back([&, w] {
       for (int i = 0; i < 40; ++i) {
-        if (!bucket_->Put("hot/object", value_of(w * 40 + i)).ok()) ++bad;
+        const std::string value = value_of(w * 40 + i);
+        absl::Status s = w == 0 ? bucket_->Put("hot/object", value)
+                                : bucket_->PutFile("hot/object", LocalFile("hot", value));
+        if (!s.ok()) ++bad;
       }
     });
   }

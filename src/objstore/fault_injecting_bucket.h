@@ -38,6 +38,11 @@ class FaultInjectingBucket final : public Bucket {
     if (fail_puts) return Injected("put", key);
     return inner_->Put(key, data);
   }
+  absl::Status PutFile(std::string_view key, const std::string& path) override {
+    ++puts;
+    if (fail_puts) return Injected("put", key);
+    return inner_->PutFile(key, path);
+  }
   absl::Status Delete(std::string_view key) override { return inner_->Delete(key); }
   absl::StatusOr<bool> Exists(std::string_view key) override {
     if (fail_gets) return Injected("exists", key);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "objstore/local_file.h"
 
 namespace embers::objstore {
 
@@ -395,6 +396,51 @@ absl::StatusOr<std::string> FilesystemBucket::GetRange(std::string_view key, uin
 }
 
 absl::Status FilesystemBucket::Put(std::string_view key, std::string_view data) {
+  return PutWith(key, [&](int fd) -> absl::Status {
+    if (int err = WriteAll(fd, data); err != 0) return ErrnoStatus(err, "put (write)", key, name_);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status FilesystemBucket::PutFile(std::string_view key, const std::string& path) {
+  if (absl::Status s = ValidateKey(key); !s.ok()) return s;
+  absl::StatusOr<LocalFileReader> source = LocalFileReader::Open(path);
+  if (!source.ok()) return source.status();
+  return PutWith(key, [&](int fd) -> absl::Status {
+    // The kernel copies (or shares extents) without the bytes passing through us; a 1 MiB buffer
+    // is the fallback where copy_file_range is not supported between the two filesystems.
+    uint64_t offset = 0;
+    while (offset < source->size()) {
+      loff_t in = static_cast<loff_t>(offset);
+      ssize_t n = RetryEintr([&] {
+        return ::copy_file_range(source->fd(), &in, fd, nullptr, source->size() - offset, 0);
+      });
+      if (n > 0) {
+        offset += static_cast<uint64_t>(n);
+        continue;
+      }
+      if (n == 0) break;  // the file shrank since it was opened
+      if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP) {
+        return ErrnoStatus(errno, "put (copy file)", key, name_);
+      }
+      std::string buffer(std::min<uint64_t>(source->size() - offset, 1 << 20), '\0');
+      while (offset < source->size()) {
+        absl::StatusOr<size_t> got = source->ReadAt(offset, buffer.data(), buffer.size());
+        if (!got.ok()) return got.status();
+        if (*got == 0) break;
+        if (int err = WriteAll(fd, std::string_view(buffer.data(), *got)); err != 0) {
+          return ErrnoStatus(err, "put (write)", key, name_);
+        }
+        offset += *got;
+      }
+      break;
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status FilesystemBucket::PutWith(std::string_view key,
+                                       absl::FunctionRef<absl::Status(int fd)> write) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   KeyPath path(key);
   const size_t leaf = path.size() - 1;
@@ -441,11 +487,13 @@ absl::Status FilesystemBucket::Put(std::string_view key, std::string_view data) 
 
     // Write and fsync the data before it becomes visible under its name, so a crash can never
     // leave a named but partial object. A close() error can also report a failed write-back.
+    if (absl::Status written = write(fd.get()); !written.ok()) {
+      ::unlinkat(dir, temp.c_str(), 0);
+      return written;
+    }
     std::string_view failed_step;
     int err = 0;
-    if ((err = WriteAll(fd.get(), data)) != 0) {
-      failed_step = "put (write)";
-    } else if (RetryEintr([&] { return ::fsync(fd.get()); }) != 0) {
+    if (RetryEintr([&] { return ::fsync(fd.get()); }) != 0) {
       failed_step = "put (fsync)";
       err = errno;
     } else if (::close(fd.release()) != 0) {

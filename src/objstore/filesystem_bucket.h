@@ -3,7 +3,8 @@
 // The default backend of a single-node `embers -target=all` (under ./data). Key "a/b/c" is the
 // file <root>/a/b/c. Put writes a temporary file next to the target, fsyncs it, renames it over
 // the target and fsyncs the directory, so readers never see a partial object and an acknowledged
-// Put survives a crash.
+// Put survives a crash. PutFile does the same with the kernel copying the source file into the
+// temporary file (copy_file_range), so a large object never passes through memory.
 //
 // Confinement guarantee: no operation touches anything outside the root. Keys are validated
 // (ValidateKey rejects "..", ".", empty segments and absolute keys), and every path below the
@@ -45,6 +46,7 @@ class FilesystemBucket final : public Bucket {
   absl::StatusOr<std::string> GetRange(std::string_view key, uint64_t offset,
                                        uint64_t length) override;
   absl::Status Put(std::string_view key, std::string_view data) override;
+  absl::Status PutFile(std::string_view key, const std::string& path) override;
   absl::Status Delete(std::string_view key) override;
   absl::StatusOr<bool> Exists(std::string_view key) override;
   absl::StatusOr<uint64_t> Size(std::string_view key) override;
@@ -60,6 +62,10 @@ class FilesystemBucket final : public Bucket {
 
  private:
   FilesystemBucket(int root_fd, std::string root);
+
+  // Put's protocol around `write`, which fills the new temporary file `fd`: the file is fsynced
+  // and renamed over the key only when `write` succeeds, and removed otherwise.
+  absl::Status PutWith(std::string_view key, absl::FunctionRef<absl::Status(int fd)> write);
 
   // A unique temporary file name (kReservedSegmentPrefix + pid + nonce + counter).
   std::string TempName();

@@ -125,6 +125,22 @@ TEST_F(FilesystemBucketTest, NoTemporaryFilesAreLeftBehind) {
   EXPECT_EQ(Keys("").size(), 1u + 4 * 10);
 }
 
+TEST_F(FilesystemBucketTest, PutFileLeavesNoTemporaryFileAndKeepsTheSource) {
+  const fs::path source = fs::path(tmp_.path()) / "assembled.bin";
+  const std::string data(3 << 20, 'q');
+  WriteFile(source, data);
+  ASSERT_TRUE(bucket_->PutFile("blocks/1/t/01J/block.bin", source.string()).ok());
+  EXPECT_TRUE(ReadFile(root_ / "blocks/1/t/01J/block.bin") == data);
+  EXPECT_THAT(Tree(root_), ElementsAre("blocks", "blocks/1", "blocks/1/t", "blocks/1/t/01J",
+                                       "blocks/1/t/01J/block.bin"));
+  EXPECT_TRUE(ReadFile(source) == data);
+  // A failed PutFile (the source is a directory) leaves nothing behind either.
+  EXPECT_FALSE(bucket_->PutFile("blocks/1/t/01K/block.bin", tmp_.path()).ok());
+  for (const std::string& path : Tree(root_)) {
+    EXPECT_THAT(path, ::testing::Not(HasSubstr(std::string(kReservedSegmentPrefix)))) << path;
+  }
+}
+
 TEST_F(FilesystemBucketTest, ListSkipsTemporaryFiles) {
   ASSERT_TRUE(bucket_->Put("a/obj", "v").ok());
   WriteFile(root_ / "a" / ".embers-tmp-123-abc-0", "half-written");

@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "objstore/local_file.h"
+
 namespace embers::objstore {
 
 MemoryBucket::MemoryBucket(std::string name) : name_(std::move(name)) {}
@@ -41,6 +43,15 @@ absl::Status MemoryBucket::Put(std::string_view key, std::string_view data) {
     if (!inserted) std::swap(it->second, value);
   }
   return absl::OkStatus();
+}
+
+absl::Status MemoryBucket::PutFile(std::string_view key, const std::string& path) {
+  if (absl::Status s = ValidateKey(key); !s.ok()) return s;
+  absl::StatusOr<LocalFileReader> file = LocalFileReader::Open(path);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<std::string> data = file->ReadAll();
+  if (!data.ok()) return data.status();
+  return Put(key, *data);
 }
 
 absl::Status MemoryBucket::Delete(std::string_view key) {

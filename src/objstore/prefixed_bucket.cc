@@ -54,6 +54,12 @@ absl::Status PrefixedBucket::Put(std::string_view key, std::string_view data) {
   return inner_->Put(*full, data);
 }
 
+absl::Status PrefixedBucket::PutFile(std::string_view key, const std::string& path) {
+  absl::StatusOr<std::string> full = Full(key);
+  if (!full.ok()) return full.status();
+  return inner_->PutFile(*full, path);
+}
+
 absl::Status PrefixedBucket::Delete(std::string_view key) {
   absl::StatusOr<std::string> full = Full(key);
   if (!full.ok()) return full.status();

@@ -27,6 +27,7 @@ class PrefixedBucket final : public Bucket {
   absl::StatusOr<std::string> GetRange(std::string_view key, uint64_t offset,
                                        uint64_t length) override;
   absl::Status Put(std::string_view key, std::string_view data) override;
+  absl::Status PutFile(std::string_view key, const std::string& path) override;
   absl::Status Delete(std::string_view key) override;
   absl::StatusOr<bool> Exists(std::string_view key) override;
   absl::StatusOr<uint64_t> Size(std::string_view key) override;
