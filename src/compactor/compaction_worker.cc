@@ -280,12 +280,12 @@ void CompactionWorker::RunJob(std::shared_ptr<Job> job) {
         }
       }
     }
-    log::Debug("compaction job done", {{"job", job->spec.name()},
-                                       {"outputs", r.outputs.size()},
-                                       {"read_bytes", r.input_bytes},
-                                       {"written_bytes", r.output_bytes},
-                                       {"duplicates", r.duplicate_rows},
-                                       {"seconds", absl::ToDoubleSeconds(end - start)}});
+    log::Info("compaction job done", {{"job", job->spec.name()},
+                                      {"outputs", r.outputs.size()},
+                                      {"read_bytes", r.input_bytes},
+                                      {"written_bytes", r.output_bytes},
+                                      {"duplicates", r.duplicate_rows},
+                                      {"seconds", absl::ToDoubleSeconds(end - start)}});
   } else {
     job->state = JobState::kFailed;
     job->error = std::string(result.status().ToString());

@@ -9,6 +9,7 @@
 #include "base/logging.h"
 #include "base/metrics.h"
 #include "base/status.h"
+#include "compactor/compaction_job_executor.h"
 #include "metastore/client/metastore_client.h"
 #include "metastore/dlq_recovery.h"
 #include "metastore/raft/metastore_node.h"
@@ -66,6 +67,53 @@ class StorageModule : public Module {
  private:
   App* app_;
 };
+
+// The leader's compaction planning settings (-compaction.*), checked.
+absl::Status CompactionOptionsFromConfig(const Config& c,
+                                         metastore::raft::CompactionServiceOptions* o) {
+  constexpr size_t kLevels = metastore::kMaxCompactionLevel;
+  if (c.compaction_batch_max_blocks.size() != kLevels ||
+      c.compaction_batch_max_age.size() != kLevels ||
+      c.compaction_batch_max_bytes.size() != kLevels) {
+    return absl::InvalidArgumentError(
+        StrCat("-compaction.batch-max-blocks, -compaction.batch-max-age and "
+               "-compaction.batch-max-bytes take ",
+               kLevels, " values, for levels 0 to ", kLevels - 1));
+  }
+  for (size_t l = 0; l < kLevels; ++l) {
+    int64_t blocks = 0;
+    if (!ParseInt64(c.compaction_batch_max_blocks[l], &blocks) || blocks < 2 || blocks > 1000) {
+      return absl::InvalidArgumentError(StrCat("-compaction.batch-max-blocks: \"",
+                                               c.compaction_batch_max_blocks[l],
+                                               "\" is not a number from 2 to 1000"));
+    }
+    o->planner.max_blocks[l] = static_cast<uint32_t>(blocks);
+    absl::Duration age;
+    if (!ParseGoDuration(c.compaction_batch_max_age[l], &age).ok() || age < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(StrCat(
+          "-compaction.batch-max-age: \"", c.compaction_batch_max_age[l], "\" is not a duration"));
+    }
+    o->planner.max_age[l] = age;
+    int64_t bytes = 0;
+    if (!ParseInt64(c.compaction_batch_max_bytes[l], &bytes) || bytes < 1) {
+      return absl::InvalidArgumentError(StrCat("-compaction.batch-max-bytes: \"",
+                                               c.compaction_batch_max_bytes[l],
+                                               "\" is not a positive number of bytes"));
+    }
+    o->planner.max_bytes[l] = static_cast<uint64_t>(bytes);
+  }
+  if (c.compaction_job_lease_duration < absl::Seconds(1) || c.compaction_max_failures < 1 ||
+      c.compaction_max_job_queue_size < 1 || c.compaction_cleanup_delay < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "-compaction.job-lease-duration must be >= 1s, -compaction.max-failures and "
+        "-compaction.max-job-queue-size >= 1, -compaction.cleanup-delay >= 0");
+  }
+  o->planner.lease_duration = c.compaction_job_lease_duration;
+  o->planner.max_failures = static_cast<uint32_t>(c.compaction_max_failures);
+  o->planner.max_jobs = static_cast<size_t>(c.compaction_max_job_queue_size);
+  o->cleanup_delay = c.compaction_cleanup_delay;
+  return absl::OkStatus();
+}
 
 // The metastore: the replicated block index (Raft log and snapshots under -metastore.data-dir),
 // served over gRPC (metastore_service.h) and, in this process, through the metastore-client
@@ -126,6 +174,7 @@ class MetastoreModule : public Module {
     o.retention.default_period = c.retention_period;
     o.retention.tenant_periods = std::move(*overrides);
     o.retention.interval = c.metastore_cleanup_interval;
+    if (absl::Status st = CompactionOptionsFromConfig(c, &o.compaction); !st.ok()) return st;
     o.raft.on_failed = [](const std::string& why) {
       // Raft cannot continue (I/O failure, the unavailable state): exit so the orchestrator
       // restarts the process; the log on disk is the state.
@@ -181,6 +230,7 @@ class MetastoreClientModule : public Module {
       metastore::MetastoreNode* node = app_->metastore_node_.load();
       if (node == nullptr) return absl::FailedPreconditionError("the metastore is not running");
       proxy_->Set(node->index_service());
+      app_->compaction_service_.Set(node->compaction_service());
       return absl::OkStatus();
     }
     metastore::MetastoreClientOptions o;
@@ -191,12 +241,16 @@ class MetastoreClientModule : public Module {
     if (!client.ok()) return Annotate(client.status(), "-metastore.address");
     client_ = std::move(*client);
     proxy_->Set(client_.get());
+    app_->compaction_service_.Set(client_.get());
     log::Info("using a remote metastore",
               {{"address", Join(app_->config_.metastore_address, ",")}});
     return absl::OkStatus();
   }
   // The client itself stays until the module is destroyed: a call may still be on its way in.
-  void Stop(absl::Time) override { proxy_->Set(nullptr); }
+  void Stop(absl::Time) override {
+    proxy_->Set(nullptr);
+    app_->compaction_service_.Set(nullptr);
+  }
 
  private:
   App* app_;
@@ -354,22 +408,48 @@ class QueryBackendModule : public Module {
   QueryBackendHolder holder_;
 };
 
-// A component whose service is not built yet: it takes part in -target resolution and dependency
-// order, and says in the log that it serves nothing, so a deployment never silently lacks it.
-class UnbuiltComponentModule : public Module {
+// Merges small objects into larger per-tenant blocks and deletes what they replaced
+// (compactor/compaction_worker.h), polling the metastore for jobs.
+class CompactionWorkerModule : public Module {
  public:
-  UnbuiltComponentModule(std::string name, std::string issue)
-      : name_(std::move(name)), issue_(std::move(issue)) {}
+  explicit CompactionWorkerModule(App* app) : app_(app) {}
   absl::Status Start() override {
-    log::Warn("component has no services in this build yet",
-              {{"module", name_}, {"tracked_in", issue_}});
+    const Config& c = app_->config_;
+    if (c.compaction_worker_job_concurrency < 1 || c.compaction_memory_limit < (16 << 20) ||
+        c.compaction_zstd_level < 1 || c.compaction_zstd_level > 19) {
+      return absl::InvalidArgumentError(
+          "-compaction-worker.job-concurrency must be >= 1, -compaction.memory-limit >= 16 MiB "
+          "and -compaction.zstd-level 1 to 19");
+    }
+    if (absl::Status st = compactor::PrepareCompactionTempDir(c.compaction_worker_temp_dir);
+        !st.ok()) {
+      return Annotate(st, "-compaction-worker.temp-dir");
+    }
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    compactor::CompactionWorkerOptions o;
+    o.worker_id = StrCat(host, "-", getpid());
+    o.job_concurrency = c.compaction_worker_job_concurrency;
+    o.poll_interval = c.compaction_worker_poll_interval;
+    o.cleanup_capacity = static_cast<uint32_t>(std::max(0, c.compaction_worker_cleanup_capacity));
+    worker_ = std::make_unique<compactor::CompactionWorker>(
+        o, app_->bucket_.get(), &app_->compaction_service_,
+        compactor::NewBlockCompactionExecutor(
+            app_->bucket_.get(),
+            {.temp_dir = c.compaction_worker_temp_dir,
+             .memory_limit_bytes = static_cast<size_t>(c.compaction_memory_limit),
+             .zstd_level = c.compaction_zstd_level,
+             .created_by = host}));
+    worker_->Start();
     return absl::OkStatus();
   }
-  void Stop(absl::Time) override {}
+  void Stop(absl::Time deadline) override {
+    if (worker_) worker_->Stop(deadline);
+  }
 
  private:
-  std::string name_;
-  std::string issue_;
+  App* app_;
+  std::unique_ptr<compactor::CompactionWorker> worker_;
 };
 
 // ---- App ------------------------------------------------------------------------------------
@@ -451,9 +531,8 @@ void App::RegisterModules() {
                         ? std::vector<std::string>{"server", "segment-writer"}
                         : std::vector<std::string>{"server"},
                     [this] { return std::make_unique<DistributorModule>(this); });
-  modules_.Register("compaction-worker", {"storage", "metastore-client"}, [] {
-    return std::make_unique<UnbuiltComponentModule>("compaction-worker", "compaction issue");
-  });
+  modules_.Register("compaction-worker", {"storage", "metastore-client"},
+                    [this] { return std::make_unique<CompactionWorkerModule>(this); });
   // The query-frontend reads objects itself unless -query-backend.address lists backends; the
   // query-backend module serves plan shares to remote frontends.
   modules_.Register("query-backend", {"server", "storage"},
@@ -511,6 +590,13 @@ absl::Status App::StartServers() {
       });
   if (absl::Status st = http_server_->Start(); !st.ok()) return st;
 
+  if (grpc_services_.empty()) {
+    // A process of components that serve nothing over gRPC (a compaction-worker) opens no gRPC
+    // port: grpc++ refuses to start a server without services.
+    log::Info("listening",
+              {{"http", StrCat(config_.http_listen_address, ":", http_server_->port())}});
+    return absl::OkStatus();
+  }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(StrCat(config_.grpc_listen_address, ":", config_.grpc_listen_port),
                            grpc::InsecureServerCredentials(), &grpc_port_);

@@ -16,7 +16,9 @@
 #include <atomic>
 
 #include "absl/status/status.h"
+#include "compactor/compaction_worker.h"
 #include "distributor/distributor.h"
+#include "metastore/compaction_service.h"
 #include "metastore/index/block_index.h"
 #include "metastore/index_service.h"
 #include "metastore/raft/metastore_node.h"
@@ -55,6 +57,7 @@ class App {
   friend class QueryBackendModule;
   friend class SegmentWriterModule;
   friend class DistributorModule;
+  friend class CompactionWorkerModule;
 
   void RegisterModules();
   void RegisterProcessRoutes();
@@ -79,6 +82,8 @@ class App {
   // The IndexService components use (a proxy set by the metastore-client module), and this
   // process's metastore node while it runs (read by the metastore's gRPC services and routes).
   std::unique_ptr<metastore::IndexService> index_service_;
+  // The CompactionService workers poll, set by the metastore-client module like index_service_.
+  metastore::CompactionServiceProxy compaction_service_;
   std::atomic<metastore::MetastoreNode*> metastore_node_{nullptr};
   std::unique_ptr<segmentwriter::SegmentWriter> segment_writer_;
   std::atomic<segmentwriter::SegmentWriter*> segment_writer_ptr_{

@@ -77,6 +77,36 @@ void Config::RegisterFlags(FlagSet& f) {
   f.Duration("metastore.index.dlq-recovery-check-interval", &dlq_recovery_interval,
              "how often the metastore leader re-indexes metadata parked in dlq/");
 
+  f.StringList("compaction.batch-max-blocks", &compaction_batch_max_blocks,
+               "blocks of levels 0,1,2 that make a compaction job (per tenant, shard and 6 h "
+               "partition)");
+  f.StringList("compaction.batch-max-age", &compaction_batch_max_age,
+               "how long the oldest block of levels 0,1,2 waits before a smaller job is made");
+  f.StringList("compaction.batch-max-bytes", &compaction_batch_max_bytes,
+               "bytes of levels 0,1,2 that make a compaction job even with fewer blocks");
+  f.Duration("compaction.job-lease-duration", &compaction_job_lease_duration,
+             "a compaction job is reassigned when its worker has not renewed it for this long");
+  f.Int("compaction.max-failures", &compaction_max_failures,
+        "failures (reported, or an expired lease) after which a compaction job is parked");
+  f.Int("compaction.max-job-queue-size", &compaction_max_job_queue_size,
+        "most compaction jobs (queued, running, parked) the metastore keeps");
+  f.Duration("compaction.cleanup-delay", &compaction_cleanup_delay,
+             "how long objects replaced by compaction or expired by retention stay before "
+             "compaction-workers delete them (queries planned earlier still read them)");
+  f.Int("compaction-worker.job-concurrency", &compaction_worker_job_concurrency,
+        "compaction jobs a worker runs at once");
+  f.Duration("compaction-worker.job-poll-interval", &compaction_worker_poll_interval,
+             "how often a compaction-worker asks the metastore for jobs");
+  f.String("compaction-worker.temp-dir", &compaction_worker_temp_dir,
+           "scratch directory for compaction output too large for memory (emptied at start)");
+  f.Int("compaction.memory-limit", &compaction_memory_limit,
+        "memory one compaction job may hold (sources streamed, output spilled to the temp dir "
+        "beyond it; a job whose symbols alone exceed it fails and is parked)");
+  f.Int("compaction.zstd-level", &compaction_zstd_level,
+        "zstd level of compacted blocks (segments use 1)");
+  f.Int("compaction-worker.cleanup-capacity", &compaction_worker_cleanup_capacity,
+        "tombstones (objects to delete) a worker takes per poll");
+
   f.Duration("segment-writer.segment-duration", &segment_duration,
              "how long a segment collects profiles before it is written as one object per shard");
   f.Int("segment-writer.num-tokens", &segment_writer_num_tokens,

@@ -59,6 +59,21 @@ struct Config {
   // Remote metastore for components of a process that runs none (empty: in-process).
   std::vector<std::string> metastore_address;
 
+  // Compaction planning (the metastore leader) and the compaction-worker.
+  std::vector<std::string> compaction_batch_max_blocks = {"20", "10", "10"};
+  std::vector<std::string> compaction_batch_max_age = {"36s", "12m", "3h"};
+  std::vector<std::string> compaction_batch_max_bytes = {"16777216", "536870912", "4294967296"};
+  absl::Duration compaction_job_lease_duration = absl::Seconds(15);
+  int compaction_max_failures = 3;
+  int compaction_max_job_queue_size = 10000;
+  absl::Duration compaction_cleanup_delay = absl::Minutes(15);
+  int compaction_worker_job_concurrency = 1;
+  absl::Duration compaction_worker_poll_interval = absl::Milliseconds(500);
+  std::string compaction_worker_temp_dir = "./data/compaction-worker";
+  int64_t compaction_memory_limit = 256ll << 20;
+  int compaction_zstd_level = 3;
+  int compaction_worker_cleanup_capacity = 8;
+
   // Write path.
   absl::Duration segment_duration = absl::Milliseconds(500);
   int segment_writer_num_tokens = 4;

@@ -184,13 +184,15 @@ function assertBinary() {
 /**
  * Starts embers on free ports with fresh data directories and waits for GET /ready == 200.
  * extraArgs: more flags, e.g. ['-server.http-max-request-body-bytes=1024'].
+ * To restart on the data of a stopped server, pass its `dir` and `ports` (the metastore's Raft
+ * address is part of its log, so it keeps its port).
  * Retries with new ports if the chosen ones were taken meanwhile (the only race in freePort()).
  */
-export async function startServer({ extraArgs = [] } = {}) {
+export async function startServer({ extraArgs = [], dir, ports } = {}) {
   assertBinary();
   let lastError;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const server = await spawnServer(extraArgs);
+    const server = await spawnServer(extraArgs, dir, ports);
     try {
       await waitReady(server);
       return server;
@@ -204,13 +206,13 @@ export async function startServer({ extraArgs = [] } = {}) {
   throw lastError;
 }
 
-async function spawnServer(extraArgs) {
-  const httpPort = await freePort();
-  let grpcPort = await freePort();
+async function spawnServer(extraArgs, reuseDir, ports) {
+  const httpPort = ports?.http ?? await freePort();
+  let grpcPort = ports?.grpc ?? await freePort();
   while (grpcPort === httpPort) grpcPort = await freePort();
-  let raftPort = await freePort();
+  let raftPort = ports?.raft ?? await freePort();
   while (raftPort === httpPort || raftPort === grpcPort) raftPort = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'embers-e2e-'));
+  const dir = reuseDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'embers-e2e-'));
   const args = [
     `-server.http-listen-address=${HOST}`,
     `-server.http-listen-port=${httpPort}`,
@@ -223,6 +225,7 @@ async function spawnServer(extraArgs) {
   ];
   const child = spawn(EMBERS_BIN, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const server = new EmbersServer({ httpPort, grpcPort, dir, args, child });
+  server.ports = { http: httpPort, grpc: grpcPort, raft: raftPort };
   // A spawn failure (ENOENT, EACCES) is reported as an 'error' event followed by 'exit'.
   child.on('error', (err) => server.stderr.push(Buffer.from(`spawn error: ${err.message}\n`)));
   return server;
