@@ -132,6 +132,37 @@ awk -v hz="$(getconf CLK_TCK)" -v profiles="${profiles:-0}" -v pbytes="${pbytes:
       printf "server CPU %.1f s: %.0f us per profile, %.1f MB/s of uncompressed pprof per core\n",
         secs, secs * 1e6 / profiles, pbytes / 1e6 / secs
   }' "$tmp/samples"
+# Compaction: time from a segment's write to the end of its first compaction (histogram
+# quantiles, interpolated within buckets), jobs and bytes per level, what the index holds.
+metrics=$(curl -sf "127.0.0.1:$port/metrics" || true)
+quantile() { # quantile q of a histogram family from the metrics text
+  awk -v q="$1" -v fam="$2" '
+    index($0, fam "_bucket{") == 1 {
+      le = $0; sub(/.*le="/, "", le); sub(/".*/, "", le); n[++k] = $NF; b[k] = le
+    }
+    END {
+      if (k == 0 || n[k] == 0) { print "n/a"; exit }
+      want = q * n[k]; prev_n = 0; prev_b = 0
+      for (i = 1; i <= k; i++) {
+        if (n[i] >= want) {
+          if (b[i] == "+Inf") { print ">" prev_b; exit }
+          f = n[i] > prev_n ? (want - prev_n) / (n[i] - prev_n) : 0
+          printf "%.2f\n", prev_b + f * (b[i] - prev_b); exit
+        }
+        prev_n = n[i]; prev_b = b[i]
+      }
+    }' <<<"$metrics"
+}
+ttc=embers_compaction_time_to_first_compaction_seconds
+echo "== compaction: segments compacted $(grep "^${ttc}_count" <<<"$metrics" | awk '{print $NF}'), time to first" \
+  "compaction p50 $(quantile 0.5 $ttc) s, p90 $(quantile 0.9 $ttc) s, p99 $(quantile 0.99 $ttc) s"
+grep -E '^embers_compaction_worker_(jobs_total|bytes_total|profiles_total)\{' <<<"$metrics" | sed 's/^/   /' || true
+curl -sf "127.0.0.1:$port/metastore/status" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["compaction"]
+print("== index: " + ", ".join("L%d %d blocks (%d queued, lag %.1f s)" % (l["level"], l["blocks"], l["queued_blocks"], l["oldest_queued_age_ms"] / 1000) for l in c["levels"]) +
+      "; tombstones %d; deleted %d objects, %.1f MB" % (c["tombstones"], c["deleted_objects"], c["deleted_bytes"] / 1e6))
+' || true
 objects=$(find "$tmp/bucket" -name block.bin 2>/dev/null | wc -l)
 echo "== bucket: $objects objects, $(du -sh "$tmp/bucket" 2>/dev/null | cut -f1)"
 if grep -q 'level=error' "$tmp/server.log"; then
