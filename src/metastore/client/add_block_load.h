@@ -31,14 +31,20 @@ class AddBlockLoad {
   AddBlockLoad(MetastoreClient* client, size_t count,
                std::function<v1::AddBlockRequest(size_t)> request);
 
-  // Blocks until every request is answered.
+  // Blocks until every request is answered. Closed loop: keeps `concurrency` calls in flight.
   void Run(int concurrency);
+  // Open loop: sends at `per_second` (call i at start + i / per_second), never more than
+  // `max_in_flight` at once, as a fleet of writers would, so latency is not queueing behind the
+  // load's own backlog.
+  void RunAtRate(double per_second, int max_in_flight);
 
   const std::vector<Call>& calls() const { return calls_; }
   double elapsed_s() const { return elapsed_s_; }
   int failures() const { return failures_.load(); }
 
  private:
+  // Sends call i; `chain` sends the next one from its completion (closed loop).
+  void Send(size_t i, bool chain);
   void Next();
 
   MetastoreClient* client_;
@@ -49,6 +55,7 @@ class AddBlockLoad {
   std::mutex mu_;
   std::condition_variable cv_;
   size_t finished_ = 0;  // guarded by mu_
+  int in_flight_ = 0;    // guarded by mu_ (open loop)
   double elapsed_s_ = 0;
 };
 

@@ -4,13 +4,19 @@
 // multiple of 8 bytes long (see FrameCommand).
 #include "metastore/raft/raft_consensus.h"
 
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -88,13 +94,27 @@ absl::StatusOr<std::vector<RaftPeer>> ParseRaftPeers(std::string_view text) {
 
 namespace {
 
-// Runs user callbacks in order on one thread of their own. Completing Propose/Barrier here,
-// never inside a libraft callback, is how the wrapper keeps notes gotcha 2: a user retrying from
-// a failure callback would otherwise call raft_apply while libraft is tearing down leader state
-// (SIGSEGV reproduced in the notes).
+// Runs functions in order on one thread of their own, optionally as background work.
+//
+// Used for user callbacks: completing Propose/Barrier here, never inside a libraft callback, is
+// how the wrapper keeps notes gotcha 2 (a user retrying from a failure callback would otherwise
+// call raft_apply while libraft is tearing down leader state; SIGSEGV reproduced in the notes).
+// And, in the background, for snapshot serialisation (see FsmSnapshotAsync).
 class CallbackThread {
  public:
-  CallbackThread() : thread_([this] { Run(); }) {}
+  enum class Priority {
+    kNormal,
+    // SCHED_IDLE (nice 19 where that is refused): any other thread that wakes up preempts it at
+    // once. Serialising a large snapshot is seconds of CPU; even at nice 10 it delayed every hop
+    // of the commit path (loop threads, gRPC handlers) on a small machine: AddBlock p99 of calls
+    // overlapping only a serialisation was 151 ms at nice 10 and 13 ms with SCHED_IDLE (with
+    // libraft's compression off, below; docs/performance.md). The price: on a CPU-saturated
+    // node a snapshot waits for idle time, and the log stays in memory meanwhile.
+    kBackground,
+  };
+
+  explicit CallbackThread(Priority priority = Priority::kNormal)
+      : priority_(priority), thread_([this] { Run(); }) {}
   ~CallbackThread() { Stop(); }
 
   void Post(std::function<void()> fn) {
@@ -122,6 +142,15 @@ class CallbackThread {
 
  private:
   void Run() {
+    if (priority_ == Priority::kBackground) {
+      // Linux scheduling policies and nice values are per thread.
+      sched_param param{};
+      if (sched_setscheduler(gettid(), SCHED_IDLE, &param) != 0 &&
+          setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19) != 0) {
+        log::Warn("metastore raft: cannot lower the snapshot thread's priority",
+                  {{"err", std::string_view(std::strerror(errno))}});
+      }
+    }
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
       cv_.wait(lock, [this] { return stopped_ || !queue_.empty(); });
@@ -138,7 +167,8 @@ class CallbackThread {
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
   bool stopped_ = false;
-  std::thread thread_;
+  const Priority priority_;
+  std::thread thread_;  // last: starts running once everything above is initialised
 };
 
 Role ToRole(int state) {
@@ -258,6 +288,7 @@ struct RaftConsensus::Impl {
 
   std::thread loop_thread;
   CallbackThread callbacks;
+  CallbackThread snapshot_thread{CallbackThread::Priority::kBackground};
 
   // Work handed to the loop thread.
   std::mutex task_mu;
@@ -415,9 +446,21 @@ struct RaftConsensus::Impl {
 
   // Threadpool: serialises the capture. The loop thread does not touch pending_snapshot until
   // FsmSnapshotFinalize, which runs after this returns.
+  // The work runs on snapshot_thread (background priority); this threadpool thread sleeps until
+  // it is done.
   static int FsmSnapshotAsync(struct raft_fsm* fsm, struct raft_buffer* bufs[], unsigned* n_bufs) {
     Impl* impl = static_cast<Impl*>(fsm->data);
     PendingSnapshot& p = *impl->pending_snapshot;
+    std::promise<int> done;
+    std::future<int> result = done.get_future();
+    impl->snapshot_thread.Post([&p, &done] { done.set_value(Serialize(p)); });
+    const int rv = result.get();
+    *bufs = &p.buf;
+    *n_bufs = 1;
+    return rv;
+  }
+
+  static int Serialize(PendingSnapshot& p) {
     const auto start = std::chrono::steady_clock::now();
     int rv = 0;
     try {
@@ -438,8 +481,6 @@ struct RaftConsensus::Impl {
     p.serialize_ms = MillisSince(start);
     p.buf.base = p.bytes.data();
     p.buf.len = p.bytes.size();
-    *bufs = &p.buf;
-    *n_bufs = 1;
     return rv;
   }
 
@@ -870,6 +911,11 @@ absl::StatusOr<std::unique_ptr<RaftConsensus>> RaftConsensus::Open(RaftConsensus
   if (rv != 0) return fail(StrCat("storage init in ", o.data_dir), rv);
   m.io_inited = true;
   raft_uv_set_connect_retry_delay(&m.io, o.connect_retry_delay_ms);
+  // libraft compresses snapshot files with LZ4 on its threadpool at normal priority: hundreds of
+  // ms of CPU per hundred MB, which on a small machine doubled AddBlock p99 while a snapshot was
+  // written. The file is bigger without (the index snapshot is ~185 MB per million blocks; two
+  // are kept); InstallSnapshot sends the uncompressed bytes either way.
+  raft_uv_set_snapshot_compression(&m.io, false);
 
   // Asynchronous snapshots: FSM version 3 (capture on the loop thread, serialise on the libuv
   // threadpool, see FsmSnapshot). raft_uv_init sets io.version = 1, with which raft_init
