@@ -57,9 +57,20 @@ bool GetVarint(std::string_view& in, uint64_t* v) {
   return false;
 }
 
-void PutRecord(std::string& out, const v1::IndexSnapshotRecord& record) {
-  PutVarint(out, record.ByteSizeLong());
-  record.AppendToString(&out);
+// Appends `{varint length, IndexSnapshotRecord}` for a record whose oneof holds `part` as field
+// `field` — the bytes protobuf writes for that record — without building the record: the
+// messages of a shard header and of a block chunk are then kept and reused across shards (a
+// oneof would delete them on every switch), and each size is computed once.
+void PutRecord(std::string& out, int field, const google::protobuf::MessageLite& part) {
+  const size_t size = part.ByteSizeLong();
+  std::string header;
+  PutVarint(header, static_cast<uint64_t>(field) << 3 | 2);  // length-delimited
+  PutVarint(header, size);
+  PutVarint(out, header.size() + size);
+  out += header;
+  const size_t at = out.size();
+  out.resize(at + size);
+  part.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out.data() + at));
 }
 
 // Writes a stored block as a BlockMeta whose refs are the shard's string ids.
@@ -122,10 +133,11 @@ void IndexCapture::SerializeTo(std::string* out_ptr) const {
   std::string& out = *out_ptr;
   out.append(kMagic);
   const size_t begin = out.size() - kMagic.size();
-  v1::IndexSnapshotRecord record;
+  v1::IndexSnapshotShard shard_record;
+  v1::IndexSnapshotBlocks blocks_record;
   for (const CapturedShard& captured : shards_) {
     const Shard& shard = *captured.shard;
-    v1::IndexSnapshotShard* header = record.mutable_shard();
+    v1::IndexSnapshotShard* header = &shard_record;
     header->set_partition(shard.partition);
     header->set_tenant(shard.tenant);
     header->set_shard(shard.shard);
@@ -135,24 +147,25 @@ void IndexCapture::SerializeTo(std::string* out_ptr) const {
     for (uint32_t i = 0; i < captured.strings; ++i) {
       header->add_string_table(std::string(shard.strings->Get(i)));
     }
-    PutRecord(out, record);
-    record.Clear();
+    PutRecord(out, v1::IndexSnapshotRecord::kShardFieldNumber, shard_record);
+    shard_record.Clear();
 
-    v1::IndexSnapshotBlocks* chunk = record.mutable_blocks();
+    v1::IndexSnapshotBlocks* chunk = &blocks_record;
     for (const auto& [id, b] : shard.blocks) {
       ToMessage(id, shard.shard, *b, chunk->add_blocks());
       if (static_cast<size_t>(chunk->blocks_size()) == BlockIndex::kSnapshotChunkBlocks) {
-        PutRecord(out, record);
+        PutRecord(out, v1::IndexSnapshotRecord::kBlocksFieldNumber, blocks_record);
         // Clear() keeps the allocated messages for reuse by the next chunk.
         chunk->Clear();
       }
     }
-    if (chunk->blocks_size() > 0) PutRecord(out, record);
-    record.Clear();
+    if (chunk->blocks_size() > 0) {
+      PutRecord(out, v1::IndexSnapshotRecord::kBlocksFieldNumber, blocks_record);
+    }
+    chunk->Clear();
   }
   for (const auto& t : tombstones_) {
-    *record.mutable_tombstones() = *t;
-    PutRecord(out, record);
+    PutRecord(out, v1::IndexSnapshotRecord::kTombstonesFieldNumber, *t);
   }
   PutVarint(out, 0);
   uint64_t sum = XXH64(out.data() + begin, out.size() - begin, 0);

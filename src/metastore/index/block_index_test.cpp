@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "base/varint.h"
 #include "metastore/index/test_blocks.h"
+#include "metastore/v1/index_snapshot.pb.h"
 
 namespace embers::metastore {
 namespace {
@@ -385,6 +387,21 @@ TEST_F(BlockIndexTest, SnapshotRoundTrip) {
   del.mutable_tombstones()->add_blocks(TestId(kT0, 42));
   ASSERT_TRUE(index_.ReplaceBlocks(del).ok());
   std::string snap = index_.EncodeSnapshot();
+
+  // Every record is exactly what protobuf writes for it (the writer frames the parts itself).
+  {
+    ByteReader in(std::string_view(snap).substr(8, snap.size() - 16));
+    int records = 0;
+    for (uint64_t length = 0; in.ReadVarint64(&length) && length > 0; ++records) {
+      std::string_view raw;
+      ASSERT_TRUE(in.ReadBytes(length, &raw));
+      v1::IndexSnapshotRecord record;
+      ASSERT_TRUE(record.ParseFromArray(raw.data(), static_cast<int>(raw.size())));
+      EXPECT_EQ(record.SerializeAsString(), raw) << "record " << records;
+    }
+    EXPECT_TRUE(in.empty());
+    EXPECT_GE(records, 4);  // shard headers, block chunks, the tombstone
+  }
 
   BlockIndex restored;
   ASSERT_TRUE(restored.RestoreSnapshot(snap).ok());

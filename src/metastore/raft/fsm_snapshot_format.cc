@@ -43,7 +43,8 @@ absl::StatusOr<std::map<FsmSection, std::string_view>> ParseLegacy(ByteReader& i
 
 }  // namespace
 
-FsmSnapshotWriter::FsmSnapshotWriter() {
+FsmSnapshotWriter::FsmSnapshotWriter(size_t expected_bytes) {
+  out_.reserve(expected_bytes);
   out_.append(kMagic);
   PutFixed32(&out_, kVersion);
 }

@@ -35,7 +35,10 @@ enum class FsmSection : uint32_t {
 // Builds a version-2 snapshot. Sections must be added in ascending tag order.
 class FsmSnapshotWriter {
  public:
-  FsmSnapshotWriter();
+  // `expected_bytes`: reserved up front. Growing a string of hundreds of MB step by step copies
+  // and unmaps each old buffer; the unmapping blocks every other thread's page faults while a
+  // low-priority serialiser holds the address-space lock.
+  explicit FsmSnapshotWriter(size_t expected_bytes = 0);
   // Appends section `tag`; `write` appends the section's bytes to the string it is given (the
   // snapshot itself, so large parts are not copied).
   void AddSection(FsmSection tag, absl::FunctionRef<void(std::string*)> write);

@@ -1,5 +1,7 @@
 #include "metastore/raft/metastore_fsm.h"
 
+#include <algorithm>
+#include <atomic>
 #include <optional>
 #include <utility>
 
@@ -39,19 +41,28 @@ struct HeaderCapture {
 // Every part of the state as of one applied command; serialised on the engine's snapshot thread.
 class FsmCapture final : public StateCapture {
  public:
-  FsmCapture(HeaderCapture header, std::unique_ptr<IndexCapture> index)
-      : header_(std::move(header)), index_(std::move(index)) {}
+  // `last_bytes`: the size of the FSM's previous snapshot, to size this one's buffer.
+  FsmCapture(HeaderCapture header, std::unique_ptr<IndexCapture> index,
+             std::shared_ptr<std::atomic<size_t>> last_bytes)
+      : header_(std::move(header)), index_(std::move(index)), last_bytes_(std::move(last_bytes)) {}
 
   absl::StatusOr<std::string> Serialize() override {
-    FsmSnapshotWriter writer;
+    // Reserved address space costs nothing until written, so err on the large side: the last
+    // size plus a quarter, or 128 bytes per block for the first snapshot.
+    const size_t expected = std::max(last_bytes_->load() / 4 * 5, index_->block_count() * 128) +
+                            header_.dedup.size() * 64 + (1 << 20);
+    FsmSnapshotWriter writer(expected);
     writer.AddSection(FsmSection::kHeader, [&](std::string* out) { header_.SerializeTo(out); });
     writer.AddSection(FsmSection::kIndex, [&](std::string* out) { index_->SerializeTo(out); });
-    return std::move(writer).Finish();
+    std::string bytes = std::move(writer).Finish();
+    last_bytes_->store(bytes.size());
+    return bytes;
   }
 
  private:
   HeaderCapture header_;
   std::unique_ptr<IndexCapture> index_;
+  std::shared_ptr<std::atomic<size_t>> last_bytes_;
 };
 
 }  // namespace
@@ -174,7 +185,7 @@ std::unique_ptr<StateCapture> MetastoreFsm::Capture() {
     std::lock_guard<std::mutex> lock(endpoints_mu_);
     header.endpoints = endpoints_;  // a handful of nodes
   }
-  return std::make_unique<FsmCapture>(std::move(header), index_->Capture());
+  return std::make_unique<FsmCapture>(std::move(header), index_->Capture(), last_snapshot_bytes_);
 }
 
 absl::Status MetastoreFsm::Restore(std::string_view snapshot) {

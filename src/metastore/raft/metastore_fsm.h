@@ -94,6 +94,9 @@ class MetastoreFsm final : public StateMachine {
   std::atomic<uint64_t> applied_index_{0};
   std::atomic<int64_t> leader_time_ms_{0};
   DedupWindow dedup_;
+  // Size of the last serialised snapshot (written by the snapshot thread).
+  std::shared_ptr<std::atomic<size_t>> last_snapshot_bytes_ =
+      std::make_shared<std::atomic<size_t>>(0);
   // Commands are parsed into an arena whose first block is this buffer, reused by every Apply
   // (one thread at a time): a batch of a thousand blocks is otherwise tens of thousands of small
   // allocations and frees on every replica.
