@@ -444,10 +444,9 @@ struct RaftConsensus::Impl {
     return 0;
   }
 
-  // Threadpool: serialises the capture. The loop thread does not touch pending_snapshot until
-  // FsmSnapshotFinalize, which runs after this returns.
-  // The work runs on snapshot_thread (background priority); this threadpool thread sleeps until
-  // it is done.
+  // Threadpool: serialises the capture on snapshot_thread (background priority) and sleeps until
+  // that is done. The loop thread does not touch pending_snapshot until FsmSnapshotFinalize,
+  // which runs after this returns.
   static int FsmSnapshotAsync(struct raft_fsm* fsm, struct raft_buffer* bufs[], unsigned* n_bufs) {
     Impl* impl = static_cast<Impl*>(fsm->data);
     PendingSnapshot& p = *impl->pending_snapshot;
@@ -495,7 +494,10 @@ struct RaftConsensus::Impl {
     impl->snapshot_in_progress.store(false, std::memory_order_relaxed);
     if (p == nullptr) return 0;
     const double total_ms = MillisSince(p->started);
-    if (p->error.ok() && !p->bytes.empty()) {
+    // libraft records a written snapshot in its log (takeSnapshotCb: logSnapshot) before it
+    // calls finalize; a failed serialisation or write leaves the previous one there.
+    const bool written = impl->raft.log.snapshot.last_index == p->index;
+    if (written) {
       impl->snapshots_taken.fetch_add(1, std::memory_order_relaxed);
       {
         std::lock_guard<std::mutex> lock(impl->status_mu);
@@ -510,7 +512,7 @@ struct RaftConsensus::Impl {
     } else {
       log::Warn("metastore raft snapshot failed",
                 {{"applied_index", p->index},
-                 {"err", p->error.ok() ? "not written" : p->error.ToString()}});
+                 {"err", p->error.ok() ? "the file was not written" : p->error.ToString()}});
     }
     // Freeing hundreds of MB (munmap) is not free either: do it on the callback thread.
     impl->callbacks.Post([p = std::move(p)] {});
