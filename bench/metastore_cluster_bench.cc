@@ -7,16 +7,13 @@
 //
 //   metastore_cluster_bench [-blocks=30000] [-concurrency=256] [-datasets=10] [-embers=PATH]
 #include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "base/strings.h"
+#include "metastore/client/add_block_load.h"
 #include "metastore/client/local_cluster.h"
 #include "metastore/index/test_blocks.h"
 
@@ -80,62 +77,6 @@ Flags ParseFlags(int argc, char** argv) {
   return f;
 }
 
-// Keeps `concurrency` calls in flight until every block is acknowledged.
-class Load {
- public:
-  Load(MetastoreClient* client, const std::vector<v1::AddBlockRequest>* requests)
-      : client_(client), requests_(requests), latency_us_(requests->size()) {}
-
-  void Run(int concurrency) {
-    start_ = std::chrono::steady_clock::now();
-    for (int i = 0; i < concurrency; i++) Next();
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return finished_ == requests_->size(); });
-    elapsed_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
-
-  double elapsed() const { return elapsed_; }
-  int failures() const { return failures_; }
-  std::vector<double> latencies_ms() const {
-    std::vector<double> out;
-    for (int64_t us : latency_us_) out.push_back(us / 1000.0);
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
- private:
-  void Next() {
-    size_t i = next_++;
-    if (i >= requests_->size()) return;
-    auto sent = std::chrono::steady_clock::now();
-    auto response = std::make_shared<v1::AddBlockResponse>();
-    client_->AddBlock(CallContext{}, (*requests_)[i], response.get(),
-                      [this, i, sent, response](absl::Status s) {
-                        latency_us_[i] = std::chrono::duration_cast<std::chrono::microseconds>(
-                                             std::chrono::steady_clock::now() - sent)
-                                             .count();
-                        if (!s.ok()) {
-                          std::fprintf(stderr, "block %zu: %s\n", i, s.ToString().c_str());
-                          failures_++;
-                        }
-                        Next();
-                        std::lock_guard<std::mutex> lock(mu_);
-                        if (++finished_ == requests_->size()) cv_.notify_all();
-                      });
-  }
-
-  MetastoreClient* client_;
-  const std::vector<v1::AddBlockRequest>* requests_;
-  std::vector<int64_t> latency_us_;
-  std::atomic<size_t> next_{0};
-  std::atomic<int> failures_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  size_t finished_ = 0;
-  std::chrono::steady_clock::time_point start_;
-  double elapsed_ = 0;
-};
-
 int Main(int argc, char** argv) {
   Flags flags = ParseFlags(argc, argv);
   absl::StatusOr<std::unique_ptr<LocalCluster>> cluster =
@@ -152,22 +93,28 @@ int Main(int argc, char** argv) {
   absl::StatusOr<v1::NodeInfoResponse> before = (*cluster)->NodeInfo(leader);
 
   int64_t t0 = absl::ToUnixMillis(absl::Now()) - 3600 * 1000;
-  std::vector<v1::AddBlockRequest> requests(static_cast<size_t>(flags.blocks));
-  size_t bytes = 0;
-  for (int i = 0; i < flags.blocks; i++) {
-    *requests[i].mutable_block() = Segment(i, flags.datasets, t0);
-    bytes += requests[i].ByteSizeLong();
-  }
+  auto request = [&](size_t i) {
+    v1::AddBlockRequest r;
+    *r.mutable_block() = Segment(static_cast<int>(i), flags.datasets, t0);
+    return r;
+  };
+  const size_t block_bytes = request(0).ByteSizeLong();
   MetastoreClientOptions o;
   o.addresses = (*cluster)->grpc_addresses();
   absl::StatusOr<std::unique_ptr<MetastoreClient>> client = MetastoreClient::Create(o);
   if (!client.ok()) return 1;
 
-  Load load(client->get(), &requests);
+  AddBlockLoad load(client->get(), static_cast<size_t>(flags.blocks), request);
   load.Run(flags.concurrency);
+  for (size_t i = 0; i < load.calls().size(); i++) {
+    if (!load.calls()[i].status.ok()) {
+      std::fprintf(stderr, "block %zu: %s\n", i, load.calls()[i].status.ToString().c_str());
+    }
+  }
   absl::StatusOr<v1::NodeInfoResponse> after = (*cluster)->NodeInfo(leader);
-  std::vector<double> lat = load.latencies_ms();
-  auto pct = [&](double p) { return lat[std::min(lat.size() - 1, size_t(p * lat.size()))]; };
+  std::vector<double> ms;
+  for (const AddBlockLoad::Call& c : load.calls()) ms.push_back(c.latency_ms());
+  LatencySummary lat = Summarize(std::move(ms));
   uint64_t entries =
       before.ok() && after.ok() ? after->last_log_index() - before->last_log_index() : 0;
   std::printf(
@@ -175,8 +122,8 @@ int Main(int argc, char** argv) {
       "elapsed_s=%.2f blocks_per_s=%.0f failures=%d\n"
       "latency_ms p50=%.2f p90=%.2f p99=%.2f max=%.2f\n"
       "raft_entries=%lu blocks_per_entry=%.1f\n",
-      flags.blocks, flags.concurrency, flags.datasets, bytes / requests.size(), load.elapsed(),
-      flags.blocks / load.elapsed(), load.failures(), pct(0.5), pct(0.9), pct(0.99), lat.back(),
+      flags.blocks, flags.concurrency, flags.datasets, block_bytes, load.elapsed_s(),
+      flags.blocks / load.elapsed_s(), load.failures(), lat.p50, lat.p90, lat.p99, lat.max,
       static_cast<unsigned long>(entries), entries ? double(flags.blocks) / double(entries) : 0.0);
   return load.failures() == 0 ? 0 : 1;
 }

@@ -88,6 +88,18 @@ void CompactionState::Enqueue(const v1::BlockMeta& block, int64_t now_ms) {
   MutableBatch(key).push_back({.id = *id, .added_at_ms = now_ms, .size = block.size()});
 }
 
+void CompactionState::EnqueueAll(const BlockIndex& index, int64_t now_ms) {
+  std::vector<BlockIndex::QueueableBlock> blocks = index.BlocksBelowLevel(kMaxCompactionLevel);
+  std::unique_lock lock(mu_);
+  for (const BlockIndex::QueueableBlock& b : blocks) {
+    CompactionBatchKey key{.level = b.level,
+                           .partition = BlockIndex::PartitionOf(b.min_time),
+                           .tenant = b.tenant,
+                           .shard = b.shard};
+    MutableBatch(key).push_back({.id = b.id, .added_at_ms = now_ms, .size = b.size});
+  }
+}
+
 void CompactionState::Dequeue(const v1::BlockTombstones& removed) {
   std::set<BlockId> ids;
   for (const std::string& s : removed.blocks()) {

@@ -92,6 +92,9 @@ class CompactionState {
 
   // Queues a block just indexed (ignored at or above kMaxCompactionLevel).
   void Enqueue(const v1::BlockMeta& block, int64_t now_ms);
+  // Queues every block of the index below the top level: after restoring a snapshot written
+  // before compaction existed, whose blocks were never queued.
+  void EnqueueAll(const BlockIndex& index, int64_t now_ms);
   // Forgets queued blocks that left the index without compaction (retention).
   void Dequeue(const v1::BlockTombstones& removed);
   // Applies a leader's plan; completions replace blocks in `index`. Elements that no longer match

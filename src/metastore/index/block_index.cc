@@ -16,6 +16,7 @@ namespace embers::metastore {
 using index_internal::Partition;
 using index_internal::PartitionOf;
 using index_internal::Shard;
+using index_internal::ShardSlot;
 using index_internal::StoredBlock;
 using index_internal::StoredDataset;
 
@@ -139,9 +140,9 @@ class Exporter {
  public:
   void SetShard(const Shard& shard) {
     shard_ = &shard;
-    if (stamp_.size() < shard.strings.size()) {
-      stamp_.resize(shard.strings.size(), 0);
-      out_id_.resize(shard.strings.size(), 0);
+    if (stamp_.size() < shard.strings->size()) {
+      stamp_.resize(shard.strings->size(), 0);
+      out_id_.resize(shard.strings->size(), 0);
     }
     std::fill(stamp_.begin(), stamp_.end(), 0);
     generation_ = 0;
@@ -184,7 +185,7 @@ class Exporter {
     if (stamp_[id] != generation_) {
       stamp_[id] = generation_;
       out_id_[id] = out_->string_table_size();
-      std::string_view s = shard_->strings.Get(id);
+      std::string_view s = shard_->strings->Get(id);
       out_->add_string_table(std::string(s));
     }
     return out_id_[id];
@@ -250,18 +251,19 @@ void ForEachCandidateShard(const std::map<int64_t, Partition>& partitions, const
     for (std::string_view owner : owners) {
       auto t = part.tenants.find(owner);
       if (t == part.tenants.end()) continue;
-      for (const auto& [shard_id, shard] : t->second) {
-        if (shard->max_time < args.start || shard->min_time > args.end) continue;
+      for (const auto& [shard_id, slot] : t->second) {
+        const Shard& shard = *slot.current;
+        if (shard.max_time < args.start || shard.min_time > args.end) continue;
         tenant_ids.clear();
         for (const std::string& tenant : args.tenants) {
-          uint32_t id = shard->strings.Find(tenant);
+          uint32_t id = shard.strings->Find(tenant);
           if (id != StringTable::kNotFound) tenant_ids.push_back(id);
         }
         if (tenant_ids.empty()) continue;
-        if (!matcher.Compile(args.selector, shard->strings)) continue;
+        if (!matcher.Compile(args.selector, *shard.strings)) continue;
         label_ids.clear();
-        for (const std::string& l : args.labels) label_ids.push_back(shard->strings.Find(l));
-        fn(*shard, matcher, tenant_ids, label_ids);
+        for (const std::string& l : args.labels) label_ids.push_back(shard.strings->Find(l));
+        fn(shard, matcher, tenant_ids, label_ids);
       }
     }
   }
@@ -292,8 +294,10 @@ bool Contains(const std::vector<uint32_t>& ids, uint32_t id) {
 
 }  // namespace
 
-BlockIndex::BlockIndex() : state_(std::make_unique<State>()) {}
+BlockIndex::BlockIndex() : state_(new State) {}
 BlockIndex::~BlockIndex() = default;
+
+void BlockIndex::StateDeleter::operator()(State* state) const { delete state; }
 
 namespace index_internal {
 
@@ -349,27 +353,40 @@ absl::Status BlockIndex::ValidateBlock(const v1::BlockMeta& block) {
   return absl::OkStatus();
 }
 
-Shard& BlockIndex::GetOrCreateShard(State& state, int64_t partition, std::string_view tenant,
-                                    uint32_t shard_id) {
+ShardSlot& BlockIndex::GetOrCreateShard(State& state, int64_t partition, std::string_view tenant,
+                                        uint32_t shard_id) {
   Partition& part = state.partitions[partition];
   auto t = part.tenants.find(tenant);
   if (t == part.tenants.end())
     t = part.tenants.emplace(std::string(tenant), index_internal::ShardMap()).first;
-  std::unique_ptr<Shard>& shard = t->second[shard_id];
-  if (!shard) {
-    shard = std::make_unique<Shard>();
-    shard->partition = partition;
-    shard->tenant = std::string(tenant);
-    shard->shard = shard_id;
+  ShardSlot& slot = t->second[shard_id];
+  if (!slot.current) {
+    slot.current = std::make_shared<Shard>();
+    slot.current->partition = partition;
+    slot.current->tenant = std::string(tenant);
+    slot.current->shard = shard_id;
+    slot.current->generation = state.generation;
   }
-  return *shard;
+  return slot;
+}
+
+Shard& BlockIndex::MutableShard(State& state, ShardSlot& slot) {
+  if (slot.current->generation != state.generation) {
+    // Copies the header and one pointer per block chunk; the string table is shared.
+    auto copy = std::make_shared<Shard>(*slot.current);
+    copy->generation = state.generation;
+    slot.current = std::move(copy);
+  }
+  return *slot.current;
 }
 
 absl::Status BlockIndex::AddBlockLocked(State& state, const BlockId& id,
                                         const v1::BlockMeta& block) {
   std::string_view tenant =
       block.string_table_size() == 0 ? std::string_view() : block.string_table(block.tenant());
-  Shard& shard = GetOrCreateShard(state, PartitionOf(block.min_time()), tenant, block.shard());
+  ShardSlot& slot = GetOrCreateShard(state, PartitionOf(block.min_time()), tenant, block.shard());
+  Shard& shard = MutableShard(state, slot);
+  StringTable& strings = *shard.strings;
 
   // Import only the strings the block uses, each once.
   std::vector<uint32_t> remap(static_cast<size_t>(std::max(1, block.string_table_size())),
@@ -377,38 +394,44 @@ absl::Status BlockIndex::AddBlockLocked(State& state, const BlockId& id,
   auto ref = [&](int32_t r) {
     uint32_t& id = remap[static_cast<size_t>(r)];
     if (id == StringTable::kNotFound) {
-      id = shard.strings.Intern(block.string_table_size() == 0 ? std::string_view()
-                                                               : block.string_table(r));
+      id = strings.Intern(block.string_table_size() == 0 ? std::string_view()
+                                                         : block.string_table(r));
     }
     return id;
   };
 
-  StoredBlock b;
-  index_internal::ConvertBlock(block, ref, &b);
+  auto b = std::make_shared<StoredBlock>();
+  index_internal::ConvertBlock(block, ref, b.get());
 
-  shard.min_time = std::min(shard.min_time, b.min_time);
-  shard.max_time = std::max(shard.max_time, b.max_time);
+  shard.min_time = std::min(shard.min_time, b->min_time);
+  shard.max_time = std::max(shard.max_time, b->max_time);
   Partition& part = state.partitions[shard.partition];
-  part.min_time = std::min(part.min_time, b.min_time);
-  part.max_time = std::max(part.max_time, b.max_time);
-  shard.blocks.emplace(id, std::move(b));
-  state.shard_of.emplace(id, &shard);
+  part.min_time = std::min(part.min_time, b->min_time);
+  part.max_time = std::max(part.max_time, b->max_time);
+  shard.blocks.Insert(id, std::move(b), state.generation);
+  state.shard_of.emplace(id, &slot);
   return absl::OkStatus();
 }
 
 void BlockIndex::RemoveBlockLocked(State& state, const BlockId& id) {
   auto it = state.shard_of.find(id);
   if (it == state.shard_of.end()) return;
-  Shard* shard = it->second;
+  ShardSlot& slot = *it->second;
   state.shard_of.erase(it);
-  shard->blocks.erase(id);
-  if (!shard->blocks.empty()) return;
+  if (slot.current->blocks.size() > 1) {
+    MutableShard(state, slot).blocks.Erase(id, state.generation);
+    return;
+  }
   // Drop the empty shard, and its tenant and partition when they become empty, so that a
-  // replica's state depends only on the live blocks (plus the recorded ranges).
-  auto p = state.partitions.find(shard->partition);
+  // replica's state depends only on the live blocks (plus the recorded ranges). A capture may
+  // still hold the shard; it keeps it alive.
+  const int64_t partition = slot.current->partition;
+  const std::string tenant = slot.current->tenant;
+  const uint32_t shard_id = slot.current->shard;
+  auto p = state.partitions.find(partition);
   Partition& part = p->second;
-  auto t = part.tenants.find(shard->tenant);
-  t->second.erase(shard->shard);  // destroys *shard
+  auto t = part.tenants.find(tenant);
+  t->second.erase(shard_id);  // destroys the slot
   if (t->second.empty()) part.tenants.erase(t);
   if (part.tenants.empty()) {
     state.partitions.erase(p);
@@ -418,8 +441,8 @@ void BlockIndex::RemoveBlockLocked(State& state, const BlockId& id) {
   part.max_time = std::numeric_limits<int64_t>::min();
   for (const auto& [name, shards] : part.tenants) {
     for (const auto& [sid, s] : shards) {
-      part.min_time = std::min(part.min_time, s->min_time);
-      part.max_time = std::max(part.max_time, s->max_time);
+      part.min_time = std::min(part.min_time, s.current->min_time);
+      part.max_time = std::max(part.max_time, s.current->max_time);
     }
   }
 }
@@ -457,24 +480,24 @@ absl::Status BlockIndex::ReplaceBlocks(const v1::ReplaceBlocksRequest& request) 
   uint64_t bytes = 0;  // of the removed objects, for the deletion counters
   for (const BlockId& id : sources) {
     auto it = state.shard_of.find(id);
-    if (it != state.shard_of.end() && it->second->tenant == tomb.tenant() &&
-        it->second->shard == tomb.shard()) {
-      bytes += it->second->blocks.at(id).size;
+    if (it != state.shard_of.end() && it->second->current->tenant == tomb.tenant() &&
+        it->second->current->shard == tomb.shard()) {
+      if (const auto* b = it->second->current->blocks.Find(id)) bytes += (*b)->size;
       RemoveBlockLocked(state, id);
     }
     ++state.tombstoned[id];
   }
   state.tombstone_names.insert(tomb.name());
-  v1::BlockTombstones& stored = state.tombstones[state.next_tombstone_seq++];
-  stored = tomb;
-  stored.set_bytes(bytes);
+  auto stored = std::make_shared<v1::BlockTombstones>(tomb);
+  stored->set_bytes(bytes);
+  state.tombstones.emplace(state.next_tombstone_seq++, std::move(stored));
   return absl::OkStatus();
 }
 
 std::vector<v1::BlockTombstones> BlockIndex::Tombstones() const {
   std::shared_lock lock(mu_);
   std::vector<v1::BlockTombstones> out;
-  for (const auto& [seq, t] : state_->tombstones) out.push_back(t);
+  for (const auto& [seq, t] : state_->tombstones) out.push_back(*t);
   return out;
 }
 
@@ -483,16 +506,17 @@ void BlockIndex::DeleteTombstones(const std::vector<std::string>& names) {
   std::unique_lock lock(mu_);
   State& state = *state_;
   for (auto it = state.tombstones.begin(); it != state.tombstones.end();) {
-    if (!wanted.contains(it->second.name())) {
+    const v1::BlockTombstones& tomb = *it->second;
+    if (!wanted.contains(tomb.name())) {
       ++it;
       continue;
     }
-    for (const std::string& s : it->second.blocks()) {
+    for (const std::string& s : tomb.blocks()) {
       auto id = BlockId::Parse(s);
       auto c = state.tombstoned.find(*id);
       if (c != state.tombstoned.end() && --c->second == 0) state.tombstoned.erase(c);
     }
-    state.tombstone_names.erase(it->second.name());
+    state.tombstone_names.erase(tomb.name());
     it = state.tombstones.erase(it);
   }
 }
@@ -513,7 +537,8 @@ absl::StatusOr<v1::QueryMetadataResponse> BlockIndex::QueryMetadata(
       [&](const Shard& shard, const ShardMatcher& matcher, const std::vector<uint32_t>& tenant_ids,
           const std::vector<uint32_t>& label_ids) {
         bool exporter_ready = false;
-        for (const auto& [id, b] : shard.blocks) {
+        for (const auto& [id, block] : shard.blocks) {
+          const StoredBlock& b = *block;
           if (b.max_time < args.start || b.min_time > args.end) continue;
           if (!matcher.MayMatch(b.label_mask)) continue;
           matched.clear();
@@ -576,7 +601,8 @@ absl::StatusOr<v1::QueryMetadataLabelsResponse> BlockIndex::QueryMetadataLabels(
         [&](const Shard& shard, const ShardMatcher& matcher,
             const std::vector<uint32_t>& tenant_ids, const std::vector<uint32_t>& label_ids) {
           seen.clear();
-          for (const auto& [id, b] : shard.blocks) {
+          for (const auto& [id, block] : shard.blocks) {
+            const StoredBlock& b = *block;
             if (b.max_time < args.start || b.min_time > args.end) continue;
             if (!matcher.MayMatch(b.label_mask)) continue;
             for (const StoredDataset& d : b.datasets) {
@@ -595,7 +621,7 @@ absl::StatusOr<v1::QueryMetadataLabelsResponse> BlockIndex::QueryMetadataLabels(
           for (const std::vector<uint32_t>& g : seen) {
             LabelSet set;
             for (size_t i = 0; i < g.size(); i += 2) {
-              set.emplace_back(shard.strings.Get(g[i]), shard.strings.Get(g[i + 1]));
+              set.emplace_back(shard.strings->Get(g[i]), shard.strings->Get(g[i + 1]));
             }
             sets.insert(std::move(set));
           }
@@ -630,9 +656,9 @@ absl::StatusOr<v1::GetBlockMetadataResponse> BlockIndex::GetBlockMetadata(
   for (const BlockId& id : ids) {
     auto it = state_->shard_of.find(id);
     if (it == state_->shard_of.end()) continue;
-    const Shard& shard = *it->second;
+    const Shard& shard = *it->second->current;
     if (shard.tenant != list.tenant() || shard.shard != list.shard()) continue;
-    const StoredBlock& b = shard.blocks.at(id);
+    const StoredBlock& b = **shard.blocks.Find(id);
     exporter.SetShard(shard);
     v1::BlockMeta* out = response.add_blocks();
     exporter.BeginBlock(id, b, out);
@@ -659,13 +685,14 @@ v1::GetTenantsResponse BlockIndex::GetTenants() const {
         tenants.insert(owner);
         continue;  // a tenant's own blocks hold only its datasets
       }
-      for (const auto& [sid, shard] : shards) {
-        seen.assign(shard->strings.size(), false);
-        for (const auto& [id, b] : shard->blocks) {
-          for (const StoredDataset& d : b.datasets) seen[d.tenant] = true;
+      for (const auto& [sid, slot] : shards) {
+        const Shard& shard = *slot.current;
+        seen.assign(shard.strings->size(), false);
+        for (const auto& [id, b] : shard.blocks) {
+          for (const StoredDataset& d : b->datasets) seen[d.tenant] = true;
         }
         for (uint32_t i = 0; i < seen.size(); ++i) {
-          if (seen[i]) tenants.insert(std::string(shard->strings.Get(i)));
+          if (seen[i]) tenants.insert(std::string(shard.strings->Get(i)));
         }
       }
     }
@@ -686,12 +713,13 @@ v1::GetTenantResponse BlockIndex::GetTenant(const v1::GetTenantRequest& request)
     for (std::string_view owner : {std::string_view(), std::string_view(tenant)}) {
       auto t = part.tenants.find(owner);
       if (t == part.tenants.end()) continue;
-      for (const auto& [sid, shard] : t->second) {
-        uint32_t tid = shard->strings.Find(tenant);
+      for (const auto& [sid, slot] : t->second) {
+        const Shard& shard = *slot.current;
+        uint32_t tid = shard.strings->Find(tenant);
         if (tid == StringTable::kNotFound) continue;
-        for (const auto& [id, b] : shard->blocks) {
+        for (const auto& [id, b] : shard.blocks) {
           bool counted = false;
-          for (const StoredDataset& d : b.datasets) {
+          for (const StoredDataset& d : b->datasets) {
             if (d.tenant != tid) continue;
             if (!counted) stats.set_block_count(stats.block_count() + 1);
             counted = true;
@@ -722,20 +750,21 @@ std::vector<IndexShardSummary> BlockIndex::ShardsBefore(int64_t before_ms) const
   for (const auto& [start, part] : state_->partitions) {
     if (part.min_time >= before_ms) break;  // partitions are ordered by data time
     for (const auto& [owner, shards] : part.tenants) {
-      for (const auto& [sid, shard] : shards) {
-        if (shard->max_time >= before_ms) continue;
+      for (const auto& [sid, slot] : shards) {
+        const Shard& shard = *slot.current;
+        if (shard.max_time >= before_ms) continue;
         IndexShardSummary& s = out.emplace_back();
         s.partition = start;
         s.tenant = owner;
         s.shard = sid;
-        s.max_time = shard->max_time;
-        seen.assign(shard->strings.size(), false);
-        for (const auto& [id, b] : shard->blocks) {
+        s.max_time = shard.max_time;
+        seen.assign(shard.strings->size(), false);
+        for (const auto& [id, b] : shard.blocks) {
           s.block_ids.push_back(id.ToString());
-          for (const StoredDataset& d : b.datasets) seen[d.tenant] = true;
+          for (const StoredDataset& d : b->datasets) seen[d.tenant] = true;
         }
         for (uint32_t i = 0; i < seen.size(); ++i) {
-          if (seen[i]) s.dataset_tenants.emplace_back(shard->strings.Get(i));
+          if (seen[i]) s.dataset_tenants.emplace_back(shard.strings->Get(i));
         }
         std::sort(s.dataset_tenants.begin(), s.dataset_tenants.end());
       }
@@ -749,15 +778,36 @@ size_t BlockIndex::BlockCount() const {
   return state_->shard_of.size();
 }
 
+std::vector<BlockIndex::QueueableBlock> BlockIndex::BlocksBelowLevel(uint32_t level) const {
+  std::vector<QueueableBlock> out;
+  std::shared_lock lock(mu_);
+  for (const auto& [start, part] : state_->partitions) {
+    for (const auto& [owner, shards] : part.tenants) {
+      for (const auto& [sid, slot] : shards) {
+        for (const auto& [id, b] : slot.current->blocks) {
+          if (b->compaction_level >= level) continue;
+          out.push_back({.id = id,
+                         .tenant = owner,
+                         .shard = sid,
+                         .level = b->compaction_level,
+                         .min_time = b->min_time,
+                         .size = b->size});
+        }
+      }
+    }
+  }
+  return out;
+}
+
 std::vector<uint64_t> BlockIndex::BlockCountsByLevel() const {
   std::vector<uint64_t> counts;
   std::shared_lock lock(mu_);
   for (const auto& [start, part] : state_->partitions) {
     for (const auto& [owner, shards] : part.tenants) {
-      for (const auto& [sid, shard] : shards) {
-        for (const auto& [id, b] : shard->blocks) {
-          if (b.compaction_level >= counts.size()) counts.resize(b.compaction_level + 1, 0);
-          counts[b.compaction_level]++;
+      for (const auto& [sid, slot] : shards) {
+        for (const auto& [id, b] : slot.current->blocks) {
+          if (b->compaction_level >= counts.size()) counts.resize(b->compaction_level + 1, 0);
+          counts[b->compaction_level]++;
         }
       }
     }

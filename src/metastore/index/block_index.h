@@ -23,6 +23,13 @@
 //
 // Thread safety: all methods may be called concurrently; writers take an exclusive lock,
 // readers a shared one.
+//
+// Snapshots without stopping writers: Capture() takes an immutable view of the whole state in
+// O(shards) under the write lock (the Raft apply thread calls it between two commands), and the
+// view is serialised on another thread while commands keep applying. The state is copy-on-write
+// for this: shards are shared with captures and copied on their first write after one; blocks
+// are immutable and shared by pointer; a shard's block map is chunked so that the copy costs one
+// pointer per chunk (cow_chunked_map.h) and its string table is shared (string_table.h).
 #ifndef EMBERS_METASTORE_INDEX_BLOCK_INDEX_H_
 #define EMBERS_METASTORE_INDEX_BLOCK_INDEX_H_
 
@@ -48,7 +55,38 @@ namespace v1 = ::metastore::v1;
 
 namespace index_internal {
 struct Shard;
+struct ShardSlot;
 }  // namespace index_internal
+
+class BlockIndex;
+
+// An immutable view of a whole BlockIndex at one moment (BlockIndex::Capture). Holds the shards
+// and tombstones it saw; the index goes on changing meanwhile. Any thread may serialise it.
+class IndexCapture {
+ public:
+  ~IndexCapture();
+  IndexCapture(const IndexCapture&) = delete;
+  IndexCapture& operator=(const IndexCapture&) = delete;
+
+  // Appends the snapshot encoding of the captured state to *out: the bytes EncodeSnapshot gives
+  // for that state (see block_index_snapshot.cc).
+  void SerializeTo(std::string* out) const;
+
+  size_t shard_count() const { return shards_.size(); }
+  size_t block_count() const { return blocks_; }
+
+ private:
+  friend class BlockIndex;
+  IndexCapture() = default;
+
+  struct CapturedShard {
+    std::shared_ptr<const index_internal::Shard> shard;
+    uint32_t strings = 0;  // the table's size at capture: it may grow afterwards
+  };
+  std::vector<CapturedShard> shards_;                                   // in index order
+  std::vector<std::shared_ptr<const v1::BlockTombstones>> tombstones_;  // oldest first
+  size_t blocks_ = 0;
+};
 
 // One (partition, tenant, shard) of the index as retention sees it (BlockIndex::ShardsBefore).
 struct IndexShardSummary {
@@ -134,29 +172,74 @@ class BlockIndex {
   // tenant, shard order. For the retention loop (metastore/retention.h); scans those shards.
   std::vector<IndexShardSummary> ShardsBefore(int64_t before_ms) const;
 
+  // What the compaction queue needs of a block (BlocksBelowLevel).
+  struct QueueableBlock {
+    BlockId id;
+    std::string tenant;  // "" for level-0 segments
+    uint32_t shard = 0;
+    uint32_t level = 0;
+    int64_t min_time = 0;
+    uint64_t size = 0;
+  };
+  // Every block below `level`, in index order: the compaction queue rebuilt from a snapshot
+  // that predates it.
+  std::vector<QueueableBlock> BlocksBelowLevel(uint32_t level) const;
+
   size_t BlockCount() const;
   size_t PartitionCount() const;
   // Blocks per compaction level (index = level). Scans the index: for status pages.
   std::vector<uint64_t> BlockCountsByLevel() const;
 
-  // Serialises the whole index (blocks, string tables, tombstones). The format is framed
-  // protobuf records with a checksum; see block_index_snapshot.cc.
+  // An immutable view of the current state, to serialise on any thread while the index keeps
+  // changing. O(shards + tombstones) pointer copies under the write lock; afterwards the first
+  // write to each shard and block chunk it shares copies that shard's chunk list or that chunk.
+  // Logically const (what readers see does not change).
+  std::unique_ptr<IndexCapture> Capture() const;
+
+  // Serialises the whole index (blocks, string tables, tombstones): Capture()->SerializeTo().
+  // The format is framed protobuf records with a checksum; see block_index_snapshot.cc.
   std::string EncodeSnapshot() const;
+
   // Replaces the whole state with a snapshot's. On error (corrupt or truncated data) the index
   // is left unchanged.
   absl::Status RestoreSnapshot(std::string_view data);
 
+  // RestoreSnapshot in two steps, for a caller restoring several parts of a state that checks
+  // every part before changing any (MetastoreFsm::Restore).
+  class DecodedSnapshot;
+  static absl::StatusOr<DecodedSnapshot> DecodeSnapshot(std::string_view data);
+  void Install(DecodedSnapshot snapshot);
+
  private:
   // Holds everything RestoreSnapshot swaps in one move.
   struct State;
+  struct StateDeleter {
+    void operator()(State* state) const;
+  };
+  using StatePtr = std::unique_ptr<State, StateDeleter>;
 
   static absl::Status AddBlockLocked(State& state, const BlockId& id, const v1::BlockMeta& block);
   static void RemoveBlockLocked(State& state, const BlockId& id);
-  static index_internal::Shard& GetOrCreateShard(State& state, int64_t partition,
-                                                 std::string_view tenant, uint32_t shard);
+  static index_internal::ShardSlot& GetOrCreateShard(State& state, int64_t partition,
+                                                     std::string_view tenant, uint32_t shard);
+  // The slot's shard, replaced by a private copy first when a capture may share it.
+  static index_internal::Shard& MutableShard(State& state, index_internal::ShardSlot& slot);
 
   mutable std::shared_mutex mu_;
-  std::unique_ptr<State> state_;
+  StatePtr state_;
+};
+
+// A checked snapshot, ready to Install.
+class BlockIndex::DecodedSnapshot {
+ public:
+  DecodedSnapshot(DecodedSnapshot&&) noexcept = default;
+  DecodedSnapshot& operator=(DecodedSnapshot&&) noexcept = default;
+  size_t block_count() const;
+
+ private:
+  friend class BlockIndex;
+  explicit DecodedSnapshot(StatePtr state) : state_(std::move(state)) {}
+  StatePtr state_;
 };
 
 }  // namespace embers::metastore

@@ -1,11 +1,13 @@
 // Property tests: for random blocks, removals and selectors, BlockIndex answers exactly what a
-// brute-force scan over the live blocks (using the string-level Selector) answers, and a
-// snapshot restores an index with identical answers.
+// brute-force scan over the live blocks (using the string-level Selector) answers, a snapshot
+// restores an index with identical answers, and a capture taken between two commands serialises,
+// after any later commands, to the bytes a synchronous encode gave at that moment.
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "metastore/index/block_index.h"
@@ -88,8 +90,11 @@ RC_GTEST_PROP(BlockIndexProperty, QueryMetadataEqualsBruteForce, ()) {
   BlockIndex twin;  // fed the same commands: must end in the same state
   Model model;
   uint64_t seq = 0, size_seq = 0;
+  // Captures of `index` taken along the way, with what the twin encoded at the same moment.
+  std::vector<std::pair<std::unique_ptr<IndexCapture>, std::string>> captures;
   const int ops = *rc::gen::inRange(0, 60);
   for (int op = 0; op < ops; ++op) {
+    if (*rc::gen::inRange(0, 6) == 0) captures.emplace_back(index.Capture(), twin.EncodeSnapshot());
     if (!model.live.empty() && *rc::gen::inRange(0, 8) == 0) {
       // Remove a few live blocks (and some unknown ids) as a compaction or deletion would.
       v1::ReplaceBlocksRequest req;
@@ -146,6 +151,11 @@ RC_GTEST_PROP(BlockIndexProperty, QueryMetadataEqualsBruteForce, ()) {
     }
   }
   RC_ASSERT(index.BlockCount() == model.live.size());
+  for (const auto& [capture, want] : captures) {
+    std::string got;
+    capture->SerializeTo(&got);
+    RC_ASSERT(got == want);
+  }
   const std::string snapshot = index.EncodeSnapshot();
   RC_ASSERT(twin.EncodeSnapshot() == snapshot);
   BlockIndex restored;

@@ -27,6 +27,7 @@ namespace embers::metastore {
 
 using index_internal::Partition;
 using index_internal::Shard;
+using index_internal::ShardSlot;
 using index_internal::StoredBlock;
 using index_internal::StoredDataset;
 
@@ -56,9 +57,20 @@ bool GetVarint(std::string_view& in, uint64_t* v) {
   return false;
 }
 
-void PutRecord(std::string& out, const v1::IndexSnapshotRecord& record) {
-  PutVarint(out, record.ByteSizeLong());
-  record.AppendToString(&out);
+// Appends `{varint length, IndexSnapshotRecord}` for a record whose oneof holds `part` as field
+// `field` — the bytes protobuf writes for that record — without building the record: the
+// messages of a shard header and of a block chunk are then kept and reused across shards (a
+// oneof would delete them on every switch), and each size is computed once.
+void PutRecord(std::string& out, int field, const google::protobuf::MessageLite& part) {
+  const size_t size = part.ByteSizeLong();
+  std::string header;
+  PutVarint(header, static_cast<uint64_t>(field) << 3 | 2);  // length-delimited
+  PutVarint(header, size);
+  PutVarint(out, header.size() + size);
+  out += header;
+  const size_t at = out.size();
+  out.resize(at + size);
+  part.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out.data() + at));
 }
 
 // Writes a stored block as a BlockMeta whose refs are the shard's string ids.
@@ -95,52 +107,93 @@ absl::Status Corrupt(std::string_view what) {
 
 }  // namespace
 
-std::string BlockIndex::EncodeSnapshot() const {
-  std::string out(kMagic);
-  v1::IndexSnapshotRecord record;
-  std::shared_lock lock(mu_);
-  for (const auto& [start, part] : state_->partitions) {
+std::unique_ptr<IndexCapture> BlockIndex::Capture() const {
+  std::unique_ptr<IndexCapture> capture(new IndexCapture());
+  std::unique_lock lock(mu_);
+  State& state = *state_;
+  for (const auto& [start, part] : state.partitions) {
     for (const auto& [tenant, shards] : part.tenants) {
-      for (const auto& [shard_id, shard] : shards) {
-        v1::IndexSnapshotShard* header = record.mutable_shard();
-        header->set_partition(start);
-        header->set_tenant(tenant);
-        header->set_shard(shard_id);
-        header->set_min_time(shard->min_time);
-        header->set_max_time(shard->max_time);
-        header->mutable_string_table()->Reserve(static_cast<int>(shard->strings.size()));
-        for (uint32_t i = 0; i < shard->strings.size(); ++i) {
-          header->add_string_table(std::string(shard->strings.Get(i)));
-        }
-        PutRecord(out, record);
-        record.Clear();
-
-        v1::IndexSnapshotBlocks* chunk = record.mutable_blocks();
-        for (const auto& [id, b] : shard->blocks) {
-          ToMessage(id, shard_id, b, chunk->add_blocks());
-          if (static_cast<size_t>(chunk->blocks_size()) == kSnapshotChunkBlocks) {
-            PutRecord(out, record);
-            // Clear() keeps the allocated messages for reuse by the next chunk.
-            chunk->Clear();
-          }
-        }
-        if (chunk->blocks_size() > 0) PutRecord(out, record);
-        record.Clear();
+      for (const auto& [shard_id, slot] : shards) {
+        capture->shards_.push_back({slot.current, slot.current->strings->size()});
       }
     }
   }
-  for (const auto& [seq, t] : state_->tombstones) {
-    *record.mutable_tombstones() = t;
-    PutRecord(out, record);
+  capture->tombstones_.reserve(state.tombstones.size());
+  for (const auto& [seq, t] : state.tombstones) capture->tombstones_.push_back(t);
+  capture->blocks_ = state.shard_of.size();
+  // From now on every shard and chunk the capture holds is an older generation: the next write
+  // to it makes a private copy, so the capture never sees a change.
+  ++state.generation;
+  return capture;
+}
+
+IndexCapture::~IndexCapture() = default;
+
+void IndexCapture::SerializeTo(std::string* out_ptr) const {
+  std::string& out = *out_ptr;
+  out.append(kMagic);
+  const size_t begin = out.size() - kMagic.size();
+  v1::IndexSnapshotShard shard_record;
+  v1::IndexSnapshotBlocks blocks_record;
+  for (const CapturedShard& captured : shards_) {
+    const Shard& shard = *captured.shard;
+    v1::IndexSnapshotShard* header = &shard_record;
+    header->set_partition(shard.partition);
+    header->set_tenant(shard.tenant);
+    header->set_shard(shard.shard);
+    header->set_min_time(shard.min_time);
+    header->set_max_time(shard.max_time);
+    header->mutable_string_table()->Reserve(static_cast<int>(captured.strings));
+    for (uint32_t i = 0; i < captured.strings; ++i) {
+      header->add_string_table(std::string(shard.strings->Get(i)));
+    }
+    PutRecord(out, v1::IndexSnapshotRecord::kShardFieldNumber, shard_record);
+    shard_record.Clear();
+
+    v1::IndexSnapshotBlocks* chunk = &blocks_record;
+    for (const auto& [id, b] : shard.blocks) {
+      ToMessage(id, shard.shard, *b, chunk->add_blocks());
+      if (static_cast<size_t>(chunk->blocks_size()) == BlockIndex::kSnapshotChunkBlocks) {
+        PutRecord(out, v1::IndexSnapshotRecord::kBlocksFieldNumber, blocks_record);
+        // Clear() keeps the allocated messages for reuse by the next chunk.
+        chunk->Clear();
+      }
+    }
+    if (chunk->blocks_size() > 0) {
+      PutRecord(out, v1::IndexSnapshotRecord::kBlocksFieldNumber, blocks_record);
+    }
+    chunk->Clear();
   }
-  lock.unlock();
+  for (const auto& t : tombstones_) {
+    PutRecord(out, v1::IndexSnapshotRecord::kTombstonesFieldNumber, *t);
+  }
   PutVarint(out, 0);
-  uint64_t sum = XXH64(out.data(), out.size(), 0);
+  uint64_t sum = XXH64(out.data() + begin, out.size() - begin, 0);
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(sum >> (8 * i)));
+}
+
+std::string BlockIndex::EncodeSnapshot() const {
+  std::string out;
+  Capture()->SerializeTo(&out);
   return out;
 }
 
 absl::Status BlockIndex::RestoreSnapshot(std::string_view data) {
+  EMBERS_ASSIGN_OR_RETURN(DecodedSnapshot decoded, DecodeSnapshot(data));
+  Install(std::move(decoded));
+  return absl::OkStatus();
+}
+
+size_t BlockIndex::DecodedSnapshot::block_count() const { return state_->shard_of.size(); }
+
+void BlockIndex::Install(DecodedSnapshot snapshot) {
+  std::unique_lock lock(mu_);
+  state_.swap(snapshot.state_);
+  lock.unlock();
+  // The old state is destroyed outside the lock (with `snapshot`).
+}
+
+absl::StatusOr<BlockIndex::DecodedSnapshot> BlockIndex::DecodeSnapshot(std::string_view data) {
   if (data.size() < kMagic.size() + 9 || data.substr(0, kMagic.size()) != kMagic) {
     return Corrupt("bad magic or too short");
   }
@@ -152,11 +205,11 @@ absl::Status BlockIndex::RestoreSnapshot(std::string_view data) {
   std::string_view in = data.substr(kMagic.size(), data.size() - 8 - kMagic.size());
 
   // Build a fresh state; swap it in only when the whole snapshot has been read.
-  auto state = std::make_unique<State>();
+  StatePtr state(new State);
   // Records are parsed into an arena that is reset between them: thousands of small messages per
   // record would otherwise cost a malloc/free each.
   google::protobuf::Arena arena;
-  Shard* shard = nullptr;
+  ShardSlot* slot = nullptr;
   bool ended = false;
   while (!ended) {
     uint64_t length = 0;
@@ -178,10 +231,11 @@ absl::Status BlockIndex::RestoreSnapshot(std::string_view data) {
         if (h.string_table_size() == 0 || !h.string_table(0).empty()) {
           return Corrupt("string table must start with \"\"");
         }
-        shard = &GetOrCreateShard(*state, h.partition(), h.tenant(), h.shard());
-        if (shard->strings.size() != 1) return Corrupt("shard appears twice");
+        slot = &GetOrCreateShard(*state, h.partition(), h.tenant(), h.shard());
+        Shard* shard = slot->current.get();
+        if (shard->strings->size() != 1) return Corrupt("shard appears twice");
         for (int i = 1; i < h.string_table_size(); ++i) {
-          if (shard->strings.Intern(h.string_table(i)) != static_cast<uint32_t>(i)) {
+          if (shard->strings->Intern(h.string_table(i)) != static_cast<uint32_t>(i)) {
             return Corrupt("duplicate string in a string table");
           }
         }
@@ -193,22 +247,23 @@ absl::Status BlockIndex::RestoreSnapshot(std::string_view data) {
         break;
       }
       case v1::IndexSnapshotRecord::kBlocks: {
-        if (shard == nullptr) return Corrupt("blocks before a shard header");
+        if (slot == nullptr) return Corrupt("blocks before a shard header");
+        Shard* shard = slot->current.get();
         for (const v1::BlockMeta& m : record.blocks().blocks()) {
           auto id = BlockId::Parse(m.id());
           if (!id) return Corrupt(StrCat("bad block id \"", m.id(), "\""));
-          absl::Status s = index_internal::CheckBlockStructure(m, shard->strings.size());
+          absl::Status s = index_internal::CheckBlockStructure(m, shard->strings->size());
           if (!s.ok()) return Corrupt(ToStd(s.message()));
           if (index_internal::PartitionOf(m.min_time()) != shard->partition) {
             return Corrupt(StrCat("block ", m.id(), " in the wrong partition"));
           }
-          StoredBlock b;
+          auto b = std::make_shared<StoredBlock>();
           index_internal::ConvertBlock(
-              m, [](int32_t r) { return static_cast<uint32_t>(r); }, &b);
-          if (!state->shard_of.emplace(*id, shard).second) {
+              m, [](int32_t r) { return static_cast<uint32_t>(r); }, b.get());
+          if (!state->shard_of.emplace(*id, slot).second) {
             return Corrupt(StrCat("block ", m.id(), " appears twice"));
           }
-          shard->blocks.emplace(*id, std::move(b));
+          shard->blocks.Insert(*id, std::move(b), state->generation);
         }
         break;
       }
@@ -222,7 +277,8 @@ absl::Status BlockIndex::RestoreSnapshot(std::string_view data) {
           if (!id) return Corrupt(StrCat("bad tombstoned block id \"", s, "\""));
           ++state->tombstoned[*id];
         }
-        state->tombstones.emplace(state->next_tombstone_seq++, t);
+        state->tombstones.emplace(state->next_tombstone_seq++,
+                                  std::make_shared<const v1::BlockTombstones>(t));
         break;
       }
       default:
@@ -235,14 +291,11 @@ absl::Status BlockIndex::RestoreSnapshot(std::string_view data) {
   for (const auto& [start, part] : state->partitions) {
     for (const auto& [tenant, shards] : part.tenants) {
       for (const auto& [sid, s] : shards) {
-        if (s->blocks.empty()) return Corrupt("empty shard");
+        if (s.current->blocks.empty()) return Corrupt("empty shard");
       }
     }
   }
-  std::unique_lock lock(mu_);
-  state_.swap(state);
-  lock.unlock();
-  return absl::OkStatus();  // the old state is destroyed outside the lock
+  return DecodedSnapshot(std::move(state));
 }
 
 }  // namespace embers::metastore

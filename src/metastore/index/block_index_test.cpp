@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "base/varint.h"
 #include "metastore/index/test_blocks.h"
+#include "metastore/v1/index_snapshot.pb.h"
 
 namespace embers::metastore {
 namespace {
@@ -386,6 +388,21 @@ TEST_F(BlockIndexTest, SnapshotRoundTrip) {
   ASSERT_TRUE(index_.ReplaceBlocks(del).ok());
   std::string snap = index_.EncodeSnapshot();
 
+  // Every record is exactly what protobuf writes for it (the writer frames the parts itself).
+  {
+    ByteReader in(std::string_view(snap).substr(8, snap.size() - 16));
+    int records = 0;
+    for (uint64_t length = 0; in.ReadVarint64(&length) && length > 0; ++records) {
+      std::string_view raw;
+      ASSERT_TRUE(in.ReadBytes(length, &raw));
+      v1::IndexSnapshotRecord record;
+      ASSERT_TRUE(record.ParseFromArray(raw.data(), static_cast<int>(raw.size())));
+      EXPECT_EQ(record.SerializeAsString(), raw) << "record " << records;
+    }
+    EXPECT_TRUE(in.empty());
+    EXPECT_GE(records, 4);  // shard headers, block chunks, the tombstone
+  }
+
   BlockIndex restored;
   ASSERT_TRUE(restored.RestoreSnapshot(snap).ok());
   EXPECT_EQ(restored.EncodeSnapshot(), snap);  // identical state, byte for byte
@@ -422,6 +439,59 @@ TEST_F(BlockIndexTest, SnapshotChunksLargeShards) {
   auto q = Query({"t"}, kT0, kT0 + 100000, "{service_name=\"svc-3\"}");
   EXPECT_EQ(restored.QueryMetadata(q)->SerializeAsString(),
             index_.QueryMetadata(q)->SerializeAsString());
+}
+
+// A capture serialised after many later writes (new blocks and strings in the same shard,
+// removals, new tombstones) gives the bytes a synchronous encode gave when it was taken, and
+// the live index is unaffected by the capture. One shard with thousands of blocks and strings
+// spans many block chunks and string-table segments.
+TEST_F(BlockIndexTest, CaptureSerialisesTheStateItWasTakenIn) {
+  BlockIndex twin;
+  auto block = [](uint64_t i) {
+    return BlockBuilder(TestId(kT0, i + 1), "", 0)
+        .Add(Ds("t", "svc-" + std::to_string(i), kT0 + static_cast<int64_t>(i), kT0 + 1000000))
+        .Build();
+  };
+  auto replace = [](const std::string& name, uint64_t from, uint64_t to) {
+    v1::ReplaceBlocksRequest req;
+    req.mutable_tombstones()->set_name(name);
+    for (uint64_t i = from; i < to; ++i) req.mutable_tombstones()->add_blocks(TestId(kT0, i + 1));
+    return req;
+  };
+  for (uint64_t i = 0; i < 3000; ++i) {
+    Add(block(i));
+    ASSERT_TRUE(twin.AddBlock(block(i)).ok());
+  }
+  ASSERT_TRUE(index_.ReplaceBlocks(replace("first", 100, 200)).ok());
+  ASSERT_TRUE(twin.ReplaceBlocks(replace("first", 100, 200)).ok());
+  const std::string want = twin.EncodeSnapshot();
+  std::unique_ptr<IndexCapture> capture = index_.Capture();
+  EXPECT_EQ(capture->block_count(), 2900u);
+  EXPECT_EQ(capture->shard_count(), 1u);
+
+  for (uint64_t i = 3000; i < 6000; ++i) Add(block(i));
+  ASSERT_TRUE(index_.ReplaceBlocks(replace("second", 0, 2500)).ok());
+  index_.DeleteTombstones({"first"});
+  std::unique_ptr<IndexCapture> second = index_.Capture();
+  ASSERT_TRUE(index_.ReplaceBlocks(replace("third", 2500, 6000)).ok());  // empties the shard
+  EXPECT_EQ(index_.BlockCount(), 0u);
+
+  std::string got;
+  capture->SerializeTo(&got);
+  EXPECT_TRUE(got == want) << "capture differs from the state it was taken in";
+  BlockIndex restored;
+  ASSERT_TRUE(restored.RestoreSnapshot(got).ok());
+  EXPECT_EQ(restored.BlockCount(), 2900u);
+  std::string second_bytes;
+  second->SerializeTo(&second_bytes);
+  ASSERT_TRUE(restored.RestoreSnapshot(second_bytes).ok());
+  EXPECT_EQ(restored.BlockCount(), 3500u);
+  ASSERT_EQ(restored.Tombstones().size(), 1u);
+  EXPECT_EQ(restored.Tombstones()[0].name(), "second");
+  // SerializeTo appends: a caller may put the index after a header of its own.
+  std::string framed = "prefix";
+  capture->SerializeTo(&framed);
+  EXPECT_TRUE(framed.substr(6) == want);
 }
 
 }  // namespace

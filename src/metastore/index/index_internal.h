@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "metastore/index/block_id.h"
 #include "metastore/index/block_index.h"
+#include "metastore/index/cow_chunked_map.h"
 #include "metastore/index/string_table.h"
 #include "metastore/v1/types.pb.h"
 
@@ -53,7 +53,18 @@ struct StoredBlock {
   std::vector<uint32_t> labels;
 };
 
+// A stored block never changes once added (a replaced block is removed and another added), so
+// copies of a shard and snapshot captures share it.
+using BlockPtr = std::shared_ptr<const StoredBlock>;
+using BlockMap = CowChunkedMap<BlockId, BlockPtr>;
+
 // Blocks of one (partition, tenant, shard) and the strings they use.
+//
+// Copy-on-write: a snapshot capture keeps shared_ptrs to the shards it saw, so a Shard object
+// from an older generation than the index's (BlockIndex::State::generation) must not change;
+// writers go through MutableShard, which replaces it in its slot by a copy first. The copy is
+// cheap: the block map copies one pointer per chunk and the string table is shared (it only
+// grows; a capture reads the ids below the size it recorded).
 struct Shard {
   int64_t partition = 0;
   std::string tenant;
@@ -62,11 +73,18 @@ struct Shard {
   // only used to skip shards) so that it never needs a rescan.
   int64_t min_time = std::numeric_limits<int64_t>::max();
   int64_t max_time = std::numeric_limits<int64_t>::min();
-  StringTable strings;
-  absl::btree_map<BlockId, StoredBlock> blocks;
+  uint64_t generation = 0;
+  std::shared_ptr<StringTable> strings = std::make_shared<StringTable>();
+  BlockMap blocks;
 };
 
-using ShardMap = std::map<uint32_t, std::unique_ptr<Shard>>;
+// The live version of one shard. It lives in a map node, so its address is stable for as long
+// as the shard exists and `shard_of` can point at it across copy-on-write replacements.
+struct ShardSlot {
+  std::shared_ptr<Shard> current;
+};
+
+using ShardMap = std::map<uint32_t, ShardSlot>;
 using TenantMap = std::map<std::string, ShardMap, std::less<>>;
 
 struct Partition {
@@ -137,13 +155,16 @@ namespace embers::metastore {
 struct BlockIndex::State {
   std::map<int64_t, index_internal::Partition> partitions;
   // Where each block lives: for idempotent adds, GetBlockMetadata and removals by id.
-  absl::flat_hash_map<BlockId, index_internal::Shard*> shard_of;
-  // Tombstones in the order they were recorded.
-  std::map<uint64_t, v1::BlockTombstones> tombstones;
+  absl::flat_hash_map<BlockId, index_internal::ShardSlot*> shard_of;
+  // Tombstones in the order they were recorded; immutable, so captures share them.
+  std::map<uint64_t, std::shared_ptr<const v1::BlockTombstones>> tombstones;
   uint64_t next_tombstone_seq = 0;
   absl::flat_hash_set<std::string> tombstone_names;
   // Block id → number of recorded tombstones naming it.
   absl::flat_hash_map<BlockId, uint32_t> tombstoned;
+  // Copy-on-write generation, bumped by every Capture: shards and block chunks stamped with an
+  // older one may be shared with a capture and are copied before they change.
+  uint64_t generation = 1;
 };
 
 }  // namespace embers::metastore

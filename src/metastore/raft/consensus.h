@@ -10,20 +10,34 @@
 //  - Propose/Barrier/Status may be called from any thread.
 //  - `done` callbacks run on an engine-owned callback thread, never inside the engine's own
 //    callbacks, so they may block briefly, call Propose/Barrier again, or run a query.
-//  - StateMachine methods run on the engine's single apply thread, one at a time.
+//  - StateMachine methods run on the engine's single apply thread, one at a time, except
+//    StateCapture::Serialize, which runs on another thread while Apply goes on.
 #ifndef EMBERS_METASTORE_RAFT_CONSENSUS_H_
 #define EMBERS_METASTORE_RAFT_CONSENSUS_H_
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace embers::metastore::raft {
+
+// A view of the whole replicated state as it was after one applied command (StateMachine::
+// Capture), to serialise while later commands apply.
+class StateCapture {
+ public:
+  virtual ~StateCapture() = default;
+  // The snapshot bytes (what StateMachine::Restore takes) of the captured state. Called at most
+  // once, on an engine worker thread, concurrently with Apply; it must read only what the
+  // capture holds. The capture is destroyed on the worker thread or the apply thread.
+  virtual absl::StatusOr<std::string> Serialize() = 0;
+};
 
 // The replicated state. Apply must be deterministic: replicas that apply the same commands in
 // the same order must end up in the same state and return the same results.
@@ -33,8 +47,11 @@ class StateMachine {
   // Applies the committed command at log position `index`. The returned status is the command's
   // result, handed to the proposer; it is not an engine error (the engine always advances).
   virtual absl::Status Apply(uint64_t index, std::string_view command) = 0;
-  // Serialises the whole state.
-  virtual std::string Snapshot() = 0;
+  // Captures the state as of the last applied command, for a snapshot. Runs on the apply thread
+  // between two commands, which stalls the engine (heartbeats included) for as long as it takes:
+  // it must be cheap (not proportional to the state's size); the expensive part belongs in
+  // StateCapture::Serialize. Null when the capture failed (no snapshot this time).
+  virtual std::unique_ptr<StateCapture> Capture() = 0;
   // Replaces the whole state with a snapshot's (on start, or when the leader sends one).
   virtual absl::Status Restore(std::string_view snapshot) = 0;
 };
@@ -46,6 +63,15 @@ struct PeerInfo {
   uint64_t id = 0;
   std::string address;
   std::string role;  // "voter", "standby", "spare"
+};
+
+// The last snapshot this node took itself (not one installed from the leader).
+struct SnapshotStats {
+  uint64_t index = 0;
+  uint64_t bytes = 0;
+  double capture_ms = 0;    // StateMachine::Capture on the apply thread
+  double serialize_ms = 0;  // StateCapture::Serialize on a worker thread
+  double total_ms = 0;      // capture to the file written
 };
 
 struct ConsensusStatus {
@@ -60,6 +86,10 @@ struct ConsensusStatus {
   uint64_t last_log_index = 0;
   uint64_t snapshot_index = 0;  // last snapshot taken or installed (0: none)
   uint64_t snapshot_term = 0;
+  // A snapshot is being serialised or written (applying goes on meanwhile).
+  bool snapshot_in_progress = false;
+  uint64_t snapshots_taken = 0;  // by this node since it started
+  SnapshotStats last_snapshot;
   // Leader only: the barrier issued after winning the election has been applied, so every entry
   // of earlier terms is in the state machine (libraft-notes gotcha 4).
   bool leader_barrier_done = false;

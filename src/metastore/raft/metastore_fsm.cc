@@ -1,35 +1,81 @@
 #include "metastore/raft/metastore_fsm.h"
 
-#include <cstring>
+#include <algorithm>
+#include <atomic>
 #include <optional>
 #include <utility>
 
 #include "absl/strings/cord.h"
+#include "base/status.h"
 #include "base/strings.h"
 #include "google/protobuf/arena.h"
+#include "metastore/raft/fsm_snapshot_format.h"
 
 namespace embers::metastore::raft {
 
 namespace {
 
-constexpr char kMagic[4] = {'E', 'M', 'F', 'S'};
-constexpr uint32_t kVersion = 2;
 constexpr size_t kArenaBlockBytes = 4 << 20;
 
-void PutFixed32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; i++) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
+// The FSM's own part of a capture: the fields of RaftSnapshotHeader.
+struct HeaderCapture {
+  uint64_t applied_index = 0;
+  int64_t leader_time_ms = 0;
+  DedupWindow::Captured dedup;
+  std::map<uint64_t, std::string> endpoints;
 
-uint32_t GetFixed32(std::string_view in) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; i++) v |= static_cast<uint32_t>(static_cast<uint8_t>(in[i])) << (8 * i);
-  return v;
-}
+  void SerializeTo(std::string* out) const {
+    v1::RaftSnapshotHeader header;
+    header.set_applied_index(applied_index);
+    header.set_leader_time_ms(leader_time_ms);
+    dedup.AppendTo(header.mutable_recent_requests());
+    for (const auto& [id, address] : endpoints) {
+      v1::SetNodeEndpointCommand* e = header.add_node_endpoints();
+      e->set_node_id(id);
+      e->set_grpc_address(address);
+    }
+    header.AppendToString(out);
+  }
+};
+
+// Every part of the state as of one applied command; serialised on the engine's snapshot thread.
+class FsmCapture final : public StateCapture {
+ public:
+  // `last_bytes`: the size of the FSM's previous snapshot, to size this one's buffer.
+  FsmCapture(HeaderCapture header, std::unique_ptr<IndexCapture> index,
+             std::shared_ptr<const CompactionStateView> compaction,
+             std::shared_ptr<std::atomic<size_t>> last_bytes)
+      : header_(std::move(header)),
+        index_(std::move(index)),
+        compaction_(std::move(compaction)),
+        last_bytes_(std::move(last_bytes)) {}
+
+  absl::StatusOr<std::string> Serialize() override {
+    // Reserved address space costs nothing until written, so err on the large side: the last
+    // size plus a quarter, or 128 bytes per block for the first snapshot.
+    const size_t expected = std::max(last_bytes_->load() / 4 * 5, index_->block_count() * 128) +
+                            header_.dedup.size() * 64 + (1 << 20);
+    FsmSnapshotWriter writer(expected);
+    writer.AddSection(FsmSection::kHeader, [&](std::string* out) { header_.SerializeTo(out); });
+    writer.AddSection(FsmSection::kIndex, [&](std::string* out) { index_->SerializeTo(out); });
+    writer.AddSection(FsmSection::kCompaction,
+                      [&](std::string* out) { *out += CompactionState::Encode(*compaction_); });
+    std::string bytes = std::move(writer).Finish();
+    last_bytes_->store(bytes.size());
+    return bytes;
+  }
+
+ private:
+  HeaderCapture header_;
+  std::unique_ptr<IndexCapture> index_;
+  std::shared_ptr<const CompactionStateView> compaction_;
+  std::shared_ptr<std::atomic<size_t>> last_bytes_;
+};
 
 }  // namespace
 
 MetastoreFsm::MetastoreFsm(BlockIndex* index, size_t dedup_window)
-    : index_(index), dedup_window_(dedup_window), arena_block_(new char[kArenaBlockBytes]) {}
+    : index_(index), dedup_(dedup_window), arena_block_(new char[kArenaBlockBytes]) {}
 
 std::string MetastoreFsm::EncodeCommand(const v1::RaftCommand& command) {
   std::string out;
@@ -59,11 +105,11 @@ absl::Status MetastoreFsm::Apply(uint64_t index, std::string_view command) {
 
 absl::Status MetastoreFsm::ApplyOne(const v1::RaftCommand& cmd) {
   if (!cmd.request_id().empty()) {
-    auto it = results_.find(cmd.request_id());
-    if (it != results_.end()) return it->second;  // a retry of an applied request
+    const absl::Status* recorded = dedup_.Find(cmd.request_id());
+    if (recorded != nullptr) return *recorded;  // a retry of an applied request
   }
   absl::Status result = ApplyCommand(cmd);
-  if (!cmd.request_id().empty()) Remember(cmd.request_id(), result);
+  if (!cmd.request_id().empty()) dedup_.Remember(cmd.request_id(), result);
   return result;
 }
 
@@ -147,91 +193,52 @@ absl::Status MetastoreFsm::ApplyCommand(const v1::RaftCommand& command) {
   return absl::InvalidArgumentError("raft command without a known type");
 }
 
-void MetastoreFsm::Remember(const std::string& request_id, const absl::Status& result) {
-  if (dedup_window_ == 0) return;
-  results_[request_id] = result;
-  order_.push_back(request_id);
-  while (order_.size() > dedup_window_) {
-    results_.erase(order_.front());
-    order_.pop_front();
-  }
-}
-
-std::string MetastoreFsm::Snapshot() {
-  v1::RaftSnapshotHeader header;
-  header.set_applied_index(applied_index());
-  header.set_leader_time_ms(leader_time_ms());
-  for (const std::string& id : order_) {
-    const absl::Status& s = results_.at(id);
-    v1::AppliedRequest* r = header.add_recent_requests();
-    r->set_request_id(id);
-    r->set_code(static_cast<int32_t>(s.code()));
-    r->set_message(std::string(s.message()));
-  }
+std::unique_ptr<StateCapture> MetastoreFsm::Capture() {
+  HeaderCapture header;
+  header.applied_index = applied_index();
+  header.leader_time_ms = leader_time_ms();
+  header.dedup = dedup_.Capture();
   {
     std::lock_guard<std::mutex> lock(endpoints_mu_);
-    for (const auto& [id, address] : endpoints_) {
-      v1::SetNodeEndpointCommand* e = header.add_node_endpoints();
-      e->set_node_id(id);
-      e->set_grpc_address(address);
-    }
+    header.endpoints = endpoints_;  // a handful of nodes
   }
-  std::string header_bytes = header.SerializeAsString();
-  std::string index_bytes = index_->EncodeSnapshot();
-  std::string compaction_bytes = CompactionState::Encode(*compaction_.Capture());
-  std::string out;
-  out.reserve(20 + header_bytes.size() + index_bytes.size() + compaction_bytes.size());
-  out.append(kMagic, sizeof(kMagic));
-  PutFixed32(out, kVersion);
-  PutFixed32(out, static_cast<uint32_t>(header_bytes.size()));
-  out += header_bytes;
-  PutFixed32(out, static_cast<uint32_t>(index_bytes.size()));
-  PutFixed32(out, static_cast<uint32_t>(index_bytes.size() >> 32));
-  out += index_bytes;
-  out += compaction_bytes;
-  return out;
+  return std::make_unique<FsmCapture>(std::move(header), index_->Capture(), compaction_.Capture(),
+                                      last_snapshot_bytes_);
 }
 
 absl::Status MetastoreFsm::Restore(std::string_view snapshot) {
-  if (snapshot.size() < 12 || std::memcmp(snapshot.data(), kMagic, sizeof(kMagic)) != 0) {
-    return absl::DataLossError("metastore snapshot: bad magic");
-  }
-  uint32_t version = GetFixed32(snapshot.substr(4));
-  if (version != 1 && version != kVersion) {
-    return absl::DataLossError(StrCat("metastore snapshot: unknown version ", version));
-  }
-  uint32_t header_len = GetFixed32(snapshot.substr(8));
-  if (snapshot.size() - 12 < header_len) {
-    return absl::DataLossError("metastore snapshot: truncated header");
-  }
+  EMBERS_ASSIGN_OR_RETURN(auto sections, ParseFsmSnapshot(snapshot));
+  auto section = [&](FsmSection tag) -> absl::StatusOr<std::string_view> {
+    auto it = sections.find(tag);
+    if (it == sections.end()) {
+      return absl::DataLossError(
+          StrCat("metastore snapshot: no section ", static_cast<uint32_t>(tag)));
+    }
+    return it->second;
+  };
+  // Decode everything first: a bad section must leave every part unchanged.
+  EMBERS_ASSIGN_OR_RETURN(std::string_view header_bytes, section(FsmSection::kHeader));
   v1::RaftSnapshotHeader header;
-  if (!header.ParseFromArray(snapshot.data() + 12, static_cast<int>(header_len))) {
+  if (!header.ParseFromArray(header_bytes.data(), static_cast<int>(header_bytes.size()))) {
     return absl::DataLossError("metastore snapshot: malformed header");
   }
-  std::string_view rest = snapshot.substr(12 + header_len);
-  std::string_view index_bytes = rest, compaction_bytes;
-  if (version >= 2) {
-    if (rest.size() < 8) return absl::DataLossError("metastore snapshot: truncated index length");
-    uint64_t index_len = GetFixed32(rest) | static_cast<uint64_t>(GetFixed32(rest.substr(4))) << 32;
-    if (rest.size() - 8 < index_len)
-      return absl::DataLossError("metastore snapshot: truncated index");
-    index_bytes = rest.substr(8, index_len);
-    compaction_bytes = rest.substr(8 + index_len);
-  }
-  // Decode the compaction part before touching anything: restore is all or nothing.
-  absl::StatusOr<std::shared_ptr<CompactionStateView>> compaction =
-      CompactionState::Decode(compaction_bytes);
-  if (!compaction.ok()) return compaction.status();
-  // The index validates its own part (checksummed) and is left unchanged on error.
-  absl::Status s = index_->RestoreSnapshot(index_bytes);
-  if (!s.ok()) return s;
-  compaction_.Reset(*std::move(compaction));
-  results_.clear();
-  order_.clear();
-  for (const v1::AppliedRequest& r : header.recent_requests()) {
-    results_[r.request_id()] = absl::Status(static_cast<absl::StatusCode>(r.code()), r.message());
-    order_.push_back(r.request_id());
-  }
+  EMBERS_ASSIGN_OR_RETURN(std::string_view index_bytes, section(FsmSection::kIndex));
+  EMBERS_ASSIGN_OR_RETURN(BlockIndex::DecodedSnapshot index,
+                          BlockIndex::DecodeSnapshot(index_bytes));
+  // Snapshots from before compaction have no compaction section: nothing was queued then.
+  auto compaction_section = sections.find(FsmSection::kCompaction);
+  EMBERS_ASSIGN_OR_RETURN(
+      std::shared_ptr<CompactionStateView> compaction,
+      CompactionState::Decode(compaction_section == sections.end() ? std::string_view()
+                                                                   : compaction_section->second));
+
+  index_->Install(std::move(index));
+  compaction_.Reset(std::move(compaction));
+  // A snapshot from before compaction: its blocks were never queued; every replica queues them
+  // alike, at the snapshot's leader time.
+  if (compaction_section == sections.end())
+    compaction_.EnqueueAll(*index_, header.leader_time_ms());
+  dedup_.Restore(header.recent_requests());
   {
     std::lock_guard<std::mutex> lock(endpoints_mu_);
     endpoints_.clear();

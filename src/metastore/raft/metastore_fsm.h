@@ -23,11 +23,22 @@
 // Node endpoints: SetNodeEndpointCommand fills a replicated table node id → gRPC address (part of
 // the snapshot) that NodeEndpoint() reads, so any replica can name the leader's gRPC endpoint.
 //
-// Snapshot format: "EMFS" | fixed32 version (2) | fixed32 header length | RaftSnapshotHeader |
-// fixed64 index length | BlockIndex::EncodeSnapshot() bytes | CompactionState::Encode() bytes.
-// Version 1 (no compaction state) is still read.
+// Snapshots: Capture() runs on the apply thread and only takes cheap views of each part of the
+// state: the header (applied index, leader time, the dedup window's chunks, the endpoint table)
+// and BlockIndex::Capture(). The capture's Serialize runs on the engine's snapshot thread while
+// commands keep applying and writes one section per part (fsm_snapshot_format.h, version 2).
+// Restore decodes and checks every section before changing any part, so a bad snapshot leaves
+// the whole state as it was.
 //
-// Thread safety: Apply/Snapshot/Restore are called by one thread at a time (the engine's);
+// The compaction planner's state (compaction_state.h) is the third section. Adding a part of
+// the replicated state to snapshots:
+//  1. a tag in FsmSection (fsm_snapshot_format.h) and its case in IsKnown there;
+//  2. in Capture(): store the part's cheap capture in the FsmCapture (metastore_fsm.cc);
+//  3. in FsmCapture::Serialize: one writer.AddSection(tag, ...) call, in tag order;
+//  4. in Restore(): decode the section (absent in older snapshots: decide what that means)
+//     next to the others, and install it with them after every section decoded.
+//
+// Thread safety: Apply/Capture/Restore are called by one thread at a time (the engine's);
 // applied_index() and leader_time_ms() may be read from any thread. Readers query the BlockIndex
 // directly (it has its own lock).
 #ifndef EMBERS_METASTORE_RAFT_METASTORE_FSM_H_
@@ -35,18 +46,17 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "metastore/compaction/compaction_state.h"
 #include "metastore/index/block_index.h"
 #include "metastore/raft/consensus.h"
+#include "metastore/raft/dedup_window.h"
 #include "metastore/v1/raft_log.pb.h"
 
 namespace embers::metastore::raft {
@@ -57,12 +67,11 @@ class MetastoreFsm final : public StateMachine {
   static constexpr std::string_view kBatchResultsPayload =
       "type.googleapis.com/metastore.v1.RaftBatchResults";
 
-  // `index` must outlive the state machine; it is the state, with the compaction state the
-  // machine owns (compaction()).
+  // `index` must outlive the state machine; it is the state.
   explicit MetastoreFsm(BlockIndex* index, size_t dedup_window = kDefaultDedupWindow);
 
   absl::Status Apply(uint64_t index, std::string_view command) override;
-  std::string Snapshot() override;
+  std::unique_ptr<StateCapture> Capture() override;
   absl::Status Restore(std::string_view snapshot) override;
 
   static std::string EncodeCommand(const v1::RaftCommand& command);
@@ -75,7 +84,7 @@ class MetastoreFsm final : public StateMachine {
   // Raft index of the last applied command (0: none).
   uint64_t applied_index() const { return applied_index_.load(std::memory_order_acquire); }
   int64_t leader_time_ms() const { return leader_time_ms_.load(std::memory_order_acquire); }
-  size_t dedup_entries() const { return order_.size(); }
+  size_t dedup_entries() const { return dedup_.size(); }
   // The replicated compaction planner state (queued blocks, jobs). Read from any thread.
   const CompactionState& compaction() const { return compaction_; }
 
@@ -84,16 +93,15 @@ class MetastoreFsm final : public StateMachine {
   // One command with de-duplication by request id.
   absl::Status ApplyOne(const v1::RaftCommand& command);
   absl::Status ApplyBatch(const v1::RaftCommandBatch& batch);
-  void Remember(const std::string& request_id, const absl::Status& result);
 
   BlockIndex* index_;
   CompactionState compaction_;
-  size_t dedup_window_;
   std::atomic<uint64_t> applied_index_{0};
   std::atomic<int64_t> leader_time_ms_{0};
-  // The de-duplication window: request id → result, and the ids in apply order for eviction.
-  absl::flat_hash_map<std::string, absl::Status> results_;
-  std::deque<std::string> order_;
+  DedupWindow dedup_;
+  // Size of the last serialised snapshot (written by the snapshot thread).
+  std::shared_ptr<std::atomic<size_t>> last_snapshot_bytes_ =
+      std::make_shared<std::atomic<size_t>>(0);
   // Commands are parsed into an arena whose first block is this buffer, reused by every Apply
   // (one thread at a time): a batch of a thousand blocks is otherwise tens of thousands of small
   // allocations and frees on every replica.

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "base/varint.h"
+#include "metastore/raft/fsm_snapshot_format.h"
+
 #include "metastore/index/test_blocks.h"
 
 namespace embers::metastore::raft {
@@ -19,6 +22,14 @@ v1::BlockMeta Block(uint64_t seq, const std::string& service = "api") {
   return BlockBuilder(TestId(kT0 + static_cast<int64_t>(seq), seq), "t1", 1)
       .Add(DatasetSpec{"t1", service, kT0, kT0 + 1000, {{{"service_name", service}}}})
       .Build();
+}
+
+// What the consensus engine does: capture on the apply thread, serialise later.
+std::string Snapshot(MetastoreFsm& fsm) {
+  std::unique_ptr<StateCapture> capture = fsm.Capture();
+  absl::StatusOr<std::string> bytes = capture->Serialize();
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  return bytes.ok() ? *bytes : std::string();
 }
 
 std::string AddCommand(const v1::BlockMeta& block, int64_t time_ms = kT0) {
@@ -85,7 +96,7 @@ TEST(MetastoreFsmTest, SnapshotRoundTripRestoresIndexAndDedupState) {
   for (uint64_t i = 1; i <= 20; i++) {
     ASSERT_TRUE(fsm.Apply(i, AddCommand(Block(i, i % 2 ? "api" : "db"))).ok());
   }
-  std::string snap = fsm.Snapshot();
+  std::string snap = Snapshot(fsm);
 
   BlockIndex restored_index;
   MetastoreFsm restored(&restored_index);
@@ -94,14 +105,14 @@ TEST(MetastoreFsmTest, SnapshotRoundTripRestoresIndexAndDedupState) {
   EXPECT_EQ(restored.dedup_entries(), 20u);
   EXPECT_EQ(restored_index.EncodeSnapshot(), index.EncodeSnapshot());
   // Same state → same snapshot bytes.
-  EXPECT_EQ(restored.Snapshot(), snap);
+  EXPECT_EQ(Snapshot(restored), snap);
 }
 
 TEST(MetastoreFsmTest, CorruptSnapshotIsRejectedAndStateKept) {
   BlockIndex index;
   MetastoreFsm fsm(&index);
   ASSERT_TRUE(fsm.Apply(1, AddCommand(Block(1))).ok());
-  std::string snap = fsm.Snapshot();
+  std::string snap = Snapshot(fsm);
   EXPECT_FALSE(fsm.Restore("nope").ok());
   EXPECT_FALSE(fsm.Restore(snap.substr(0, snap.size() - 3)).ok());
   snap[1] = 'X';
@@ -166,9 +177,165 @@ TEST(MetastoreFsmTest, NodeEndpointsAreReplicatedStateAndSurviveSnapshots) {
 
   BlockIndex index2;
   MetastoreFsm restored(&index2);
-  ASSERT_TRUE(restored.Restore(fsm.Snapshot()).ok());
+  ASSERT_TRUE(restored.Restore(Snapshot(fsm)).ok());
   EXPECT_EQ(restored.NodeEndpoint(2), "10.0.0.2:9096");
   EXPECT_EQ(restored.NodeEndpoint(1), "");
+}
+
+std::string EndpointCommand(uint64_t node, const std::string& address) {
+  v1::RaftCommand c;
+  c.mutable_set_node_endpoint()->set_node_id(node);
+  c.mutable_set_node_endpoint()->set_grpc_address(address);
+  return MetastoreFsm::EncodeCommand(c);
+}
+
+// A capture serialised after later commands (more blocks, dedup evictions, endpoint changes)
+// equals the snapshot a twin FSM that stopped at the capture gives; restoring it gives that
+// state back, dedup window included.
+TEST(MetastoreFsmTest, CaptureIsTheStateWhenTakenNotWhenSerialised) {
+  BlockIndex index, twin_index;
+  MetastoreFsm fsm(&index, /*dedup_window=*/2500);
+  MetastoreFsm twin(&twin_index, /*dedup_window=*/2500);
+  uint64_t raft_index = 0;
+  auto apply_both = [&](const std::string& command) {
+    ++raft_index;
+    ASSERT_TRUE(fsm.Apply(raft_index, command).ok());
+    ASSERT_TRUE(twin.Apply(raft_index, command).ok());
+  };
+  for (uint64_t i = 1; i <= 3000; i++) apply_both(AddCommand(Block(i), kT0 + i));
+  apply_both(EndpointCommand(1, "10.0.0.1:9095"));
+  const std::string want = Snapshot(twin);
+  std::unique_ptr<StateCapture> capture = fsm.Capture();
+
+  for (uint64_t i = 3001; i <= 7000; i++) {
+    ASSERT_TRUE(fsm.Apply(++raft_index, AddCommand(Block(i), kT0 + i)).ok());
+  }
+  ASSERT_TRUE(fsm.Apply(++raft_index, EndpointCommand(1, "10.0.0.9:9095")).ok());
+  std::unique_ptr<StateCapture> later = fsm.Capture();  // a second capture in between
+  ASSERT_TRUE(fsm.Apply(++raft_index, AddCommand(Block(7001))).ok());
+
+  absl::StatusOr<std::string> got = capture->Serialize();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(*got == want) << "the capture changed after it was taken";
+
+  BlockIndex restored_index;
+  MetastoreFsm restored(&restored_index, 2500);
+  ASSERT_TRUE(restored.Restore(*got).ok());
+  EXPECT_EQ(restored.applied_index(), 3001u);
+  EXPECT_EQ(restored.leader_time_ms(), kT0 + 3000);
+  EXPECT_EQ(restored.dedup_entries(), 2500u);
+  EXPECT_EQ(restored.NodeEndpoint(1), "10.0.0.1:9095");
+  EXPECT_EQ(restored_index.BlockCount(), 3000u);
+  // Block 1 was evicted from the window at the capture, block 3000 was in it: a retry of 3000
+  // is answered from the window (the block stays), a retry of 1 re-applies harmlessly.
+  EXPECT_TRUE(restored.Apply(3002, AddCommand(Block(3000))).ok());
+  EXPECT_EQ(restored.dedup_entries(), 2500u);
+  EXPECT_TRUE(restored.Apply(3003, AddCommand(Block(1))).ok());
+  EXPECT_EQ(restored.dedup_entries(), 2500u);  // 1 remembered again, the oldest evicted
+
+  absl::StatusOr<std::string> later_bytes = later->Serialize();
+  ASSERT_TRUE(later_bytes.ok());
+  ASSERT_TRUE(restored.Restore(*later_bytes).ok());
+  EXPECT_EQ(restored_index.BlockCount(), 7000u);
+  EXPECT_EQ(restored.NodeEndpoint(1), "10.0.0.9:9095");
+}
+
+// Snapshots of the previous format (version 1: header length, header, index) still restore.
+TEST(MetastoreFsmTest, RestoresVersionOneSnapshots) {
+  BlockIndex index;
+  MetastoreFsm fsm(&index);
+  ASSERT_TRUE(fsm.Apply(1, AddCommand(Block(1))).ok());
+  ASSERT_TRUE(fsm.Apply(2, EndpointCommand(2, "10.0.0.2:9095")).ok());
+  v1::RaftSnapshotHeader header;
+  header.set_applied_index(2);
+  header.set_leader_time_ms(kT0);
+  v1::AppliedRequest* r = header.add_recent_requests();
+  r->set_request_id("add_block/" + Block(1).id());
+  auto* e = header.add_node_endpoints();
+  e->set_node_id(2);
+  e->set_grpc_address("10.0.0.2:9095");
+  std::string v1_snapshot = "EMFS";
+  PutFixed32(&v1_snapshot, 1);
+  PutFixed32(&v1_snapshot, static_cast<uint32_t>(header.ByteSizeLong()));
+  header.AppendToString(&v1_snapshot);
+  v1_snapshot += index.EncodeSnapshot();
+
+  BlockIndex restored_index;
+  MetastoreFsm restored(&restored_index);
+  ASSERT_TRUE(restored.Restore(v1_snapshot).ok());
+  EXPECT_EQ(restored.applied_index(), 2u);
+  EXPECT_EQ(restored.dedup_entries(), 1u);
+  EXPECT_EQ(restored.NodeEndpoint(2), "10.0.0.2:9095");
+  EXPECT_EQ(restored_index.EncodeSnapshot(), index.EncodeSnapshot());
+  // Written again, it is the current format, and the same state.
+  EXPECT_EQ(Snapshot(restored), Snapshot(fsm));
+}
+
+// A newer writer's version or section is refused with a message saying so, and nothing changes.
+TEST(MetastoreFsmTest, UnknownVersionOrSectionIsRefused) {
+  BlockIndex index;
+  MetastoreFsm fsm(&index);
+  ASSERT_TRUE(fsm.Apply(1, AddCommand(Block(1))).ok());
+  std::string snap = Snapshot(fsm);
+
+  std::string v3 = snap;
+  v3[4] = 3;
+  absl::Status s = fsm.Restore(v3);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("unknown format version 3"), std::string_view::npos) << s;
+
+  FsmSnapshotWriter writer;
+  writer.AddSection(FsmSection::kHeader, [](std::string*) {});
+  writer.AddSection(static_cast<FsmSection>(7), [](std::string* out) { out->append("x"); });
+  s = fsm.Restore(std::move(writer).Finish());
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("unknown section tag 7"), std::string_view::npos) << s;
+
+  // A section missing, or a damaged one.
+  FsmSnapshotWriter header_only;
+  header_only.AddSection(FsmSection::kHeader, [](std::string*) {});
+  s = fsm.Restore(std::move(header_only).Finish());
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  std::string damaged = snap;
+  damaged[20] ^= 1;
+  EXPECT_EQ(fsm.Restore(damaged).code(), absl::StatusCode::kDataLoss);
+
+  EXPECT_EQ(index.BlockCount(), 1u);
+  EXPECT_EQ(fsm.applied_index(), 1u);
+  EXPECT_TRUE(fsm.Restore(snap).ok());
+}
+
+}  // namespace
+}  // namespace embers::metastore::raft
+
+namespace embers::metastore::raft {
+namespace {
+
+// The compaction planner's state is replicated state: applied like the index, and carried by
+// snapshots (and rebuilt from the index for a snapshot that predates it).
+TEST(MetastoreFsmTest, CompactionStateIsAppliedAndSnapshotted) {
+  BlockIndex index;
+  MetastoreFsm fsm(&index);
+  for (uint64_t s = 1; s <= 4; ++s) ASSERT_TRUE(fsm.Apply(s, AddCommand(Block(s))).ok());
+  std::shared_ptr<const CompactionStateView> view = fsm.compaction().Capture();
+  ASSERT_EQ(view->batches.size(), 1u);
+  const auto& [key, batch] = *view->batches.begin();
+  v1::RaftCommand plan;
+  plan.set_leader_time_ms(kT0 + 10);
+  v1::CompactionPlanUpdate* u = plan.mutable_update_compaction_plan()->mutable_plan();
+  *u->add_new_jobs() = CompactionState::NewJob(key, std::span<const QueuedBlock>(*batch).first(3));
+  u->add_assigned()->set_name(u->new_jobs(0).name());
+  ASSERT_TRUE(fsm.Apply(5, MetastoreFsm::EncodeCommand(plan)).ok());
+  view = fsm.compaction().Capture();
+  ASSERT_EQ(view->jobs.size(), 1u);
+  EXPECT_EQ(view->jobs.begin()->second->token(), 5u);  // the assigning entry's index
+  EXPECT_EQ(view->batches.begin()->second->size(), 1u);
+
+  BlockIndex restored_index;
+  MetastoreFsm restored(&restored_index);
+  ASSERT_TRUE(restored.Restore(Snapshot(fsm)).ok());
+  EXPECT_EQ(CompactionState::Encode(*restored.compaction().Capture()),
+            CompactionState::Encode(*fsm.compaction().Capture()));
 }
 
 }  // namespace

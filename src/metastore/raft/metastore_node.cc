@@ -224,6 +224,14 @@ std::string MetastoreNode::StatusJson() const {
       {"applied_index", s.raft.applied_index},
       {"last_log_index", s.raft.last_log_index},
       {"last_snapshot", {{"index", s.raft.snapshot_index}, {"term", s.raft.snapshot_term}}},
+      {"snapshots",
+       {{"in_progress", s.raft.snapshot_in_progress},
+        {"taken", s.raft.snapshots_taken},
+        {"last_index", s.raft.last_snapshot.index},
+        {"last_bytes", s.raft.last_snapshot.bytes},
+        {"last_capture_ms", s.raft.last_snapshot.capture_ms},
+        {"last_serialize_ms", s.raft.last_snapshot.serialize_ms},
+        {"last_total_ms", s.raft.last_snapshot.total_ms}}},
       {"fsm_applied_index", s.fsm_applied_index},
       {"blocks", s.blocks},
       {"partitions", s.partitions},
@@ -252,6 +260,13 @@ v1::NodeInfoResponse MetastoreNode::NodeInfo() const {
   r.set_last_log_index(s.raft.last_log_index);
   r.set_snapshot_index(s.raft.snapshot_index);
   r.set_snapshot_term(s.raft.snapshot_term);
+  r.set_snapshot_in_progress(s.raft.snapshot_in_progress);
+  r.set_snapshots_taken(s.raft.snapshots_taken);
+  r.mutable_last_snapshot()->set_index(s.raft.last_snapshot.index);
+  r.mutable_last_snapshot()->set_bytes(s.raft.last_snapshot.bytes);
+  r.mutable_last_snapshot()->set_capture_ms(s.raft.last_snapshot.capture_ms);
+  r.mutable_last_snapshot()->set_serialize_ms(s.raft.last_snapshot.serialize_ms);
+  r.mutable_last_snapshot()->set_total_ms(s.raft.last_snapshot.total_ms);
   r.set_blocks(s.blocks);
   r.set_partitions(s.partitions);
   for (const raft::PeerInfo& p : s.raft.nodes) {

@@ -10,9 +10,14 @@
 // The wrapper enforces the notes' rules; each is commented where it is applied in the .cc:
 // C linkage (gotcha 1), no raft calls from inside failing raft callbacks (2), LEADERSHIPLOST as
 // an unknown outcome (3), a barrier after every election before the node reports ready (4),
-// ownership of buffers and an apply that always returns 0 (6), a polled status with a watchdog
-// for the silent unavailable state (7), one source of truth for the bootstrap configuration (8),
-// a short install-snapshot timeout (9), and SIGPIPE ignored (13).
+// asynchronous snapshots with the io version workaround (5), ownership of buffers and an apply
+// that always returns 0 (6), a polled status with a watchdog for the silent unavailable state
+// (7), one source of truth for the bootstrap configuration (8), a short install-snapshot timeout
+// (9), and SIGPIPE ignored (13).
+//
+// Snapshots never stop the loop for long: StateMachine::Capture runs on the loop thread (cheap by
+// contract), StateCapture::Serialize on a libuv threadpool thread while entries keep applying,
+// and libraft writes the file on the threadpool too.
 #ifndef EMBERS_METASTORE_RAFT_RAFT_CONSENSUS_H_
 #define EMBERS_METASTORE_RAFT_RAFT_CONSENSUS_H_
 
