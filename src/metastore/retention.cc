@@ -43,27 +43,27 @@ std::vector<v1::ReplaceBlocksRequest> PlanRetention(const BlockIndex& index,
   std::vector<v1::ReplaceBlocksRequest> out;
   for (IndexShardSummary& s : index.ShardsBefore(now_ms - absl::ToInt64Milliseconds(shortest))) {
     if (out.size() >= options.max_shards_per_run) break;
-    // The longest period of the tenants whose data the shard holds (a segment holds several).
-    std::vector<std::string> owners =
-        s.tenant.empty() ? s.dataset_tenants : std::vector<std::string>{s.tenant};
-    absl::Duration keep = absl::ZeroDuration();
-    bool forever = false;
-    for (const std::string& t : owners) {
-      absl::Duration p = options.PeriodOf(t);
-      if (p <= absl::ZeroDuration()) forever = true;
-      keep = std::max(keep, p);
-    }
-    if (forever || owners.empty() || s.max_time >= now_ms - absl::ToInt64Milliseconds(keep)) {
-      continue;
-    }
-    v1::ReplaceBlocksRequest& r = out.emplace_back();
+    v1::ReplaceBlocksRequest r;
     v1::BlockTombstones* t = r.mutable_tombstones();
+    for (IndexShardSummary::Block& b : s.blocks) {
+      // The longest period of the tenants whose data the block holds (a segment holds several).
+      absl::Duration keep = absl::ZeroDuration();
+      bool forever = b.tenants.empty();
+      for (const std::string& tenant : b.tenants) {
+        absl::Duration p = options.PeriodOf(tenant);
+        if (p <= absl::ZeroDuration()) forever = true;
+        keep = std::max(keep, p);
+      }
+      if (forever || b.max_time >= now_ms - absl::ToInt64Milliseconds(keep)) continue;
+      t->add_blocks(std::move(b.id));
+    }
+    if (t->blocks().empty()) continue;
     t->set_name(StrCat("retention/", s.partition, "/", s.tenant.empty() ? "-" : s.tenant, "/",
                        s.shard, "/", now_ms));
     t->set_tenant(s.tenant);
     t->set_shard(s.shard);
     t->set_created_at(now_ms);
-    for (std::string& id : s.block_ids) t->add_blocks(std::move(id));
+    out.push_back(std::move(r));
   }
   return out;
 }

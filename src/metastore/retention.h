@@ -8,15 +8,16 @@
 // retries of those blocks out of the index and tells the compaction workers which objects to
 // delete.
 //
-// Rules, with P(t) the retention of tenant t (-retention-period, or its per-tenant override;
-// 0 = keep forever):
-//  - a tenant's own shard (compacted blocks of tenant t) expires when P(t) > 0 and all its data
-//    is older than now - P(t);
-//  - a level-0 segment shard (tenant "", data of many tenants) expires when every tenant it holds
-//    data of has P > 0 and all its data is older than now minus the longest of those periods.
-//    (Pyroscope removes segment shards only once no compacted tenant data remains; Embers has no
-//    compaction yet, so segments are where the data lives.)
-// At most `max_shards_per_run` shards are dropped per run, oldest first.
+// Rules, block by block, with P(t) the retention of tenant t (-retention-period, or its
+// per-tenant override; 0 = keep forever):
+//  - a compacted block of tenant t expires when P(t) > 0 and all its data is older than
+//    now - P(t);
+//  - a level-0 segment (data of many tenants) expires when every tenant it holds data of has
+//    P > 0 and all its data is older than now minus the longest of those periods. Segments are
+//    normally compacted (split per tenant) long before that.
+// Compacted blocks hold one tenant's data of one 6 h partition, so expiry is that precise.
+// One request per (partition, tenant, shard) with expired blocks; at most `max_shards_per_run`
+// per run, oldest first.
 #ifndef EMBERS_METASTORE_RETENTION_H_
 #define EMBERS_METASTORE_RETENTION_H_
 

@@ -53,29 +53,37 @@ TEST(RetentionTest, DropsShardsOlderThanTheirTenantsPeriod) {
   std::string p10 =
       std::to_string(old10 / BlockIndex::kPartitionDurationMs * BlockIndex::kPartitionDurationMs);
   std::string now = std::to_string(kNow);
-  EXPECT_EQ(Names(plan), (std::vector<std::string>{"retention/" + p40 + "/b/1/" + now,
+  // Partition order, then tenant ("" first): the old segment shard loses block 6 only.
+  EXPECT_EQ(Names(plan), (std::vector<std::string>{"retention/" + p40 + "/-/1/" + now,
+                                                   "retention/" + p40 + "/b/1/" + now,
                                                    "retention/" + p10 + "/a/1/" + now}));
-  ASSERT_EQ(plan.size(), 2u);
-  EXPECT_EQ(plan[0].tombstones().blocks_size(), 1);
-  EXPECT_EQ(plan[0].tombstones().blocks(0), Block(3, "b", {"b"}, old40).id());
-  EXPECT_EQ(plan[0].blocks_size(), 0);
+  ASSERT_EQ(plan.size(), 3u);
+  ASSERT_EQ(plan[0].tombstones().blocks_size(), 1);
+  EXPECT_EQ(plan[0].tombstones().blocks(0), Block(6, "", {"a", "b"}, old40).id());
+  EXPECT_EQ(plan[0].tombstones().tenant(), "");
+  EXPECT_EQ(plan[1].tombstones().blocks(0), Block(3, "b", {"b"}, old40).id());
+  EXPECT_EQ(plan[1].blocks_size(), 0);
 
   // Applied, the blocks are gone and a late retry of one is ignored (tombstoned).
   for (const auto& r : plan) ASSERT_TRUE(index.ReplaceBlocks(r).ok());
-  EXPECT_EQ(index.BlockCount(), 5u);
-  EXPECT_EQ(index.Tombstones().size(), 2u);
+  EXPECT_EQ(index.BlockCount(), 4u);
+  EXPECT_EQ(index.Tombstones().size(), 3u);
   EXPECT_EQ(*index.AddBlock(Block(3, "b", {"b"}, old40)), BlockIndex::AddResult::kTombstoned);
+  EXPECT_TRUE(PlanRetention(index, o, kNow).empty());
+}
 
-  // Without the "keep" tenant's block, the old segment shard expires too.
-  v1::ReplaceBlocksRequest drop7;
-  drop7.mutable_tombstones()->set_name("test");
-  drop7.mutable_tombstones()->set_shard(1);
-  drop7.mutable_tombstones()->add_blocks(Block(7, "", {"a", "keep"}, old40).id());
-  ASSERT_TRUE(index.ReplaceBlocks(drop7).ok());
-  plan = PlanRetention(index, o, kNow);
+TEST(RetentionTest, ExpiresBlocksNotWholeShards) {
+  BlockIndex index;
+  RetentionOptions o;
+  o.default_period = absl::Hours(1);
+  // One partition and shard: a block of data 3 h old and one of data 10 min old.
+  const int64_t t0 = kNow - 3 * 3600 * 1000;
+  ASSERT_TRUE(index.AddBlock(Block(1, "t", {"t"}, t0)).ok());
+  ASSERT_TRUE(index.AddBlock(Block(2, "t", {"t"}, t0 + 170 * 60 * 1000)).ok());
+  std::vector<v1::ReplaceBlocksRequest> plan = PlanRetention(index, o, kNow);
   ASSERT_EQ(plan.size(), 1u);
-  EXPECT_EQ(plan[0].tombstones().name(), "retention/" + p40 + "/-/1/" + now);
-  EXPECT_EQ(plan[0].tombstones().tenant(), "");
+  ASSERT_EQ(plan[0].tombstones().blocks_size(), 1);
+  EXPECT_EQ(plan[0].tombstones().blocks(0), Block(1, "t", {"t"}, t0).id());
 }
 
 TEST(RetentionTest, ZeroPeriodKeepsEverythingAndRunsAreCapped) {

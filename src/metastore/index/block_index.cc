@@ -752,21 +752,21 @@ std::vector<IndexShardSummary> BlockIndex::ShardsBefore(int64_t before_ms) const
     for (const auto& [owner, shards] : part.tenants) {
       for (const auto& [sid, slot] : shards) {
         const Shard& shard = *slot.current;
-        if (shard.max_time >= before_ms) continue;
-        IndexShardSummary& s = out.emplace_back();
-        s.partition = start;
-        s.tenant = owner;
-        s.shard = sid;
-        s.max_time = shard.max_time;
-        seen.assign(shard.strings->size(), false);
+        if (shard.min_time >= before_ms) continue;
+        IndexShardSummary s{.partition = start, .tenant = owner, .shard = sid};
         for (const auto& [id, b] : shard.blocks) {
-          s.block_ids.push_back(id.ToString());
+          if (b->max_time >= before_ms) continue;
+          IndexShardSummary::Block& out_block = s.blocks.emplace_back();
+          out_block.id = id.ToString();
+          out_block.max_time = b->max_time;
+          seen.assign(shard.strings->size(), false);
           for (const StoredDataset& d : b->datasets) seen[d.tenant] = true;
+          for (uint32_t i = 0; i < seen.size(); ++i) {
+            if (seen[i]) out_block.tenants.emplace_back(shard.strings->Get(i));
+          }
+          std::sort(out_block.tenants.begin(), out_block.tenants.end());
         }
-        for (uint32_t i = 0; i < seen.size(); ++i) {
-          if (seen[i]) s.dataset_tenants.emplace_back(shard.strings->Get(i));
-        }
-        std::sort(s.dataset_tenants.begin(), s.dataset_tenants.end());
+        if (!s.blocks.empty()) out.push_back(std::move(s));
       }
     }
   }

@@ -88,15 +88,19 @@ class IndexCapture {
   size_t blocks_ = 0;
 };
 
-// One (partition, tenant, shard) of the index as retention sees it (BlockIndex::ShardsBefore).
+// One (partition, tenant, shard) of the index as retention sees it (BlockIndex::ShardsBefore):
+// its blocks whose data all lies before the cutoff.
 struct IndexShardSummary {
   int64_t partition = 0;  // start, ms
   std::string tenant;     // "" for level-0 segments
   uint32_t shard = 0;
-  int64_t max_time = 0;  // latest data time ever added
-  std::vector<std::string> block_ids;
-  // Tenants of the datasets (for a segment shard, every tenant it holds data of), sorted.
-  std::vector<std::string> dataset_tenants;
+  struct Block {
+    std::string id;
+    int64_t max_time = 0;
+    // Tenants of its datasets (a segment holds several), sorted.
+    std::vector<std::string> tenants;
+  };
+  std::vector<Block> blocks;
 };
 
 class BlockIndex {
@@ -168,8 +172,9 @@ class BlockIndex {
   // Both scan the index: admin calls, not hot paths.
   v1::GetTenantResponse GetTenant(const v1::GetTenantRequest& request) const;
 
-  // The shards whose data all lies before `before_ms` (max_time < before_ms), in partition,
-  // tenant, shard order. For the retention loop (metastore/retention.h); scans those shards.
+  // The blocks whose data all lies before `before_ms` (max_time < before_ms), grouped by shard in
+  // partition, tenant, shard order. For the retention loop (metastore/retention.h); scans the
+  // shards holding data that old.
   std::vector<IndexShardSummary> ShardsBefore(int64_t before_ms) const;
 
   // What the compaction queue needs of a block (BlocksBelowLevel).
