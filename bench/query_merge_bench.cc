@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/ulid.h"
+#include "block/dataset_builder.h"
 #include "block/object_writer.h"
 #include "model/labels.h"
 #include "objstore/memory_bucket.h"

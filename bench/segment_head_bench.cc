@@ -252,8 +252,9 @@ void BM_FinishSegment(benchmark::State& state) {
     crc = 0;
     for (auto& [_, builder] : datasets) {
       block::EncodedDataset d = builder->Finish();
-      bytes += d.series_section.size() + d.profiles_section.size() + d.symbols_section.size();
-      for (const std::string* s : {&d.series_section, &d.profiles_section, &d.symbols_section}) {
+      std::string profiles = d.ProfilesSection();
+      bytes += d.series_section.size() + profiles.size() + d.symbols_section.size();
+      for (const std::string* s : {&d.series_section, &profiles, &d.symbols_section}) {
         crc = Crc32cExtend(crc, *s);
       }
       series += static_cast<int64_t>(d.row_count);

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <vector>
 
 #include "base/crc32c.h"
 #include "base/ulid.h"
@@ -122,6 +123,30 @@ TEST(Varint, RoundTripAndTruncation) {
                        "ab",
                        3));
   EXPECT_FALSE(short_prefix.ReadLengthPrefixed(&s));
+}
+
+TEST(Varint, SkipVarintsStopsAfterTheLastOneAskedFor) {
+  // Varints of 1 to 10 bytes, so their ends fall anywhere within the 8-byte words skipped at once.
+  std::vector<uint64_t> values;
+  for (int i = 0; i < 200; ++i) values.push_back((uint64_t{1} << ((i * 7) % 64)) + i);
+  std::string buf;
+  std::vector<size_t> ends;
+  for (uint64_t v : values) {
+    PutVarint64(&buf, v);
+    ends.push_back(buf.size());
+  }
+  for (size_t count = 0; count <= values.size(); ++count) {
+    ByteReader r(buf);
+    ASSERT_TRUE(r.SkipVarints(count)) << count;
+    EXPECT_EQ(r.position(), count == 0 ? 0 : ends[count - 1]) << count;
+    if (count < values.size()) {
+      uint64_t next;
+      ASSERT_TRUE(r.ReadVarint64(&next));
+      EXPECT_EQ(next, values[count]);
+    }
+  }
+  EXPECT_FALSE(ByteReader(buf).SkipVarints(values.size() + 1));
+  EXPECT_FALSE(ByteReader(std::string_view("\x80\x80\x80", 3)).SkipVarints(1));
 }
 
 }  // namespace

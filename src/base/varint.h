@@ -7,6 +7,7 @@
 #ifndef EMBERS_BASE_VARINT_H_
 #define EMBERS_BASE_VARINT_H_
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -66,6 +67,22 @@ class ByteReader {
   // At most 10 bytes, and the 10th may only carry the 64th bit: anything longer or larger is
   // refused (as Go's binary.Uvarint does) rather than silently truncated.
   bool ReadVarint64(uint64_t* v) {
+    // Fast path, when the longest varint fits: no bounds check per byte, constant shifts.
+    if (remaining() >= 10) {
+      const auto* p = reinterpret_cast<const uint8_t*>(data_.data() + pos_);
+      uint64_t result = 0;
+      for (int i = 0; i < 10; ++i) {
+        const uint64_t b = p[i];
+        if (i == 9 && b > 1) return false;
+        result |= (b & 0x7f) << (7 * i);
+        if (b < 0x80) {
+          pos_ += static_cast<size_t>(i) + 1;
+          *v = result;
+          return true;
+        }
+      }
+      return false;
+    }
     uint64_t result = 0;
     for (int shift = 0; shift < 64 && pos_ < data_.size(); shift += 7) {
       uint8_t b = static_cast<uint8_t>(data_[pos_++]);
@@ -113,6 +130,34 @@ class ByteReader {
     *out = data_.substr(pos_, n);
     pos_ += n;
     return true;
+  }
+  // Moves past `count` varints without decoding them (each ends at a byte below 0x80; their
+  // lengths are not checked, a later Read* of them would). False, and the position undefined,
+  // when fewer remain. Readers of columnar data use it to find where a column ends, eight bytes
+  // at a time.
+  bool SkipVarints(uint64_t count) {
+    constexpr uint64_t kHighBits = 0x8080808080808080ull;
+    while (count > 0 && remaining() >= 8) {
+      uint64_t word;
+      std::memcpy(&word, data_.data() + pos_, 8);
+      if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+      uint64_t ends = ~word & kHighBits;  // bit 8i+7 set where byte i ends a varint
+      // The number of ends: the bytes of (ends >> 7) are 0 or 1, the multiply sums them into the
+      // top byte (no popcnt instruction in the baseline x86-64 this is built for).
+      const uint64_t n = ((ends >> 7) * 0x0101010101010101ull) >> 56;
+      if (n < count) {
+        count -= n;
+        pos_ += 8;
+        continue;
+      }
+      for (; count > 1; --count) ends &= ends - 1;  // drop the ends before the last one needed
+      pos_ += static_cast<size_t>(std::countr_zero(ends)) / 8 + 1;
+      return true;
+    }
+    while (count > 0 && pos_ < data_.size()) {
+      if ((static_cast<uint8_t>(data_[pos_++]) & 0x80) == 0) --count;
+    }
+    return count == 0;
   }
   bool ReadLengthPrefixed(std::string_view* out) {
     uint64_t n;

@@ -362,7 +362,7 @@ TEST(Block, SplitSeriesAppendedTogetherEncodeAsAppendedOneByOne) {
   EncodedDataset a = one_by_one.Finish();
   EncodedDataset b = together.Finish();
   EXPECT_EQ(a.series_section, b.series_section);
-  EXPECT_EQ(a.profiles_section, b.profiles_section);
+  EXPECT_EQ(a.ProfilesSection(), b.ProfilesSection());
   EXPECT_EQ(a.symbols_section, b.symbols_section);
   EXPECT_EQ(a.row_count, b.row_count);
 }

@@ -3,11 +3,6 @@
 #include <algorithm>
 #include <numeric>
 
-#include "absl/container/flat_hash_set.h"
-#include "base/crc32c.h"
-#include "base/varint.h"
-#include "block/section.h"
-
 namespace embers::block {
 
 bool LabelsLess(const model::Labels& a, const model::Labels& b) {
@@ -94,45 +89,7 @@ size_t DatasetBuilder::MemoryBytes() const {
          stack_ids_.capacity() * 4 + values_.capacity() * 8 + span_ids_.capacity() * 8;
 }
 
-std::string DatasetBuilder::EncodeSeries(const std::vector<uint32_t>& order,
-                                         const std::vector<uint32_t>& first_row,
-                                         const std::vector<uint32_t>& row_count,
-                                         const std::vector<int64_t>& min_time,
-                                         const std::vector<int64_t>& max_time) const {
-  std::vector<std::string_view> strings;
-  absl::flat_hash_map<std::string_view, uint32_t> index;
-  auto intern = [&](std::string_view s) {
-    auto [it, inserted] = index.try_emplace(s, static_cast<uint32_t>(strings.size()));
-    if (inserted) strings.push_back(s);
-    return it->second;
-  };
-  std::string body_series;
-  PutVarint64(&body_series, order.size());
-  for (uint32_t rank = 0; rank < order.size(); ++rank) {
-    const SeriesEntry& s = series_[order[rank]];
-    PutVarint64(&body_series, s.labels.size());
-    for (const auto& l : s.labels) {
-      PutVarint64(&body_series, intern(l.name));
-      PutVarint64(&body_series, intern(l.value));
-    }
-    PutFixed64(&body_series, s.fingerprint);
-    PutVarint64(&body_series, first_row[rank]);
-    PutVarint64(&body_series, row_count[rank]);
-    PutZigzag64(&body_series, min_time[rank]);
-    PutZigzag64(&body_series, max_time[rank]);
-  }
-  std::string body;
-  PutVarint64(&body, strings.size());
-  for (std::string_view s : strings) PutLengthPrefixed(&body, s);
-  body += body_series;
-  return body;
-}
-
 EncodedDataset DatasetBuilder::Finish() {
-  EncodedDataset out;
-  out.tenant = tenant_;
-  out.service = service_;
-
   // Series in canonical label order; rank = position in that order.
   std::vector<uint32_t> order(series_.size());
   std::iota(order.begin(), order.end(), 0u);
@@ -151,117 +108,23 @@ EncodedDataset DatasetBuilder::Finish() {
     return rows_[a].timestamp_ms < rows_[b].timestamp_ms;
   });
 
-  std::vector<uint32_t> first_row(order.size(), 0), row_count(order.size(), 0);
-  std::vector<int64_t> min_time(order.size(), INT64_MAX), max_time(order.size(), INT64_MIN);
-  out.min_time_ms = INT64_MAX;
-  out.max_time_ms = INT64_MIN;
-  for (uint32_t i = 0; i < rows.size(); ++i) {
-    const Row& row = rows_[rows[i]];
-    uint32_t rank = rank_of[row.series];
-    if (row_count[rank]++ == 0) first_row[rank] = i;
-    min_time[rank] = std::min(min_time[rank], row.timestamp_ms);
-    max_time[rank] = std::max(max_time[rank], row.timestamp_ms);
-    out.min_time_ms = std::min(out.min_time_ms, row.timestamp_ms);
-    out.max_time_ms = std::max(out.max_time_ms, row.timestamp_ms);
-    out.sample_count += row.sample_count;
+  DatasetWriter writer(tenant_, service_, options_);
+  size_t next = 0;
+  for (uint32_t rank = 0; rank < order.size(); ++rank) {
+    const SeriesEntry& series = series_[order[rank]];
+    writer.AddSeries(series.labels, series.fingerprint);
+    for (; next < rows.size() && rank_of[rows_[rows[next]].series] == rank; ++next) {
+      const Row& row = rows_[rows[next]];
+      writer.AddRow({.series = rank,
+                     .timestamp_ms = row.timestamp_ms,
+                     .duration_ns = row.duration_ns,
+                     .stack_ids = {stack_ids_.data() + row.sample_begin, row.sample_count},
+                     .values = {values_.data() + row.sample_begin, row.sample_count},
+                     .span_ids = {span_ids_.data() + row.span_begin, row.span_count},
+                     .profile_id = row.profile_id});
+    }
   }
-  if (rows.empty()) out.min_time_ms = out.max_time_ms = 0;
-  out.series_count = order.size();
-  out.row_count = rows.size();
-
-  EncodeSection(EncodeSeries(order, first_row, row_count, min_time, max_time), Codec::kZstd,
-                options_.zstd_level, &out.series_section);
-
-  // Profiles: a chunk directory, then the chunks.
-  std::string directory, area;
-  size_t chunk_count = 0;
-  for (size_t begin = 0; begin < rows.size(); begin += options_.rows_per_chunk) {
-    size_t end = std::min(rows.size(), begin + options_.rows_per_chunk);
-    std::string raw;
-    uint32_t first_series = rank_of[rows_[rows[begin]].series];
-    uint32_t last_series = rank_of[rows_[rows[end - 1]].series];
-    int64_t chunk_min = INT64_MAX, chunk_max = INT64_MIN;
-    uint32_t prev_series = first_series;
-    int64_t prev_time = 0;
-    for (size_t i = begin; i < end; ++i) {
-      uint32_t rank = rank_of[rows_[rows[i]].series];
-      PutVarint64(&raw, rank - prev_series);
-      prev_series = rank;
-    }
-    prev_series = UINT32_MAX;
-    for (size_t i = begin; i < end; ++i) {
-      const Row& row = rows_[rows[i]];
-      uint32_t rank = rank_of[row.series];
-      PutZigzag64(&raw, rank == prev_series ? row.timestamp_ms - prev_time : row.timestamp_ms);
-      prev_series = rank;
-      prev_time = row.timestamp_ms;
-      chunk_min = std::min(chunk_min, row.timestamp_ms);
-      chunk_max = std::max(chunk_max, row.timestamp_ms);
-    }
-    for (size_t i = begin; i < end; ++i) PutZigzag64(&raw, rows_[rows[i]].duration_ns);
-    for (size_t i = begin; i < end; ++i) PutVarint64(&raw, rows_[rows[i]].sample_count);
-    for (size_t i = begin; i < end; ++i) {
-      const Row& row = rows_[rows[i]];
-      uint32_t prev = 0;
-      for (uint32_t s = 0; s < row.sample_count; ++s) {
-        uint32_t id = stack_ids_[row.sample_begin + s];
-        PutVarint64(&raw, id - prev);
-        prev = id;
-      }
-    }
-    for (size_t i = begin; i < end; ++i) {
-      const Row& row = rows_[rows[i]];
-      for (uint32_t s = 0; s < row.sample_count; ++s)
-        PutZigzag64(&raw, values_[row.sample_begin + s]);
-    }
-    for (size_t i = begin; i < end; ++i) PutVarint64(&raw, rows_[rows[i]].span_count);
-    for (size_t i = begin; i < end; ++i) {
-      const Row& row = rows_[rows[i]];
-      for (uint32_t s = 0; s < row.span_count; ++s) PutFixed64(&raw, span_ids_[row.span_begin + s]);
-    }
-    // Optional trailing column: written only when some row of the chunk has a profile id, so
-    // chunks without ids keep the original layout.
-    bool with_ids = false;
-    for (size_t i = begin; i < end && !with_ids; ++i) with_ids = !rows_[rows[i]].profile_id.empty();
-    if (with_ids) {
-      for (size_t i = begin; i < end; ++i) {
-        PutFixed64(&raw, rows_[rows[i]].profile_id.hi);
-        PutFixed64(&raw, rows_[rows[i]].profile_id.lo);
-      }
-    }
-    std::string stored = CompressBody(raw, Codec::kZstd, options_.zstd_level);
-    PutVarint64(&directory, begin);
-    PutVarint64(&directory, end - begin);
-    PutVarint64(&directory, first_series);
-    PutVarint64(&directory, last_series);
-    PutZigzag64(&directory, chunk_min);
-    PutZigzag64(&directory, chunk_max);
-    PutVarint64(&directory, area.size());
-    PutVarint64(&directory, stored.size());
-    PutVarint64(&directory, raw.size());
-    directory.push_back(static_cast<char>(Codec::kZstd));
-    PutFixed32(&directory, Crc32c(stored));
-    area += stored;
-    ++chunk_count;
-  }
-  std::string profiles;
-  PutVarint64(&profiles, chunk_count);
-  profiles += directory;
-  profiles += area;
-  // The chunks are compressed already; the envelope only adds framing and a checksum.
-  EncodeSection(profiles, Codec::kNone, 0, &out.profiles_section);
-
-  EncodeSection(symbols_.Encode(), Codec::kZstd, options_.zstd_level, &out.symbols_section);
-
-  // Index label sets: one per profile type present.
-  absl::flat_hash_set<std::string> types;
-  for (const auto& s : series_) types.insert(std::string(s.labels.Get(model::kLabelProfileType)));
-  std::vector<std::string> sorted(types.begin(), types.end());
-  std::sort(sorted.begin(), sorted.end());
-  for (const auto& t : sorted) {
-    out.index_label_sets.push_back(model::Labels({{std::string(model::kLabelServiceName), service_},
-                                                  {std::string(model::kLabelProfileType), t}}));
-  }
+  EncodedDataset out = writer.Finish(symbols_);
 
   // Leave the builder empty (segments are single-use).
   series_.clear();

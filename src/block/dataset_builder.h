@@ -2,9 +2,9 @@
 // three sections of docs/format.md.
 //
 // The segment-writer keeps one per (tenant, service) in each open segment and appends every
-// profile pushed to it; compaction appends the rows of the datasets it merges. Appending interns
-// symbols and stacks (SymbolsBuilder), registers the series and records the profile as a row;
-// Finish() orders series canonically and rows by (series, time) and encodes the sections.
+// profile pushed to it. Appending interns symbols and stacks (SymbolsBuilder), registers the
+// series and records the profile as a row; Finish() orders series canonically and rows by
+// (series, time) and encodes them with DatasetWriter, the encoder compaction uses too.
 #ifndef EMBERS_BLOCK_DATASET_BUILDER_H_
 #define EMBERS_BLOCK_DATASET_BUILDER_H_
 
@@ -14,34 +14,13 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "block/dataset_writer.h"
 #include "block/symbols.h"
 #include "model/labels.h"
 #include "model/profile_id.h"
 #include "pprof/profile.h"
 
 namespace embers::block {
-
-// What Finish() produces: section bodies already wrapped in their envelopes, ready to be written
-// back to back, plus what the object's metadata needs to know about the dataset.
-struct EncodedDataset {
-  std::string tenant;
-  std::string service;
-  std::string series_section;
-  std::string profiles_section;
-  std::string symbols_section;
-  int64_t min_time_ms = 0;
-  int64_t max_time_ms = 0;
-  // One label set per profile type ({service_name, __profile_type__}), for the metastore index.
-  std::vector<model::Labels> index_label_sets;
-  size_t series_count = 0;
-  size_t row_count = 0;
-  size_t sample_count = 0;
-};
-
-struct DatasetOptions {
-  int zstd_level = 1;
-  size_t rows_per_chunk = 4096;
-};
 
 // One profile of a series, for DatasetBuilder::Append of the series split from one pushed
 // profile. The pointed-to objects must outlive the Append call only.
@@ -87,7 +66,7 @@ class DatasetBuilder {
   // (SymbolsBuilder::AddProfiles): the segment-writer passes each pushed profile's series here.
   void Append(std::span<const SeriesAppend> series, const pprof::Profile& symbols);
 
-  // Encodes the dataset. The builder is empty afterwards.
+  // Encodes the dataset (in memory). The builder is empty afterwards.
   EncodedDataset Finish();
 
   const std::string& tenant() const { return tenant_; }
@@ -114,11 +93,6 @@ class DatasetBuilder {
   uint32_t SeriesIndex(const model::Labels& labels);
   // Records one profile as a row, given its samples' stack ids.
   void AddRow(const SeriesAppend& series, const std::vector<uint32_t>& stacks);
-  std::string EncodeSeries(const std::vector<uint32_t>& order,
-                           const std::vector<uint32_t>& first_row,
-                           const std::vector<uint32_t>& row_count,
-                           const std::vector<int64_t>& min_time,
-                           const std::vector<int64_t>& max_time) const;
 
   std::string tenant_;
   std::string service_;

@@ -7,6 +7,7 @@
 #include "base/strings.h"
 #include "base/varint.h"
 #include "block/object_writer.h"
+#include "block/profile_reader.h"
 #include "block/section.h"
 
 namespace embers::block {
@@ -53,25 +54,51 @@ absl::StatusOr<ObjectReader> ObjectReader::Open(objstore::Bucket* bucket, std::s
     if (!m.ok()) return m.status();
     meta_bytes = std::move(*m);
   }
-  if (Crc32c(meta_bytes) != meta_crc) return Corrupt(key, "metadata checksum mismatch");
+  if (kVerifyChecksums && Crc32c(meta_bytes) != meta_crc) {
+    return Corrupt(key, "metadata checksum mismatch");
+  }
   auto meta = std::make_shared<metastore::v1::BlockMeta>();
   if (!meta->ParseFromString(meta_bytes)) return Corrupt(key, "metadata does not parse");
   meta->set_size(size);
-  for (int i = 0; i < meta->datasets_size(); ++i) {
-    const auto& d = meta->datasets(i);
+  EMBERS_RETURN_IF_ERROR(CheckMeta(*meta, key, meta_offset));
+  return ObjectReader(bucket, std::move(key), std::move(meta), nullptr);
+}
+
+absl::Status ObjectReader::CheckMeta(const metastore::v1::BlockMeta& meta, std::string_view key,
+                                     uint64_t data_end) {
+  for (int i = 0; i < meta.datasets_size(); ++i) {
+    const auto& d = meta.datasets(i);
     if (d.table_of_contents_size() != 3) return Corrupt(key, StrCat("dataset ", i, ": bad TOC"));
-    uint64_t end = d.table_of_contents(0) + d.size();
-    if (d.table_of_contents(0) > d.table_of_contents(1) ||
-        d.table_of_contents(1) > d.table_of_contents(2) || d.table_of_contents(2) > end ||
-        end > meta_offset) {
+    const uint64_t begin = d.table_of_contents(0);
+    if (d.size() > data_end || begin > data_end - d.size() || begin > d.table_of_contents(1) ||
+        d.table_of_contents(1) > d.table_of_contents(2) ||
+        d.table_of_contents(2) > begin + d.size()) {
       return Corrupt(key, StrCat("dataset ", i, ": sections out of range"));
     }
-    if (d.tenant() < 0 || d.tenant() >= meta->string_table_size() || d.name() < 0 ||
-        d.name() >= meta->string_table_size()) {
+    if (d.tenant() < 0 || d.tenant() >= meta.string_table_size() || d.name() < 0 ||
+        d.name() >= meta.string_table_size()) {
       return Corrupt(key, StrCat("dataset ", i, ": bad string reference"));
     }
   }
-  return ObjectReader(bucket, std::move(key), std::move(meta));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ObjectReader> ObjectReader::FromMeta(objstore::Bucket* bucket, std::string key,
+                                                    metastore::v1::BlockMeta meta,
+                                                    std::shared_ptr<const std::string> contents) {
+  if (meta.size() < kFooterTrailerSize) {
+    return Corrupt(key, StrCat("metadata gives a size of ", meta.size(), " bytes"));
+  }
+  if (contents != nullptr && contents->size() != meta.size()) {
+    return Corrupt(key,
+                   StrCat("holds ", contents->size(), " bytes, its metadata says ", meta.size()));
+  }
+  const uint64_t data_end = meta.metadata_offset() > 0 ? meta.metadata_offset() : meta.size();
+  if (data_end > meta.size()) return Corrupt(key, "metadata offset out of range");
+  EMBERS_RETURN_IF_ERROR(CheckMeta(meta, key, data_end));
+  return ObjectReader(bucket, std::move(key),
+                      std::make_shared<metastore::v1::BlockMeta>(std::move(meta)),
+                      std::move(contents));
 }
 
 std::string_view ObjectReader::String(int32_t index) const {
@@ -79,26 +106,47 @@ std::string_view ObjectReader::String(int32_t index) const {
   return meta_->string_table(index);
 }
 
-std::string ObjectReader::What(int dataset, std::string_view section) const {
+std::string ObjectReader::SectionName(int dataset, std::string_view section) const {
   std::string_view service;
   if (dataset >= 0 && dataset < meta_->datasets_size())
     service = String(meta_->datasets(dataset).name());
   return StrCat("object ", key_, " dataset ", dataset, " (", service, ") ", section, " section");
 }
 
-absl::StatusOr<std::string> ObjectReader::FetchSection(int dataset, int index) const {
+absl::StatusOr<std::pair<uint64_t, uint64_t>> ObjectReader::SectionRange(int dataset,
+                                                                         int index) const {
   if (dataset < 0 || dataset >= meta_->datasets_size()) {
     return absl::OutOfRangeError(StrCat("object ", key_, ": no dataset ", dataset));
   }
   const auto& d = meta_->datasets(dataset);
-  uint64_t begin = d.table_of_contents(index);
-  uint64_t end = index == 2 ? d.table_of_contents(0) + d.size() : d.table_of_contents(index + 1);
-  return bucket_->GetRange(key_, begin, end - begin);
+  const uint64_t begin = d.table_of_contents(index);
+  const uint64_t end =
+      index == 2 ? d.table_of_contents(0) + d.size() : d.table_of_contents(index + 1);
+  return std::make_pair(begin, end);
+}
+
+absl::StatusOr<std::string> ObjectReader::ReadRange(uint64_t offset, uint64_t length) const {
+  if (contents_ != nullptr) {
+    if (offset > contents_->size() || length > contents_->size() - offset) {
+      return Corrupt(key_, "shorter than its metadata says");
+    }
+    return contents_->substr(offset, length);
+  }
+  absl::StatusOr<std::string> bytes = bucket_->GetRange(key_, offset, length);
+  if (bytes.ok() && bytes->size() != length) {
+    return Corrupt(key_, "shorter than its metadata says");
+  }
+  return bytes;
+}
+
+absl::StatusOr<std::string> ObjectReader::FetchSection(int dataset, int index) const {
+  EMBERS_ASSIGN_OR_RETURN(auto range, SectionRange(dataset, index));
+  return ReadRange(range.first, range.second - range.first);
 }
 
 absl::StatusOr<std::vector<SeriesInfo>> ObjectReader::ReadSeries(int dataset) const {
   EMBERS_ASSIGN_OR_RETURN(std::string stored, FetchSection(dataset, 0));
-  std::string what = What(dataset, "series");
+  std::string what = SectionName(dataset, "series");
   std::string scratch;
   EMBERS_ASSIGN_OR_RETURN(std::string_view body, DecodeSectionView(stored, what, &scratch));
   ByteReader r(body);
@@ -135,184 +183,36 @@ absl::StatusOr<std::vector<SeriesInfo>> ObjectReader::ReadSeries(int dataset) co
   return series;
 }
 
-namespace {
-
-// Removes the rows from `first` on whose timestamp is outside [min, max], with their samples and
-// span ids, keeping the order. Rows before `first` are untouched.
-void DropRowsOutside(ProfileRows* rows, size_t first, int64_t min, int64_t max) {
-  size_t out = first;
-  size_t sample_out = first < rows->size() ? rows->sample_begin[first] : rows->stack_ids.size();
-  size_t span_out = first < rows->size() ? rows->span_begin[first] : rows->span_ids.size();
-  for (size_t i = first; i < rows->size(); ++i) {
-    const int64_t t = rows->timestamp_ms[i];
-    if (t < min || t > max) continue;
-    const uint32_t sb = rows->sample_begin[i], sc = rows->sample_count[i];
-    const uint32_t pb = rows->span_begin[i], pc = rows->span_count[i];
-    std::copy(rows->stack_ids.begin() + sb, rows->stack_ids.begin() + sb + sc,
-              rows->stack_ids.begin() + static_cast<ptrdiff_t>(sample_out));
-    std::copy(rows->values.begin() + sb, rows->values.begin() + sb + sc,
-              rows->values.begin() + static_cast<ptrdiff_t>(sample_out));
-    std::copy(rows->span_ids.begin() + pb, rows->span_ids.begin() + pb + pc,
-              rows->span_ids.begin() + static_cast<ptrdiff_t>(span_out));
-    rows->series[out] = rows->series[i];
-    rows->timestamp_ms[out] = t;
-    rows->duration_ns[out] = rows->duration_ns[i];
-    rows->sample_begin[out] = static_cast<uint32_t>(sample_out);
-    rows->sample_count[out] = sc;
-    rows->span_begin[out] = static_cast<uint32_t>(span_out);
-    rows->span_count[out] = pc;
-    rows->profile_ids[out] = rows->profile_ids[i];
-    sample_out += sc;
-    span_out += pc;
-    ++out;
-  }
-  for (auto* v : {&rows->series, &rows->sample_begin, &rows->sample_count, &rows->span_begin,
-                  &rows->span_count}) {
-    v->resize(out);
-  }
-  rows->timestamp_ms.resize(out);
-  rows->profile_ids.resize(out);
-  rows->duration_ns.resize(out);
-  rows->stack_ids.resize(sample_out);
-  rows->values.resize(sample_out);
-  rows->span_ids.resize(span_out);
-}
-
-}  // namespace
-
 absl::StatusOr<ProfileRows> ObjectReader::ReadProfiles(int dataset, int64_t min_time_ms,
                                                        int64_t max_time_ms) const {
-  EMBERS_ASSIGN_OR_RETURN(std::string stored, FetchSection(dataset, 1));
-  std::string what = What(dataset, "profiles");
-  std::string section_scratch;
-  EMBERS_ASSIGN_OR_RETURN(std::string_view body, DecodeSectionView(stored, what, &section_scratch));
-  ByteReader r(body);
-  auto bad = [&](std::string_view why) { return absl::DataLossError(StrCat(what, ": ", why)); };
-  struct Chunk {
-    uint32_t first_row, row_count, first_series, last_series;
-    int64_t min_time, max_time;
-    uint64_t offset, stored_length, raw_length;
-    uint8_t codec;
-    uint32_t crc;
-  };
-  uint32_t chunk_count;
-  if (!r.ReadVarint32(&chunk_count) || chunk_count > r.remaining()) return bad("chunk count");
-  std::vector<Chunk> chunks(chunk_count);
-  for (Chunk& c : chunks) {
-    if (!r.ReadVarint32(&c.first_row) || !r.ReadVarint32(&c.row_count) ||
-        !r.ReadVarint32(&c.first_series) || !r.ReadVarint32(&c.last_series) ||
-        !r.ReadZigzag64(&c.min_time) || !r.ReadZigzag64(&c.max_time) ||
-        !r.ReadVarint64(&c.offset) || !r.ReadVarint64(&c.stored_length) ||
-        !r.ReadVarint64(&c.raw_length) || !r.ReadByte(&c.codec) || !r.ReadFixed32(&c.crc)) {
-      return bad("truncated chunk directory");
-    }
-  }
-  std::string_view area = body.substr(r.position());
+  ProfileReader reader;
+  EMBERS_RETURN_IF_ERROR(reader.Open(
+      *this, dataset, {.window_bytes = 0, .min_time_ms = min_time_ms, .max_time_ms = max_time_ms}));
   ProfileRows rows;
-  std::string chunk_scratch;  // reused by every compressed chunk
-  for (const Chunk& c : chunks) {
-    if (c.max_time < min_time_ms || c.min_time > max_time_ms) continue;
-    if (c.offset > area.size() || c.stored_length > area.size() - c.offset) {
-      return bad("chunk out of range");
+  RowHeader row;
+  for (;;) {
+    EMBERS_ASSIGN_OR_RETURN(const bool more, reader.Next(&row));
+    if (!more) break;
+    if (rows.stack_ids.size() + row.sample_count > UINT32_MAX) {
+      return absl::DataLossError(StrCat(reader.what(), ": too many samples"));
     }
-    std::string_view stored_chunk = area.substr(c.offset, c.stored_length);
-    if (Crc32c(stored_chunk) != c.crc) return bad("chunk checksum mismatch");
-    EMBERS_ASSIGN_OR_RETURN(std::string_view raw,
-                            DecompressBodyView(stored_chunk, static_cast<Codec>(c.codec),
-                                               c.raw_length, what, &chunk_scratch));
-    ByteReader cr(raw);
-    const uint32_t n = c.row_count;
-    if (n > raw.size()) return bad("row count");
-    // Columns are decoded straight into the result; rows outside the range (only in chunks
-    // that straddle it) are removed afterwards.
-    const size_t row0 = rows.size();
-    rows.series.resize(row0 + n);
-    rows.timestamp_ms.resize(row0 + n);
-    rows.duration_ns.resize(row0 + n);
-    rows.sample_begin.resize(row0 + n);
-    rows.sample_count.resize(row0 + n);
-    rows.span_begin.resize(row0 + n);
-    rows.span_count.resize(row0 + n);
-    rows.profile_ids.resize(row0 + n);
-    uint32_t* series = rows.series.data() + row0;
-    int64_t* ts = rows.timestamp_ms.data() + row0;
-    uint32_t* sample_count = rows.sample_count.data() + row0;
-    uint32_t* span_count = rows.span_count.data() + row0;
-    uint32_t s = c.first_series;
-    for (uint32_t i = 0; i < n; ++i) {
-      uint32_t delta;
-      if (!cr.ReadVarint32(&delta)) return bad("series column");
-      s += delta;
-      series[i] = s;
+    rows.AddRow(row);
+    // Room for the rest of the chunk at once, rather than growing row by row.
+    const size_t samples = rows.stack_ids.size() + reader.samples_left_in_chunk();
+    if (rows.stack_ids.capacity() < samples) {
+      rows.stack_ids.reserve(samples);
+      rows.values.reserve(samples);
     }
-    int64_t prev_time = 0;
-    for (uint32_t i = 0; i < n; ++i) {
-      int64_t v;
-      if (!cr.ReadZigzag64(&v)) return bad("timestamp column");
-      ts[i] = (i > 0 && series[i] == series[i - 1]) ? prev_time + v : v;
-      prev_time = ts[i];
-    }
-    for (uint32_t i = 0; i < n; ++i) {
-      if (!cr.ReadZigzag64(&rows.duration_ns[row0 + i])) return bad("duration column");
-    }
-    uint64_t total_samples = 0;
-    const size_t sample0 = rows.stack_ids.size();
-    for (uint32_t i = 0; i < n; ++i) {
-      if (!cr.ReadVarint32(&sample_count[i])) return bad("sample count column");
-      rows.sample_begin[row0 + i] = static_cast<uint32_t>(sample0 + total_samples);
-      total_samples += sample_count[i];
-    }
-    if (total_samples > cr.remaining()) return bad("sample count");
-    if (sample0 + total_samples > UINT32_MAX) return bad("too many samples");
-    rows.stack_ids.resize(sample0 + total_samples);
-    rows.values.resize(sample0 + total_samples);
-    uint32_t* stack_ids = rows.stack_ids.data() + sample0;
-    for (uint32_t i = 0; i < n; ++i) {
-      uint32_t prev = 0;
-      const uint32_t count = sample_count[i];
-      for (uint32_t j = 0; j < count; ++j) {
-        uint32_t delta;
-        if (!cr.ReadVarint32(&delta)) return bad("stack id column");
-        prev += delta;
-        *stack_ids++ = prev;
-      }
-    }
-    int64_t* values = rows.values.data() + sample0;
-    for (uint64_t k = 0; k < total_samples; ++k) {
-      if (!cr.ReadZigzag64(&values[k])) return bad("value column");
-    }
-    uint64_t total_spans = 0;
-    const size_t span0 = rows.span_ids.size();
-    for (uint32_t i = 0; i < n; ++i) {
-      if (!cr.ReadVarint32(&span_count[i]) ||
-          (span_count[i] != 0 && span_count[i] != sample_count[i])) {
-        return bad("span count column");
-      }
-      rows.span_begin[row0 + i] = static_cast<uint32_t>(span0 + total_spans);
-      total_spans += span_count[i];
-    }
-    // The span column fills the rest, followed by an optional profile-id column.
-    const bool with_ids = cr.remaining() == total_spans * 8 + uint64_t{n} * 16;
-    if (!with_ids && total_spans * 8 != cr.remaining()) return bad("span column");
-    rows.span_ids.resize(span0 + total_spans);
-    for (uint64_t k = 0; k < total_spans; ++k) cr.ReadFixed64(&rows.span_ids[span0 + k]);
-    if (with_ids) {
-      for (uint32_t i = 0; i < n; ++i) {
-        cr.ReadFixed64(&rows.profile_ids[row0 + i].hi);
-        cr.ReadFixed64(&rows.profile_ids[row0 + i].lo);
-      }
-    }
-
-    if (c.min_time < min_time_ms || c.max_time > max_time_ms) {
-      DropRowsOutside(&rows, row0, min_time_ms, max_time_ms);
-    }
+    const size_t spans = rows.span_ids.size() + reader.spans_left_in_chunk();
+    if (rows.span_ids.capacity() < spans) rows.span_ids.reserve(spans);
+    EMBERS_RETURN_IF_ERROR(reader.ReadSamples(&rows.stack_ids, &rows.values, &rows.span_ids));
   }
   return rows;
 }
 
 absl::StatusOr<Symbols> ObjectReader::ReadSymbols(int dataset) const {
   EMBERS_ASSIGN_OR_RETURN(std::string stored, FetchSection(dataset, 2));
-  std::string what = What(dataset, "symbols");
+  std::string what = SectionName(dataset, "symbols");
   EMBERS_ASSIGN_OR_RETURN(std::string body, DecodeSection(stored, what));
   absl::StatusOr<Symbols> symbols =
       Symbols::Decode(std::make_shared<const std::string>(std::move(body)));

@@ -1,19 +1,23 @@
 // ObjectReader: reads an object written by BuildObject, fetching only what is asked for.
 //
 // Open() fetches the footer (one ranged read of the tail, a second only when the metadata is
-// larger than that) and decodes BlockMeta. ReadSeries/ReadProfiles/ReadSymbols then fetch one
-// section of one dataset by byte range and verify its checksum; ReadProfiles skips chunks outside
-// the requested time range without fetching them. Used by the query-backend, compaction and tests.
-// Every error names the object key.
+// larger than that) and decodes BlockMeta; FromMeta() starts from the metadata the metastore
+// already has (compaction), optionally with the object's bytes fetched whole. ReadSeries,
+// ReadProfiles and ReadSymbols then fetch one section of one dataset by byte range and verify its
+// checksum; ReadProfiles decodes only the chunks that overlap the requested time range (through
+// ProfileReader, which compaction uses to stream large sections). Used by the query-backend,
+// compaction and tests. Every error names the object key.
 #ifndef EMBERS_BLOCK_OBJECT_READER_H_
 #define EMBERS_BLOCK_OBJECT_READER_H_
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "block/profile_chunk.h"
 #include "block/symbols.h"
 #include "metastore/v1/types.pb.h"
 #include "model/labels.h"
@@ -47,6 +51,17 @@ struct ProfileRows {
   std::vector<model::ProfileId> profile_ids;  // one per row (zero: none)
 
   size_t size() const { return series.size(); }
+  // Appends a row; its samples are to be appended to the sample columns next.
+  void AddRow(const RowHeader& row) {
+    series.push_back(row.series);
+    timestamp_ms.push_back(row.timestamp_ms);
+    duration_ns.push_back(row.duration_ns);
+    sample_begin.push_back(static_cast<uint32_t>(stack_ids.size()));
+    sample_count.push_back(row.sample_count);
+    span_begin.push_back(static_cast<uint32_t>(span_ids.size()));
+    span_count.push_back(row.span_count);
+    profile_ids.push_back(row.profile_id);
+  }
 };
 
 class ObjectReader {
@@ -54,6 +69,11 @@ class ObjectReader {
   // `size` is the object's length when known (from the metastore), saving a Size() call.
   static absl::StatusOr<ObjectReader> Open(objstore::Bucket* bucket, std::string key,
                                            uint64_t size = 0);
+  // A reader of the object `key` described by `meta` (its `size` must be set), checked as Open
+  // checks a footer. `contents`, when given, holds the whole object: reads are served from it.
+  static absl::StatusOr<ObjectReader> FromMeta(objstore::Bucket* bucket, std::string key,
+                                               metastore::v1::BlockMeta meta,
+                                               std::shared_ptr<const std::string> contents = {});
 
   const metastore::v1::BlockMeta& meta() const { return *meta_; }
   const std::string& key() const { return key_; }
@@ -66,18 +86,32 @@ class ObjectReader {
                                            int64_t max_time_ms = INT64_MAX) const;
   absl::StatusOr<Symbols> ReadSymbols(int dataset) const;
 
+  // Where section `index` (0 series, 1 profiles, 2 symbols) of `dataset` lies: [first, second).
+  absl::StatusOr<std::pair<uint64_t, uint64_t>> SectionRange(int dataset, int index) const;
+  // Bytes [offset, offset + length) of the object; DataLoss when it is shorter.
+  absl::StatusOr<std::string> ReadRange(uint64_t offset, uint64_t length) const;
+  // "object K dataset D (service) <section> section", how errors name a section.
+  std::string SectionName(int dataset, std::string_view section) const;
+
  private:
   ObjectReader(objstore::Bucket* bucket, std::string key,
-               std::shared_ptr<metastore::v1::BlockMeta> meta)
-      : bucket_(bucket), key_(std::move(key)), meta_(std::move(meta)) {}
+               std::shared_ptr<metastore::v1::BlockMeta> meta,
+               std::shared_ptr<const std::string> contents)
+      : bucket_(bucket),
+        key_(std::move(key)),
+        meta_(std::move(meta)),
+        contents_(std::move(contents)) {}
 
-  // The bytes of section `index` (0 series, 1 profiles, 2 symbols) of `dataset`.
+  // Checks the datasets' section offsets (which must end by `data_end`) and string references.
+  static absl::Status CheckMeta(const metastore::v1::BlockMeta& meta, std::string_view key,
+                                uint64_t data_end);
+  // The bytes of section `index` of `dataset`.
   absl::StatusOr<std::string> FetchSection(int dataset, int index) const;
-  std::string What(int dataset, std::string_view section) const;
 
   objstore::Bucket* bucket_;
   std::string key_;
   std::shared_ptr<metastore::v1::BlockMeta> meta_;
+  std::shared_ptr<const std::string> contents_;  // the whole object, or null
 };
 
 }  // namespace embers::block

@@ -1,6 +1,8 @@
 // Assembles encoded datasets into one object (docs/format.md): datasets back to back, then the
-// BlockMeta footer. The segment-writer calls BuildObject once per shard per flush; compaction once
-// per output block. ObjectKey() is the one place that knows the bucket layout of objects.
+// BlockMeta footer. ObjectWriter streams them into a SpillBuffer: compaction writes each output
+// block to a temporary file with it, one dataset at a time; BuildObject, its in-memory form, is
+// what the segment-writer calls once per shard per flush. ObjectKey() is the one place that knows
+// the bucket layout of objects.
 #ifndef EMBERS_BLOCK_OBJECT_WRITER_H_
 #define EMBERS_BLOCK_OBJECT_WRITER_H_
 
@@ -8,7 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "block/dataset_builder.h"
+#include "absl/container/flat_hash_map.h"
+#include "block/dataset_writer.h"
+#include "block/spill_buffer.h"
 #include "metastore/v1/types.pb.h"
 
 namespace embers::block {
@@ -32,7 +36,28 @@ struct BuiltObject {
   metastore::v1::BlockMeta meta;
 };
 
-// `datasets` must be ordered by (tenant, service) and non-empty.
+class ObjectWriter {
+ public:
+  // Writes the object to `out`, which must outlive the writer.
+  ObjectWriter(const ObjectDescription& description, SpillBuffer* out);
+
+  // Appends the dataset's sections (datasets in (tenant, service) order) and frees its buffers.
+  void AddDataset(EncodedDataset dataset);
+  // Appends the footer. Returns the metadata as embedded plus `size`; I/O errors are in the
+  // SpillBuffer's status.
+  metastore::v1::BlockMeta Finish();
+
+ private:
+  int32_t Intern(std::string_view s);
+
+  SpillBuffer* out_;
+  metastore::v1::BlockMeta meta_;
+  absl::flat_hash_map<std::string, int32_t> strings_;  // meta_.string_table() index
+  int64_t min_time_ms_ = INT64_MAX;
+  int64_t max_time_ms_ = INT64_MIN;
+};
+
+// The object in memory. `datasets` must be ordered by (tenant, service) and non-empty.
 BuiltObject BuildObject(const ObjectDescription& description, std::vector<EncodedDataset> datasets);
 
 // segments/<shard>/anonymous/<id>/block.bin for level 0, blocks/<shard>/<tenant>/<id>/block.bin

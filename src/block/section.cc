@@ -1,8 +1,11 @@
 #include "block/section.h"
 
+// ZSTD_decompressBound is in the "static linking only" part of the API (exported all the same).
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include "base/crc32c.h"
+#include "base/status.h"
 #include "base/strings.h"
 #include "base/varint.h"
 
@@ -37,6 +40,10 @@ absl::StatusOr<std::string_view> DecompressBodyView(std::string_view stored, Cod
     return stored;
   }
   if (codec != Codec::kZstd) return Corrupt(what, "unknown codec");
+  // What the frames can hold bounds the allocation below, whatever length was declared.
+  const unsigned long long bound = ZSTD_decompressBound(stored.data(), stored.size());
+  if (bound == ZSTD_CONTENTSIZE_ERROR) return Corrupt(what, "zstd: not a zstd frame");
+  if (raw_length > bound) return Corrupt(what, "declared length is larger than the zstd frames");
   // resize() keeps the old bytes when shrinking and only zero-fills growth; every byte is then
   // overwritten by the decompressor.
   scratch->resize(raw_length);
@@ -55,10 +62,25 @@ absl::StatusOr<std::string> DecompressBody(std::string_view stored, Codec codec,
   return out;
 }
 
+std::string SectionHead(Codec codec, uint64_t raw_length) {
+  std::string head(1, static_cast<char>(codec));
+  PutVarint64(&head, raw_length);
+  return head;
+}
+
+absl::StatusOr<SectionHeadInfo> ParseSectionHead(std::string_view section, std::string_view what) {
+  ByteReader r(section);
+  SectionHeadInfo head;
+  if (!r.ReadByte(&head.codec) || !r.ReadVarint64(&head.raw_length)) {
+    return Corrupt(what, "bad header");
+  }
+  head.head_length = r.position();
+  return head;
+}
+
 void EncodeSection(std::string_view raw, Codec codec, int level, std::string* out) {
   size_t start = out->size();
-  out->push_back(static_cast<char>(codec));
-  PutVarint64(out, raw.size());
+  out->append(SectionHead(codec, raw.size()));
   if (codec == Codec::kNone) {
     out->append(raw);
   } else {
@@ -72,13 +94,10 @@ absl::StatusOr<std::string_view> DecodeSectionView(std::string_view section, std
   if (section.size() < 6) return Corrupt(what, "truncated section");
   std::string_view covered = section.substr(0, section.size() - 4);
   uint32_t want = DecodeFixed32(section.data() + section.size() - 4);
-  if (Crc32c(covered) != want) return Corrupt(what, "checksum mismatch");
-  ByteReader r(covered);
-  uint8_t codec;
-  uint64_t raw_length;
-  if (!r.ReadByte(&codec) || !r.ReadVarint64(&raw_length)) return Corrupt(what, "bad header");
-  std::string_view body = covered.substr(r.position());
-  return DecompressBodyView(body, static_cast<Codec>(codec), raw_length, what, scratch);
+  if (kVerifyChecksums && Crc32c(covered) != want) return Corrupt(what, "checksum mismatch");
+  EMBERS_ASSIGN_OR_RETURN(SectionHeadInfo head, ParseSectionHead(covered, what));
+  std::string_view body = covered.substr(head.head_length);
+  return DecompressBodyView(body, static_cast<Codec>(head.codec), head.raw_length, what, scratch);
 }
 
 absl::StatusOr<std::string> DecodeSection(std::string_view section, std::string_view what) {

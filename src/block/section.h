@@ -1,7 +1,7 @@
 // The envelope every section of an object has (docs/format.md, "Sections"): codec byte, raw
-// length, body, CRC32C. EncodeSection/DecodeSection are the only code that knows it; the dataset
-// writer and reader call them for the series, profiles and symbols sections and for each
-// profiles chunk.
+// length, body, CRC32C. This file is the only code that knows it: EncodeSection/DecodeSection for
+// sections handled whole (series, symbols), SectionHead/ParseSectionHead for the profiles section,
+// which is written and read in pieces; the body codec for each profiles chunk.
 #ifndef EMBERS_BLOCK_SECTION_H_
 #define EMBERS_BLOCK_SECTION_H_
 
@@ -15,9 +15,30 @@ namespace embers::block {
 
 enum class Codec : uint8_t { kNone = 0, kZstd = 1 };
 
+// Fuzzing builds (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION, libFuzzer's convention) do not
+// compare checksums, so that mutated inputs reach the decoders behind them. Every other build
+// verifies every checksum.
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+inline constexpr bool kVerifyChecksums = false;
+#else
+inline constexpr bool kVerifyChecksums = true;
+#endif
+
 // Appends the section holding `raw` to `out`. zstd at `level` (1 is right for 500 ms segments;
 // compaction may spend more).
 void EncodeSection(std::string_view raw, Codec codec, int level, std::string* out);
+
+// The envelope's head (codec byte and raw length) of a section whose body is written in pieces;
+// the section is the head, the body and the CRC32C of both (PutFixed32).
+std::string SectionHead(Codec codec, uint64_t raw_length);
+struct SectionHeadInfo {
+  uint8_t codec = 0;  // not checked: a Codec value or not
+  uint64_t raw_length = 0;
+  size_t head_length = 0;
+};
+// Parses the head at the start of `section` (its first bytes suffice). DataLoss naming `what`
+// when they do not hold one.
+absl::StatusOr<SectionHeadInfo> ParseSectionHead(std::string_view section, std::string_view what);
 
 // Verifies and decodes a whole section. `what` names it in errors ("object K dataset D series").
 // Errors: DataLoss for a bad checksum, truncation, an unknown codec or a length mismatch.
