@@ -78,7 +78,7 @@ size_t DatasetWriter::MemoryBytes() const {
   size_t strings = 0;
   for (const std::string& s : strings_) strings += s.capacity() + 48;
   return strings + label_refs_.capacity() * 4 + series_.capacity() * sizeof(Series) +
-         raw_chunk_.capacity() * 2 + directory_.capacity() + area_.MemoryBytes();
+         raw_chunk_.capacity() * 2 + directory_.capacity();
 }
 
 EncodedDataset DatasetWriter::Finish(const SymbolsBuilder& symbols) {

@@ -72,7 +72,8 @@ class DatasetWriter {
   size_t row_count() const { return row_count_; }
   // I/O errors of the profiles area (see SpillBuffer).
   const absl::Status& status() const { return area_.status(); }
-  // Heap bytes held: series, chunk being encoded, directory and the area's memory.
+  // Heap bytes held for the series section, the chunk being encoded and the directory (the
+  // profiles area has its own bound).
   size_t MemoryBytes() const;
 
  private:

@@ -77,6 +77,8 @@ class ObjectReader {
 
   const metastore::v1::BlockMeta& meta() const { return *meta_; }
   const std::string& key() const { return key_; }
+  // Whether reads are served from the whole object in memory (FromMeta with contents).
+  bool holds_contents() const { return contents_ != nullptr; }
   std::string_view String(int32_t index) const;
 
   absl::StatusOr<std::vector<SeriesInfo>> ReadSeries(int dataset) const;

@@ -1,29 +1,24 @@
 #include "block/spill_buffer.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <string>
 
 #include "base/crc32c.h"
 #include "objstore/memory_bucket.h"
+#include "objstore/test_temp_dir.h"
 
 namespace embers::block {
 namespace {
 
 class SpillBufferTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "embers-spill-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   size_t FilesInDir() const {
     return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir_), {}));
   }
-  std::string dir_;
+  objstore::TempDir scratch_;
+  const std::string dir_ = scratch_.path();
 };
 
 std::string Pattern(size_t n, char seed) {

@@ -382,6 +382,15 @@ absl::StatusOr<Symbols> Symbols::Decode(std::shared_ptr<const std::string> body)
   return s;
 }
 
+size_t Symbols::MemoryBytes() const {
+  return (backing == nullptr ? 0 : backing->capacity()) +
+         strings.capacity() * sizeof(std::string_view) +
+         mappings.capacity() * sizeof(SymbolMapping) +
+         functions.capacity() * sizeof(SymbolFunction) +
+         locations.capacity() * sizeof(SymbolLocation) + lines.capacity() * sizeof(SymbolLine) +
+         (node_parent.capacity() + node_location.capacity()) * sizeof(uint32_t);
+}
+
 bool Symbols::Stack(uint32_t id, std::vector<uint32_t>* locations_leaf_first) const {
   if (id >= node_parent.size()) return false;
   while (id != 0) {

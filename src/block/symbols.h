@@ -74,6 +74,8 @@ struct Symbols {
   bool Stack(uint32_t id, std::vector<uint32_t>* locations_leaf_first) const;
   // Parses a symbols section body (docs/format.md). Validates every index.
   static absl::StatusOr<Symbols> Decode(std::shared_ptr<const std::string> body);
+  // Approximate heap bytes held (tables and the section body), for memory accounting.
+  size_t MemoryBytes() const;
 };
 
 // Maps stack-tree node `node` of `symbols` to a node of some other tree, memoised in `memo`

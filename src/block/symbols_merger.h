@@ -24,6 +24,13 @@ class SymbolsMerger {
 
   // The node of `to` for stack-tree node `node` of `from` (node < from.node_parent.size()).
   uint32_t Node(uint32_t node);
+  // Heap bytes of the translation tables (one entry per element of `from`).
+  size_t MemoryBytes() const {
+    return (nodes_.capacity() + locations_.capacity() + functions_.capacity() +
+            mappings_.capacity() + strings_.capacity() + path_.capacity()) *
+               sizeof(uint32_t) +
+           lines_.capacity() * sizeof(SymbolLine);
+  }
 
  private:
   static constexpr uint32_t kUnset = UINT32_MAX;

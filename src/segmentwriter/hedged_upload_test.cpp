@@ -5,37 +5,28 @@
 #include <atomic>
 #include <thread>
 
+#include "objstore/forwarding_bucket.h"
 #include "objstore/memory_bucket.h"
 
 namespace embers::segmentwriter {
 namespace {
 
 // A bucket whose first `slow_puts` puts stall for `stall`, and whose puts fail while `fail`.
-class SlowBucket final : public objstore::Bucket {
+class SlowBucket final : public objstore::ForwardingBucket {
  public:
+  SlowBucket() : ForwardingBucket(&inner_) {}
   std::atomic<int> slow_puts{0};
   absl::Duration stall = absl::Seconds(3);
   std::atomic<bool> fail{false};
   std::atomic<int> puts{0};
 
   std::string_view Name() const override { return "slow"; }
-  absl::StatusOr<std::string> Get(std::string_view k) override { return inner_.Get(k); }
-  absl::StatusOr<std::string> GetRange(std::string_view k, uint64_t o, uint64_t l) override {
-    return inner_.GetRange(k, o, l);
-  }
   absl::Status Put(std::string_view k, std::string_view d) override {
     ++puts;
     if (slow_puts.fetch_sub(1) > 0) absl::SleepFor(stall);
     if (fail) return absl::UnavailableError("injected");
     return inner_.Put(k, d);
   }
-  absl::Status PutFile(std::string_view k, const std::string& path) override {
-    return inner_.PutFile(k, path);
-  }
-  absl::Status Delete(std::string_view k) override { return inner_.Delete(k); }
-  absl::StatusOr<bool> Exists(std::string_view k) override { return inner_.Exists(k); }
-  absl::StatusOr<uint64_t> Size(std::string_view k) override { return inner_.Size(k); }
-  absl::Status List(std::string_view p, ListCallback cb) override { return inner_.List(p, cb); }
 
  private:
   objstore::MemoryBucket inner_;
