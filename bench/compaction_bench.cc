@@ -4,10 +4,10 @@
 // Input: level-0 segments as the segment-writer writes them (DatasetBuilder, BuildObject) from
 // real Go CPU profiles of the shared test data (go_cpu_truncated_stacks, go_cpu_with_labels,
 // go_cpu_span_id, split by the distributor's SplitBySeries: two sample types, pprof labels), with
-// every push perturbed (a fifth of the samples dropped, sample counts within ±50%) so no two
-// profiles are alike: 3 tenants × 4 services × 25 pods, one profile per 15 s per pod, so a 500 ms
-// segment of a shard holds 10 pushes of each tenant. Segments and blocks are held in a
-// MemoryBucket.
+// every push perturbed (a fifth of the samples dropped, the others' values multiplied by 1, 2 or
+// 3) so no two profiles are alike: 3 tenants × 4 services × 25 pods, one profile per 15 s per
+// pod, so a 500 ms segment of a shard holds 10 pushes of each tenant. Segments and blocks are
+// held in a MemoryBucket.
 //  - BM_CompactL0: one level-0 job, 20 segments (10 s of the shard) → a level-1 block per tenant;
 //  - BM_CompactL1: one level-1 job of tenant-0, 10 level-1 blocks (10 jobs) → a level-2 block.
 // Counters: MB/s of input object bytes and samples/s per CPU second (one core); bytes/sample
@@ -15,11 +15,14 @@
 // clients pushed (measured on every 16th push).
 //
 // Peak memory mode (not a Google Benchmark; not run in CI):
-//   compaction_bench --rss-input-mb=1024 [--rss-segments=20] [--rss-dir=DIR]
+//   compaction_bench --rss-input-mb=1024 [--rss-level=1] [--rss-objects=10] [--rss-dir=DIR]
 //       [--memory-limit-mb=256]
-// writes about that many MB of level-0 segments (in a child process) to a FilesystemBucket in
-// DIR (default: a new directory under /tmp, removed afterwards), compacts them as one job, and
-// prints wall and CPU time, MB/s, the kernel's stats and the process's peak RSS (ru_maxrss).
+// writes about that many MB (in a child process) to a FilesystemBucket in DIR (default: a new
+// directory under /tmp, removed afterwards) and compacts them as one job: at level 1 (the
+// default), 10 level-1 blocks of one tenant as compaction writes them, the shape of the largest
+// jobs; at level 0, 20 level-0 objects of all tenants (each many 15 s rounds of every pod, far
+// larger than a 500 ms segment). 4 services × 150 pods per tenant. It prints wall and CPU time,
+// MB/s, the kernel's stats and the process's peak RSS (ru_maxrss).
 // Run from the project root (or set EMBERS_TESTDATA).
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
@@ -67,77 +70,122 @@ constexpr uint64_t kT0 = 1'700'000'000'000;
 const char* const kFiles[] = {"go_cpu_truncated_stacks.pb.gz", "go_cpu_with_labels.pb.gz",
                               "go_cpu_span_id.pb.gz"};
 
-// The pushes of the data set: a decoded Go CPU profile per file, perturbed per push.
+using Datasets =
+    std::map<std::pair<std::string, std::string>, std::unique_ptr<block::DatasetBuilder>>;
+
+// Whether sample `i` of a push is dropped, and by what its values are multiplied: the same for
+// every series (sample type) split from the push, so CPU time stays count × period.
+struct Perturbation {
+  explicit Perturbation(uint64_t seed) : random(seed) {}
+  // 0 (dropped: a fifth of the samples), else a factor of 1, 2 or 3.
+  int64_t Next() { return random() % 5 == 0 ? 0 : 1 + static_cast<int64_t>(random() % 3); }
+  std::mt19937_64 random;
+};
+
+// The pushes of the data set: a Go CPU profile of the test data per (tenant, service), split by
+// series once, and perturbed per push.
 class Workload {
  public:
-  Workload() {
+  explicit Workload(block::DatasetOptions options = {}) : options_(options) {
     if (pprof::testing::TestdataDir().empty()) {
       error_ = "testdata not found (set EMBERS_TESTDATA)";
       return;
     }
-    for (const char* name : kFiles) {
-      absl::StatusOr<pprof::Profile> p = pprof::Decode(
-          pprof::testing::ReadFile(pprof::testing::TestdataDir() + "/pyroscope/pprof/" + name));
-      if (!p.ok()) {
-        error_ = StrCat(name, ": ", p.status().message());
-        return;
+    for (int t = 0; t < kTenants; ++t) {
+      for (int v = 0; v < kServicesPerTenant; ++v) {
+        const char* name = kFiles[(t + v) % std::size(kFiles)];
+        absl::StatusOr<pprof::Profile> p = pprof::Decode(
+            pprof::testing::ReadFile(pprof::testing::TestdataDir() + "/pyroscope/pprof/" + name));
+        if (!p.ok()) {
+          error_ = StrCat(name, ": ", p.status().message());
+          return;
+        }
+        full_.push_back(*p);
+        absl::StatusOr<std::vector<pprof::SeriesProfile>> split = pprof::SplitBySeries(
+            std::move(*p), model::Labels({{"__name__", "process_cpu"},
+                                          {"service_name", StrCat("service-", v)},
+                                          {"namespace", "bench"}}));
+        if (!split.ok()) {
+          error_ = StrCat(name, ": ", split.status().message());
+          return;
+        }
+        split_.push_back(std::move(*split));
       }
-      profiles_.push_back(std::move(*p));
     }
   }
   const std::string& error() const { return error_; }
 
   // Appends the push of (tenant, service, pod) at `time_ms` to `segment`'s datasets; returns
-  // its gzipped pprof size when `measure_gzip`.
-  size_t Push(std::map<std::pair<std::string, std::string>, std::unique_ptr<block::DatasetBuilder>>*
-                  segment,
-              int tenant, int service, int pod, int64_t time_ms, uint64_t seed, bool measure_gzip) {
-    std::mt19937_64 random(seed);
-    pprof::Profile p = profiles_[(tenant + service) % profiles_.size()];
-    // A fifth of the samples dropped, the others' counts within ±50% (CPU time stays count ×
-    // period): each push differs as real ones do.
-    std::vector<pprof::Sample> kept;
-    for (const pprof::Sample& s : p.samples) {
-      if (random() % 5 == 0 || s.value_count == 0) continue;
-      int64_t* values = p.values.data() + s.value_begin;
-      const int64_t count = std::max<int64_t>(values[0], 1);
-      const int64_t scaled = std::max<int64_t>(1, count * (50 + random() % 101) / 100);
-      for (uint32_t v = 1; v < s.value_count; ++v) values[v] = values[v] / count * scaled;
-      values[0] = scaled;
-      kept.push_back(s);
-    }
-    p.samples = std::move(kept);
-    p.time_nanos = time_ms * 1'000'000;
-    p.duration_nanos = 10'000'000'000;
-    size_t gzipped = measure_gzip ? Gzip(pprof::Encode(p)).size() : 0;
+  // its size as the gzipped pprof the client sent when `measure_gzip`.
+  size_t Push(Datasets* segment, int tenant, int service, int pod, int64_t time_ms, uint64_t seed,
+              bool measure_gzip) {
+    const size_t input = static_cast<size_t>(tenant * kServicesPerTenant + service);
+    const std::vector<pprof::SeriesProfile>& split = split_[input];
     const std::string service_name = StrCat("service-", service);
-    absl::StatusOr<std::vector<pprof::SeriesProfile>> split =
-        pprof::SplitBySeries(std::move(p), model::Labels({{"__name__", "process_cpu"},
-                                                          {"service_name", service_name},
-                                                          {"pod", StrCat(service_name, "-", pod)},
-                                                          {"namespace", "bench"}}));
-    if (!split.ok()) return gzipped;
-
+    const std::string pod_name = StrCat(service_name, "-", pod);
+    labels_.resize(split.size());
+    samples_.resize(split.size());
+    span_ids_.resize(split.size());
     std::vector<block::SeriesAppend> series;
-    for (const pprof::SeriesProfile& sp : *split) {
-      if (sp.samples.samples.empty()) continue;
-      series.push_back({.series = &sp.labels,
+    for (size_t k = 0; k < split.size(); ++k) {
+      const pprof::SeriesProfile& sp = split[k];
+      pprof::Profile& samples = samples_[k];
+      samples = sp.samples;
+      samples.samples.clear();
+      span_ids_[k].clear();
+      Perturbation perturbation(seed);
+      for (size_t i = 0; i < sp.samples.samples.size(); ++i) {
+        const int64_t factor = perturbation.Next();
+        if (factor == 0) continue;
+        const pprof::Sample& sample = sp.samples.samples[i];
+        for (uint32_t v = 0; v < sample.value_count; ++v) {
+          samples.values[sample.value_begin + v] *= factor;
+        }
+        samples.samples.push_back(sample);
+        if (!sp.span_ids.empty()) span_ids_[k].push_back(sp.span_ids[i]);
+      }
+      if (samples.samples.empty()) continue;
+      labels_[k] = sp.labels.With("pod", pod_name);
+      series.push_back({.series = &labels_[k],
                         .timestamp_ms = time_ms,
-                        .duration_ns = sp.samples.duration_nanos,
-                        .samples = &sp.samples,
-                        .span_ids = sp.span_ids});
+                        .duration_ns = 10'000'000'000,
+                        .samples = &samples,
+                        .span_ids = span_ids_[k]});
     }
-    if (series.empty()) return gzipped;
-    const std::string tenant_name = StrCat("tenant-", tenant);
-    auto& builder = (*segment)[{tenant_name, service_name}];
-    if (!builder) builder = std::make_unique<block::DatasetBuilder>(tenant_name, service_name);
-    builder->Append(series, *split->front().symbols);
-    return gzipped;
+    if (!series.empty()) {
+      const std::string tenant_name = StrCat("tenant-", tenant);
+      auto& builder = (*segment)[{tenant_name, service_name}];
+      if (!builder) {
+        builder = std::make_unique<block::DatasetBuilder>(tenant_name, service_name, options_);
+      }
+      builder->Append(series, *split.front().symbols);
+    }
+    if (!measure_gzip) return 0;
+    // The pprof the client sent: the whole profile with the same samples dropped and scaled.
+    pprof::Profile full = full_[input];
+    std::vector<pprof::Sample> kept;
+    Perturbation perturbation(seed);
+    for (const pprof::Sample& sample : full.samples) {
+      const int64_t factor = perturbation.Next();
+      if (factor == 0) continue;
+      for (uint32_t v = 0; v < sample.value_count; ++v)
+        full.values[sample.value_begin + v] *= factor;
+      kept.push_back(sample);
+    }
+    full.samples = std::move(kept);
+    full.time_nanos = time_ms * 1'000'000;
+    return Gzip(pprof::Encode(full)).size();
   }
 
  private:
-  std::vector<pprof::Profile> profiles_;
+  block::DatasetOptions options_;
+  std::vector<pprof::Profile> full_;                      // per (tenant, service)
+  std::vector<std::vector<pprof::SeriesProfile>> split_;  // per (tenant, service)
   std::string error_;
+  // Per-push scratch, one per series of the push.
+  std::vector<model::Labels> labels_;
+  std::vector<pprof::Profile> samples_;
+  std::vector<std::vector<uint64_t>> span_ids_;
 };
 
 struct SegmentsWritten {
@@ -156,7 +204,7 @@ SegmentsWritten WriteSegments(Workload& workload, objstore::Bucket* bucket, int 
   // Each series pushes once per 15 s; its phase spreads the pushes over the segments.
   const int64_t segments_per_interval = kProfileIntervalMs / kSegmentMs;
   for (int s = first; s < first + count; ++s) {
-    std::map<std::pair<std::string, std::string>, std::unique_ptr<block::DatasetBuilder>> segment;
+    Datasets segment;
     const int64_t segment_start = static_cast<int64_t>(kT0) + s * kSegmentMs;
     for (int t = 0; t < kTenants; ++t) {
       for (int v = 0; v < kServicesPerTenant; ++v) {
@@ -308,46 +356,89 @@ double CpuSeconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-int RunPeakMemory(uint64_t input_mb, int segments, std::string dir, size_t memory_limit_mb) {
+// Pods per service in the peak memory mode: ~2,000 series per tenant (pprof labels split some
+// pods' profiles into several series).
+constexpr int kPeakPods = 150;
+
+// One object of the peak memory mode: `windows` rounds of 15 s of every pod (of every tenant at
+// level 0, of tenant-0 at level 1).
+uint64_t WriteObject(Workload& workload, objstore::Bucket* bucket, uint32_t level, int index,
+                     int windows) {
+  Datasets datasets;
+  const int tenants = level == 0 ? kTenants : 1;
+  const int64_t start = static_cast<int64_t>(kT0) + int64_t{index} * windows * kProfileIntervalMs;
+  for (int w = 0; w < windows; ++w) {
+    for (int t = 0; t < tenants; ++t) {
+      for (int v = 0; v < kServicesPerTenant; ++v) {
+        for (int pod = 0; pod < kPeakPods; ++pod) {
+          const int64_t time = start + w * kProfileIntervalMs + pod * 97 % kProfileIntervalMs;
+          workload.Push(&datasets, t, v, pod, time,
+                        static_cast<uint64_t>(time) * 131 + static_cast<uint64_t>(t * 7 + v),
+                        false);
+        }
+      }
+    }
+  }
+  std::vector<block::EncodedDataset> encoded;
+  for (auto& [_, builder] : datasets) encoded.push_back(builder->Finish());
+  datasets.clear();
+  block::BuiltObject object = block::BuildObject(
+      {.id = DeterministicUlid(static_cast<uint64_t>(start), level, index).ToString(),
+       .shard = 1,
+       .compaction_level = level,
+       .tenant = level == 0 ? "" : "tenant-0",
+       .created_by = "bench"},
+      std::move(encoded));
+  if (!bucket->Put(block::ObjectKey(object.meta), object.bytes).ok()) std::abort();
+  return object.meta.size();
+}
+
+// Writes about `input_mb` MB in `objects` objects of `level` to the bucket in `bucket_dir`.
+int WriteInput(uint64_t input_mb, uint32_t level, int objects, const std::string& bucket_dir) {
+  // Level-1 blocks as compaction writes them.
+  Workload workload(level == 0
+                        ? block::DatasetOptions{}
+                        : block::DatasetOptions{.zstd_level = 3, .max_chunk_samples = 256 * 1024});
+  if (!workload.error().empty()) {
+    std::fprintf(stderr, "%s\n", workload.error().c_str());
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<objstore::FilesystemBucket>> bucket =
+      objstore::FilesystemBucket::Open(bucket_dir);
+  if (!bucket.ok()) return 3;
+  const double want = static_cast<double>(input_mb) * 1e6 / objects;
+  // Denser objects compress better: the first object's size corrects the probe's estimate.
+  objstore::MemoryBucket probe;
+  double per_window = static_cast<double>(WriteObject(workload, &probe, level, 0, 2)) / 2;
+  uint64_t total = 0;
+  for (int i = 0; i < objects; ++i) {
+    const int windows = std::max(1, static_cast<int>(want / per_window));
+    const uint64_t bytes = WriteObject(workload, bucket->get(), level, i, windows);
+    if (i == 0) per_window = static_cast<double>(bytes) / windows;
+    total += bytes;
+    std::fprintf(stderr, "object %d: %d windows of 15 s, %.1f MB\n", i, windows,
+                 static_cast<double>(bytes) / 1e6);
+  }
+  std::fprintf(stderr, "wrote %.1f MB\n", static_cast<double>(total) / 1e6);
+  return 0;
+}
+
+int RunPeakMemory(uint64_t input_mb, uint32_t level, int objects, std::string dir,
+                  size_t memory_limit_mb) {
   const bool own_dir = dir.empty();
   if (own_dir) {
     dir = (std::filesystem::temp_directory_path() / StrCat("embers-compaction-rss-", ::getpid()))
               .string();
   }
   const std::string bucket_dir = dir + "/bucket";
-  // Scale the number of pods so that `segments` segments hold about `input_mb` MB; probe the size
-  // of one segment first. The data is written by a child process, so that the memory it takes
-  // does not count in this process's peak.
+  // The input is written by a child process, so the memory that takes is not in this process's
+  // peak.
   const pid_t child = fork();
-  if (child == 0) {
-    Workload workload;
-    if (!workload.error().empty()) {
-      std::fprintf(stderr, "%s\n", workload.error().c_str());
-      _exit(2);
-    }
-    absl::StatusOr<std::unique_ptr<objstore::FilesystemBucket>> bucket =
-        objstore::FilesystemBucket::Open(bucket_dir);
-    if (!bucket.ok()) _exit(3);
-    // A segment holds the pushes of one in 30 pods (each pushes every 15 s): as many pods as
-    // make segments of input_mb / segments MB.
-    objstore::MemoryBucket probe;
-    const SegmentsWritten one = WriteSegments(workload, &probe, 0, 1, 300);
-    const double bytes_per_push =
-        static_cast<double>(one.bytes) / static_cast<double>(std::max<uint64_t>(one.pushes, 1));
-    const double pushes = static_cast<double>(input_mb) * 1e6 / segments / bytes_per_push;
-    const int pods = std::max(1, static_cast<int>(pushes / (kTenants * kServicesPerTenant) * 30));
-    std::fprintf(stderr, "writing %d segments, %d pods per service (%.0f bytes per push)\n",
-                 segments, pods, bytes_per_push);
-    uint64_t bytes = 0;
-    for (int s = 0; s < segments; ++s)
-      bytes += WriteSegments(workload, bucket->get(), s, 1, pods).bytes;
-    std::fprintf(stderr, "wrote %.1f MB\n", static_cast<double>(bytes) / 1e6);
-    _exit(0);
-  }
+  if (child == 0) _exit(WriteInput(input_mb, level, objects, bucket_dir));
   int status = 0;
   waitpid(child, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::fprintf(stderr, "writing the segments failed\n");
+    std::fprintf(stderr, "writing the input failed\n");
     return 1;
   }
   absl::StatusOr<std::unique_ptr<objstore::FilesystemBucket>> bucket =
@@ -356,20 +447,23 @@ int RunPeakMemory(uint64_t input_mb, int segments, std::string dir, size_t memor
   // The sources' metadata, as the metastore would hand it over: read from the footers.
   std::vector<metastore::v1::BlockMeta> sources;
   uint64_t input_bytes = 0;
-  absl::Status listed = (*bucket)->List("segments/", [&](std::string_view key) {
-    absl::StatusOr<block::ObjectReader> reader =
-        block::ObjectReader::Open(bucket->get(), std::string(key));
-    if (!reader.ok()) return reader.status();
-    sources.push_back(reader->meta());
-    input_bytes += reader->meta().size();
-    return absl::OkStatus();
-  });
+  absl::Status listed =
+      (*bucket)->List(level == 0 ? "segments/" : "blocks/", [&](std::string_view key) {
+        absl::StatusOr<block::ObjectReader> reader =
+            block::ObjectReader::Open(bucket->get(), std::string(key));
+        if (!reader.ok()) return reader.status();
+        sources.push_back(reader->meta());
+        input_bytes += reader->meta().size();
+        return absl::OkStatus();
+      });
   if (!listed.ok()) {
     std::fprintf(stderr, "%s\n", std::string(listed.message()).c_str());
     return 1;
   }
-  block::CompactionOptions options = Options("rss", 1, dir + "/tmp");
+  block::CompactionOptions options = Options("rss", level + 1, dir + "/tmp");
   options.memory_limit_bytes = memory_limit_mb << 20;
+  struct rusage before;
+  getrusage(RUSAGE_SELF, &before);
   const double cpu0 = CpuSeconds();
   const auto wall0 = std::chrono::steady_clock::now();
   absl::StatusOr<block::CompactionResult> r = block::CompactBlocks(bucket->get(), sources, options);
@@ -384,18 +478,19 @@ int RunPeakMemory(uint64_t input_mb, int segments, std::string dir, size_t memor
   getrusage(RUSAGE_SELF, &u);
   const block::CompactionStats& s = r->stats;
   std::printf(
-      "input: %zu segments, %.1f MB (%.2f bytes/sample)\n"
-      "output: %u blocks, %.1f MB (%.2f bytes/sample), %lu series, %lu rows, %lu samples\n"
+      "input: %zu level-%u objects, %.1f MB (%.2f bytes/sample), %lu rows, %lu samples\n"
+      "output: %u blocks, %.1f MB (%.2f bytes/sample), %lu series, %lu rows\n"
       "time: %.1f s wall, %.1f s CPU: %.1f MB/s and %.2f M samples/s per CPU second\n"
-      "memory limit %zu MiB: peak RSS %.1f MiB; decoded symbols peak %.1f MiB; spilled %.1f MB; "
-      "read %.1f MB\n",
-      sources.size(), static_cast<double>(input_bytes) / 1e6,
-      static_cast<double>(input_bytes) / static_cast<double>(s.samples_in), s.output_objects,
-      static_cast<double>(s.output_bytes) / 1e6,
+      "memory limit %zu MiB: peak RSS %.1f MiB (%.1f MiB before compacting); decoded symbols and "
+      "series peak %.1f MiB; spilled %.1f MB; read %.1f MB\n",
+      sources.size(), level, static_cast<double>(input_bytes) / 1e6,
+      static_cast<double>(input_bytes) / static_cast<double>(s.samples_in), s.rows_in, s.samples_in,
+      s.output_objects, static_cast<double>(s.output_bytes) / 1e6,
       static_cast<double>(s.output_bytes) / static_cast<double>(s.samples_out), s.series_out,
-      s.rows_out, s.samples_out, wall, cpu, static_cast<double>(input_bytes) / 1e6 / cpu,
+      s.rows_out, wall, cpu, static_cast<double>(input_bytes) / 1e6 / cpu,
       static_cast<double>(s.samples_in) / 1e6 / cpu, memory_limit_mb,
-      static_cast<double>(u.ru_maxrss) / 1024, static_cast<double>(s.peak_symbols_bytes) / 1048576,
+      static_cast<double>(u.ru_maxrss) / 1024, static_cast<double>(before.ru_maxrss) / 1024,
+      static_cast<double>(s.peak_symbols_bytes) / 1048576,
       static_cast<double>(s.spilled_bytes) / 1e6, static_cast<double>(s.bytes_read) / 1e6);
   if (own_dir) std::filesystem::remove_all(dir);
   return 0;
@@ -421,11 +516,13 @@ int main(int argc, char** argv) {
   embers::TuneMallocForLargeBuffers();
   const std::string rss_mb = embers::TakeFlag(&argc, argv, "rss-input-mb");
   if (!rss_mb.empty()) {
-    const std::string segments = embers::TakeFlag(&argc, argv, "rss-segments");
+    const std::string level = embers::TakeFlag(&argc, argv, "rss-level");
+    const std::string objects = embers::TakeFlag(&argc, argv, "rss-objects");
     const std::string limit = embers::TakeFlag(&argc, argv, "memory-limit-mb");
-    return embers::RunPeakMemory(std::stoull(rss_mb), segments.empty() ? 20 : std::stoi(segments),
-                                 embers::TakeFlag(&argc, argv, "rss-dir"),
-                                 limit.empty() ? 256 : std::stoull(limit));
+    const uint32_t l = level.empty() ? 1 : static_cast<uint32_t>(std::stoul(level));
+    return embers::RunPeakMemory(
+        std::stoull(rss_mb), l, objects.empty() ? (l == 0 ? 20 : 10) : std::stoi(objects),
+        embers::TakeFlag(&argc, argv, "rss-dir"), limit.empty() ? 256 : std::stoull(limit));
   }
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
