@@ -9,6 +9,8 @@
 // pod, so a 500 ms segment of a shard holds 10 pushes of each tenant. Segments and blocks are
 // held in a MemoryBucket.
 //  - BM_CompactL0: one level-0 job, 20 segments (10 s of the shard) → a level-1 block per tenant;
+//  - BM_CompactL0Busy: the same for a shard with 10 times the pods (100 pushes of each tenant per
+//    segment: symbols weigh less per sample, so MB/s falls and samples/s rises);
 //  - BM_CompactL1: one level-1 job of tenant-0, 10 level-1 blocks (10 jobs) → a level-2 block.
 // Counters: MB/s of input object bytes and samples/s per CPU second (one core); bytes/sample
 // of the output; gz_pprof_bytes/sample, what the same profiles take as the gzipped pprof the
@@ -251,6 +253,7 @@ struct Fixture {
   objstore::MemoryBucket bucket;
   std::string temp_dir;
   SegmentsWritten l0;                        // the segments of the first L0 job
+  SegmentsWritten l0_busy;                   // an L0 job of a shard with 10× the pods
   std::vector<metastore::v1::BlockMeta> l1;  // tenant-0's L1 blocks of 10 L0 jobs
   uint64_t l1_bytes = 0;
   uint64_t l1_samples = 0;
@@ -282,6 +285,7 @@ struct Fixture {
       samples_in += r->stats.samples_in;
       if (job == 0) l0 = std::move(segments);
     }
+    l0_busy = WriteSegments(workload, &bucket, 100'000, kSegmentsPerL0Job, 10 * kPodsPerService);
   }
   ~Fixture() { std::filesystem::remove_all(temp_dir); }
 };
@@ -312,23 +316,30 @@ void Report(benchmark::State& state, uint64_t input_bytes, const block::Compacti
       static_cast<double>(f.gz_pushes) / static_cast<double>(f.samples_in);
 }
 
-void BM_CompactL0(benchmark::State& state) {
-  Fixture* f = Data(state);
-  if (f == nullptr) return;
+void CompactL0(benchmark::State& state, const SegmentsWritten& segments, Fixture& f) {
   block::CompactionStats stats;
   for (auto _ : state) {
     absl::StatusOr<block::CompactionResult> r =
-        block::CompactBlocks(&f->bucket, f->l0.metas, Options("bench-l0", 1, f->temp_dir));
+        block::CompactBlocks(&f.bucket, segments.metas, Options("bench-l0", 1, f.temp_dir));
     if (!r.ok()) {
       state.SkipWithError(std::string(r.status().message()).c_str());
       return;
     }
     stats = r->stats;
   }
-  Report(state, f->l0.bytes, stats, *f);
+  Report(state, segments.bytes, stats, f);
   state.counters["outputs"] = stats.output_objects;
 }
+
+void BM_CompactL0(benchmark::State& state) {
+  if (Fixture* f = Data(state)) CompactL0(state, f->l0, *f);
+}
 BENCHMARK(BM_CompactL0)->Unit(benchmark::kMillisecond);
+
+void BM_CompactL0Busy(benchmark::State& state) {
+  if (Fixture* f = Data(state)) CompactL0(state, f->l0_busy, *f);
+}
+BENCHMARK(BM_CompactL0Busy)->Unit(benchmark::kMillisecond);
 
 void BM_CompactL1(benchmark::State& state) {
   Fixture* f = Data(state);
@@ -482,7 +493,7 @@ int RunPeakMemory(uint64_t input_mb, uint32_t level, int objects, std::string di
       "output: %u blocks, %.1f MB (%.2f bytes/sample), %lu series, %lu rows\n"
       "time: %.1f s wall, %.1f s CPU: %.1f MB/s and %.2f M samples/s per CPU second\n"
       "memory limit %zu MiB: peak RSS %.1f MiB (%.1f MiB before compacting); decoded symbols and "
-      "series peak %.1f MiB; spilled %.1f MB; read %.1f MB\n",
+      "series peak %.1f MiB; read buffers peak %.1f MiB; spilled %.1f MB; read %.1f MB\n",
       sources.size(), level, static_cast<double>(input_bytes) / 1e6,
       static_cast<double>(input_bytes) / static_cast<double>(s.samples_in), s.rows_in, s.samples_in,
       s.output_objects, static_cast<double>(s.output_bytes) / 1e6,
@@ -491,7 +502,8 @@ int RunPeakMemory(uint64_t input_mb, uint32_t level, int objects, std::string di
       static_cast<double>(s.samples_in) / 1e6 / cpu, memory_limit_mb,
       static_cast<double>(u.ru_maxrss) / 1024, static_cast<double>(before.ru_maxrss) / 1024,
       static_cast<double>(s.peak_symbols_bytes) / 1048576,
-      static_cast<double>(s.spilled_bytes) / 1e6, static_cast<double>(s.bytes_read) / 1e6);
+      static_cast<double>(s.peak_read_bytes) / 1048576, static_cast<double>(s.spilled_bytes) / 1e6,
+      static_cast<double>(s.bytes_read) / 1e6);
   if (own_dir) std::filesystem::remove_all(dir);
   return 0;
 }

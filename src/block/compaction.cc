@@ -205,6 +205,7 @@ class Job {
       stats.bytes_read += merged.bytes_fetched;
       stats.peak_symbols_bytes =
           std::max<uint64_t>(stats.peak_symbols_bytes, merged.peak_symbols_bytes);
+      stats.peak_read_bytes = std::max<uint64_t>(stats.peak_read_bytes, merged.peak_read_bytes);
       if (!dataset.ok()) return dataset.status();
       if (dataset->row_count == 0) continue;  // nothing stored in the sources either
       if (dataset->profiles_area.spilled()) stats.spilled_bytes += dataset->profiles_area.size();

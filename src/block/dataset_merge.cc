@@ -277,6 +277,9 @@ class Merger {
       return absl::CancelledError(StrCat("compaction job ", options_.job_name, " cancelled"));
     }
     EMBERS_RETURN_IF_ERROR(writer_.status());
+    size_t reading = 0;
+    for (const std::unique_ptr<Source>& source : sources_) reading += source->rows.MemoryBytes();
+    stats_->peak_read_bytes = std::max(stats_->peak_read_bytes, reading);
     return CheckMemory();
   }
 
