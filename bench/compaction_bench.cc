@@ -291,9 +291,10 @@ struct Fixture {
 };
 
 Fixture* Data(benchmark::State& state) {
-  static Fixture* f = new Fixture();
-  if (f->error.empty()) return f;
-  state.SkipWithError(f->error.c_str());
+  // Destroyed at exit, which removes its temp dir.
+  static Fixture f;
+  if (f.error.empty()) return &f;
+  state.SkipWithError(f.error.c_str());
   return nullptr;
 }
 
