@@ -252,10 +252,9 @@ void BM_FinishSegment(benchmark::State& state) {
     crc = 0;
     for (auto& [_, builder] : datasets) {
       block::EncodedDataset d = builder->Finish();
-      const std::string profiles = d.ProfilesSection();
+      std::string profiles = d.ProfilesSection();
       bytes += d.series_section.size() + profiles.size() + d.symbols_section.size();
-      for (const std::string* s : {static_cast<const std::string*>(&d.series_section), &profiles,
-                                   static_cast<const std::string*>(&d.symbols_section)}) {
+      for (const std::string* s : {&d.series_section, &profiles, &d.symbols_section}) {
         crc = Crc32cExtend(crc, *s);
       }
       series += static_cast<int64_t>(d.row_count);

@@ -31,7 +31,7 @@ fi
 
 all_targets=(pprof_decode_fuzzer compression_fuzzer jfr_fuzzer
   fuzz_ingest_folded fuzz_ingest_trie fuzz_ingest_tree fuzz_ingest_speedscope
-  fuzz_ingest_multipart fuzz_ingest_app_name otlp_fuzzer)
+  fuzz_ingest_multipart fuzz_ingest_app_name otlp_fuzzer block_object_fuzzer)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 if [ -n "${FUZZ_SKIP:-}" ]; then
   kept=()
@@ -149,6 +149,13 @@ seed_text fuzz_ingest_app_name relative 'now-1h'
 seed_text fuzz_ingest_app_name unix_ms '1700000000123'
 
 add_seed otlp_fuzzer "$data/otlp/otel-ebpf-profile.ExportProfilesServiceRequest.pb"
+
+# Recipes (first byte 2, see src/block/block_object_fuzzer.cc): objects the segment-writer's code
+# writes, then damaged at the offsets that follow; the fuzzer grows raw objects from them.
+seed_text block_object_fuzzer recipe-small '\x02\x01\x02\x05\x00\x10\x02\x01\x02\x01\x02\x05\x01\x07\x01\x01\x03\x09\x02\x03'
+seed_text block_object_fuzzer recipe-spans '\x02\x00\x01\x09\x01\x20\x03\x01\x03\x01\x02\x03\x11\x05\x02\x04\x05\x06\x22\x07\x02\x02\x05\x00\x00\x40\x10'
+seed_text block_object_fuzzer recipe-damaged '\x83\x01\x04\x10\x03\x05\x02\x00\x01\x03\x01\x02\x03\x0a\x00\x30\x01\x00\x50\x20\x00\x70\x04'
+seed_text block_object_fuzzer chunk '\x01\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x01\x05\x02\x03\x01\x02\x04\x06\x08\x00\x00'
 
 # --- run -------------------------------------------------------------------------------------------
 failed=()

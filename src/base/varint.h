@@ -15,15 +15,19 @@
 
 namespace embers {
 
-inline void PutVarint64(std::string* out, uint64_t v) {
-  char buf[10];
-  int n = 0;
+// Writes `v` at `p` (at most 10 bytes); returns the end.
+inline char* EncodeVarint64(char* p, uint64_t v) {
   while (v >= 0x80) {
-    buf[n++] = static_cast<char>(v | 0x80);
+    *p++ = static_cast<char>(v | 0x80);
     v >>= 7;
   }
-  buf[n++] = static_cast<char>(v);
-  out->append(buf, n);
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+inline void PutVarint64(std::string* out, uint64_t v) {
+  char buf[10];
+  out->append(buf, EncodeVarint64(buf, v) - buf);
 }
 
 inline uint64_t ZigzagEncode(int64_t v) {
@@ -33,6 +37,16 @@ inline int64_t ZigzagDecode(uint64_t v) {
   return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
 }
 inline void PutZigzag64(std::string* out, int64_t v) { PutVarint64(out, ZigzagEncode(v)); }
+
+// Appends many varints at once: `encode(p)` writes at most `max_bytes` at `p` and returns the end.
+// Columns of thousands of values are written this way without a size check per value.
+template <typename Encode>
+inline void AppendEncoded(std::string* out, size_t max_bytes, Encode&& encode) {
+  const size_t old = out->size();
+  out->resize(old + max_bytes);
+  char* end = encode(out->data() + old);
+  out->resize(static_cast<size_t>(end - out->data()));
+}
 
 inline void PutFixed32(std::string* out, uint32_t v) {
   char buf[4];

@@ -76,6 +76,8 @@ struct CompactionStats {
   uint64_t spilled_bytes = 0;  // output bytes that went through temporary files
   // The largest amount of decoded symbols and series one dataset's merge held.
   uint64_t peak_symbols_bytes = 0;
+  // The largest total of read windows and decompressed chunks one dataset's merge held.
+  uint64_t peak_read_bytes = 0;
 };
 
 struct CompactionResult {

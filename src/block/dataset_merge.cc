@@ -44,7 +44,6 @@ struct Source {
   bool started = false;
   uint32_t key = 0;  // its series in the union
   size_t index = 0;  // position among the sources: breaks ties
-  size_t fixed_bytes = 0;
 
   std::string What(std::string_view section) const { return object->SectionName(dataset, section); }
 };
@@ -87,8 +86,9 @@ class Merger {
       if (++rows_seen_ % kCheckEveryRows == 0) EMBERS_RETURN_IF_ERROR(Check());
     }
     EMBERS_RETURN_IF_ERROR(Check());
-    for (std::unique_ptr<Source>& source : sources_)
+    for (std::unique_ptr<Source>& source : sources_) {
       stats_->bytes_fetched += source->rows.bytes_fetched();
+    }
     stats_->series_out += writer_.series_count();
     return writer_.Finish(symbols_);
   }
@@ -97,8 +97,9 @@ class Merger {
   // Heap order: the source whose current row comes later is "less" (std heaps are max-heaps).
   static bool After(const Source* a, const Source* b) {
     if (a->key != b->key) return a->key > b->key;
-    if (a->row.timestamp_ms != b->row.timestamp_ms)
+    if (a->row.timestamp_ms != b->row.timestamp_ms) {
       return a->row.timestamp_ms > b->row.timestamp_ms;
+    }
     return a->index > b->index;
   }
 
@@ -121,9 +122,8 @@ class Merger {
       EMBERS_ASSIGN_OR_RETURN(const auto symbols, input.object->SectionRange(input.dataset, 2));
       stats_->bytes_fetched += series.second - series.first + symbols.second - symbols.first;
     }
-    source->fixed_bytes = SeriesMemoryBytes(source->series) + source->symbols.MemoryBytes() +
-                          source->stacks->MemoryBytes();
-    fixed_bytes_ += source->fixed_bytes;
+    fixed_bytes_ += SeriesMemoryBytes(source->series) + source->symbols.MemoryBytes() +
+                    source->stacks->MemoryBytes();
     sources_.push_back(std::move(source));
     return CheckMemory();
   }
@@ -277,6 +277,9 @@ class Merger {
       return absl::CancelledError(StrCat("compaction job ", options_.job_name, " cancelled"));
     }
     EMBERS_RETURN_IF_ERROR(writer_.status());
+    size_t reading = 0;
+    for (const std::unique_ptr<Source>& source : sources_) reading += source->rows.MemoryBytes();
+    stats_->peak_read_bytes = std::max(stats_->peak_read_bytes, reading);
     return CheckMemory();
   }
 

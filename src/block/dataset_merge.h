@@ -54,6 +54,8 @@ struct MergeStats {
   uint64_t series_out = 0;
   uint64_t bytes_fetched = 0;  // from the bucket (sources not held whole in memory)
   size_t peak_symbols_bytes = 0;
+  // The largest total of the sources' read windows and decompressed chunks.
+  size_t peak_read_bytes = 0;
 };
 
 // Merges `sources` (datasets of one tenant and service, in a fixed order that breaks ties

@@ -57,13 +57,17 @@ void DatasetWriter::AddRow(const ProfileRow& row) {
   if (chunk_.row_count() == 0) chunk_first_row_ = static_cast<uint32_t>(row_count_);
   chunk_.Add(row);
   ++row_count_;
-  if (chunk_.row_count() >= options_.rows_per_chunk) FlushChunk();
+  chunk_samples_ += row.stack_ids.size();
+  if (chunk_.row_count() >= options_.rows_per_chunk ||
+      (options_.max_chunk_samples > 0 && chunk_samples_ >= options_.max_chunk_samples)) {
+    FlushChunk();
+  }
 }
 
 void DatasetWriter::FlushChunk() {
   ChunkEntry entry;
   chunk_.Finish(&raw_chunk_, &entry);
-  const std::string stored = CompressBody(raw_chunk_, Codec::kZstd, options_.zstd_level);
+  const std::string stored = CompressBody(raw_chunk_, Codec::kZstd, options_.zstd_level, &zstd_);
   entry.first_row = chunk_first_row_;
   entry.offset = area_.size();
   entry.stored_length = stored.size();
@@ -72,6 +76,7 @@ void DatasetWriter::FlushChunk() {
   EncodeChunkEntry(entry, &directory_);
   area_.Append(stored);
   ++chunk_count_;
+  chunk_samples_ = 0;
 }
 
 size_t DatasetWriter::MemoryBytes() const {
@@ -107,7 +112,7 @@ EncodedDataset DatasetWriter::Finish(const SymbolsBuilder& symbols) {
     PutZigzag64(&series, s.min_time_ms);
     PutZigzag64(&series, s.max_time_ms);
   }
-  EncodeSection(series, Codec::kZstd, options_.zstd_level, &out.series_section);
+  EncodeSection(series, Codec::kZstd, options_.zstd_level, &out.series_section, &zstd_);
 
   // The chunks are compressed already; the envelope only adds framing and a checksum.
   std::string count;
@@ -117,7 +122,7 @@ EncodedDataset DatasetWriter::Finish(const SymbolsBuilder& symbols) {
   out.profiles_head += directory_;
   out.profiles_area = std::move(area_);
 
-  EncodeSection(symbols.Encode(), Codec::kZstd, options_.zstd_level, &out.symbols_section);
+  EncodeSection(symbols.Encode(), Codec::kZstd, options_.zstd_level, &out.symbols_section, &zstd_);
 
   // Index label sets: one per profile type present.
   std::vector<std::string> types(profile_types_.begin(), profile_types_.end());

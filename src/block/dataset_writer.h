@@ -18,6 +18,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "block/profile_chunk.h"
+#include "block/section.h"
 #include "block/spill_buffer.h"
 #include "block/symbols.h"
 #include "model/labels.h"
@@ -27,6 +28,9 @@ namespace embers::block {
 struct DatasetOptions {
   int zstd_level = 1;
   size_t rows_per_chunk = 4096;
+  // A chunk also ends once it holds this many samples (0: no such bound). What a reader holds
+  // decompressed per chunk is bounded by it; compaction sets it, the segment-writer does not.
+  size_t max_chunk_samples = 0;
 };
 
 // An encoded dataset, ready to be placed in an object (ObjectWriter), plus what the object's
@@ -106,7 +110,9 @@ class DatasetWriter {
 
   ChunkEncoder chunk_;
   uint32_t chunk_first_row_ = 0;
+  size_t chunk_samples_ = 0;
   std::string raw_chunk_;  // scratch
+  ZstdContext zstd_;
   std::string directory_;
   uint32_t chunk_count_ = 0;
   SpillBuffer area_;

@@ -156,6 +156,11 @@ absl::StatusOr<std::vector<SeriesInfo>> ObjectReader::ReadSeries(int dataset) co
   std::vector<std::string_view> strings(n);
   for (auto& s : strings) {
     if (!r.ReadLengthPrefixed(&s)) return bad();
+    // Labels are UTF-8 (ingest refuses anything else), and they reach protobuf string fields
+    // (the metadata's label sets), which must be.
+    if (!model::IsValidUtf8(s)) {
+      return absl::DataLossError(StrCat(what, ": a label is not UTF-8"));
+    }
   }
   if (!r.ReadVarint32(&n) || n > r.remaining()) return bad();
   std::vector<SeriesInfo> series(n);

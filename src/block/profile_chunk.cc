@@ -55,12 +55,18 @@ void ChunkEncoder::Add(const ProfileRow& row) {
   max_time_ = std::max(max_time_, row.timestamp_ms);
   PutZigzag64(&durations_, row.duration_ns);
   PutVarint64(&sample_counts_, row.stack_ids.size());
-  uint32_t previous = 0;
-  for (uint32_t id : row.stack_ids) {
-    PutVarint64(&stack_ids_, static_cast<uint32_t>(id - previous));
-    previous = id;
-  }
-  for (int64_t v : row.values) PutZigzag64(&values_, v);
+  AppendEncoded(&stack_ids_, row.stack_ids.size() * 5, [&](char* p) {
+    uint32_t previous = 0;
+    for (uint32_t id : row.stack_ids) {
+      p = EncodeVarint64(p, static_cast<uint32_t>(id - previous));
+      previous = id;
+    }
+    return p;
+  });
+  AppendEncoded(&values_, row.values.size() * 10, [&](char* p) {
+    for (int64_t v : row.values) p = EncodeVarint64(p, ZigzagEncode(v));
+    return p;
+  });
   PutVarint64(&span_counts_, row.span_ids.size());
   for (uint64_t span : row.span_ids) PutFixed64(&span_ids_, span);
   PutFixed64(&profile_ids_, row.profile_id.hi);

@@ -137,7 +137,7 @@ absl::Status ProfileReader::StartChunk(const ChunkEntry& chunk) {
   if (kVerifyChecksums && Crc32c(stored) != chunk.crc) return Corrupt("chunk checksum mismatch");
   EMBERS_ASSIGN_OR_RETURN(const std::string_view raw,
                           DecompressBodyView(stored, static_cast<Codec>(chunk.codec),
-                                             chunk.raw_length, what_, &chunk_scratch_));
+                                             chunk.raw_length, what_, &chunk_scratch_, &zstd_));
   return decoder_.Reset(raw, chunk.row_count, chunk.first_series, what_);
 }
 

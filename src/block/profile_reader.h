@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "block/object_reader.h"
 #include "block/profile_chunk.h"
+#include "block/section.h"
 
 namespace embers::block {
 
@@ -93,6 +94,7 @@ class ProfileReader {
   size_t next_chunk_ = 0;
   uint64_t area_begin_ = 0;  // section offset of the chunk area
   std::string chunk_scratch_;
+  ZstdContext zstd_;
   ChunkDecoder decoder_;
   bool finished_ = false;
 };

@@ -11,6 +11,7 @@
 #include "block/block_testing.h"
 #include "block/dataset_builder.h"
 #include "block/object_writer.h"
+#include "block/section.h"
 #include "objstore/memory_bucket.h"
 
 namespace embers::block {
@@ -235,6 +236,44 @@ TEST(ChunkCodec, RowsRoundTripThroughEncoderAndDecoder) {
   }
   EXPECT_FALSE(decoder.Reset(raw, 2, 2, "chunk").ok());
   EXPECT_FALSE(decoder.Reset(raw, 4, 2, "chunk").ok());
+}
+
+// The chunk directory of an encoded dataset's profiles section: its entries' row counts.
+std::vector<uint32_t> ChunkRowCounts(const EncodedDataset& d) {
+  absl::StatusOr<SectionHeadInfo> head = ParseSectionHead(d.profiles_head, "profiles");
+  EXPECT_TRUE(head.ok());
+  ByteReader r(std::string_view(d.profiles_head).substr(head->head_length));
+  uint32_t count = 0;
+  EXPECT_TRUE(r.ReadVarint32(&count));
+  std::vector<uint32_t> rows;
+  for (uint32_t i = 0; i < count; ++i) {
+    ChunkEntry entry;
+    EXPECT_TRUE(DecodeChunkEntry(&r, &entry));
+    rows.push_back(entry.row_count);
+  }
+  EXPECT_TRUE(r.empty());
+  return rows;
+}
+
+TEST(DatasetWriter, ChunksEndAtTheRowOrSampleBound) {
+  const std::vector<uint32_t> ids = {1, 2, 3, 4};
+  const std::vector<int64_t> values = {1, 1, 1, 1};
+  SymbolsBuilder symbols;
+  for (uint32_t i = 0; i < 4; ++i) symbols.AddStack(std::vector<uint32_t>{i});
+  auto write = [&](DatasetOptions options) {
+    DatasetWriter writer("t", "s", options);
+    writer.AddSeries(Series(0), 1);
+    for (int i = 0; i < 10; ++i) {
+      writer.AddRow({.series = 0, .timestamp_ms = i, .stack_ids = ids, .values = values});
+    }
+    return writer.Finish(symbols);
+  };
+  // 4 samples a row: a bound of 10 samples ends a chunk after its third row.
+  EXPECT_EQ(ChunkRowCounts(write({.rows_per_chunk = 4, .max_chunk_samples = 10})),
+            (std::vector<uint32_t>{3, 3, 3, 1}));
+  EXPECT_EQ(ChunkRowCounts(write({.rows_per_chunk = 4})), (std::vector<uint32_t>{4, 4, 2}));
+  EXPECT_EQ(ChunkRowCounts(write({.rows_per_chunk = 2, .max_chunk_samples = 100})),
+            (std::vector<uint32_t>{2, 2, 2, 2, 2}));
 }
 
 }  // namespace

@@ -22,18 +22,37 @@ absl::Status Corrupt(std::string_view what, std::string_view why) {
 
 }  // namespace
 
-std::string CompressBody(std::string_view raw, Codec codec, int level) {
+ZstdContext::ZstdContext() = default;
+ZstdContext::~ZstdContext() = default;
+
+void ZstdContext::Free::operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+void ZstdContext::Free::operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+
+ZSTD_CCtx* ZstdContext::compressor() {
+  if (compressor_ == nullptr) compressor_.reset(ZSTD_createCCtx());
+  return compressor_.get();
+}
+
+ZSTD_DCtx* ZstdContext::decompressor() {
+  if (decompressor_ == nullptr) decompressor_.reset(ZSTD_createDCtx());
+  return decompressor_.get();
+}
+
+std::string CompressBody(std::string_view raw, Codec codec, int level, ZstdContext* zstd) {
   if (codec == Codec::kNone) return std::string(raw);
   std::string out;
   out.resize(ZSTD_compressBound(raw.size()));
-  size_t n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), level);
+  const size_t n = zstd == nullptr
+                       ? ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), level)
+                       : ZSTD_compressCCtx(zstd->compressor(), out.data(), out.size(), raw.data(),
+                                           raw.size(), level);
   out.resize(ZSTD_isError(n) ? 0 : n);
   return out;
 }
 
 absl::StatusOr<std::string_view> DecompressBodyView(std::string_view stored, Codec codec,
                                                     size_t raw_length, std::string_view what,
-                                                    std::string* scratch) {
+                                                    std::string* scratch, ZstdContext* zstd) {
   if (raw_length > kMaxRawLength) return Corrupt(what, "declared length is too large");
   if (codec == Codec::kNone) {
     if (stored.size() != raw_length) return Corrupt(what, "length mismatch");
@@ -47,7 +66,11 @@ absl::StatusOr<std::string_view> DecompressBodyView(std::string_view stored, Cod
   // resize() keeps the old bytes when shrinking and only zero-fills growth; every byte is then
   // overwritten by the decompressor.
   scratch->resize(raw_length);
-  size_t n = ZSTD_decompress(scratch->data(), scratch->size(), stored.data(), stored.size());
+  const size_t n =
+      zstd == nullptr
+          ? ZSTD_decompress(scratch->data(), scratch->size(), stored.data(), stored.size())
+          : ZSTD_decompressDCtx(zstd->decompressor(), scratch->data(), scratch->size(),
+                                stored.data(), stored.size());
   if (ZSTD_isError(n)) return Corrupt(what, StrCat("zstd: ", ZSTD_getErrorName(n)));
   if (n != raw_length) return Corrupt(what, "decompressed length mismatch");
   return std::string_view(*scratch);
@@ -78,13 +101,14 @@ absl::StatusOr<SectionHeadInfo> ParseSectionHead(std::string_view section, std::
   return head;
 }
 
-void EncodeSection(std::string_view raw, Codec codec, int level, std::string* out) {
+void EncodeSection(std::string_view raw, Codec codec, int level, std::string* out,
+                   ZstdContext* zstd) {
   size_t start = out->size();
   out->append(SectionHead(codec, raw.size()));
   if (codec == Codec::kNone) {
     out->append(raw);
   } else {
-    out->append(CompressBody(raw, codec, level));
+    out->append(CompressBody(raw, codec, level, zstd));
   }
   PutFixed32(out, Crc32c(std::string_view(*out).substr(start)));
 }

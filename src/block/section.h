@@ -6,10 +6,14 @@
 #define EMBERS_BLOCK_SECTION_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+
+struct ZSTD_CCtx_s;
+struct ZSTD_DCtx_s;
 
 namespace embers::block {
 
@@ -24,9 +28,32 @@ inline constexpr bool kVerifyChecksums = false;
 inline constexpr bool kVerifyChecksums = true;
 #endif
 
+// zstd's compression and decompression state, kept by code that handles many bodies in a row
+// (DatasetWriter, ProfileReader): without one, every call allocates and initialises it anew,
+// which costs as much as compressing a small chunk. The bytes are the same either way.
+class ZstdContext {
+ public:
+  ZstdContext();
+  ~ZstdContext();
+  ZstdContext(const ZstdContext&) = delete;
+  ZstdContext& operator=(const ZstdContext&) = delete;
+
+  ZSTD_CCtx_s* compressor();  // created on first use
+  ZSTD_DCtx_s* decompressor();
+
+ private:
+  struct Free {
+    void operator()(ZSTD_CCtx_s* c) const;
+    void operator()(ZSTD_DCtx_s* d) const;
+  };
+  std::unique_ptr<ZSTD_CCtx_s, Free> compressor_;
+  std::unique_ptr<ZSTD_DCtx_s, Free> decompressor_;
+};
+
 // Appends the section holding `raw` to `out`. zstd at `level` (1 is right for 500 ms segments;
 // compaction may spend more).
-void EncodeSection(std::string_view raw, Codec codec, int level, std::string* out);
+void EncodeSection(std::string_view raw, Codec codec, int level, std::string* out,
+                   ZstdContext* zstd = nullptr);
 
 // The envelope's head (codec byte and raw length) of a section whose body is written in pieces;
 // the section is the head, the body and the CRC32C of both (PutFixed32).
@@ -50,12 +77,13 @@ absl::StatusOr<std::string_view> DecodeSectionView(std::string_view section, std
 
 // The zstd/none body codec without the envelope, used for profiles chunks, whose checksums live
 // in the chunk directory.
-std::string CompressBody(std::string_view raw, Codec codec, int level);
+std::string CompressBody(std::string_view raw, Codec codec, int level, ZstdContext* zstd = nullptr);
 // View variant as for DecodeSectionView: `scratch` is reused, so decoding many chunks allocates
 // once.
 absl::StatusOr<std::string_view> DecompressBodyView(std::string_view stored, Codec codec,
                                                     size_t raw_length, std::string_view what,
-                                                    std::string* scratch);
+                                                    std::string* scratch,
+                                                    ZstdContext* zstd = nullptr);
 absl::StatusOr<std::string> DecompressBody(std::string_view stored, Codec codec, size_t raw_length,
                                            std::string_view what);
 
