@@ -19,12 +19,6 @@
 namespace embers::block {
 namespace {
 
-// Samples per output chunk at most (besides DatasetOptions' 4,096 rows): bounds what readers of
-// compacted blocks, the next compaction among them, hold decompressed per chunk (under 1 MB for
-// Go CPU profiles). Smaller chunks compress worse: at 64 Ki samples a level-2 block of the
-// compaction benchmark takes 1.00 byte per sample, at 256 Ki 0.70, as without a bound.
-constexpr size_t kMaxChunkSamples = 256 * 1024;
-
 // Shares of the memory limit (see CompactionOptions::memory_limit_bytes).
 struct MemoryShares {
   explicit MemoryShares(const CompactionOptions& options)
@@ -52,6 +46,9 @@ absl::Status CheckJob(std::span<const metastore::v1::BlockMeta> sources,
   if (options.output_level == 0) {
     return absl::InvalidArgumentError(StrCat(job, ": output level 0 (segments are level 0)"));
   }
+  if (options.partition_duration_ms <= 0) {
+    return absl::InvalidArgumentError(StrCat(job, ": partition duration must be positive"));
+  }
   if (options.memory_limit_bytes == 0) {
     return absl::InvalidArgumentError(StrCat(job, ": memory limit 0"));
   }
@@ -68,12 +65,20 @@ absl::Status CheckJob(std::span<const metastore::v1::BlockMeta> sources,
   return absl::OkStatus();
 }
 
-// The id of the job's block for `tenant`: see compaction.h.
+// Start of the partition of `width` ms holding time `t` (floor division: negative times too).
+int64_t PartitionStart(int64_t t, int64_t width) {
+  int64_t q = t / width;
+  if (t % width < 0) --q;
+  return q * width;
+}
+
+// The id of the job's block for `tenant` and `partition`: see compaction.h.
 std::string OutputId(std::span<const metastore::v1::BlockMeta> sources, std::string_view job,
-                     std::string_view tenant) {
+                     std::string_view tenant, int64_t partition) {
   uint64_t time_ms = 0;
   for (const auto& source : sources) time_ms = std::max(time_ms, ParseUlid(source.id())->TimeMs());
-  std::string seed = StrCat(job, std::string_view("\0", 1), tenant);
+  std::string seed =
+      StrCat(job, std::string_view("\0", 1), tenant, std::string_view("\0", 1), partition);
   const XXH128_hash_t h = XXH3_128bits(seed.data(), seed.size());
   return DeterministicUlid(time_ms, h.high64, h.low64).ToString();
 }
@@ -100,23 +105,34 @@ class Job {
                      [&](size_t a, size_t b) { return sources_[a].id() < sources_[b].id(); });
     for (size_t i : order) EMBERS_RETURN_IF_ERROR(OpenSource(sources_[i]));
 
-    // tenant → service → source datasets, in source order.
-    std::map<std::string, std::map<std::string, std::vector<MergeSource>>> outputs;
+    // (tenant, partition) → service → source datasets, in source order. A dataset spanning
+    // several partitions joins each; its rows are split by time in the merge.
+    std::map<std::pair<std::string, int64_t>, std::map<std::string, std::vector<MergeSource>>>
+        outputs;
+    const int64_t width = options_.partition_duration_ms;
     for (const std::unique_ptr<ObjectReader>& reader : readers_) {
       const auto& meta = reader->meta();
       for (int d = 0; d < meta.datasets_size(); ++d) {
-        const std::string_view tenant = reader->String(meta.datasets(d).tenant());
+        const auto& dataset = meta.datasets(d);
+        const std::string_view tenant = reader->String(dataset.tenant());
         if (tenant.empty()) {
           return absl::DataLossError(
               StrCat("object ", reader->key(), " dataset ", d, ": no tenant"));
         }
-        outputs[std::string(tenant)][std::string(reader->String(meta.datasets(d).name()))]
-            .push_back({reader.get(), d});
+        if (dataset.max_time() < dataset.min_time()) {
+          return absl::DataLossError(
+              StrCat("object ", reader->key(), " dataset ", d, ": time range runs backwards"));
+        }
+        for (int64_t p = PartitionStart(dataset.min_time(), width); p <= dataset.max_time();
+             p += width) {
+          outputs[{std::string(tenant), p}][std::string(reader->String(dataset.name()))].push_back(
+              {reader.get(), d});
+        }
         ++result_.stats.datasets_in;
       }
     }
-    for (auto& [tenant, services] : outputs) {
-      EMBERS_RETURN_IF_ERROR(WriteBlock(tenant, services));
+    for (auto& [key, services] : outputs) {
+      EMBERS_RETURN_IF_ERROR(WriteBlock(key.first, key.second, services));
     }
     return std::move(result_);
   }
@@ -171,10 +187,11 @@ class Job {
     return absl::OkStatus();
   }
 
-  absl::Status WriteBlock(const std::string& tenant,
+  // The block of `tenant` holding its data of the partition starting at `partition`.
+  absl::Status WriteBlock(const std::string& tenant, int64_t partition,
                           const std::map<std::string, std::vector<MergeSource>>& services) {
     SpillBuffer bytes(options_.temp_dir, shares_.output);
-    ObjectWriter writer({.id = OutputId(sources_, options_.job_name, tenant),
+    ObjectWriter writer({.id = OutputId(sources_, options_.job_name, tenant, partition),
                          .shard = sources_[0].shard(),
                          .compaction_level = options_.output_level,
                          .tenant = tenant,
@@ -185,14 +202,15 @@ class Job {
     for (const auto& [service, inputs] : services) {
       EMBERS_RETURN_IF_ERROR(Cancelled());
       MergeStats merged;
-      const MergeOptions merge{
-          .tenant = tenant,
-          .service = service,
-          .dataset = {.zstd_level = options_.zstd_level, .max_chunk_samples = kMaxChunkSamples},
-          .window_bytes = WindowBytes(shares_, inputs.size()),
-          .memory_limit_bytes = options_.memory_limit_bytes,
-          .job_name = options_.job_name,
-          .cancel = options_.cancel};
+      const MergeOptions merge{.tenant = tenant,
+                               .service = service,
+                               .dataset = {.zstd_level = options_.zstd_level},
+                               .window_bytes = WindowBytes(shares_, inputs.size()),
+                               .memory_limit_bytes = options_.memory_limit_bytes,
+                               .min_time_ms = partition,
+                               .max_time_ms = partition + options_.partition_duration_ms - 1,
+                               .job_name = options_.job_name,
+                               .cancel = options_.cancel};
       absl::StatusOr<EncodedDataset> dataset =
           MergeDatasets(inputs, merge, SpillBuffer(options_.temp_dir, shares_.output), &merged);
       // Counted before the error check, so a failed job still shows how far it got.

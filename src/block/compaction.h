@@ -4,14 +4,15 @@
 // The compaction-worker calls it for each job the metastore leases to it, with the sources'
 // BlockMeta as the metastore indexes them, and reports the outputs' BlockMeta back. Level-0
 // segments hold every tenant of a shard and are split: each tenant found among the sources'
-// datasets gets its own block (blocks/<shard>/<tenant>/<ULID>/block.bin). In a block, the
+// datasets gets its own block (blocks/<shard>/<tenant>/<ULID>/block.bin), one per data partition
+// (CompactionOptions::partition_duration_ms) its data falls in. In a block, the
 // datasets of one service are merged by MergeDatasets (dataset_merge.h): a streaming k-way merge
 // by (series, time) that keeps a profile pushed twice once and rewrites symbols keeping only what
 // is referenced.
 //
 // Output ids are deterministic: the ULID time is the greatest among the sources' ids and its
-// random bits are a 128-bit hash of (job name, tenant), so a retried job writes the same keys
-// with the same bytes and overwrites instead of duplicating. A retry after a failure may find
+// random bits are a 128-bit hash of (job name, tenant, partition), so a retried job writes the same
+// keys with the same bytes and overwrites instead of duplicating. A retry after a failure may find
 // blocks of the first attempt already uploaded; they are overwritten likewise.
 //
 // Memory stays bounded whatever the input size (docs/architecture.md, "Compaction merge"):
@@ -51,6 +52,11 @@ struct CompactionOptions {
   // quarter of the memory limit (level-0 segments are small and many); larger ones are streamed
   // through ranged reads.
   size_t whole_object_max_bytes = 8 << 20;
+  // Outputs are split by data time into partitions of this width (the metastore's, 6 h): a
+  // compacted block holds one tenant's data of one partition, so the profiles of one partition
+  // (a retried push's two copies among them) keep meeting in the same batches level after level,
+  // and retention can drop whole blocks.
+  int64_t partition_duration_ms = 6 * 3600 * 1000;
   // zstd level of the output's sections and chunks (the segment-writer uses 1).
   int zstd_level = 3;
   // Set when the job's lease is lost: the kernel stops early with Cancelled, uploading nothing
@@ -81,7 +87,7 @@ struct CompactionStats {
 };
 
 struct CompactionResult {
-  // One block per tenant, in tenant order, as uploaded (with `size`).
+  // One block per tenant and partition, in (tenant, partition) order, as uploaded (with `size`).
   std::vector<metastore::v1::BlockMeta> outputs;
   CompactionStats stats;
 };

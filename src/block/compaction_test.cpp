@@ -610,3 +610,32 @@ TEST_F(CompactionTest, BadJobsAreInvalidArgument) {
 
 }  // namespace
 }  // namespace embers::block
+
+namespace embers::block {
+namespace {
+
+// Data of one source spanning a partition boundary goes to one block per partition, each within
+// it, and nothing is lost or repeated.
+TEST_F(CompactionTest, OutputsAreSplitByDataPartition) {
+  objstore::MemoryBucket bucket;
+  const int64_t width = 6 * 3600 * 1000;
+  const int64_t boundary = (static_cast<int64_t>(kT0) / width + 1) * width;
+  SegmentWriter a;
+  a.Add("t", "api", "pod-0", boundary - 1000, Samples(1));
+  a.Add("t", "api", "pod-0", boundary, Samples(2));
+  a.Add("t", "api", "pod-1", boundary + 5000, Samples(3));
+  const std::vector<metastore::v1::BlockMeta> sources = {a.Upload(&bucket, SourceId(0))};
+  absl::StatusOr<CompactionResult> result = CompactBlocks(&bucket, sources, Options());
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->outputs.size(), 2u);
+  EXPECT_EQ(result->outputs[0].min_time(), boundary - 1000);
+  EXPECT_EQ(result->outputs[0].max_time(), boundary - 1000);
+  EXPECT_EQ(result->outputs[1].min_time(), boundary);
+  EXPECT_EQ(result->outputs[1].max_time(), boundary + 5000);
+  EXPECT_NE(result->outputs[0].id(), result->outputs[1].id());
+  EXPECT_EQ(result->stats.rows_out, 3u);
+  EXPECT_EQ(Stored(&bucket, result->outputs), Stored(&bucket, sources));
+}
+
+}  // namespace
+}  // namespace embers::block

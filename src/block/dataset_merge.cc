@@ -63,7 +63,9 @@ class Merger {
     for (std::unique_ptr<Source>& source : sources_) {
       EMBERS_RETURN_IF_ERROR(source->rows.Open(
           *source->object, source->dataset,
-          {.window_bytes = source->object->holds_contents() ? 0 : options_.window_bytes}));
+          {.window_bytes = source->object->holds_contents() ? 0 : options_.window_bytes,
+           .min_time_ms = options_.min_time_ms,
+           .max_time_ms = options_.max_time_ms}));
       EMBERS_ASSIGN_OR_RETURN(const bool any, Advance(*source));
       if (any) heap_.push_back(source.get());
     }

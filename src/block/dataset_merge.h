@@ -39,6 +39,9 @@ struct MergeOptions {
   uint64_t window_bytes = 0;
   // Decoded symbols and series beyond this fail the merge with ResourceExhausted.
   size_t memory_limit_bytes = 0;
+  // Only rows with timestamps in [min_time_ms, max_time_ms] are merged (one partition).
+  int64_t min_time_ms = INT64_MIN;
+  int64_t max_time_ms = INT64_MAX;
   // The error messages' name of the job.
   std::string job_name;
   // Set when the merge should stop (Cancelled).

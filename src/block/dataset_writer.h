@@ -29,8 +29,10 @@ struct DatasetOptions {
   int zstd_level = 1;
   size_t rows_per_chunk = 4096;
   // A chunk also ends once it holds this many samples (0: no such bound). What a reader holds
-  // decompressed per chunk is bounded by it; compaction sets it, the segment-writer does not.
-  size_t max_chunk_samples = 0;
+  // decompressed per chunk is bounded by it: a compaction job holds one chunk per source, so a
+  // job of dense segments stays small. Smaller chunks compress worse: at 64 Ki samples a level-2
+  // block of the compaction benchmark takes 1.00 byte per sample, at 256 Ki 0.70, as unbounded.
+  size_t max_chunk_samples = 256 * 1024;
 };
 
 // An encoded dataset, ready to be placed in an object (ObjectWriter), plus what the object's

@@ -6,6 +6,7 @@
 
 #include "base/strings.h"
 #include "block/compaction.h"
+#include "metastore/index/block_index.h"
 
 namespace embers::compactor {
 
@@ -40,6 +41,7 @@ CompactionJobExecutor NewBlockCompactionExecutor(objstore::Bucket* bucket,
     o.temp_dir = StrCat(options.temp_dir, "/", kJobDirPrefix, job.name().substr(0, 16));
     o.memory_limit_bytes = options.memory_limit_bytes;
     o.zstd_level = options.zstd_level;
+    o.partition_duration_ms = metastore::BlockIndex::kPartitionDurationMs;
     o.cancel = &cancel;
     const std::vector<metastore::v1::BlockMeta> sources(job.source_metas().begin(),
                                                         job.source_metas().end());

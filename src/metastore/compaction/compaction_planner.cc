@@ -28,7 +28,7 @@ bool CompactionPlan::empty() const {
 absl::Status ValidateCompactionOutputs(
     const v1::CompactionJobState& job,
     const google::protobuf::RepeatedPtrField<v1::BlockMeta>& outputs) {
-  std::set<std::string> tenants;
+  std::set<std::string> ids;
   for (const v1::BlockMeta& b : outputs) {
     if (absl::Status s = BlockIndex::ValidateBlock(b); !s.ok()) return s;
     std::string_view tenant = TenantOf(b);
@@ -44,7 +44,7 @@ absl::Status ValidateCompactionOutputs(
     if (!job.tenant().empty() && tenant != job.tenant()) {
       return bad(StrCat("tenant \"", tenant, "\" in a job of tenant \"", job.tenant(), "\""));
     }
-    if (!tenants.insert(std::string(tenant)).second) return bad("two outputs of one tenant");
+    if (!ids.insert(b.id()).second) return bad("reported twice");
     if (b.datasets_size() == 0) return bad("no datasets");
   }
   return absl::OkStatus();

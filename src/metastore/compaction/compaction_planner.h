@@ -22,7 +22,7 @@
 //  - A worker's report is taken only from the worker holding the job's current token; otherwise
 //    the job is left out of the answer's assignments and the worker abandons it. Outputs of a
 //    completed job are checked (valid metadata, the job's shard, the next level, one tenant per
-//    block and the job's tenant above level 0) before they can reach the index.
+//    block, the job's tenant above level 0, no id twice) before they can reach the index.
 #ifndef EMBERS_METASTORE_COMPACTION_COMPACTION_PLANNER_H_
 #define EMBERS_METASTORE_COMPACTION_COMPACTION_PLANNER_H_
 
