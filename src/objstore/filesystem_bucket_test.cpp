@@ -2,6 +2,7 @@
 // covers): on-disk layout, temporary files, confinement to the root, directory pruning, errors.
 
 #include "objstore/filesystem_bucket.h"
+#include "objstore/temp_file_sweeper.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -174,6 +175,21 @@ TEST_F(FilesystemBucketTest, RemoveStaleTempFilesRemovesOnlyOldOnes) {
   EXPECT_FALSE(fs::exists(old_temp));
   EXPECT_TRUE(fs::exists(fresh_temp));
   EXPECT_TRUE(fs::exists(root_ / "a/b/old-object"));  // objects are never swept
+}
+
+TEST_F(FilesystemBucketTest, TheSweeperRemovesStaleTempFilesOnItsOwn) {
+  fs::create_directories(root_ / "a");
+  const fs::path old_temp = root_ / "a/.embers-tmp-crashed";
+  WriteFile(old_temp, "x");
+  std::error_code ec;
+  fs::last_write_time(old_temp, fs::file_time_type::clock::now() - std::chrono::hours(2), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  TempFileSweeper sweeper(bucket_.get(), std::chrono::hours(1), std::chrono::hours(1),
+                          std::chrono::seconds(0));
+  for (int i = 0; i < 500 && fs::exists(old_temp); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(fs::exists(old_temp));
 }
 
 TEST_F(FilesystemBucketTest, DeletePrunesEmptyDirectories) {

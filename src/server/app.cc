@@ -14,6 +14,8 @@
 #include "metastore/dlq_recovery.h"
 #include "metastore/raft/metastore_node.h"
 #include "objstore/bucket_config.h"
+#include "objstore/filesystem_bucket.h"
+#include "objstore/temp_file_sweeper.h"
 #include "query/remote_query_backend.h"
 #include "segmentwriter/remote_segment_writers.h"
 #include "server/ingest_routes.h"
@@ -60,12 +62,24 @@ class StorageModule : public Module {
     if (!bucket.ok()) return bucket.status();
     app_->bucket_ = std::move(*bucket);
     log::Info("bucket opened", {{"bucket", app_->bucket_->Name()}});
+    if (app_->config_.storage.backend == "filesystem") {
+      // Temporary files of uploads a crash interrupted: removed once an hour is past them.
+      absl::StatusOr<std::unique_ptr<objstore::FilesystemBucket>> fs =
+          objstore::FilesystemBucket::Open(app_->config_.storage.filesystem_dir);
+      if (!fs.ok()) return fs.status();
+      sweep_bucket_ = std::move(*fs);
+      sweeper_ = std::make_unique<objstore::TempFileSweeper>(
+          sweep_bucket_.get(), std::chrono::hours(1), std::chrono::hours(1),
+          std::chrono::minutes(1));
+    }
     return absl::OkStatus();
   }
-  void Stop(absl::Time) override {}
+  void Stop(absl::Time) override { sweeper_.reset(); }
 
  private:
   App* app_;
+  std::unique_ptr<objstore::FilesystemBucket> sweep_bucket_;
+  std::unique_ptr<objstore::TempFileSweeper> sweeper_;
 };
 
 // The leader's compaction planning settings (-compaction.*), checked.
