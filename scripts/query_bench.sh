@@ -16,6 +16,7 @@
 #   QB_ROUNDS=1   query rounds (repeat when the machine is busy; each round prints the load)
 #   QB_PERF=0     1: `perf record -g -p <server>` during the last round; prints the top symbols
 #   QB_GO=1       0: skip the `go tool pprof` baseline (and writing the raw profiles)
+#   QB_COMPACTION_WAIT=1  0: query at once instead of waiting for compaction to catch up
 #   EMBERS_ARGS   extra server flags
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -90,6 +91,28 @@ profiles=$(sed -n 's/.*profiles_total=\([0-9]*\).*/\1/p' "$tmp/ingest.out")
 awk -v t="$((t1 - t0))" -v hz="$hz" -v n="$profiles" \
   'BEGIN { printf "server CPU during ingest: %.1f s, %.2f ms per profile\n", t / hz, t / hz * 1e3 / n }'
 echo "== bucket: $(find "$tmp/bucket" -name block.bin | wc -l) objects, $(du -sh "$tmp/bucket" | cut -f1); server RSS $(awk '/^VmRSS:/{print $2/1024" MiB"}' "/proc/$pid/status")"
+
+# --- 1b. Compaction catches up: no segment left uncompacted, no job queued or running, and the
+# replaced objects deleted (run with -compaction.cleanup-delay short enough). Levels 1 and 2 keep
+# the blocks that are fewer than a job's worth (they wait for more, or for their batch's age).
+if [ "${QB_COMPACTION_WAIT:-1}" = 1 ]; then
+  t0=$(date +%s.%N)
+  compaction_state() {
+    curl -sf "127.0.0.1:$port/metastore/status" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["compaction"]
+l = c["levels"]
+busy = l[0]["blocks"] + sum(x["jobs_queued"] + x["jobs_running"] for x in l) + c["tombstones"]
+print(busy, " ".join("L%d=%d" % (x["level"], x["blocks"]) for x in l))'
+  }
+  for _ in $(seq 3600); do
+    read -r busy levels < <(compaction_state)
+    [ "$busy" = 0 ] && break
+    sleep 0.5
+  done
+  echo "== compaction caught up after $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s" \
+    "(ingest already overlapped it): index $levels; bucket $(find "$tmp/bucket" -name block.bin | wc -l) objects, $(du -sh "$tmp/bucket" | cut -f1)"
+fi
 
 # --- 2. Queries (the first round waits until the data set is queryable).
 for round in $(seq "$rounds"); do

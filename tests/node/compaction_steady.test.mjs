@@ -13,12 +13,11 @@
 // ≤ index bound + 40/s × (5 s + 5 s).
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it, after } from 'node:test';
 import { createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { call, startServer, stopCleanly } from './harness.mjs';
+import { bucketObjects, call, startServer, stopCleanly } from './harness.mjs';
 import { pusherServiceDescriptor } from './protos.mjs';
 import { encodeProfile, rng } from './synthetic_profiles.mjs';
 
@@ -41,7 +40,7 @@ describe(`steady load for ${SECONDS} s with compaction`, () => {
       createConnectTransport({ httpVersion: '1.1', baseUrl: server.baseUrl, useBinaryFormat: true }));
     const r = rng(3);
     const bucket = path.join(server.dir, 'data');
-    const objects = () => fs.readdirSync(bucket, { recursive: true }).filter((f) => f.endsWith('block.bin')).length;
+    const objects = () => bucketObjects(bucket).length;
     const status = async () => (await call(server, '/metastore/status')).json().compaction;
 
     const start = Date.now();

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { describe, it, after } from 'node:test';
 import { createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { call, startServer, stopCleanly } from './harness.mjs';
+import { bucketObjects, call, startServer, stopCleanly } from './harness.mjs';
 import { pusherServiceDescriptor, querierServiceDescriptor } from './protos.mjs';
 import { encodeProfile, rng } from './synthetic_profiles.mjs';
 
@@ -128,7 +128,7 @@ describe('a compaction-worker killed mid-job', () => {
     assert.deepEqual(got, acknowledged, 'per-series totals equal what was acknowledged');
     // The bucket holds exactly the indexed blocks: the killed worker's partial output was either
     // never written (uploads are atomic) or overwritten by the same job's deterministic output.
-    const files = fs.readdirSync(bucket, { recursive: true }).filter((f) => f.endsWith('block.bin'));
+    const files = bucketObjects(bucket);
     assert.deepEqual(files.filter((f) => f.startsWith('segments/')), []);
     assert.equal(files.length, s.levels.find((l) => l.level === 3).blocks, files.join('\n'));
     for (const x of [rescuer, main]) assert.equal(await stopCleanly(x), null);

@@ -356,3 +356,19 @@ export function lastHourMs() {
   const end = BigInt(Date.now());
   return { start: end - 3_600_000n, end };
 }
+
+/**
+ * The object keys (`…/block.bin`, relative to `bucket`) of a filesystem bucket that a running
+ * server may be changing: a directory that compaction or retention removes mid-walk makes the
+ * walk start again rather than fail.
+ */
+export function bucketObjects(bucket) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (!fs.existsSync(bucket)) return [];
+      return fs.readdirSync(bucket, { recursive: true }).filter((f) => f.endsWith('block.bin'));
+    } catch (e) {
+      if (e.code !== 'ENOENT' || attempt >= 20) throw e;
+    }
+  }
+}

@@ -14,7 +14,7 @@ import { createFileRegistry, fromBinary } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { call, startServer, stopCleanly } from './harness.mjs';
+import { bucketObjects, call, startServer, stopCleanly } from './harness.mjs';
 import { compileDescriptorSet, pusherServiceDescriptor, querierServiceDescriptor } from './protos.mjs';
 import { encodeProfile } from './synthetic_profiles.mjs';
 
@@ -30,7 +30,13 @@ const FLAGS = [
 
 /** BlockMeta of an object, read from its footer ([meta][u32 length][u32 crc][u32 version]["EMB1"]). */
 function footer(file, schema) {
-  const bytes = fs.readFileSync(file);
+  let bytes;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    if (e.code === 'ENOENT') return null; // deleted (compacted or expired) between listing and reading
+    throw e;
+  }
   const length = bytes.readUInt32LE(bytes.length - 16);
   return fromBinary(schema, bytes.subarray(bytes.length - 16 - length, bytes.length - 16));
 }
@@ -76,10 +82,10 @@ describe('retention deletes expired data from queries, index and bucket', () => 
       .getMessage('metastore.v1.BlockMeta');
     const bucket = path.join(second.dir, 'data');
     // Objects holding data of `brief` older than its period (segments hold many tenants).
-    const expiredObjects = () => fs.readdirSync(bucket, { recursive: true })
-      .filter((f) => f.endsWith('block.bin'))
+    const expiredObjects = () => bucketObjects(bucket)
       .filter((f) => {
         const meta = footer(path.join(bucket, f), schema);
+        if (meta === null) return false;
         const str = (i) => meta.stringTable[i];
         return meta.datasets.some((d) => str(d.tenant) === 'brief' && Number(d.maxTime) < now - HOUR);
       });
