@@ -194,28 +194,7 @@ absl::StatusOr<ProfileRows> ObjectReader::ReadProfiles(int dataset, int64_t min_
   EMBERS_RETURN_IF_ERROR(reader.Open(
       *this, dataset, {.window_bytes = 0, .min_time_ms = min_time_ms, .max_time_ms = max_time_ms}));
   ProfileRows rows;
-  RowHeader row;
-  for (;;) {
-    EMBERS_ASSIGN_OR_RETURN(const bool more, reader.Next(&row));
-    if (!more) break;
-    if (rows.stack_ids.size() + row.sample_count > UINT32_MAX) {
-      return absl::DataLossError(StrCat(reader.what(), ": too many samples"));
-    }
-    rows.AddRow(row);
-    // Room for the rest of the chunk at once, rather than growing row by row; geometrically, so
-    // a section of many chunks is not copied once per chunk.
-    const size_t samples = rows.stack_ids.size() + reader.samples_left_in_chunk();
-    if (rows.stack_ids.capacity() < samples) {
-      const size_t grown = std::max(samples, 2 * rows.stack_ids.capacity());
-      rows.stack_ids.reserve(grown);
-      rows.values.reserve(grown);
-    }
-    const size_t spans = rows.span_ids.size() + reader.spans_left_in_chunk();
-    if (rows.span_ids.capacity() < spans) {
-      rows.span_ids.reserve(std::max(spans, 2 * rows.span_ids.capacity()));
-    }
-    EMBERS_RETURN_IF_ERROR(reader.ReadSamples(&rows.stack_ids, &rows.values, &rows.span_ids));
-  }
+  EMBERS_RETURN_IF_ERROR(ReadRemainingRows(&reader, &rows));
   return rows;
 }
 

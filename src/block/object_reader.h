@@ -51,6 +51,17 @@ struct ProfileRows {
   std::vector<model::ProfileId> profile_ids;  // one per row (zero: none)
 
   size_t size() const { return series.size(); }
+  // Empties every column, keeping their memory (a reader reusing one ProfileRows per chunk).
+  void Clear() {
+    for (auto* v : {&series, &sample_begin, &sample_count, &span_begin, &span_count, &stack_ids}) {
+      v->clear();
+    }
+    timestamp_ms.clear();
+    duration_ns.clear();
+    values.clear();
+    span_ids.clear();
+    profile_ids.clear();
+  }
   // Appends a row; its samples are to be appended to the sample columns next.
   void AddRow(const RowHeader& row) {
     series.push_back(row.series);

@@ -27,7 +27,7 @@ size_t ProfileReader::MemoryBytes() const {
 
 absl::Status ProfileReader::Fetch(uint64_t begin, uint64_t end) {
   const uint64_t buffer_end = buffer_begin_ + buffer_.size();
-  if (begin > checked_) {
+  if (verify_section_ && begin > checked_) {
     const uint64_t buffered = std::min(begin, buffer_end);
     if (buffered > checked_) {
       crc_ = Crc32cExtend(crc_, Buffered(checked_, buffered));
@@ -52,9 +52,10 @@ absl::Status ProfileReader::Fetch(uint64_t begin, uint64_t end) {
   }
   buffer_begin_ = begin;
   const uint64_t have = buffer_begin_ + buffer_.size();
-  const uint64_t want = options_.window_bytes == 0
-                            ? section_size_
-                            : std::min(section_size_, std::max(end, begin + options_.window_bytes));
+  const uint64_t want =
+      std::max(end, options_.window_bytes == 0
+                        ? fetch_end_
+                        : std::min(fetch_end_, std::max(end, begin + options_.window_bytes)));
   if (want > have) {
     EMBERS_ASSIGN_OR_RETURN(std::string bytes,
                             object_->ReadRange(section_offset_ + have, want - have));
@@ -90,7 +91,9 @@ absl::Status ProfileReader::Open(const ObjectReader& object, int dataset, Option
   buffer_begin_ = checked_ = bytes_fetched_ = 0;
   crc_ = 0;
   chunks_.clear();
-  next_chunk_ = 0;
+  next_chunk_ = end_chunk_ = 0;
+  verify_section_ = true;
+  fetch_end_ = section_size_;
   finished_ = false;
   EMBERS_RETURN_IF_ERROR(decoder_.Reset({}, 0, 0, what_));
   if (section_size_ < 6) return Corrupt("truncated section");
@@ -127,7 +130,44 @@ absl::Status ProfileReader::Open(const ObjectReader& object, int dataset, Option
   if (area_size != section_size_ - 4 - area_begin_) {
     return Corrupt("chunk directory does not cover the chunk area");
   }
+  end_chunk_ = chunks_.size();
   return absl::OkStatus();
+}
+
+void ProfileReader::ReadOnlyChunks(size_t begin, size_t end) {
+  end = std::min(end, chunks_.size());
+  next_chunk_ = std::min(begin, end);
+  end_chunk_ = end;
+  verify_section_ = false;
+  finished_ = true;
+  // Fetch up to the end of the last chunk in the time range, not past it.
+  fetch_end_ = area_begin_;
+  for (size_t i = next_chunk_; i < end_chunk_; ++i) {
+    const ChunkEntry& c = chunks_[i];
+    if (c.row_count > 0 && c.max_time_ms >= options_.min_time_ms &&
+        c.min_time_ms <= options_.max_time_ms) {
+      fetch_end_ = area_begin_ + c.offset + c.stored_length;
+    }
+  }
+}
+
+void ProfileReader::OpenSameSection(const ProfileReader& other) {
+  object_ = other.object_;
+  options_ = other.options_;
+  what_ = other.what_;
+  section_offset_ = other.section_offset_;
+  section_size_ = other.section_size_;
+  buffer_.clear();
+  buffer_begin_ = checked_ = bytes_fetched_ = 0;
+  crc_ = 0;
+  chunks_ = other.chunks_;
+  area_begin_ = other.area_begin_;
+  next_chunk_ = 0;
+  end_chunk_ = chunks_.size();
+  verify_section_ = true;
+  fetch_end_ = section_size_;
+  finished_ = false;
+  (void)decoder_.Reset({}, 0, 0, what_);
 }
 
 absl::Status ProfileReader::StartChunk(const ChunkEntry& chunk) {
@@ -157,7 +197,7 @@ absl::StatusOr<bool> ProfileReader::Next(RowHeader* row) {
       }
       return true;
     }
-    if (next_chunk_ == chunks_.size()) {
+    if (next_chunk_ == end_chunk_) {
       if (!finished_) {
         EMBERS_RETURN_IF_ERROR(Finish());
         finished_ = true;
@@ -170,6 +210,31 @@ absl::StatusOr<bool> ProfileReader::Next(RowHeader* row) {
       continue;
     }
     EMBERS_RETURN_IF_ERROR(StartChunk(chunk));
+  }
+}
+
+absl::Status ReadRemainingRows(ProfileReader* reader, ProfileRows* rows) {
+  RowHeader row;
+  for (;;) {
+    EMBERS_ASSIGN_OR_RETURN(const bool more, reader->Next(&row));
+    if (!more) return absl::OkStatus();
+    if (rows->stack_ids.size() + row.sample_count > UINT32_MAX) {
+      return absl::DataLossError(StrCat(reader->what(), ": too many samples"));
+    }
+    rows->AddRow(row);
+    // Room for the rest of the chunk at once, rather than growing row by row; geometrically, so
+    // a section of many chunks is not copied once per chunk.
+    const size_t samples = rows->stack_ids.size() + reader->samples_left_in_chunk();
+    if (rows->stack_ids.capacity() < samples) {
+      const size_t grown = std::max(samples, 2 * rows->stack_ids.capacity());
+      rows->stack_ids.reserve(grown);
+      rows->values.reserve(grown);
+    }
+    const size_t spans = rows->span_ids.size() + reader->spans_left_in_chunk();
+    if (rows->span_ids.capacity() < spans) {
+      rows->span_ids.reserve(std::max(spans, 2 * rows->span_ids.capacity()));
+    }
+    EMBERS_RETURN_IF_ERROR(reader->ReadSamples(&rows->stack_ids, &rows->values, &rows->span_ids));
   }
 }
 

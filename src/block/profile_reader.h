@@ -52,6 +52,18 @@ class ProfileReader {
     return decoder_.ReadSamples(stack_ids, values, span_ids);
   }
 
+  // The chunk directory (after Open).
+  size_t chunk_count() const { return chunks_.size(); }
+  const ChunkEntry& chunk(size_t i) const { return chunks_[i]; }
+  // From now on reads only chunks [begin, end) of the directory, and nothing else of the section:
+  // how several threads share the chunks of one large section. The section checksum cannot be
+  // verified on a part of the section; every chunk's own checksum still is (and compaction, which
+  // reads whole sections, verifies both). Valid after Open, before any row of a chunk was read.
+  void ReadOnlyChunks(size_t begin, size_t end);
+  // Opens the section `other` opened (copying its directory rather than fetching it again), for
+  // reading other chunks of it on another thread. `other` may be read concurrently.
+  void OpenSameSection(const ProfileReader& other);
+
   // Samples and span ids of the current chunk not read yet (for reserving room).
   uint64_t samples_left_in_chunk() const { return decoder_.samples_left(); }
   uint64_t spans_left_in_chunk() const { return decoder_.spans_left(); }
@@ -95,9 +107,17 @@ class ProfileReader {
   uint64_t area_begin_ = 0;  // section offset of the chunk area
   std::string chunk_scratch_;
   ZstdContext zstd_;
+  size_t end_chunk_ = 0;  // chunks [next_chunk_, end_chunk_) are left to read
+  // Whole-section reads extend and check the section checksum; ReadOnlyChunks reads do not, and
+  // fetch no byte past fetch_end_.
+  bool verify_section_ = true;
+  uint64_t fetch_end_ = 0;
   ChunkDecoder decoder_;
   bool finished_ = false;
 };
+
+// Appends every row left in `reader` (in its time range) to `rows`, with its samples.
+absl::Status ReadRemainingRows(ProfileReader* reader, ProfileRows* rows);
 
 }  // namespace embers::block
 

@@ -122,6 +122,71 @@ TEST(ProfileReader, TimeRangeSkipsChunksAndRows) {
   }
 }
 
+TEST(ProfileReader, ChunkSubsetsTogetherReadEveryRowOnce) {
+  const BuiltObject obj = MultiChunkObject(40);
+  objstore::MemoryBucket bucket;
+  ASSERT_TRUE(bucket.Put("k", obj.bytes).ok());
+  absl::StatusOr<ObjectReader> object = ObjectReader::Open(&bucket, "k");
+  ASSERT_TRUE(object.ok());
+  absl::StatusOr<ProfileRows> all = object->ReadProfiles(0);
+  ASSERT_TRUE(all.ok());
+  ProfileReader directory;
+  ASSERT_TRUE(directory.Open(*object, 0, {.window_bytes = 64}).ok());
+  ASSERT_EQ(directory.chunk_count(), 14u);  // 40 rows, 3 per chunk
+  // Chunks read one at a time, in turn, by readers sharing the directory, give every row.
+  ProfileRows pieces;
+  for (size_t c = 0; c < directory.chunk_count(); ++c) {
+    ProfileReader reader;
+    reader.OpenSameSection(directory);
+    reader.ReadOnlyChunks(c, c + 1);
+    ASSERT_TRUE(ReadRemainingRows(&reader, &pieces).ok());
+    // A chunk is fetched, not the section.
+    EXPECT_LE(reader.bytes_fetched(), directory.chunk(c).stored_length + 64) << c;
+  }
+  ExpectSameRows(*all, pieces);
+  // Ranges past the end are empty, not errors.
+  ProfileReader past;
+  past.OpenSameSection(directory);
+  past.ReadOnlyChunks(20, 30);
+  ProfileRows none;
+  ASSERT_TRUE(ReadRemainingRows(&past, &none).ok());
+  EXPECT_EQ(none.size(), 0u);
+}
+
+TEST(ProfileReader, ChunkSubsetChecksItsChunksOnly) {
+  const BuiltObject obj = MultiChunkObject(20);
+  ProfileReader directory;
+  objstore::MemoryBucket good;
+  ASSERT_TRUE(good.Put("k", obj.bytes).ok());
+  absl::StatusOr<ObjectReader> clean = ObjectReader::Open(&good, "k");
+  ASSERT_TRUE(clean.ok());
+  ASSERT_TRUE(directory.Open(*clean, 0, {}).ok());
+  const ChunkEntry first = directory.chunk(0), second = directory.chunk(1);
+  // Damage in the second chunk: reading the first alone succeeds, reading the second fails.
+  const uint64_t area = obj.meta.datasets(0).table_of_contents(2) - 4 -
+                        (directory.chunk(directory.chunk_count() - 1).offset +
+                         directory.chunk(directory.chunk_count() - 1).stored_length);
+  std::string bytes = obj.bytes;
+  bytes[area + second.offset + second.stored_length / 2] ^= 0x10;
+  objstore::MemoryBucket bad;
+  ASSERT_TRUE(bad.Put("k", bytes).ok());
+  absl::StatusOr<ObjectReader> object = ObjectReader::Open(&bad, "k");
+  ASSERT_TRUE(object.ok());
+  ProfileReader open;
+  ASSERT_TRUE(open.Open(*object, 0, {.window_bytes = 16}).ok());
+  ProfileReader reader;
+  reader.OpenSameSection(open);
+  reader.ReadOnlyChunks(0, 1);
+  ProfileRows rows;
+  ASSERT_TRUE(ReadRemainingRows(&reader, &rows).ok());
+  EXPECT_EQ(rows.size(), first.row_count);
+  reader.OpenSameSection(open);
+  reader.ReadOnlyChunks(1, 2);
+  absl::Status damaged = ReadRemainingRows(&reader, &rows);
+  EXPECT_EQ(damaged.code(), absl::StatusCode::kDataLoss) << damaged;
+  EXPECT_NE(damaged.message().find("chunk checksum"), std::string::npos) << damaged;
+}
+
 TEST(ProfileReader, DamageAnywhereIsDataLossNamingTheSection) {
   const BuiltObject obj = MultiChunkObject(20);
   const auto& d = obj.meta.datasets(0);

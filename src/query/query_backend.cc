@@ -10,6 +10,7 @@
 #include "block/object_reader.h"
 #include "block/object_writer.h"
 #include "block/symbols_merger.h"
+#include "query/profile_scan.h"
 #include "query/query_memory.h"
 #include "query/query_plan.h"
 
@@ -105,102 +106,140 @@ absl::StatusOr<std::vector<bool>> CountedRows(const ReadQuery& query,
   return counted;
 }
 
-// Sums the samples of the counted rows of a dataset by stack-trace id and adds them to the tree
-// or pprof report. Names and symbols are resolved per distinct stack, not per sample: many
-// profiles share few stacks.
-absl::Status ReadStacks(const ReadQuery& query, const block::ObjectReader& reader, int dataset,
-                        const block::ProfileRows& rows, const std::vector<bool>& counted,
-                        QueryReport* report) {
-  bool any = false;
-  for (size_t r = 0; r < rows.size() && !any; ++r) any = counted[r] && rows.sample_count[r] > 0;
-  if (!any) return absl::OkStatus();
-  absl::StatusOr<block::Symbols> symbols = reader.ReadSymbols(dataset);
-  if (!symbols.ok()) return symbols.status();
-  const size_t nodes = symbols->node_parent.size();
-  std::vector<int64_t> by_stack(nodes, 0);
-  for (size_t r = 0; r < rows.size(); ++r) {
-    if (!counted[r]) continue;
-    const uint32_t begin = rows.sample_begin[r], end = begin + rows.sample_count[r];
-    for (uint32_t s = begin; s < end; ++s) {
-      const uint32_t id = rows.stack_ids[s];
-      if (id >= nodes) {
-        return absl::DataLossError(StrCat("object ", reader.key(), " dataset ", dataset,
-                                          ": stack id ", id, " out of range"));
-      }
-      if (!SpanSelected(query.filter, rows, r, s)) continue;
-      by_stack[id] += rows.values[s];
-      ++report->samples;
-    }
+// What a query reads of one dataset, shared by the threads scanning its chunks.
+struct DatasetScan {
+  const ReadQuery& query;
+  const block::ObjectReader& reader;
+  int dataset;
+  const std::vector<block::SeriesInfo>& series;
+  const std::vector<bool>& selected;
+  ProfileDedup* dedup;
+  // Stack-trace ids at or past this are damage (the dataset's symbol-tree size).
+  size_t nodes;
+  // With a stack-trace selector: which stack ids it matches (empty: all).
+  const std::vector<bool>& stack_match;
+
+  absl::Status StackOutOfRange(uint32_t id) const {
+    return absl::DataLossError(
+        StrCat("object ", reader.key(), " dataset ", dataset, ": stack id ", id, " out of range"));
   }
+};
+
+// Sums the samples of the counted rows by stack-trace id. Names and symbols are resolved once per
+// dataset afterwards (AddStacks), per distinct stack, not per sample: many profiles share few
+// stacks.
+class StackSums final : public ProfileChunkSink {
+ public:
+  explicit StackSums(const DatasetScan& scan) : by_stack(scan.nodes, 0), scan_(scan) {}
+
+  absl::Status Consume(const block::ProfileRows& rows) override {
+    EMBERS_ASSIGN_OR_RETURN(
+        const std::vector<bool> counted,
+        CountedRows(scan_.query, scan_.series, rows, scan_.selected, scan_.dedup));
+    this->rows += static_cast<int64_t>(rows.size());
+    const size_t nodes = by_stack.size();
+    for (size_t r = 0; r < rows.size(); ++r) {
+      if (!counted[r]) continue;
+      const uint32_t begin = rows.sample_begin[r], end = begin + rows.sample_count[r];
+      for (uint32_t s = begin; s < end; ++s) {
+        const uint32_t id = rows.stack_ids[s];
+        if (id >= nodes) return scan_.StackOutOfRange(id);
+        if (!SpanSelected(scan_.query.filter, rows, r, s)) continue;
+        by_stack[id] += rows.values[s];
+        ++samples;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  std::vector<int64_t> by_stack;
+  int64_t rows = 0;
+  int64_t samples = 0;
+
+ private:
+  const DatasetScan& scan_;
+};
+
+// Adds the summed stacks of one dataset to the tree or pprof report.
+void AddStacks(const ReadQuery& query, const block::Symbols& symbols,
+               std::vector<int64_t>& by_stack, QueryReport* report) {
+  const uint32_t nodes = static_cast<uint32_t>(by_stack.size());
   if (!query.filter.call_site.empty()) {
-    const std::vector<bool> match = query.filter.MatchStacks(*symbols);
+    const std::vector<bool> match = query.filter.MatchStacks(symbols);
     for (uint32_t id = 0; id < nodes; ++id) {
       if (!match[id]) by_stack[id] = 0;
     }
   }
   if (query.kind == ReportKind::kPprof) {
-    block::SymbolsMerger merger(*symbols, report->profile.symbols());
+    block::SymbolsMerger merger(symbols, report->profile.symbols());
     for (uint32_t id = 0; id < nodes; ++id) {
       if (by_stack[id] != 0) report->profile.Add(merger, id, by_stack[id]);
     }
-    return absl::OkStatus();
+    return;
   }
-  StackResolver resolver(*symbols, &report->tree);
+  StackResolver resolver(symbols, &report->tree);
   for (uint32_t id = 0; id < nodes; ++id) {
     if (by_stack[id] != 0) report->tree.AddSelf(resolver.Resolve(id), by_stack[id]);
   }
-  return absl::OkStatus();
 }
 
-absl::Status ReadTimeSeries(const ReadQuery& query, const block::ObjectReader& reader, int dataset,
-                            const std::vector<block::SeriesInfo>& series,
-                            const block::ProfileRows& rows, const std::vector<bool>& selected,
-                            const std::vector<bool>& counted, QueryReport* report) {
-  // A stack-trace selector counts only matching stacks, which needs the dataset's symbols.
-  std::vector<bool> stack_match;
-  if (!query.filter.call_site.empty()) {
-    absl::StatusOr<block::Symbols> symbols = reader.ReadSymbols(dataset);
-    if (!symbols.ok()) return symbols.status();
-    stack_match = query.filter.MatchStacks(*symbols);
-  }
-  // One group per selected series, looked up once.
-  std::vector<std::map<int64_t, SeriesPoint>*> group(series.size(), nullptr);
-  for (size_t i = 0; i < series.size(); ++i) {
-    if (!selected[i]) continue;
-    GroupLabels key;
-    for (const std::string& name : query.group_by) {
-      if (series[i].labels.Has(name)) {
-        key.emplace_back(name, std::string(series[i].labels.Get(name)));
+// Sums the counted rows into points of their group's series.
+class SeriesPoints final : public ProfileChunkSink {
+ public:
+  explicit SeriesPoints(const DatasetScan& scan) : scan_(scan), group_(scan.series.size()) {
+    // One group per selected series, looked up once.
+    for (size_t i = 0; i < scan.series.size(); ++i) {
+      if (!scan.selected[i]) continue;
+      GroupLabels key;
+      for (const std::string& name : scan.query.group_by) {
+        if (scan.series[i].labels.Has(name)) {
+          key.emplace_back(name, std::string(scan.series[i].labels.Get(name)));
+        }
       }
+      std::sort(key.begin(), key.end());
+      key.erase(std::unique(key.begin(), key.end()), key.end());
+      group_[i] = &report.time_series.series[std::move(key)];
     }
-    std::sort(key.begin(), key.end());
-    key.erase(std::unique(key.begin(), key.end()), key.end());
-    group[i] = &report->time_series.series[std::move(key)];
   }
-  for (size_t r = 0; r < rows.size(); ++r) {
-    auto* points = group[rows.series[r]];
-    if (points == nullptr || !counted[r]) continue;
-    const int64_t t = StepOf(rows.timestamp_ms[r], query.start_ms, query.step_ms);
-    if (t > query.end_ms) continue;
-    int64_t total = 0;
-    const uint32_t begin = rows.sample_begin[r], end = begin + rows.sample_count[r];
-    if (query.filter.empty()) {
-      for (uint32_t s = begin; s < end; ++s) total += rows.values[s];
-    } else {
-      for (uint32_t s = begin; s < end; ++s) {
-        const uint32_t id = rows.stack_ids[s];
-        if (!stack_match.empty() && (id >= stack_match.size() || !stack_match[id])) continue;
-        if (!SpanSelected(query.filter, rows, r, s)) continue;
-        total += rows.values[s];
+
+  absl::Status Consume(const block::ProfileRows& rows) override {
+    EMBERS_ASSIGN_OR_RETURN(
+        const std::vector<bool> counted,
+        CountedRows(scan_.query, scan_.series, rows, scan_.selected, scan_.dedup));
+    const ReadQuery& query = scan_.query;
+    const std::vector<bool>& stack_match = scan_.stack_match;
+    report.rows += static_cast<int64_t>(rows.size());
+    for (size_t r = 0; r < rows.size(); ++r) {
+      auto* points = group_[rows.series[r]];
+      if (points == nullptr || !counted[r]) continue;
+      const int64_t t = StepOf(rows.timestamp_ms[r], query.start_ms, query.step_ms);
+      if (t > query.end_ms) continue;
+      int64_t total = 0;
+      const uint32_t begin = rows.sample_begin[r], end = begin + rows.sample_count[r];
+      if (query.filter.empty()) {
+        for (uint32_t s = begin; s < end; ++s) total += rows.values[s];
+      } else {
+        for (uint32_t s = begin; s < end; ++s) {
+          const uint32_t id = rows.stack_ids[s];
+          if (!stack_match.empty() && (id >= stack_match.size() || !stack_match[id])) continue;
+          if (!SpanSelected(query.filter, rows, r, s)) continue;
+          total += rows.values[s];
+        }
       }
+      report.samples += end - begin;
+      SeriesPoint& p = (*points)[t];
+      p.sum += static_cast<double>(total);
+      ++p.count;
     }
-    report->samples += end - begin;
-    SeriesPoint& p = (*points)[t];
-    p.sum += static_cast<double>(total);
-    ++p.count;
+    return absl::OkStatus();
   }
-  return absl::OkStatus();
-}
+
+  QueryReport report;  // rows, samples and time series of the chunks consumed
+
+ private:
+  const DatasetScan& scan_;
+  std::vector<std::map<int64_t, SeriesPoint>*> group_;  // by series rank (null: not selected)
+};
 
 void ReadLabelSets(const ReadQuery& query, const std::vector<block::SeriesInfo>& series,
                    const std::vector<bool>& selected, QueryReport* report) {
@@ -263,6 +302,52 @@ QueryBackend::QueryBackend(QueryBackendOptions options, objstore::Bucket* bucket
     : bucket_(bucket), pool_({.threads = options.threads, .name = "query-backend"}) {}
 
 QueryBackend::~QueryBackend() = default;
+
+absl::Status QueryBackend::ReadProfiles(const ReadQuery& query, const block::ObjectReader& reader,
+                                        int dataset, const std::vector<block::SeriesInfo>& series,
+                                        const std::vector<bool>& selected, ProfileDedup* dedup,
+                                        QueryReport* report) const {
+  // Stacks need the dataset's symbols; series only for a stack-trace selector.
+  const bool stacks = query.kind != ReportKind::kTimeSeries;
+  std::optional<block::Symbols> symbols;
+  if (stacks || !query.filter.call_site.empty()) {
+    EMBERS_ASSIGN_OR_RETURN(symbols, reader.ReadSymbols(dataset));
+  }
+  std::vector<bool> stack_match;
+  if (!stacks && symbols.has_value()) stack_match = query.filter.MatchStacks(*symbols);
+  const DatasetScan scan{.query = query,
+                         .reader = reader,
+                         .dataset = dataset,
+                         .series = series,
+                         .selected = selected,
+                         .dedup = dedup,
+                         .nodes = symbols.has_value() ? symbols->node_parent.size() : 0,
+                         .stack_match = stack_match};
+  const ProfileScanOptions options{
+      .min_time_ms = query.start_ms, .max_time_ms = query.end_ms, .helpers = pool_.size() - 1};
+  if (!stacks) {
+    EMBERS_ASSIGN_OR_RETURN(auto sinks, ScanProfileChunks(reader, dataset, options, &pool_, [&] {
+                              return std::make_unique<SeriesPoints>(scan);
+                            }));
+    for (auto& sink : sinks) report->Merge(static_cast<SeriesPoints&>(*sink).report);
+    return absl::OkStatus();
+  }
+  EMBERS_ASSIGN_OR_RETURN(auto sinks, ScanProfileChunks(reader, dataset, options, &pool_, [&] {
+                            return std::make_unique<StackSums>(scan);
+                          }));
+  if (sinks.empty()) return absl::OkStatus();
+  auto& sums = static_cast<StackSums&>(*sinks[0]);
+  for (size_t k = 1; k < sinks.size(); ++k) {
+    const auto& other = static_cast<const StackSums&>(*sinks[k]);
+    for (size_t id = 0; id < sums.by_stack.size(); ++id) sums.by_stack[id] += other.by_stack[id];
+    sums.rows += other.rows;
+    sums.samples += other.samples;
+  }
+  report->rows += sums.rows;
+  report->samples += sums.samples;
+  if (sums.samples > 0) AddStacks(query, *symbols, sums.by_stack, report);
+  return absl::OkStatus();
+}
 
 absl::StatusOr<QueryReport> QueryBackend::ReadBlock(const ReadQuery& query,
                                                     const metastore::v1::BlockMeta& block,
@@ -338,17 +423,7 @@ absl::StatusOr<QueryReport> QueryBackend::ReadBlock(const ReadQuery& query,
     if (query.kind == ReportKind::kLabelSets) {
       ReadLabelSets(query, *series, selected, &report);
     } else {
-      absl::StatusOr<block::ProfileRows> rows =
-          reader->ReadProfiles(i, query.start_ms, query.end_ms);
-      if (!rows.ok()) return rows.status();
-      report.rows += static_cast<int64_t>(rows->size());
-      EMBERS_ASSIGN_OR_RETURN(std::vector<bool> counted,
-                              CountedRows(query, *series, *rows, selected, dedup));
-      absl::Status st =
-          query.kind == ReportKind::kTimeSeries
-              ? ReadTimeSeries(query, *reader, i, *series, *rows, selected, counted, &report)
-              : ReadStacks(query, *reader, i, *rows, counted, &report);
-      if (!st.ok()) return st;
+      EMBERS_RETURN_IF_ERROR(ReadProfiles(query, *reader, i, *series, selected, dedup, &report));
     }
     absl::Status st = charge.Update(report.MemoryBytes());
     if (!st.ok()) return st;

@@ -34,6 +34,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "base/worker_pool.h"
+#include "block/object_reader.h"
 #include "metastore/v1/types.pb.h"
 #include "model/selector.h"
 #include "objstore/bucket.h"
@@ -148,8 +149,16 @@ class QueryBackend final : public QueryExecutor {
                                         ProfileDedup* dedup = nullptr) const;
 
  private:
+  // Reads the profiles of one dataset of `reader` into `report` (the part of ReadBlock after
+  // series selection), sharing its chunks with idle pool threads.
+  absl::Status ReadProfiles(const ReadQuery& query, const block::ObjectReader& reader, int dataset,
+                            const std::vector<block::SeriesInfo>& series,
+                            const std::vector<bool>& selected, ProfileDedup* dedup,
+                            QueryReport* report) const;
+
   objstore::Bucket* bucket_;
-  WorkerPool pool_;
+  // Mutable: ReadBlock, a const read, hands chunks of large datasets to idle threads.
+  mutable WorkerPool pool_;
 };
 
 }  // namespace embers::query

@@ -353,5 +353,50 @@ TEST_F(QueryTest, ProfilesPushedTwiceCountOnce) {
   EXPECT_EQ(s->series(1).points(0).value(), 30);  // prod
 }
 
+// A compacted block holds a service's hours in one dataset of many chunks, which the backend's
+// threads share: every row counts once whichever thread reads its chunk, retries included.
+TEST_F(QueryTest, DatasetOfManyChunksCountsEveryRowOnce) {
+  block::DatasetBuilder b("t1", "api", {.zstd_level = 1, .rows_per_chunk = 2});
+  int64_t prod = 0, dev = 0, leaf3 = 0, late = 0;
+  for (int i = 0; i < 301; ++i) {
+    const std::string env = i % 3 == 0 ? "dev" : "prod";
+    const int64_t t = 1'000 * i;
+    const model::ProfileId id{.hi = 1, .lo = static_cast<uint64_t>(i)};
+    pprof::Profile p = MakeProfile({{{"main", "leaf" + std::to_string(i % 5)}, i + 1}});
+    b.Append(SeriesLabels(kCpu, "api", env), t, 1'000'000, p, {}, id);
+    // Every seventh profile pushed again (a client retry): counted once.
+    if (i % 7 == 0) b.Append(SeriesLabels(kCpu, "api", env), t, 1'000'000, p, {}, id);
+    (env == "dev" ? dev : prod) += i + 1;
+    if (i % 5 == 3) leaf3 += i + 1;
+    if (t >= 200'000) late += i + 1;
+  }
+  AddObject({&b});
+  // Each of backends with 1, 2 and 4 threads gives the same answers.
+  for (int threads : {1, 2, 4}) {
+    SCOPED_TRACE(threads);
+    frontend_.SetBackend(
+        std::make_shared<QueryBackend>(QueryBackendOptions{.threads = threads}, &bucket_));
+    for (int round = 0; round < 5; ++round) {
+      auto r = Merge(kCpu, "", 0, 400'000);
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(r->flamegraph().total(), prod + dev);
+      EXPECT_EQ(PerFunction(r->flamegraph())["leaf3"], (NodeValue{leaf3, leaf3}));
+      r = Merge(kCpu, "", 200'000, 400'000);
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(r->flamegraph().total(), late);
+      auto s = Series(kCpu, "", 0, 400'000, 400, {"env"});
+      ASSERT_TRUE(s.ok()) << s.status();
+      ASSERT_EQ(s->series_size(), 2);
+      auto sum = [](const auto& series) {
+        double total = 0;
+        for (const auto& point : series.points()) total += point.value();
+        return static_cast<int64_t>(total);
+      };
+      EXPECT_EQ(sum(s->series(0)), dev);
+      EXPECT_EQ(sum(s->series(1)), prod);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace embers::query
