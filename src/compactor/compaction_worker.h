@@ -65,8 +65,8 @@ using CompactionJobExecutor = std::function<absl::StatusOr<CompactionJobResult>(
 struct CompactionWorkerOptions {
   // Unique per process: host name and pid.
   std::string worker_id;
-  int job_concurrency = 1;                          // -compaction-worker.job-concurrency
-  absl::Duration poll_interval = absl::Seconds(1);  // -compaction-worker.job-poll-interval
+  int job_concurrency = 1;                                 // -compaction-worker.job-concurrency
+  absl::Duration poll_interval = absl::Milliseconds(500);  // -compaction-worker.job-poll-interval
   absl::Duration poll_timeout = absl::Seconds(10);  // one poll, retries to the leader included
   uint32_t cleanup_capacity = 8;                    // tombstones taken per poll
   int transient_retries = 3;                        // per job, for Unavailable/DeadlineExceeded

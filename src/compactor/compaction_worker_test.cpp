@@ -229,5 +229,27 @@ TEST_F(CompactionWorkerTest, RetriesTransientErrorsInsideTheJob) {
   worker->Stop(absl::Now());
 }
 
+TEST_F(CompactionWorkerTest, MalformedPollsAreRejected) {
+  auto poll = [&](const v1::PollCompactionJobsRequest& req) {
+    v1::PollCompactionJobsResponse resp;
+    return Wait([&](UnaryDone d) {
+      node_->compaction_service()->PollCompactionJobs(CallContext{}, req, &resp, std::move(d));
+    });
+  };
+  v1::PollCompactionJobsRequest req;
+  req.set_job_capacity(1);
+  EXPECT_EQ(poll(req).code(), absl::StatusCode::kInvalidArgument);  // no worker id
+  req.set_worker_id("w1");
+  EXPECT_TRUE(poll(req).ok());
+  req.set_job_capacity(65);  // one poll may not ask for an unbounded number of jobs
+  absl::Status s = poll(req);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(s.message()).find("job_capacity"), std::string::npos) << s;
+  req.set_job_capacity(1);
+  req.add_status_updates()->set_name("job-a");
+  req.add_status_updates()->set_name("job-a");
+  EXPECT_EQ(poll(req).code(), absl::StatusCode::kInvalidArgument);  // reported twice
+}
+
 }  // namespace
 }  // namespace embers::compactor

@@ -429,10 +429,11 @@ class CompactionWorkerModule : public Module {
   explicit CompactionWorkerModule(App* app) : app_(app) {}
   absl::Status Start() override {
     const Config& c = app_->config_;
-    if (c.compaction_worker_job_concurrency < 1 || c.compaction_memory_limit < (16 << 20) ||
-        c.compaction_zstd_level < 1 || c.compaction_zstd_level > 19) {
+    if (c.compaction_worker_job_concurrency < 1 || c.compaction_worker_job_concurrency > 64 ||
+        c.compaction_memory_limit < (16 << 20) || c.compaction_zstd_level < 1 ||
+        c.compaction_zstd_level > 19) {
       return absl::InvalidArgumentError(
-          "-compaction-worker.job-concurrency must be >= 1, -compaction.memory-limit >= 16 MiB "
+          "-compaction-worker.job-concurrency must be 1 to 64, -compaction.memory-limit >= 16 MiB "
           "and -compaction.zstd-level 1 to 19");
     }
     if (absl::Status st = compactor::PrepareCompactionTempDir(c.compaction_worker_temp_dir);

@@ -408,6 +408,7 @@ absl::Status BlockIndex::AddBlockLocked(State& state, const BlockId& id,
   Partition& part = state.partitions[shard.partition];
   part.min_time = std::min(part.min_time, b->min_time);
   part.max_time = std::max(part.max_time, b->max_time);
+  state.CountBlock(b->compaction_level, +1);
   shard.blocks.Insert(id, std::move(b), state.generation);
   state.shard_of.emplace(id, &slot);
   return absl::OkStatus();
@@ -418,6 +419,7 @@ void BlockIndex::RemoveBlockLocked(State& state, const BlockId& id) {
   if (it == state.shard_of.end()) return;
   ShardSlot& slot = *it->second;
   state.shard_of.erase(it);
+  if (const auto* b = slot.current->blocks.Find(id)) state.CountBlock((*b)->compaction_level, -1);
   if (slot.current->blocks.size() > 1) {
     MutableShard(state, slot).blocks.Erase(id, state.generation);
     return;
@@ -800,18 +802,9 @@ std::vector<BlockIndex::QueueableBlock> BlockIndex::BlocksBelowLevel(uint32_t le
 }
 
 std::vector<uint64_t> BlockIndex::BlockCountsByLevel() const {
-  std::vector<uint64_t> counts;
   std::shared_lock lock(mu_);
-  for (const auto& [start, part] : state_->partitions) {
-    for (const auto& [owner, shards] : part.tenants) {
-      for (const auto& [sid, slot] : shards) {
-        for (const auto& [id, b] : slot.current->blocks) {
-          if (b->compaction_level >= counts.size()) counts.resize(b->compaction_level + 1, 0);
-          counts[b->compaction_level]++;
-        }
-      }
-    }
-  }
+  std::vector<uint64_t> counts = state_->blocks_by_level;
+  while (!counts.empty() && counts.back() == 0) counts.pop_back();
   return counts;
 }
 

@@ -123,7 +123,8 @@ RC_GTEST_PROP(BlockIndexProperty, QueryMetadataEqualsBruteForce, ()) {
       id = model.live.begin()->first;
     }
     std::string owner = *rc::gen::inRange(0, 2) == 0 ? "" : *rc::gen::elementOf(kTenants);
-    BlockBuilder builder(id, owner, *rc::gen::inRange<uint32_t>(0, 3));
+    const uint32_t shard = *rc::gen::inRange<uint32_t>(0, 3);
+    BlockBuilder builder(id, owner, shard, owner.empty() ? 0 : *rc::gen::inRange<uint32_t>(1, 4));
     const int datasets = *rc::gen::inRange(0, 4);
     for (int i = 0; i < datasets; ++i) {
       DatasetSpec d;
@@ -151,6 +152,12 @@ RC_GTEST_PROP(BlockIndexProperty, QueryMetadataEqualsBruteForce, ()) {
     }
   }
   RC_ASSERT(index.BlockCount() == model.live.size());
+  std::vector<uint64_t> levels;
+  for (const auto& [id, b] : model.live) {
+    if (b.compaction_level() >= levels.size()) levels.resize(b.compaction_level() + 1, 0);
+    ++levels[b.compaction_level()];
+  }
+  RC_ASSERT(index.BlockCountsByLevel() == levels);
   for (const auto& [capture, want] : captures) {
     std::string got;
     capture->SerializeTo(&got);
@@ -160,6 +167,7 @@ RC_GTEST_PROP(BlockIndexProperty, QueryMetadataEqualsBruteForce, ()) {
   RC_ASSERT(twin.EncodeSnapshot() == snapshot);
   BlockIndex restored;
   RC_ASSERT(restored.RestoreSnapshot(snapshot).ok());
+  RC_ASSERT(restored.BlockCountsByLevel() == levels);
 
   for (int q = 0; q < 10; ++q) {
     std::set<std::string> tenants;

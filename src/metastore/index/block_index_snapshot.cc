@@ -263,6 +263,7 @@ absl::StatusOr<BlockIndex::DecodedSnapshot> BlockIndex::DecodeSnapshot(std::stri
           if (!state->shard_of.emplace(*id, slot).second) {
             return Corrupt(StrCat("block ", m.id(), " appears twice"));
           }
+          state->CountBlock(b->compaction_level, +1);
           shard->blocks.Insert(*id, std::move(b), state->generation);
         }
         break;

@@ -276,6 +276,7 @@ TEST_F(BlockIndexTest, AddIsIdempotentAndTombstonesWin) {
   ASSERT_TRUE(index_.ReplaceBlocks(replace).ok());
   EXPECT_EQ(Q({"t"}, kT0, kT0 + 100, "{}"), "0000000003:s");
   EXPECT_EQ(index_.BlockCount(), 1u);
+  EXPECT_EQ(index_.BlockCountsByLevel(), (std::vector<uint64_t>{0, 1}));
   // A late retry of a source is ignored; so is a retried replace command.
   Add(a, BlockIndex::AddResult::kTombstoned);
   ASSERT_TRUE(index_.ReplaceBlocks(replace).ok());
@@ -288,6 +289,7 @@ TEST_F(BlockIndexTest, AddIsIdempotentAndTombstonesWin) {
   index_.DeleteTombstones({"job-1"});
   EXPECT_TRUE(index_.Tombstones().empty());
   Add(a);
+  EXPECT_EQ(index_.BlockCountsByLevel(), (std::vector<uint64_t>{1, 1}));
 
   // Delete-only (no outputs) with a malformed id is rejected without any effect.
   v1::ReplaceBlocksRequest del;
@@ -301,6 +303,7 @@ TEST_F(BlockIndexTest, AddIsIdempotentAndTombstonesWin) {
   del.mutable_tombstones()->mutable_blocks()->RemoveLast();
   ASSERT_TRUE(index_.ReplaceBlocks(del).ok());
   EXPECT_EQ(Q({"t"}, kT0, kT0 + 100, "{}"), "0000000001:s");
+  EXPECT_EQ(index_.BlockCountsByLevel(), (std::vector<uint64_t>{1}));
   v1::ReplaceBlocksRequest no_name;
   EXPECT_EQ(index_.ReplaceBlocks(no_name).code(), absl::StatusCode::kInvalidArgument);
 }
@@ -407,6 +410,7 @@ TEST_F(BlockIndexTest, SnapshotRoundTrip) {
   ASSERT_TRUE(restored.RestoreSnapshot(snap).ok());
   EXPECT_EQ(restored.EncodeSnapshot(), snap);  // identical state, byte for byte
   EXPECT_EQ(restored.BlockCount(), 2u);
+  EXPECT_EQ(restored.BlockCountsByLevel(), (std::vector<uint64_t>{1, 1}));
   auto q = Query({"tenant-a", "tenant-b"}, kT0, kT0 + 12 * kHour, "{env=~\"prod.*\"}", {"env"});
   EXPECT_EQ(restored.QueryMetadata(q)->SerializeAsString(),
             index_.QueryMetadata(q)->SerializeAsString());
@@ -425,6 +429,7 @@ TEST_F(BlockIndexTest, SnapshotRoundTrip) {
   // Restoring an empty index's snapshot empties it.
   ASSERT_TRUE(restored.RestoreSnapshot(BlockIndex().EncodeSnapshot()).ok());
   EXPECT_EQ(restored.BlockCount(), 0u);
+  EXPECT_TRUE(restored.BlockCountsByLevel().empty());
 }
 
 TEST_F(BlockIndexTest, SnapshotChunksLargeShards) {

@@ -165,6 +165,15 @@ struct BlockIndex::State {
   // Copy-on-write generation, bumped by every Capture: shards and block chunks stamped with an
   // older one may be shared with a capture and are copied before they change.
   uint64_t generation = 1;
+  // Live blocks per compaction level, kept as blocks come and go: the status page and gauges read
+  // it every second, and walking millions of blocks under the lock stalled every apply (AddBlock
+  // p99 136 ms at 2 M blocks).
+  std::vector<uint64_t> blocks_by_level;
+
+  void CountBlock(uint32_t level, int64_t delta) {
+    if (level >= blocks_by_level.size()) blocks_by_level.resize(level + 1, 0);
+    blocks_by_level[level] += static_cast<uint64_t>(delta);
+  }
 };
 
 }  // namespace embers::metastore

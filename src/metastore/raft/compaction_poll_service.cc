@@ -23,6 +23,9 @@ absl::Status CheckRequest(const v1::PollCompactionJobsRequest& r,
   if (r.status_updates_size() > o.max_status_updates) {
     return bad(StrCat("more than ", o.max_status_updates, " status updates"));
   }
+  if (r.job_capacity() > o.max_job_capacity) {
+    return bad(StrCat("job_capacity above ", o.max_job_capacity));
+  }
   if (r.cleaned_tombstones_size() > 4096) return bad("more than 4096 cleaned tombstones");
   std::set<std::string_view> names;
   for (const v1::CompactionJobStatusUpdate& u : r.status_updates()) {

@@ -1,18 +1,26 @@
 #include "metastore/raft/fsm_snapshot_format.h"
 
 #include <cassert>
+#include <cstring>
 
 #include "base/strings.h"
 #include "base/varint.h"
 #include "xxhash.h"
+#include "zstd.h"
 
 namespace embers::metastore::raft {
 
 namespace {
 
 constexpr std::string_view kMagic = "EMFS";
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;  // compressed sections
+constexpr uint32_t kUncompressedVersion = 2;
 constexpr uint32_t kLegacyVersion = 1;
+constexpr size_t kPrefixBytes = 8;  // magic and version
+// Level 1: the serialiser's CPU is what a snapshot costs; higher levels shrank the file little.
+constexpr int kZstdLevel = 1;
+// A snapshot's sections may not claim more than this (the restore allocates it up front).
+constexpr uint64_t kMaxSectionsBytes = uint64_t{64} << 30;
 
 absl::Status Corrupt(std::string_view what) {
   return absl::DataLossError(ToAbsl(StrCat("metastore snapshot: ", what)));
@@ -47,7 +55,7 @@ absl::StatusOr<std::map<FsmSection, std::string_view>> ParseLegacy(ByteReader& i
 FsmSnapshotWriter::FsmSnapshotWriter(size_t expected_bytes) {
   out_.reserve(expected_bytes);
   out_.append(kMagic);
-  PutFixed32(&out_, kVersion);
+  PutFixed32(&out_, kUncompressedVersion);
 }
 
 void FsmSnapshotWriter::AddSection(FsmSection tag, absl::FunctionRef<void(std::string*)> write) {
@@ -64,18 +72,51 @@ void FsmSnapshotWriter::AddSection(FsmSection tag, absl::FunctionRef<void(std::s
   PutFixed64(&out_, XXH64(out_.data() + begin, length, 0));
 }
 
-std::string FsmSnapshotWriter::Finish() && { return std::move(out_); }
+std::string FsmSnapshotWriter::Finish(bool compress) && {
+  if (!compress) return std::move(out_);
+  const std::string_view sections = std::string_view(out_).substr(kPrefixBytes);
+  std::string out;
+  out.resize(kPrefixBytes + 8 + ZSTD_compressBound(sections.size()));
+  char* p = out.data();
+  std::memcpy(p, kMagic.data(), kMagic.size());
+  for (int i = 0; i < 4; ++i) p[4 + i] = static_cast<char>(kVersion >> (8 * i));
+  for (int i = 0; i < 8; ++i) p[8 + i] = static_cast<char>(uint64_t{sections.size()} >> (8 * i));
+  const size_t n =
+      ZSTD_compress(p + 16, out.size() - 16, sections.data(), sections.size(), kZstdLevel);
+  // Only a destination smaller than ZSTD_compressBound can fail.
+  assert(!ZSTD_isError(n));
+  out.resize(16 + n);
+  out_ = std::string();  // free the uncompressed bytes before the caller copies the result
+  return out;
+}
 
-absl::StatusOr<std::map<FsmSection, std::string_view>> ParseFsmSnapshot(std::string_view snapshot) {
+absl::StatusOr<std::map<FsmSection, std::string_view>> ParseFsmSnapshot(std::string_view snapshot,
+                                                                        std::string* storage) {
   ByteReader in(snapshot);
   std::string_view magic;
   uint32_t version = 0;
   if (!in.ReadBytes(kMagic.size(), &magic) || magic != kMagic) return Corrupt("bad magic");
   if (!in.ReadFixed32(&version)) return Corrupt("truncated version");
   if (version == kLegacyVersion) return ParseLegacy(in);
-  if (version != kVersion) {
+  if (version == kVersion) {
+    uint64_t raw = 0;
+    if (!in.ReadFixed64(&raw)) return Corrupt("truncated length");
+    if (raw > kMaxSectionsBytes) return Corrupt(StrCat("sections of ", raw, " bytes"));
+    std::string_view frame;
+    in.ReadBytes(in.remaining(), &frame);
+    if (ZSTD_getFrameContentSize(frame.data(), frame.size()) != raw) {
+      return Corrupt("compressed sections do not match their length");
+    }
+    storage->resize(static_cast<size_t>(raw));
+    const size_t n = ZSTD_decompress(storage->data(), storage->size(), frame.data(), frame.size());
+    if (ZSTD_isError(n) || n != raw) {
+      return Corrupt(StrCat("cannot decompress the sections: ",
+                            ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short"));
+    }
+    in = ByteReader(*storage);
+  } else if (version != kUncompressedVersion) {
     return Corrupt(StrCat("unknown format version ", version, " (this build reads versions ",
-                          kLegacyVersion, " and ", kVersion, ")"));
+                          kLegacyVersion, " to ", kVersion, ")"));
   }
   std::map<FsmSection, std::string_view> sections;
   uint32_t last = 0;

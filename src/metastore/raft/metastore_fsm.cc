@@ -207,7 +207,8 @@ std::unique_ptr<StateCapture> MetastoreFsm::Capture() {
 }
 
 absl::Status MetastoreFsm::Restore(std::string_view snapshot) {
-  EMBERS_ASSIGN_OR_RETURN(auto sections, ParseFsmSnapshot(snapshot));
+  std::string decompressed;  // backs `sections` where the snapshot is compressed
+  EMBERS_ASSIGN_OR_RETURN(auto sections, ParseFsmSnapshot(snapshot, &decompressed));
   auto section = [&](FsmSection tag) -> absl::StatusOr<std::string_view> {
     auto it = sections.find(tag);
     if (it == sections.end()) {

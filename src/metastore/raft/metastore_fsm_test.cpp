@@ -272,27 +272,66 @@ TEST(MetastoreFsmTest, RestoresVersionOneSnapshots) {
 }
 
 // A newer writer's version or section is refused with a message saying so, and nothing changes.
+// Snapshots are written compressed (version 3); those written uncompressed before (version 2)
+// restore to the same state.
+TEST(MetastoreFsmTest, RestoresUncompressedVersionTwoSnapshots) {
+  BlockIndex index;
+  MetastoreFsm fsm(&index);
+  for (uint64_t s = 1; s <= 50; ++s) ASSERT_TRUE(fsm.Apply(s, AddCommand(Block(s))).ok());
+  const std::string snap = Snapshot(fsm);
+  ASSERT_EQ(snap[4], 3);
+  std::string storage;
+  auto sections = ParseFsmSnapshot(snap, &storage);
+  ASSERT_TRUE(sections.ok()) << sections.status();
+  FsmSnapshotWriter writer;
+  for (const auto& [tag, bytes] : *sections) {
+    writer.AddSection(tag, [&, b = bytes](std::string* out) { out->append(b); });
+  }
+  const std::string v2 = std::move(writer).Finish(/*compress=*/false);
+  ASSERT_EQ(v2[4], 2);
+  EXPECT_LT(snap.size() * 2, v2.size());  // 50 similar blocks compress well
+
+  BlockIndex restored_index;
+  MetastoreFsm restored(&restored_index);
+  ASSERT_TRUE(restored.Restore(v2).ok());
+  EXPECT_EQ(restored_index.BlockCount(), 50u);
+  EXPECT_EQ(restored.applied_index(), 50u);
+  EXPECT_EQ(Snapshot(restored), snap);
+}
+
 TEST(MetastoreFsmTest, UnknownVersionOrSectionIsRefused) {
   BlockIndex index;
   MetastoreFsm fsm(&index);
   ASSERT_TRUE(fsm.Apply(1, AddCommand(Block(1))).ok());
   std::string snap = Snapshot(fsm);
 
-  std::string v3 = snap;
-  v3[4] = 3;
-  absl::Status s = fsm.Restore(v3);
+  std::string v4 = snap;
+  v4[4] = 4;
+  absl::Status s = fsm.Restore(v4);
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(s.message().find("unknown format version 3"), std::string_view::npos) << s;
+  EXPECT_NE(s.message().find("unknown format version 4"), std::string_view::npos) << s;
+  // A compressed snapshot cut short, or claiming another length.
+  EXPECT_EQ(fsm.Restore(std::string_view(snap).substr(0, snap.size() - 2)).code(),
+            absl::StatusCode::kDataLoss);
+  std::string wrong_length = snap;
+  wrong_length[8] ^= 1;
+  EXPECT_EQ(fsm.Restore(wrong_length).code(), absl::StatusCode::kDataLoss);
 
-  FsmSnapshotWriter writer;
-  writer.AddSection(FsmSection::kHeader, [](std::string*) {});
-  writer.AddSection(static_cast<FsmSection>(7), [](std::string* out) { out->append("x"); });
-  s = fsm.Restore(std::move(writer).Finish());
+  for (bool compress : {true, false}) {
+    FsmSnapshotWriter writer;
+    writer.AddSection(FsmSection::kHeader, [](std::string*) {});
+    writer.AddSection(static_cast<FsmSection>(7), [](std::string* out) { out->append("x"); });
+    s = fsm.Restore(std::move(writer).Finish(compress));
+    EXPECT_NE(s.message().find("unknown section tag 7"), std::string_view::npos) << s;
+  }
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(s.message().find("unknown section tag 7"), std::string_view::npos) << s;
 
   // A section missing, or a damaged one.
   FsmSnapshotWriter header_only;
+  header_only.AddSection(FsmSection::kHeader, [](std::string*) {});
+  EXPECT_EQ(fsm.Restore(std::move(header_only).Finish(false)).code(), absl::StatusCode::kDataLoss);
+  header_only = FsmSnapshotWriter();
   header_only.AddSection(FsmSection::kHeader, [](std::string*) {});
   s = fsm.Restore(std::move(header_only).Finish());
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;

@@ -152,7 +152,9 @@ TEST(RaftConsensusSnapshotTest, CommandsApplyWhileASnapshotSerialisesAndRestartR
       all.push_back(StrCat("before-", i));
       ASSERT_TRUE(Propose(consensus, all.back()).ok());
       if (all.size() >= 8) {
-        WaitFor([&] { return machine.serializing(); });
+        // The status is published by the loop thread after the capture: wait for both, or the
+        // loop may run out of attempts before the status shows the snapshot.
+        WaitFor([&] { return machine.serializing() && consensus.Status().snapshot_in_progress; });
       }
     }
     ASSERT_TRUE(machine.serializing());
