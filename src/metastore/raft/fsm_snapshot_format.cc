@@ -1,7 +1,6 @@
 #include "metastore/raft/fsm_snapshot_format.h"
 
 #include <cassert>
-#include <cstring>
 
 #include "base/strings.h"
 #include "base/varint.h"
@@ -17,7 +16,7 @@ constexpr uint32_t kVersion = 3;  // compressed sections
 constexpr uint32_t kUncompressedVersion = 2;
 constexpr uint32_t kLegacyVersion = 1;
 constexpr size_t kPrefixBytes = 8;  // magic and version
-// Level 1: the serialiser's CPU is what a snapshot costs; higher levels shrank the file little.
+// Level 1, the cheapest: the serialiser's CPU is what a snapshot costs.
 constexpr int kZstdLevel = 1;
 // A snapshot's sections may not claim more than this (the restore allocates it up front).
 constexpr uint64_t kMaxSectionsBytes = uint64_t{64} << 30;
@@ -76,16 +75,16 @@ std::string FsmSnapshotWriter::Finish(bool compress) && {
   if (!compress) return std::move(out_);
   const std::string_view sections = std::string_view(out_).substr(kPrefixBytes);
   std::string out;
-  out.resize(kPrefixBytes + 8 + ZSTD_compressBound(sections.size()));
-  char* p = out.data();
-  std::memcpy(p, kMagic.data(), kMagic.size());
-  for (int i = 0; i < 4; ++i) p[4 + i] = static_cast<char>(kVersion >> (8 * i));
-  for (int i = 0; i < 8; ++i) p[8 + i] = static_cast<char>(uint64_t{sections.size()} >> (8 * i));
-  const size_t n =
-      ZSTD_compress(p + 16, out.size() - 16, sections.data(), sections.size(), kZstdLevel);
+  out.append(kMagic);
+  PutFixed32(&out, kVersion);
+  PutFixed64(&out, sections.size());
+  const size_t header = out.size();
+  out.resize(header + ZSTD_compressBound(sections.size()));
+  const size_t n = ZSTD_compress(out.data() + header, out.size() - header, sections.data(),
+                                 sections.size(), kZstdLevel);
   // Only a destination smaller than ZSTD_compressBound can fail.
   assert(!ZSTD_isError(n));
-  out.resize(16 + n);
+  out.resize(header + n);
   out_ = std::string();  // free the uncompressed bytes before the caller copies the result
   return out;
 }
