@@ -184,11 +184,15 @@ describe('query answers are identical before and after compaction through every 
       assert.ok(status.levels[0].jobs_completed > 0 && status.levels[1].jobs_completed > 0 &&
         status.levels[2].jobs_completed > 0, `jobs ran at every level: ${JSON.stringify(status.levels)}`);
       assert.ok(status.deleted_objects > 0, 'replaced objects were deleted');
-      // Compaction itself dropped every second copy: one row per profile type of each retried push.
+      // Compaction itself dropped second copies: one row per profile type of a retried push whose
+      // two copies met in one job. Both copies may also end in different final blocks (an age
+      // trigger closed a batch between them); the query then counts them once, checked below.
       const metrics = (await call(afterServer, '/metrics')).text;
       const duplicates = metrics.split('\n').filter((l) => l.startsWith('embers_compaction_worker_profiles_total{') && l.includes('kind="duplicate"'))
         .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-      assert.equal(duplicates, 2 * pushes.filter((p) => p.retried).length, 'duplicate profiles dropped by compaction');
+      const retriedCount = pushes.filter((p) => p.retried).length;
+      assert.ok(duplicates > 0 && duplicates % 2 === 0 && duplicates <= 2 * retriedCount,
+        `duplicate profiles dropped by compaction: ${duplicates} of ${2 * retriedCount}`);
       const querierAfter = createClient(querierServiceDescriptor(), transport(afterServer));
       if (sameInstant.length === 0) {
         assert.equal(Number((await querierAfter.selectMergeStacktraces(exactly, tenantOpts)).flamegraph.total), once,

@@ -192,8 +192,8 @@ class BlockIndex {
 
   size_t BlockCount() const;
   size_t PartitionCount() const;
-  // Blocks per compaction level (index = level, no trailing zeros), kept up to date as blocks come
-  // and go: O(levels), so status pages and gauges may read it often.
+  // Blocks per compaction level (index = level, no trailing zeros; levels above 15 count as 15),
+  // kept up to date as blocks come and go: O(levels), so status pages and gauges may read it often.
   std::vector<uint64_t> BlockCountsByLevel() const;
 
   // An immutable view of the current state, to serialise on any thread while the index keeps

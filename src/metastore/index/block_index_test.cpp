@@ -304,6 +304,12 @@ TEST_F(BlockIndexTest, AddIsIdempotentAndTombstonesWin) {
   ASSERT_TRUE(index_.ReplaceBlocks(del).ok());
   EXPECT_EQ(Q({"t"}, kT0, kT0 + 100, "{}"), "0000000001:s");
   EXPECT_EQ(index_.BlockCountsByLevel(), (std::vector<uint64_t>{1}));
+  // A level a writer made up does not size anything: it counts in the last slot.
+  Add(BlockBuilder(TestId(kT0, 4), "t", 3, 4000000000u).Add(Ds("t", "s", kT0, kT0 + 20)).Build());
+  std::vector<uint64_t> want(16, 0);
+  want[0] = 1;
+  want[15] = 1;
+  EXPECT_EQ(index_.BlockCountsByLevel(), want);
   v1::ReplaceBlocksRequest no_name;
   EXPECT_EQ(index_.ReplaceBlocks(no_name).code(), absl::StatusCode::kInvalidArgument);
 }

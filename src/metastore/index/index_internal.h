@@ -3,6 +3,7 @@
 #ifndef EMBERS_METASTORE_INDEX_INDEX_INTERNAL_H_
 #define EMBERS_METASTORE_INDEX_INDEX_INTERNAL_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -168,9 +169,13 @@ struct BlockIndex::State {
   // Live blocks per compaction level, kept as blocks come and go: the status page and gauges read
   // it every second, and walking millions of blocks under the lock stalled every apply (AddBlock
   // p99 136 ms at 2 M blocks).
+  // Levels from kMaxCountedLevel up share its slot: a block's level is whatever its writer claims,
+  // and must not size a vector.
+  static constexpr uint32_t kMaxCountedLevel = 15;
   std::vector<uint64_t> blocks_by_level;
 
   void CountBlock(uint32_t level, int64_t delta) {
+    level = std::min(level, kMaxCountedLevel);
     if (level >= blocks_by_level.size()) blocks_by_level.resize(level + 1, 0);
     blocks_by_level[level] += static_cast<uint64_t>(delta);
   }
