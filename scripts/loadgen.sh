@@ -155,8 +155,10 @@ quantile() { # quantile q of a histogram family from the metrics text
 }
 ttc=embers_compaction_time_to_first_compaction_seconds
 echo "== compaction: segments compacted $(grep "^${ttc}_count" <<<"$metrics" | awk '{print $NF}'), time to first" \
-  "compaction p50 $(quantile 0.5 $ttc) s, p90 $(quantile 0.9 $ttc) s, p99 $(quantile 0.99 $ttc) s"
-grep -E '^embers_compaction_worker_(jobs_total|bytes_total|profiles_total)\{' <<<"$metrics" | sed 's/^/   /' || true
+  "compaction p50 $(quantile 0.5 $ttc) s, p90 $(quantile 0.9 $ttc) s, p99 $(quantile 0.99 $ttc) s;" \
+  "within 5 s: $(awk -v fam="$ttc" 'index($0, fam "_bucket{le=\"5\"}") == 1 { w = $NF }
+      index($0, fam "_count") == 1 { n = $NF } END { if (n > 0) printf "%.1f%%", 100 * w / n; else print "n/a" }' <<<"$metrics")"
+grep -E '^embers_compaction_worker_(jobs_total|bytes_total|profiles_total|job_duration_seconds_sum|job_duration_seconds_count)\{' <<<"$metrics" | sed 's/^/   /' || true
 curl -sf "127.0.0.1:$port/metastore/status" | python3 -c '
 import json, sys
 c = json.load(sys.stdin)["compaction"]

@@ -251,5 +251,67 @@ TEST_F(CompactionWorkerTest, MalformedPollsAreRejected) {
   EXPECT_EQ(poll(req).code(), absl::StatusCode::kInvalidArgument);  // reported twice
 }
 
+// A poll that may wait is held while there is nothing to hand out, and answered with the job as
+// soon as a batch fills — not when its wait runs out (a minute here, past the test's patience).
+class HeldPollTest : public CompactionWorkerTest {
+  void ConfigureNode(metastore::MetastoreNodeOptions& o) override {
+    o.compaction.max_poll_wait = absl::Minutes(1);
+  }
+};
+
+TEST_F(HeldPollTest, AnIdleWorkersPollIsAnsweredWhenABatchFills) {
+  struct Call {
+    v1::PollCompactionJobsRequest request;
+    v1::PollCompactionJobsResponse response;
+    std::promise<absl::Status> done;
+  };
+  auto start = [&](Call& c, std::string worker) {
+    c.request.set_worker_id(worker);
+    c.request.set_job_capacity(1);
+    c.request.set_max_wait_ms(60000);
+    node_->compaction_service()->PollCompactionJobs(
+        CallContext{}, c.request, &c.response,
+        [&c](absl::Status s) { c.done.set_value(std::move(s)); });
+    return c.done.get_future();
+  };
+  Call held;
+  std::future<absl::Status> answered = start(held, "w1");
+  for (uint64_t s = 1; s <= 3; ++s) AddSegment(s);  // a batch of 4 is not full yet
+  EXPECT_EQ(answered.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout)
+      << "an empty poll was answered although it may wait";
+  AddSegment(4);
+  ASSERT_EQ(answered.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  ASSERT_TRUE(answered.get().ok());
+  ASSERT_EQ(held.response.compaction_jobs_size(), 1);
+  EXPECT_EQ(held.response.compaction_jobs(0).source_blocks_size(), 4);
+  EXPECT_EQ(held.response.assignments_size(), 1);
+
+  // A worker that holds a job is answered at once (it has leases to renew and reports to make).
+  Call busy;
+  busy.request.set_worker_id("w1");
+  busy.request.set_job_capacity(1);
+  busy.request.set_max_wait_ms(60000);
+  v1::CompactionJobStatusUpdate* u = busy.request.add_status_updates();
+  u->set_name(held.response.assignments(0).name());
+  u->set_token(held.response.assignments(0).token());
+  u->set_status(v1::COMPACTION_STATUS_IN_PROGRESS);
+  node_->compaction_service()->PollCompactionJobs(
+      CallContext{}, busy.request, &busy.response,
+      [&busy](absl::Status s) { busy.done.set_value(std::move(s)); });
+  std::future<absl::Status> busy_answered = busy.done.get_future();
+  ASSERT_EQ(busy_answered.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_TRUE(busy_answered.get().ok());
+  EXPECT_EQ(busy.response.assignments_size(), 1);
+
+  // A held poll is answered Unavailable when the metastore stops. (Another worker: w1 would get
+  // its job handed out again, as it did not report it.)
+  Call stopped;
+  std::future<absl::Status> stopped_answered = start(stopped, "w2");
+  EXPECT_EQ(stopped_answered.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  node_.reset();
+  ASSERT_EQ(stopped_answered.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_EQ(stopped_answered.get().code(), absl::StatusCode::kUnavailable);
+}
+
 }  // namespace
 }  // namespace embers::compactor

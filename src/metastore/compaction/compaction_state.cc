@@ -51,6 +51,7 @@ v1::CompactionJobState CompactionState::NewJob(const CompactionBatchKey& key,
 }
 
 CompactionStateView& CompactionState::Mutable() {
+  generation_.fetch_add(1, std::memory_order_release);
   // A view captured by a reader shares state_: copy the maps (pointers only) before changing.
   if (state_.use_count() > 1) state_ = std::make_shared<CompactionStateView>(*state_);
   return *state_;
@@ -406,6 +407,7 @@ absl::StatusOr<std::shared_ptr<CompactionStateView>> CompactionState::Decode(
 
 void CompactionState::Reset(std::shared_ptr<CompactionStateView> state) {
   std::unique_lock lock(mu_);
+  generation_.fetch_add(1, std::memory_order_release);
   state_.swap(state);
 }
 

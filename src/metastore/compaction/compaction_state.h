@@ -27,6 +27,7 @@
 #define EMBERS_METASTORE_COMPACTION_COMPACTION_STATE_H_
 
 #include <array>
+#include <atomic>
 #include <compare>
 #include <cstdint>
 #include <functional>
@@ -106,6 +107,9 @@ class CompactionState {
   // ---- Any thread.
 
   std::shared_ptr<const CompactionStateView> Capture() const;
+  // Changes with every change of the state. Read it before Capture(): a view captured after
+  // reading a generation holds at least what that generation had.
+  uint64_t Generation() const { return generation_.load(std::memory_order_acquire); }
   // Serialises a view as length-prefixed CompactionSnapshotRecords (deterministic bytes).
   static std::string Encode(const CompactionStateView& view);
   // Parses what Encode wrote ("" is the empty state). DataLoss for corrupt data.
@@ -129,6 +133,8 @@ class CompactionState {
 
   mutable std::shared_mutex mu_;
   std::shared_ptr<CompactionStateView> state_;
+  // Bumped under mu_ by every change, so a reader that saw it waits in Capture() for the change.
+  std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace embers::metastore

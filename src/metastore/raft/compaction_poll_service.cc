@@ -1,8 +1,10 @@
 #include "metastore/raft/compaction_poll_service.h"
 
+#include <algorithm>
 #include <future>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include "base/logging.h"
 #include "base/strings.h"
@@ -62,45 +64,91 @@ CompactionPollService::~CompactionPollService() {
   thread_.join();
 }
 
-void CompactionPollService::PollCompactionJobs(const CallContext& /*ctx*/,
+void CompactionPollService::PollCompactionJobs(const CallContext& ctx,
                                                const v1::PollCompactionJobsRequest& request,
                                                v1::PollCompactionJobsResponse* response,
                                                UnaryDone done) {
   if (absl::Status s = CheckRequest(request, options_); !s.ok()) return done(s);
   std::unique_lock<std::mutex> lock(mu_);
   if (stopping_) return done(absl::UnavailableError("the metastore is stopping"));
-  if (pending_.size() >= options_.max_pending_polls) {
+  if (pending_.size() + held_.size() >= options_.max_pending_polls) {
     lock.unlock();
     return done(absl::UnavailableError(
         StrCat("compaction planner busy: ", options_.max_pending_polls, " polls waiting")));
   }
-  pending_.push_back({&request, response, service_->Redirecting(std::move(done))});
+  // Held no longer than asked, than the leader allows, or than leaves the caller time to get the
+  // answer before its deadline.
+  absl::Time hold_until = absl::InfinitePast();
+  if (request.max_wait_ms() > 0 && request.job_capacity() > 0) {
+    const absl::Time now = absl::Now();
+    hold_until =
+        std::min({now + std::min(absl::Milliseconds(request.max_wait_ms()), options_.max_poll_wait),
+                  ctx.deadline - absl::Milliseconds(100)});
+  }
+  pending_.push_back({.request = &request,
+                      .response = response,
+                      .done = service_->Redirecting(std::move(done)),
+                      .hold_until = hold_until});
   cv_.notify_one();
 }
 
 void CompactionPollService::Loop() {
   for (;;) {
-    Poll poll;
+    std::vector<Poll> due;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      auto ready = [this] { return stopping_ || !pending_.empty(); };
+      if (held_.empty()) {
+        cv_.wait(lock, ready);
+      } else {
+        cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.held_poll_recheck), ready);
+      }
       if (stopping_) {
         std::deque<Poll> rest = std::move(pending_);
+        for (Poll& p : held_) rest.push_back(std::move(p));
+        held_.clear();
         lock.unlock();
         for (Poll& p : rest) p.done(absl::UnavailableError("the metastore is stopping"));
         return;
       }
-      poll = std::move(pending_.front());
-      pending_.pop_front();
+      if (!pending_.empty()) {
+        due.push_back(std::move(pending_.front()));
+        pending_.pop_front();
+      }
+      // Held polls are planned again once the state changed, and answered when their time is up.
+      const uint64_t generation = state_->Generation();
+      const absl::Time now = absl::Now();
+      for (auto it = held_.begin(); it != held_.end();) {
+        if (it->planned_generation != generation || now >= it->hold_until) {
+          due.push_back(std::move(*it));
+          it = held_.erase(it);
+        } else {
+          ++it;
+        }
+      }
     }
-    absl::Status s = Handle(*poll.request, poll.response);
-    if (!s.ok()) poll.response->Clear();
-    poll.done(std::move(s));
+    for (Poll& p : due) Answer(std::move(p));
   }
 }
 
+void CompactionPollService::Answer(Poll poll) {
+  // Read before planning: a change from here on plans the poll again.
+  const uint64_t generation = state_->Generation();
+  bool idle = false;
+  absl::Status s = Handle(*poll.request, poll.response, &idle);
+  if (s.ok() && idle && absl::Now() < poll.hold_until) {
+    poll.planned_generation = generation;
+    poll.response->Clear();
+    std::lock_guard<std::mutex> lock(mu_);
+    held_.push_back(std::move(poll));
+    return;
+  }
+  if (!s.ok()) poll.response->Clear();
+  poll.done(std::move(s));
+}
+
 absl::Status CompactionPollService::Handle(const v1::PollCompactionJobsRequest& request,
-                                           v1::PollCompactionJobsResponse* response) {
+                                           v1::PollCompactionJobsResponse* response, bool* idle) {
   if (!is_ready_leader_()) {
     ConsensusStatus st = consensus_->Status();
     return NotLeaderError(st.leader_id == st.node_id ? 0 : st.leader_id, st.leader_address);
@@ -175,6 +223,8 @@ absl::Status CompactionPollService::Handle(const v1::PollCompactionJobsRequest& 
     absl::StatusOr<v1::GetBlockMetadataResponse> metas = index_->GetBlockMetadata(req);
     if (metas.ok()) *job->mutable_source_metas() = std::move(*metas->mutable_blocks());
   }
+  *idle = plan.empty() && request.status_updates().empty() && response->assignments().empty() &&
+          response->cleanup().empty();
   return absl::OkStatus();
 }
 

@@ -12,6 +12,12 @@
 // leader. No read barrier is needed: a plan made on a state slightly behind the log only has some
 // of its elements skipped when applied.
 //
+// Held polls: a worker holding no job, with capacity and a max_wait_ms, gets no empty answer at
+// once: the poll is held (at most max_poll_wait, and short of the call's deadline) and planned
+// again whenever the compaction state changes (a block queued, a job done), so a batch that fills
+// becomes a job and reaches an idle worker within milliseconds rather than a poll interval later.
+// Held polls count against max_pending_polls; stopping answers them Unavailable.
+//
 // Tombstones are handed out once their deletion delay (-compaction.cleanup-delay, counted from
 // the leader time they were recorded) has passed, and not again for `cleanup_lease` unless the
 // worker reports them done; those leases live only in the leader's memory (a new leader hands the
@@ -48,8 +54,13 @@ struct CompactionServiceOptions {
   absl::Duration cleanup_delay = absl::Minutes(15);
   // How long a tombstone handed to a worker is not handed out again.
   absl::Duration cleanup_lease = absl::Minutes(2);
-  // Polls waiting for the planner thread; beyond it a poll answers Unavailable (retry later).
+  // Polls waiting for the planner thread or held for work; beyond it a poll answers Unavailable
+  // (retry later).
   size_t max_pending_polls = 256;
+  // The longest a poll is held for work, whatever the worker asks.
+  absl::Duration max_poll_wait = absl::Seconds(5);
+  // How often held polls look for a change of the compaction state.
+  absl::Duration held_poll_recheck = absl::Milliseconds(5);
   // Bounds on what one request may carry.
   uint32_t max_job_capacity = 64;
   uint32_t max_cleanup_capacity = 64;
@@ -84,11 +95,16 @@ class CompactionPollService final : public CompactionService {
     const v1::PollCompactionJobsRequest* request;
     v1::PollCompactionJobsResponse* response;
     UnaryDone done;
+    absl::Time hold_until;            // how long it may be held for work (InfinitePast: answer now)
+    uint64_t planned_generation = 0;  // the compaction state it was last planned on
   };
 
   void Loop();
+  // Plans `poll` and answers it, or holds it when there is nothing to answer and it may wait.
+  void Answer(Poll poll);
+  // Sets `*idle` when the answer is empty and the poll changed nothing (it may then be held).
   absl::Status Handle(const v1::PollCompactionJobsRequest& request,
-                      v1::PollCompactionJobsResponse* response);
+                      v1::PollCompactionJobsResponse* response, bool* idle);
   // Adds the tombstones due for deletion to `response` and leases them.
   void HandOutCleanup(const v1::PollCompactionJobsRequest& request, int64_t now_ms,
                       v1::PollCompactionJobsResponse* response);
@@ -104,6 +120,7 @@ class CompactionPollService final : public CompactionService {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Poll> pending_;  // guarded by mu_
+  std::deque<Poll> held_;     // guarded by mu_: polls waiting for work, oldest first
   bool stopping_ = false;     // guarded by mu_
   // Tombstone name → leader time (ms) until which it is not handed out again. Only the planner
   // thread touches it; expired entries are dropped on every poll, so it holds at most the

@@ -35,7 +35,8 @@ class StateCapture {
   virtual ~StateCapture() = default;
   // The snapshot bytes (what StateMachine::Restore takes) of the captured state. Called at most
   // once, on an engine worker thread, concurrently with Apply; it must read only what the
-  // capture holds. The capture is destroyed on the worker thread or the apply thread.
+  // capture holds. The capture is destroyed after the snapshot was written (or failed), on a
+  // normal-priority thread, so it may keep its large buffers until then.
   virtual absl::StatusOr<std::string> Serialize() = 0;
 };
 

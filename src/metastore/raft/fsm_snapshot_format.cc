@@ -71,21 +71,23 @@ void FsmSnapshotWriter::AddSection(FsmSection tag, absl::FunctionRef<void(std::s
   PutFixed64(&out_, XXH64(out_.data() + begin, length, 0));
 }
 
-std::string FsmSnapshotWriter::Finish(bool compress) && {
+std::string FsmSnapshotWriter::Finish(bool compress) {
+  sections_bytes_ = out_.size() - kPrefixBytes;
   if (!compress) return std::move(out_);
   const std::string_view sections = std::string_view(out_).substr(kPrefixBytes);
   std::string out;
   out.append(kMagic);
   PutFixed32(&out, kVersion);
   PutFixed64(&out, sections.size());
-  const size_t header = out.size();
-  out.resize(header + ZSTD_compressBound(sections.size()));
-  const size_t n = ZSTD_compress(out.data() + header, out.size() - header, sections.data(),
-                                 sections.size(), kZstdLevel);
+  // Compressed into an uninitialised buffer of the worst-case size (a string would zero all of
+  // it, faulting in every page), then copied out at its real size.
+  const size_t bound = ZSTD_compressBound(sections.size());
+  compressed_.reset(new char[bound]);
+  const size_t n =
+      ZSTD_compress(compressed_.get(), bound, sections.data(), sections.size(), kZstdLevel);
   // Only a destination smaller than ZSTD_compressBound can fail.
   assert(!ZSTD_isError(n));
-  out.resize(header + n);
-  out_ = std::string();  // free the uncompressed bytes before the caller copies the result
+  out.append(compressed_.get(), n);
   return out;
 }
 

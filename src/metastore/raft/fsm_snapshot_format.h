@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -48,11 +49,18 @@ class FsmSnapshotWriter {
   // Appends section `tag`; `write` appends the section's bytes to the string it is given (the
   // snapshot itself, so large parts are not copied).
   void AddSection(FsmSection tag, absl::FunctionRef<void(std::string*)> write);
-  // Compresses the sections. `compress = false` writes version 2 (tests of the reader).
-  std::string Finish(bool compress = true) &&;
+  // Compresses the sections. `compress = false` writes version 2 (tests of the reader), moving
+  // the sections out. Otherwise the writer keeps the uncompressed sections until it is destroyed:
+  // freeing hundreds of MB unmaps them, holding the address-space lock, so a low-priority
+  // serialiser should leave that to a normal-priority thread.
+  std::string Finish(bool compress = true);
+  // Bytes of the sections, uncompressed (what the next snapshot's writer should reserve).
+  size_t sections_bytes() const { return sections_bytes_; }
 
  private:
-  std::string out_;  // the sections
+  std::string out_;                     // the sections
+  std::unique_ptr<char[]> compressed_;  // Finish's scratch, kept like out_
+  size_t sections_bytes_ = 0;
   uint32_t last_tag_ = 0;
 };
 

@@ -52,20 +52,24 @@ class FsmCapture final : public StateCapture {
 
   absl::StatusOr<std::string> Serialize() override {
     // Reserved address space costs nothing until written, so err on the large side: the last
-    // size plus a quarter, or 128 bytes per block for the first snapshot.
+    // sections' size plus a quarter, or 128 bytes per block for the first snapshot. Growing past
+    // it would copy and unmap hundreds of MB on the idle-priority thread.
     const size_t expected = std::max(last_bytes_->load() / 4 * 5, index_->block_count() * 128) +
                             header_.dedup.size() * 64 + (1 << 20);
-    FsmSnapshotWriter writer(expected);
-    writer.AddSection(FsmSection::kHeader, [&](std::string* out) { header_.SerializeTo(out); });
-    writer.AddSection(FsmSection::kIndex, [&](std::string* out) { index_->SerializeTo(out); });
-    writer.AddSection(FsmSection::kCompaction,
-                      [&](std::string* out) { *out += CompactionState::Encode(*compaction_); });
-    std::string bytes = std::move(writer).Finish();
-    last_bytes_->store(bytes.size());
+    writer_.emplace(expected);
+    writer_->AddSection(FsmSection::kHeader, [&](std::string* out) { header_.SerializeTo(out); });
+    writer_->AddSection(FsmSection::kIndex, [&](std::string* out) { index_->SerializeTo(out); });
+    writer_->AddSection(FsmSection::kCompaction,
+                        [&](std::string* out) { *out += CompactionState::Encode(*compaction_); });
+    std::string bytes = writer_->Finish();
+    last_bytes_->store(writer_->sections_bytes());
     return bytes;
   }
 
  private:
+  // Kept (with its uncompressed sections) until the engine destroys the capture on a
+  // normal-priority thread.
+  std::optional<FsmSnapshotWriter> writer_;
   HeaderCapture header_;
   std::unique_ptr<IndexCapture> index_;
   std::shared_ptr<const CompactionStateView> compaction_;
