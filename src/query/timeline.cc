@@ -44,11 +44,6 @@ constexpr Rung kLadder[] = {
 constexpr int64_t kResolution = 1500;
 constexpr int64_t kMinIntervalMs = 15000;
 
-// Whole steps between two times, each first truncated to seconds (as upstream).
-int64_t StepsBetween(int64_t from_ms, int64_t to_ms, int64_t step_seconds) {
-  return (to_ms / 1000 - from_ms / 1000) / step_seconds;
-}
-
 }  // namespace
 
 double TimelineStepSeconds(int64_t from_ms, int64_t until_ms) {
@@ -69,21 +64,18 @@ Timeline BuildTimeline(const types::v1::Series& series, int64_t from_ms, int64_t
   t.start_time = from_ms / 1000;
   t.duration_delta = step_seconds;
   if (from_ms >= until_ms || step_seconds <= 0) return t;
-  const int64_t n = std::max<int64_t>(0, StepsBetween(from_ms, until_ms, step_seconds));
-  t.samples.reserve(static_cast<size_t>(n));
-  int64_t prev = 0;
-  bool first = true;
+  const int64_t step_ms = step_seconds * 1000;
+  // A last, partial step is a step too: it holds what was pushed a moment ago.
+  const int64_t n = (until_ms - from_ms + step_ms - 1) / step_ms;
+  t.samples.assign(static_cast<size_t>(n), 0);
   for (const types::v1::Point& p : series.points()) {
-    if (p.timestamp() < from_ms || p.timestamp() >= until_ms) continue;
-    // Zeros for the steps without a point: before the first one, then between neighbours.
-    int64_t gap = first ? StepsBetween(from_ms, p.timestamp(), step_seconds)
-                        : StepsBetween(prev, p.timestamp(), step_seconds) - 1;
-    if (gap > 0) t.samples.insert(t.samples.end(), static_cast<size_t>(gap), 0);
-    t.samples.push_back(static_cast<uint64_t>(std::max(0.0, p.value())));
-    prev = p.timestamp();
-    first = false;
+    // A point at T holds the profiles of (T - step, T]: sample k, [from + k step, from + (k+1)
+    // step), gets the point at from + (k+1) step. The point at `from` holds the step before it.
+    if (p.timestamp() <= from_ms) continue;
+    const int64_t k = (p.timestamp() - from_ms - 1) / step_ms;
+    if (k >= n) continue;
+    t.samples[static_cast<size_t>(k)] += static_cast<uint64_t>(std::max(0.0, p.value()));
   }
-  if (static_cast<int64_t>(t.samples.size()) < n) t.samples.resize(static_cast<size_t>(n), 0);
   return t;
 }
 

@@ -23,7 +23,9 @@ struct Timeline {
   std::vector<uint64_t> samples;
 };
 
-// Dense samples of `series` (points ordered by time) over [from_ms, until_ms), one per step.
+// Dense samples over [from_ms, until_ms), one per step from `from_ms` (the last one may be
+// partial), from a SelectSeries answer over the same range and step: its point at T holds the
+// profiles of (T - step, T], so it fills the sample of the step that ends at T.
 Timeline BuildTimeline(const types::v1::Series& series, int64_t from_ms, int64_t until_ms,
                        int64_t step_seconds);
 

@@ -22,13 +22,19 @@ TEST(Timeline, BackfillsMissingStepsWithZeros) {
     p->set_value(v);
   };
   add(5'000, 99);   // before the window: dropped
-  add(30'000, 1);   // step 1
-  add(75'000, 2);   // step 4
-  add(120'000, 3);  // at the end: outside [from, until)
+  add(15'000, 98);  // at `from`: the profiles of the step before it, dropped
+  add(30'000, 1);   // (15 s, 30 s]: step 0
+  add(75'000, 2);   // (60 s, 75 s]: step 3
+  add(120'000, 3);  // (105 s, 120 s]: the newest step, 6
   Timeline t = BuildTimeline(s, 15'000, 120'000, 15);
   EXPECT_EQ(t.start_time, 15);
   EXPECT_EQ(t.duration_delta, 15);
-  EXPECT_EQ(t.samples, (std::vector<uint64_t>{0, 1, 0, 0, 2, 0, 0}));
+  EXPECT_EQ(t.samples, (std::vector<uint64_t>{1, 0, 0, 2, 0, 0, 3}));
+  // A range that is not whole steps ends with a partial step, which holds what was just pushed:
+  // SelectSeries puts it in the point at that step's end, after `until`.
+  add(135'000, 4);
+  EXPECT_EQ(BuildTimeline(s, 15'000, 125'000, 15).samples,
+            (std::vector<uint64_t>{1, 0, 0, 2, 0, 0, 3, 4}));
   EXPECT_EQ(BuildTimeline(types::v1::Series(), 0, 60'000, 15).samples.size(), 4u);
   EXPECT_TRUE(BuildTimeline(s, 10, 10, 15).samples.empty());
 }

@@ -258,7 +258,13 @@ void HandleRender(query::QueryFrontend* frontend, const RpcEnvironment* env, Htt
   SelectSeriesRequest& sr = call->series_request;
   sr.set_profile_typeid(std::string(type_id));
   sr.set_label_selector(std::string(selector));
-  sr.set_start(*from);
+  // Whole steps that end at `until`: SelectSeries leaves out a step that ends after its range
+  // (as upstream does), so over n.5 steps the newest half step, what was pushed a moment ago,
+  // would be missing. The timeline then starts up to one step before `from`, like upstream's,
+  // which starts at `from` truncated to the step.
+  const int64_t step_ms = call->step_seconds * 1000;
+  const int64_t steps = step_ms > 0 ? (*until - *from + step_ms - 1) / step_ms : 0;
+  sr.set_start(*until > *from && steps > 0 ? *until - steps * step_ms : *from);
   sr.set_end(*until);
   sr.set_step(step);
   if (!call->group_by.empty()) sr.add_group_by(call->group_by);

@@ -17,6 +17,7 @@ import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { EMBERS_SRC, call, show, stopCleanly, useEmbers } from './harness.mjs';
 import { compileDescriptorSet, pusherServiceDescriptor, querierServiceDescriptor } from './protos.mjs';
+import { encodeProfile } from './synthetic_profiles.mjs';
 
 const TESTDATA = process.env.EMBERS_TESTDATA || path.join(EMBERS_SRC, '..', 'shared', 'testdata');
 const PPROF_DIR = path.join(TESTDATA, 'pyroscope', 'pprof');
@@ -162,6 +163,28 @@ describe('querier.v1 queries end to end', { skip: haveTestdata ? false : `no tes
     assert.equal(body.timeline.samples.length, Math.floor((Math.floor(end / 1000) - Math.floor(start / 1000)) / 15));
     assert.equal(body.timeline.samples.reduce((s, v) => s + v, 0), total);
     assert.equal(body.groups, null);
+  });
+
+  it('GET /pyroscope/render: a profile pushed a moment ago is in the newest step of the timeline', { timeout: 30_000 }, async () => {
+    // Regression: the newest step's point (at its end, >= until) was dropped, so every sample
+    // was 0 until the next step passed although the flame graph already counted the profile.
+    const cpu = 70_000_000;
+    await createClient(Pusher, connect()).push({
+      series: [{
+        labels: [{ name: '__name__', value: 'process_cpu' }, { name: 'service_name', value: 'just-pushed' }],
+        samples: [{ rawProfile: encodeProfile({ samples: [{ stack: ['main', 'work'], cpu, count: 7 }], timeMs: Date.now() - 1_000 }) }],
+      }],
+    }, { timeoutMs: 10_000 });
+    const q = encodeURIComponent(`${CPU}{service_name="just-pushed"}`);
+    for (const range of ['from=now-1h&until=now', 'from=now-3607s&until=now']) {
+      const res = await call(embers(), `/pyroscope/render?query=${q}&${range}`);
+      assert.equal(res.status, 200, show(res));
+      const body = res.json();
+      assert.equal(body.flamebearer.numTicks, cpu, range);
+      const samples = body.timeline.samples;
+      assert.equal(samples.reduce((a, v) => a + v, 0), cpu, `${range}: ${JSON.stringify(samples.slice(-3))}`);
+      assert.ok(samples.slice(-2).includes(cpu), `${range}: in one of the newest steps: ${JSON.stringify(samples.slice(-3))}`);
+    }
   });
 
   it('GET /pyroscope/render with groupBy splits the timeline by the label\'s values, "*" for series without it', { timeout: 30_000 }, async () => {
