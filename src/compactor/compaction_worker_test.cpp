@@ -7,8 +7,10 @@
 
 #include <chrono>
 #include <future>
+#include <memory>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -256,8 +258,45 @@ TEST_F(CompactionWorkerTest, MalformedPollsAreRejected) {
 class HeldPollTest : public CompactionWorkerTest {
   void ConfigureNode(metastore::MetastoreNodeOptions& o) override {
     o.compaction.max_poll_wait = absl::Minutes(1);
+    o.compaction.max_pending_polls = 3;
   }
 };
+
+// Held polls count against the bound on waiting polls: past it a poll is refused, not queued.
+TEST_F(HeldPollTest, HeldPollsAreBounded) {
+  struct Call {
+    v1::PollCompactionJobsRequest request;
+    v1::PollCompactionJobsResponse response;
+    std::promise<absl::Status> done;
+  };
+  std::vector<std::unique_ptr<Call>> calls;
+  std::vector<std::future<absl::Status>> answers;
+  for (int i = 0; i < 4; ++i) {
+    auto c = std::make_unique<Call>();
+    c->request.set_worker_id(StrCat("w", i));
+    c->request.set_job_capacity(1);
+    c->request.set_max_wait_ms(60000);
+    answers.push_back(c->done.get_future());
+    Call* raw = c.get();
+    calls.push_back(std::move(c));
+    node_->compaction_service()->PollCompactionJobs(
+        CallContext{}, raw->request, &raw->response,
+        [raw](absl::Status s) { raw->done.set_value(std::move(s)); });
+    if (i < 3) {
+      // Held (nothing to hand out) before the next one comes.
+      EXPECT_EQ(answers[i].wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+    }
+  }
+  ASSERT_EQ(answers[3].wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  absl::Status refused = answers[3].get();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
+  EXPECT_NE(std::string(refused.message()).find("busy"), std::string::npos) << refused;
+  node_.reset();  // the held ones are answered when the metastore stops
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(answers[i].wait_for(std::chrono::seconds(20)), std::future_status::ready);
+    EXPECT_EQ(answers[i].get().code(), absl::StatusCode::kUnavailable);
+  }
+}
 
 TEST_F(HeldPollTest, AnIdleWorkersPollIsAnsweredWhenABatchFills) {
   struct Call {
