@@ -21,6 +21,11 @@ struct CallContext {
   std::string tenant;
   // The caller's deadline, when it sent one.
   absl::Time deadline = absl::InfiniteFuture();
+  // The client sent `allow-utf8-labelnames=true` in its Accept header and the server allows it
+  // (-client-capability.allow-utf8-labelnames): label names outside the legacy charset may be
+  // pushed, and are shown by LabelNames/Series. Without it they are refused and hidden, as
+  // upstream.
+  bool allow_utf8_label_names = false;
 };
 
 // Completes a call exactly once. The request and response objects stay alive until it is called.

@@ -344,17 +344,21 @@ std::string FlagSet::Usage() const {
   return out;
 }
 
-std::string FlagSet::EffectiveYaml() const {
+std::string FlagSet::EffectiveYaml() const { return Yaml(YamlView::kEffective); }
+
+std::string FlagSet::Yaml(YamlView view) const {
   YAML::Node root(YAML::NodeType::Map);
   std::vector<const Flag*> sorted;
   for (const auto& f : flags_) sorted.push_back(&f);
   std::sort(sorted.begin(), sorted.end(),
             [](auto* a, auto* b) { return a->yaml_path < b->yaml_path; });
   for (const Flag* f : sorted) {
-    std::string value = f->get();
+    std::string value = view == YamlView::kDefaults ? f->default_value : f->get();
+    if (view == YamlView::kDiff && value == f->default_value) continue;
     if (f->secret && !value.empty()) value = "********";
     InsertYaml(root, f->yaml_path, value, f->type == "list");
   }
+  // An empty map renders as "{}", which every YAML reader takes as "nothing set".
   YAML::Emitter emitter;
   emitter << root;
   return std::string(emitter.c_str()) + "\n";

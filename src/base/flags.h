@@ -60,7 +60,10 @@ class FlagSet {
 
   // `embers -help` text: every flag with its type, default and help, sorted by name.
   std::string Usage() const;
-  // The effective configuration as YAML, secrets masked.
+  // The configuration as YAML, secrets masked: what is in effect (GET /config), the defaults, or
+  // only the settings that differ from their defaults (GET /api/v1/status/config/diff).
+  enum class YamlView { kEffective, kDefaults, kDiff };
+  std::string Yaml(YamlView view) const;
   std::string EffectiveYaml() const;
 
  private:

@@ -86,6 +86,30 @@ TEST(FlagSet, EffectiveYamlMasksSecrets) {
   EXPECT_TRUE(again.ApplyYaml(y).ok());
 }
 
+TEST(FlagSet, DefaultAndDiffViews) {
+  FlagSet fs;
+  Settings s;
+  Register(fs, s);
+  ASSERT_TRUE(fs.ApplyYaml("server:\n  http_listen_port: 9000\n").ok());
+  std::string defaults = fs.Yaml(FlagSet::YamlView::kDefaults);
+  EXPECT_NE(defaults.find("http_listen_port: 4040"), std::string::npos) << defaults;
+  std::string diff = fs.Yaml(FlagSet::YamlView::kDiff);
+  EXPECT_NE(diff.find("http_listen_port: 9000"), std::string::npos) << diff;
+  EXPECT_EQ(diff.find("multitenancy_enabled"), std::string::npos) << diff;
+  // A changed secret shows in the diff, masked.
+  s.secret_key = "hunter2";
+  diff = fs.Yaml(FlagSet::YamlView::kDiff);
+  EXPECT_EQ(diff.find("hunter2"), std::string::npos);
+  EXPECT_NE(diff.find("secret_access_key: \"********\""), std::string::npos) << diff;
+  // With nothing changed the diff is an empty document that still loads.
+  FlagSet untouched;
+  Settings s2;
+  Register(untouched, s2);
+  std::string empty = untouched.Yaml(FlagSet::YamlView::kDiff);
+  EXPECT_EQ(empty, "{}\n");
+  EXPECT_TRUE(untouched.ApplyYaml(empty).ok());
+}
+
 TEST(GoDuration, Units) {
   absl::Duration d;
   ASSERT_TRUE(ParseGoDuration("31d", &d).ok());

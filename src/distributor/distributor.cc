@@ -132,6 +132,8 @@ void Distributor::Push(const CallContext& ctx, std::vector<IngestProfile> profil
   Placement placement({.shards = options_.shards});
   std::map<uint32_t, std::vector<segmentwriter::ProfileToWrite>> by_shard;
   size_t series_count = 0;
+  model::LabelLimits label_limits = options_.label_limits;
+  label_limits.allow_utf8_names = ctx.allow_utf8_label_names;
   for (size_t i = 0; i < profiles.size(); ++i) {
     IngestProfile& in = profiles[i];
     auto reject = [&](std::string_view reason, const absl::Status& st) {
@@ -143,8 +145,7 @@ void Distributor::Push(const CallContext& ctx, std::vector<IngestProfile> profil
     if (in.labels.Get(model::kLabelServiceName).empty()) {
       in.labels.Set(model::kLabelServiceName, model::kServiceNameFallback);
     }
-    if (absl::Status st = model::ValidateLabels(in.labels.labels(), options_.label_limits);
-        !st.ok()) {
+    if (absl::Status st = model::ValidateLabels(in.labels.labels(), label_limits); !st.ok()) {
       return reject("invalid_labels", st);
     }
     pprof::NormalizeOptions normalize = options_.normalize;

@@ -13,6 +13,7 @@
 
 #include "base/call_context.h"
 #include "metastore/index/block_index.h"
+#include "metastore/tenant_settings.h"
 #include "metastore/v1/index.pb.h"
 #include "metastore/v1/query.pb.h"
 #include "metastore/v1/tenant.pb.h"
@@ -32,6 +33,12 @@ class IndexService {
   // A tenant's stats: whether it has data and its time range (GetProfileStats answers from it).
   virtual void GetTenant(const CallContext& ctx, const v1::GetTenantRequest& request,
                          v1::GetTenantResponse* response, UnaryDone done) = 0;
+  // A tenant's settings.v1 key/value pairs (tenant_settings.h), read and written.
+  virtual void GetTenantSettings(const CallContext& ctx,
+                                 const v1::GetTenantSettingsRequest& request,
+                                 v1::GetTenantSettingsResponse* response, UnaryDone done) = 0;
+  virtual void SetTenantSetting(const CallContext& ctx, const v1::SetTenantSettingRequest& request,
+                                v1::SetTenantSettingResponse* response, UnaryDone done) = 0;
 };
 
 // Serves the interface from a BlockIndex in this process, without replication; the methods
@@ -47,9 +54,14 @@ class LocalIndexService final : public IndexService {
                            v1::QueryMetadataLabelsResponse* response, UnaryDone done) override;
   void GetTenant(const CallContext& ctx, const v1::GetTenantRequest& request,
                  v1::GetTenantResponse* response, UnaryDone done) override;
+  void GetTenantSettings(const CallContext& ctx, const v1::GetTenantSettingsRequest& request,
+                         v1::GetTenantSettingsResponse* response, UnaryDone done) override;
+  void SetTenantSetting(const CallContext& ctx, const v1::SetTenantSettingRequest& request,
+                        v1::SetTenantSettingResponse* response, UnaryDone done) override;
 
  private:
   BlockIndex* index_;
+  TenantSettings settings_;
 };
 
 // Forwards to a service chosen after construction. Components wire themselves to the metastore
@@ -66,6 +78,10 @@ class IndexServiceProxy final : public IndexService {
                            v1::QueryMetadataLabelsResponse* response, UnaryDone done) override;
   void GetTenant(const CallContext& ctx, const v1::GetTenantRequest& request,
                  v1::GetTenantResponse* response, UnaryDone done) override;
+  void GetTenantSettings(const CallContext& ctx, const v1::GetTenantSettingsRequest& request,
+                         v1::GetTenantSettingsResponse* response, UnaryDone done) override;
+  void SetTenantSetting(const CallContext& ctx, const v1::SetTenantSettingRequest& request,
+                        v1::SetTenantSettingResponse* response, UnaryDone done) override;
 
  private:
   std::atomic<IndexService*> target_{nullptr};

@@ -204,7 +204,8 @@ absl::Status ValidateLabels(const std::vector<Label>& labels, const LabelLimits&
       return absl::InvalidArgumentError(
           StrCat("profile with labels '", series(), "' has label value too long: '", l.value, "'"));
     }
-    if (!IsValidLabelName(l.name)) {
+    if (limits.allow_utf8_names ? l.name.empty() || !IsValidUtf8(l.name)
+                                : !IsValidLabelName(l.name)) {
       return absl::InvalidArgumentError(
           StrCat("invalid labels '", series(), "' with error: invalid label name '", l.name, "'"));
     }

@@ -88,6 +88,10 @@ struct LabelLimits {
   size_t max_name_length = 1024;
   size_t max_value_length = 2048;
   size_t max_names_per_series = 30;
+  // Accept any non-empty UTF-8 label name, not only IsValidLabelName's charset: set per push when
+  // the server allows it (-client-capability.allow-utf8-labelnames) and the client asked for it
+  // (`allow-utf8-labelnames=true` in its Accept header), as upstream does.
+  bool allow_utf8_names = false;
 };
 
 // Whether `name` is a valid label name: [a-zA-Z_.][a-zA-Z0-9_.]*. Pyroscope 2.x disabled label

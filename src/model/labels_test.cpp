@@ -115,6 +115,23 @@ TEST(Labels, Validate) {
   EXPECT_FALSE(ValidateLabels({{"__name__", "cpu"}}).ok());      // no service_name
 }
 
+TEST(Labels, Utf8NamesOnlyWhenAllowed) {
+  LabelLimits utf8;
+  utf8.allow_utf8_names = true;
+  for (const char* name : {"bad-name", "k8s/pod", "\xc3\xa9t\xc3\xa9", "1st"}) {
+    auto ls = Base();
+    ls.push_back({name, "v"});
+    EXPECT_FALSE(ValidateLabels(ls).ok()) << name;
+    EXPECT_TRUE(ValidateLabels(ls, utf8).ok()) << name;
+  }
+  // Still refused with the capability: not UTF-8, or empty.
+  for (std::string name : {std::string("\xff"), std::string()}) {
+    auto ls = Base();
+    ls.push_back({name, "v"});
+    EXPECT_FALSE(ValidateLabels(ls, utf8).ok());
+  }
+}
+
 TEST(Utf8, Validity) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8("plain ascii text that is longer than eight bytes"));

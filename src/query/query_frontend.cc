@@ -380,11 +380,14 @@ void QueryFrontend::SelectLabelSets(const CallContext& ctx,
 void QueryFrontend::LabelNames(const CallContext& ctx, const types::v1::LabelNamesRequest& request,
                                types::v1::LabelNamesResponse* response, UnaryDone done) {
   SelectLabelSets(ctx, request.matchers(), request.start(), request.end(), {},
-                  [response, done = std::move(done)](absl::StatusOr<QueryReport> r) {
+                  [response, utf8 = ctx.allow_utf8_label_names,
+                   done = std::move(done)](absl::StatusOr<QueryReport> r) {
                     if (!r.ok()) return done(r.status());
                     std::set<std::string> names;
                     for (const GroupLabels& set : r->label_sets) {
-                      for (const auto& [name, value] : set) names.insert(name);
+                      for (const auto& [name, value] : set) {
+                        if (utf8 || model::IsValidLabelName(name)) names.insert(name);
+                      }
                     }
                     for (const std::string& n : names) response->add_names(n);
                     done(absl::OkStatus());
@@ -450,14 +453,26 @@ void QueryFrontend::LabelValues(const CallContext& ctx,
 
 void QueryFrontend::Series(const CallContext& ctx, const querier::v1::SeriesRequest& request,
                            querier::v1::SeriesResponse* response, UnaryDone done) {
-  std::vector<std::string> names(request.label_names().begin(), request.label_names().end());
+  // A client without the allow-utf8-labelnames capability sees only names of the legacy charset,
+  // as upstream: they are dropped from each label set, and sets left equal are listed once.
+  const bool utf8 = ctx.allow_utf8_label_names;
+  std::vector<std::string> names;
+  for (const std::string& n : request.label_names()) {
+    if (utf8 || model::IsValidLabelName(n)) names.push_back(n);
+  }
+  if (!utf8 && names.empty() && request.label_names_size() > 0) return done(absl::OkStatus());
   SelectLabelSets(ctx, request.matchers(), request.start(), request.end(), std::move(names),
-                  [response, done = std::move(done)](absl::StatusOr<QueryReport> r) {
+                  [response, utf8, done = std::move(done)](absl::StatusOr<QueryReport> r) {
                     if (!r.ok()) return done(r.status());
+                    std::set<GroupLabels> shown;
                     for (const GroupLabels& set : r->label_sets) {
-                      if (set.empty()) continue;
+                      GroupLabels visible;
+                      for (const auto& label : set) {
+                        if (utf8 || model::IsValidLabelName(label.first)) visible.push_back(label);
+                      }
+                      if (visible.empty() || (!utf8 && !shown.insert(visible).second)) continue;
                       types::v1::Labels* out = response->add_labels_set();
-                      for (const auto& [name, value] : set) {
+                      for (const auto& [name, value] : visible) {
                         types::v1::LabelPair* l = out->add_labels();
                         l->set_name(name);
                         l->set_value(value);

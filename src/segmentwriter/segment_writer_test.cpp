@@ -41,6 +41,14 @@ class FakeIndex : public metastore::IndexService {
                  metastore::v1::GetTenantResponse*, UnaryDone done) override {
     done(absl::UnimplementedError("fake"));
   }
+  void GetTenantSettings(const CallContext&, const metastore::v1::GetTenantSettingsRequest&,
+                         metastore::v1::GetTenantSettingsResponse*, UnaryDone done) override {
+    done(absl::UnimplementedError("fake"));
+  }
+  void SetTenantSetting(const CallContext&, const metastore::v1::SetTenantSettingRequest&,
+                        metastore::v1::SetTenantSettingResponse*, UnaryDone done) override {
+    done(absl::UnimplementedError("fake"));
+  }
 };
 
 // One-sample profile whose single stack is main;<leaf>.

@@ -21,10 +21,12 @@
 #include "server/ingest_routes.h"
 #include "server/legacy_query_routes.h"
 #include "server/metastore_service.h"
+#include "server/process_services.h"
 #include "server/pusher_service.h"
 #include "server/querier_service.h"
 #include "server/query_backend_service.h"
 #include "server/segment_writer_service.h"
+#include "server/settings_service.h"
 
 namespace embers::server {
 
@@ -320,7 +322,7 @@ class DistributorModule : public Module {
     IngestRouteDeps ingest{.distributor = &app_->distributor_ptr_,
                            .tenants = &app_->tenants_,
                            .max_profile_size = deps.decode.max_decompressed_size};
-    RegisterIngestRoutes(ingest, app_->router_);
+    RegisterIngestRoutes(ingest, &app_->rpc_env_, app_->router_);
     app_->grpc_services_.push_back(NewOtlpGrpcService(ingest, &app_->rpc_env_));
   }
   absl::Status Start() override {
@@ -375,6 +377,9 @@ class QueryFrontendModule : public Module {
     RegisterLegacyQueryRoutes(app->query_frontend_.get(), app->router_, &app->rpc_env_);
     app->grpc_services_.push_back(
         NewQuerierGrpcService(app->query_frontend_.get(), &app->rpc_env_));
+    RegisterSettingsConnectRoutes(app->index_service_.get(), app->router_, &app->rpc_env_);
+    app->grpc_services_.push_back(
+        NewSettingsGrpcService(app->index_service_.get(), &app->rpc_env_));
   }
   // The backend reads objects, so it exists only once the bucket is open. A query in flight holds
   // its own reference, so detaching it on Stop is safe.
@@ -499,17 +504,18 @@ metrics::CounterFamily& RpcRequests() {
 
 }  // namespace
 
-App::App(Config config, std::string effective_yaml)
-    : config_(std::move(config)),
-      effective_yaml_(std::move(effective_yaml)),
-      tenants_(config_.multitenancy_enabled) {
+App::App(Config config, ProcessInfo info)
+    : config_(std::move(config)), info_(std::move(info)), tenants_(config_.multitenancy_enabled) {
   rpc_env_.tenants = &tenants_;
+  rpc_env_.allow_utf8_label_names = config_.allow_utf8_label_names;
   rpc_env_.observer = [](std::string_view transport, std::string_view method,
                          const absl::Status& status, double seconds) {
     std::string code = absl::StatusCodeToString(status.code());
     RpcRequests().WithLabels({transport, method, code}).Inc();
     RpcDuration().WithLabels({transport, method, code}).Observe(seconds);
   };
+  process_env_.tenants = &process_tenants_;
+  process_env_.observer = rpc_env_.observer;
   RegisterProcessRoutes();
   RegisterModules();
 }
@@ -580,9 +586,10 @@ void App::RegisterProcessRoutes() {
   router_.Handle("GET", "/config", [this](HttpRequest&, HttpResponder responder) {
     HttpResponse r;
     r.content_type = "text/yaml; charset=utf-8";
-    r.body = effective_yaml_;
+    r.body = info_.config_yaml;
     responder.Send(std::move(r));
   });
+  RegisterProcessServiceRoutes(&info_, router_, &process_env_);
 }
 
 absl::Status App::StartServers() {
@@ -611,6 +618,9 @@ absl::Status App::StartServers() {
     log::Info("listening",
               {{"http", StrCat(config_.http_listen_address, ":", http_server_->port())}});
     return absl::OkStatus();
+  }
+  for (auto& service : NewProcessGrpcServices(&info_, &process_env_)) {
+    grpc_services_.push_back(std::move(service));
   }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(StrCat(config_.grpc_listen_address, ":", config_.grpc_listen_port),

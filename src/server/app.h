@@ -29,6 +29,7 @@
 #include "server/http_router.h"
 #include "server/http_server.h"
 #include "server/module_manager.h"
+#include "server/process_services.h"
 #include "server/rpc_adapters.h"
 #include "server/tenant.h"
 
@@ -36,8 +37,9 @@ namespace embers::server {
 
 class App {
  public:
-  // `effective_yaml` is what GET /config shows (FlagSet::EffectiveYaml(), secrets masked).
-  App(Config config, std::string effective_yaml);
+  // `info` is what the process services report (process_services.h); its config_yaml is also
+  // what GET /config shows.
+  App(Config config, ProcessInfo info);
   ~App();
   App(const App&) = delete;
   App& operator=(const App&) = delete;
@@ -65,9 +67,12 @@ class App {
   void StopServers(absl::Time deadline);
 
   Config config_;
-  std::string effective_yaml_;
+  ProcessInfo info_;
   TenantResolver tenants_;
   RpcEnvironment rpc_env_;
+  // The process services describe the process, not a tenant's data: no X-Scope-OrgID needed.
+  TenantResolver process_tenants_{false};
+  RpcEnvironment process_env_;
   HttpRouter router_;
   ModuleManager modules_;
 

@@ -12,6 +12,11 @@ void Config::RegisterFlags(FlagSet& f) {
   f.Bool("auth.multitenancy-enabled", &multitenancy_enabled,
          "require the X-Scope-OrgID header; when false every request is tenant \"anonymous\"",
          {.yaml_path = "multitenancy_enabled"});
+  f.Bool("client-capability.allow-utf8-labelnames", &allow_utf8_label_names,
+         "let clients that send `allow-utf8-labelnames=true` in their Accept header push and list "
+         "label names outside [a-zA-Z_.][a-zA-Z0-9_.]* (UTF-8 names); other clients never see "
+         "such names",
+         {.yaml_path = "client_capability.allow_utf_8_label_names"});
 
   f.String("server.http-listen-address", &http_listen_address, "HTTP server listen address");
   f.Int("server.http-listen-port", &http_listen_port, "HTTP server listen port");

@@ -19,6 +19,7 @@ struct Config {
   std::vector<std::string> target = {"all"};
   std::string log_level = "info";
   bool multitenancy_enabled = false;
+  bool allow_utf8_label_names = false;
 
   // HTTP (public API, UI, metrics).
   std::string http_listen_address = "0.0.0.0";

@@ -23,13 +23,11 @@ absl::Status ForIngest(absl::Status st) {
   return st;
 }
 
-void PushProfiles(const IngestRouteDeps& deps, const std::string& tenant,
+void PushProfiles(const IngestRouteDeps& deps, const CallContext& ctx,
                   std::vector<ingest::IngestProfile> profiles, UnaryDone done) {
   distributor::Distributor* d = deps.distributor->load();
   if (d == nullptr) return done(absl::UnavailableError("the distributor is starting"));
   if (profiles.empty()) return done(absl::OkStatus());
-  CallContext ctx;
-  ctx.tenant = tenant;
   d->Push(ctx, std::move(profiles), std::move(done));
 }
 
@@ -52,10 +50,11 @@ void HandleLegacyIngest(const IngestRouteDeps& deps, HttpRequest& http, HttpResp
   req.limits.max_profile_size = deps.max_profile_size;
   absl::StatusOr<std::vector<ingest::IngestProfile>> profiles = ingest::ConvertLegacyIngest(req);
   if (!profiles.ok()) return responder.Send(ErrorResponse(profiles.status(), false));
-  PushProfiles(deps, *tenant, std::move(*profiles), [responder](absl::Status st) {
-    if (!st.ok()) return responder.Send(ErrorResponse(ForIngest(st), false));
-    responder.Send(HttpResponse::Text(200, ""));
-  });
+  PushProfiles(deps, CallContext{.tenant = *tenant}, std::move(*profiles),
+               [responder](absl::Status st) {
+                 if (!st.ok()) return responder.Send(ErrorResponse(ForIngest(st), false));
+                 responder.Send(HttpResponse::Text(200, ""));
+               });
 }
 
 void HandleOtlpHttp(const IngestRouteDeps& deps, HttpRequest& http, HttpResponder responder) {
@@ -69,26 +68,39 @@ void HandleOtlpHttp(const IngestRouteDeps& deps, HttpRequest& http, HttpResponde
   if (!request.ok()) return fail(request.status());
   absl::StatusOr<std::vector<ingest::IngestProfile>> profiles = ingest::ConvertOtlp(*request);
   if (!profiles.ok()) return fail(profiles.status());
-  PushProfiles(deps, *tenant, std::move(*profiles), [responder, json](absl::Status st) {
-    if (!st.ok()) return responder.Send(ErrorResponse(st, false));
-    otlp_v1::ExportProfilesServiceResponse response;
-    HttpResponse out;
-    if (json) {
-      out.content_type = "application/json";
-      (void)google::protobuf::util::MessageToJsonString(response, &out.body);
-    } else {
-      out.content_type = "application/x-protobuf";
-      response.SerializeToString(&out.body);
-    }
-    responder.Send(std::move(out));
-  });
+  PushProfiles(deps, CallContext{.tenant = *tenant}, std::move(*profiles),
+               [responder, json](absl::Status st) {
+                 if (!st.ok()) return responder.Send(ErrorResponse(st, false));
+                 otlp_v1::ExportProfilesServiceResponse response;
+                 HttpResponse out;
+                 if (json) {
+                   out.content_type = "application/json";
+                   (void)google::protobuf::util::MessageToJsonString(response, &out.body);
+                 } else {
+                   out.content_type = "application/x-protobuf";
+                   response.SerializeToString(&out.body);
+                 }
+                 responder.Send(std::move(out));
+               });
+}
+
+constexpr char kOtlpExportMethod[] =
+    "/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export";
+
+UnaryMethod<otlp_v1::ExportProfilesServiceRequest, otlp_v1::ExportProfilesServiceResponse>
+OtlpExportMethod(IngestRouteDeps deps) {
+  return [deps](const CallContext& ctx, const otlp_v1::ExportProfilesServiceRequest& req,
+                otlp_v1::ExportProfilesServiceResponse*, UnaryDone done) {
+    absl::StatusOr<std::vector<ingest::IngestProfile>> profiles = ingest::ConvertOtlp(req);
+    if (!profiles.ok()) return done(profiles.status());
+    PushProfiles(deps, ctx, std::move(*profiles), std::move(done));
+  };
 }
 
 class OtlpGrpcService final : public otlp_v1::ProfilesService::CallbackService {
  public:
   OtlpGrpcService(IngestRouteDeps deps, const RpcEnvironment* env)
-      : export_("/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export",
-                ExportMethod(deps), env) {}
+      : export_(kOtlpExportMethod, OtlpExportMethod(deps), env) {}
   grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* context,
                                    const otlp_v1::ExportProfilesServiceRequest* request,
                                    otlp_v1::ExportProfilesServiceResponse* response) override {
@@ -96,21 +108,12 @@ class OtlpGrpcService final : public otlp_v1::ProfilesService::CallbackService {
   }
 
  private:
-  static UnaryMethod<otlp_v1::ExportProfilesServiceRequest, otlp_v1::ExportProfilesServiceResponse>
-  ExportMethod(IngestRouteDeps deps) {
-    return [deps](const CallContext& ctx, const otlp_v1::ExportProfilesServiceRequest& req,
-                  otlp_v1::ExportProfilesServiceResponse*, UnaryDone done) {
-      absl::StatusOr<std::vector<ingest::IngestProfile>> profiles = ingest::ConvertOtlp(req);
-      if (!profiles.ok()) return done(profiles.status());
-      PushProfiles(deps, ctx.tenant, std::move(*profiles), std::move(done));
-    };
-  }
   GrpcUnary<otlp_v1::ExportProfilesServiceRequest, otlp_v1::ExportProfilesServiceResponse> export_;
 };
 
 }  // namespace
 
-void RegisterIngestRoutes(IngestRouteDeps deps, HttpRouter& router) {
+void RegisterIngestRoutes(IngestRouteDeps deps, const RpcEnvironment* env, HttpRouter& router) {
   auto legacy = [deps](HttpRequest& http, HttpResponder responder) {
     HandleLegacyIngest(deps, http, std::move(responder));
   };
@@ -124,6 +127,8 @@ void RegisterIngestRoutes(IngestRouteDeps deps, HttpRouter& router) {
         HandleOtlpHttp(deps, http, std::move(responder));
       },
       cpu_bound);
+  // OTLP Export over Connect (unary, proto or JSON), the path upstream also serves it on.
+  RegisterConnectUnary(router, kOtlpExportMethod, OtlpExportMethod(deps), env, cpu_bound);
 }
 
 std::unique_ptr<grpc::Service> NewOtlpGrpcService(IngestRouteDeps deps, const RpcEnvironment* env) {

@@ -1,7 +1,8 @@
 // The ingest HTTP routes besides Push: the legacy Pyroscope API (`POST /ingest`, alias
 // `/pyroscope/ingest`, every format of reference §2.2) and OTLP profiles over HTTP
-// (`POST /v1development/profiles`, protobuf or JSON) plus the OTLP gRPC service
-// (opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export).
+// (`POST /v1development/profiles`, protobuf or JSON), and OTLP Export as an RPC
+// (opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export) over Connect on the
+// HTTP port and over gRPC.
 //
 // Each converts the request with src/ingest/adapters and hands the profiles to the distributor;
 // the client is answered when the data is durable. Registered by the distributor module.
@@ -26,7 +27,7 @@ struct IngestRouteDeps {
   size_t max_profile_size = 4 << 20;
 };
 
-void RegisterIngestRoutes(IngestRouteDeps deps, HttpRouter& router);
+void RegisterIngestRoutes(IngestRouteDeps deps, const RpcEnvironment* env, HttpRouter& router);
 std::unique_ptr<grpc::Service> NewOtlpGrpcService(IngestRouteDeps deps, const RpcEnvironment* env);
 
 }  // namespace embers::server

@@ -323,7 +323,8 @@ void HandleRenderDiff(query::QueryFrontend* frontend, const RpcEnvironment* env,
 }
 
 // GET /pyroscope/label-values?label=<name>[&query=<type>{selector}][&from&until] and
-// GET /pyroscope/labels[?query=...]: JSON arrays of label values / names.
+// GET /pyroscope/labels[?query=...]: JSON arrays of label values / names. The values of label
+// __name__ are the profile type ids, as upstream answers it.
 void HandleLabels(query::QueryFrontend* frontend, const RpcEnvironment* env, HttpRequest& http,
                   HttpResponder responder, bool values) {
   absl::StatusOr<std::string> tenant = env->tenants->Resolve(http.Header("x-scope-orgid"));
@@ -362,6 +363,21 @@ void HandleLabels(query::QueryFrontend* frontend, const RpcEnvironment* env, Htt
                                        std::vector<std::string>(names.begin(), names.end())))));
   };
   CallContext ctx{.tenant = *tenant};
+  if (values && label == "__name__") {
+    // Pyroscope's legacy API lists the profile type ids as the values of __name__.
+    auto req = std::make_shared<querier::v1::ProfileTypesRequest>();
+    auto resp = std::make_shared<querier::v1::ProfileTypesResponse>();
+    req->set_start(*from);
+    req->set_end(*until);
+    return frontend->ProfileTypes(
+        ctx, *req, resp.get(),
+        [req, resp, responder = std::move(responder)](absl::Status st) mutable {
+          if (!st.ok()) return responder.Send(ErrorResponse(st, false));
+          std::vector<std::string> ids;
+          for (const types::v1::ProfileType& t : resp->profile_types()) ids.push_back(t.id());
+          responder.Send(HttpResponse::Json(200, DumpJson(nlohmann::ordered_json(ids))));
+        });
+  }
   if (values) {
     auto req = std::make_shared<types::v1::LabelValuesRequest>();
     auto resp = std::make_shared<types::v1::LabelValuesResponse>();

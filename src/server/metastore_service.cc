@@ -118,14 +118,40 @@ class TenantGrpcService final : public v1::TenantService::CallbackService {
                    v1::GetTenantResponse* resp, UnaryDone done) {
                   n.replicated_service()->GetTenant(req, resp, std::move(done));
                 }),
-            env) {}
+            env),
+        get_tenant_settings_("/metastore.v1.TenantService/GetTenantSettings",
+                             OnNode<v1::GetTenantSettingsRequest, v1::GetTenantSettingsResponse>(
+                                 node,
+                                 [](metastore::MetastoreNode& n, const CallContext& ctx,
+                                    const v1::GetTenantSettingsRequest& req,
+                                    v1::GetTenantSettingsResponse* resp, UnaryDone done) {
+                                   n.replicated_service()->GetTenantSettings(ctx, req, resp,
+                                                                             std::move(done));
+                                 }),
+                             env),
+        set_tenant_setting_("/metastore.v1.TenantService/SetTenantSetting",
+                            OnNode<v1::SetTenantSettingRequest, v1::SetTenantSettingResponse>(
+                                node,
+                                [](metastore::MetastoreNode& n, const CallContext& ctx,
+                                   const v1::SetTenantSettingRequest& req,
+                                   v1::SetTenantSettingResponse* resp, UnaryDone done) {
+                                  n.replicated_service()->SetTenantSetting(ctx, req, resp,
+                                                                           std::move(done));
+                                }),
+                            env) {}
 
   EMBERS_METASTORE_METHOD(GetTenants, v1::GetTenantsRequest, v1::GetTenantsResponse, get_tenants_)
   EMBERS_METASTORE_METHOD(GetTenant, v1::GetTenantRequest, v1::GetTenantResponse, get_tenant_)
+  EMBERS_METASTORE_METHOD(GetTenantSettings, v1::GetTenantSettingsRequest,
+                          v1::GetTenantSettingsResponse, get_tenant_settings_)
+  EMBERS_METASTORE_METHOD(SetTenantSetting, v1::SetTenantSettingRequest,
+                          v1::SetTenantSettingResponse, set_tenant_setting_)
 
  private:
   GrpcUnary<v1::GetTenantsRequest, v1::GetTenantsResponse> get_tenants_;
   GrpcUnary<v1::GetTenantRequest, v1::GetTenantResponse> get_tenant_;
+  GrpcUnary<v1::GetTenantSettingsRequest, v1::GetTenantSettingsResponse> get_tenant_settings_;
+  GrpcUnary<v1::SetTenantSettingRequest, v1::SetTenantSettingResponse> set_tenant_setting_;
 };
 
 class RaftNodeGrpcService final : public v1::RaftNodeService::CallbackService {

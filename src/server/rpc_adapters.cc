@@ -6,6 +6,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "base/status.h"
+#include "server/client_capabilities.h"
 #include "server/status_mapping.h"
 
 namespace embers::server::internal {
@@ -53,6 +54,8 @@ void RegisterConnectUnaryErased(HttpRouter& router, std::string path, MessageFac
 
     CallContext ctx;
     ctx.tenant = std::move(*tenant);
+    ctx.allow_utf8_label_names =
+        env->allow_utf8_label_names && AcceptAllowsUtf8LabelNames(http.Header("accept"));
     if (std::string_view t = http.Header("connect-timeout-ms"); !t.empty()) {
       int64_t ms = 0;
       if (!ParseInt64(t, &ms) || ms < 0) {
@@ -124,6 +127,14 @@ grpc::ServerUnaryReactor* ServeGrpcUnaryErased(grpc::CallbackServerContext* cont
   if (auto it = metadata.find("x-scope-orgid"); it != metadata.end()) {
     org = std::string_view(it->second.data(), it->second.size());
   }
+  bool utf8_label_names = false;
+  if (env->allow_utf8_label_names) {
+    auto [from, to] = metadata.equal_range("accept");
+    for (auto it = from; it != to && !utf8_label_names; ++it) {
+      utf8_label_names =
+          AcceptAllowsUtf8LabelNames(std::string_view(it->second.data(), it->second.size()));
+    }
+  }
   absl::StatusOr<std::string> tenant = env->tenants->Resolve(org);
   if (!tenant.ok()) {
     finish(tenant.status());
@@ -131,6 +142,7 @@ grpc::ServerUnaryReactor* ServeGrpcUnaryErased(grpc::CallbackServerContext* cont
   }
   CallContext ctx;
   ctx.tenant = std::move(*tenant);
+  ctx.allow_utf8_label_names = utf8_label_names;
   auto deadline = context->deadline();
   if (deadline != std::chrono::system_clock::time_point::max()) {
     ctx.deadline = absl::FromChrono(deadline);

@@ -32,6 +32,9 @@ struct RpcEnvironment {
   const TenantResolver* tenants = nullptr;
   // (transport "grpc" or "connect", full method "/pkg.Service/Method", status, seconds)
   std::function<void(std::string_view, std::string_view, const absl::Status&, double)> observer;
+  // -client-capability.allow-utf8-labelnames: whether a client's allow-utf8-labelnames Accept
+  // parameter is honoured (client_capabilities.h).
+  bool allow_utf8_label_names = false;
 };
 
 namespace internal {

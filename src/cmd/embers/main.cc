@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <utility>
 
 #include "base/flags.h"
 #include "base/logging.h"
@@ -61,7 +62,18 @@ int main(int argc, char** argv) {
 
   embers::log::Info("starting embers",
                     {{"version", EMBERS_VERSION}, {"revision", EMBERS_REVISION}});
-  embers::server::App app(config, flags.EffectiveYaml());
+  embers::server::ProcessInfo info{
+      .version = EMBERS_VERSION,
+      .revision = EMBERS_REVISION,
+      .branch = EMBERS_BRANCH,
+      .build_date = EMBERS_BUILD_DATE,
+      .compiler = EMBERS_COMPILER,
+      .config_yaml = flags.Yaml(embers::FlagSet::YamlView::kEffective),
+      .default_config_yaml = flags.Yaml(embers::FlagSet::YamlView::kDefaults),
+      .diff_config_yaml = flags.Yaml(embers::FlagSet::YamlView::kDiff),
+      .utf8_label_names = config.allow_utf8_label_names,
+  };
+  embers::server::App app(config, std::move(info));
   if (absl::Status st = app.Start(); !st.ok()) {
     embers::log::Error("startup failed", {{"error", st.ToString()}});
     return 1;

@@ -277,6 +277,10 @@ EMBERS_METASTORE_CLIENT_METHOD(QueryMetadataLabels, v1::QueryMetadataLabelsReque
                                v1::QueryMetadataLabelsResponse, query)
 EMBERS_METASTORE_CLIENT_METHOD(GetTenants, v1::GetTenantsRequest, v1::GetTenantsResponse, tenant)
 EMBERS_METASTORE_CLIENT_METHOD(GetTenant, v1::GetTenantRequest, v1::GetTenantResponse, tenant)
+EMBERS_METASTORE_CLIENT_METHOD(GetTenantSettings, v1::GetTenantSettingsRequest,
+                               v1::GetTenantSettingsResponse, tenant)
+EMBERS_METASTORE_CLIENT_METHOD(SetTenantSetting, v1::SetTenantSettingRequest,
+                               v1::SetTenantSettingResponse, tenant)
 EMBERS_METASTORE_CLIENT_METHOD(AddNode, v1::AddNodeRequest, v1::AddNodeResponse, raft_node)
 EMBERS_METASTORE_CLIENT_METHOD(RemoveNode, v1::RemoveNodeRequest, v1::RemoveNodeResponse, raft_node)
 EMBERS_METASTORE_CLIENT_METHOD(TransferLeadership, v1::TransferLeadershipRequest,

@@ -68,6 +68,11 @@ class MetastoreClient final : public IndexService, public CompactionService {
                   v1::GetTenantsResponse* response, UnaryDone done);
   void GetTenant(const CallContext& ctx, const v1::GetTenantRequest& request,
                  v1::GetTenantResponse* response, UnaryDone done) override;
+  // Settings: to the leader. Setting again is harmless (the same value and time are stored).
+  void GetTenantSettings(const CallContext& ctx, const v1::GetTenantSettingsRequest& request,
+                         v1::GetTenantSettingsResponse* response, UnaryDone done) override;
+  void SetTenantSetting(const CallContext& ctx, const v1::SetTenantSettingRequest& request,
+                        v1::SetTenantSettingResponse* response, UnaryDone done) override;
   // Membership and leadership: to the leader, like writes.
   void AddNode(const CallContext& ctx, const v1::AddNodeRequest& request,
                v1::AddNodeResponse* response, UnaryDone done);

@@ -122,6 +122,21 @@ TEST(MetastoreClusterProcessTest, FailoverCatchUpAndLeaderFollowingOverGrpc) {
     clients.push_back(Client(addresses));
   }
 
+  // A tenant setting written through a follower (redirected to the leader) must outlive the
+  // leader it was written on.
+  {
+    v1::SetTenantSettingRequest set;
+    set.set_tenant_id("tenant-a");
+    set.mutable_setting()->set_name("theme");
+    set.mutable_setting()->set_value("dark");
+    v1::SetTenantSettingResponse stored;
+    ASSERT_TRUE(Sync([&](UnaryDone done) {
+                  clients[(leader + 1) % 3]->SetTenantSetting(CallContext{}, set, &stored,
+                                                              std::move(done));
+                }).ok());
+    EXPECT_GT(stored.setting().modified_at_ms(), 0);
+  }
+
   // 10,000 blocks from 3 clients x 16 threads. Acknowledgement times are recorded so the kill
   // splits them into before and after.
   std::vector<std::atomic<int64_t>> acked_at(kBlocks);
@@ -163,6 +178,18 @@ TEST(MetastoreClusterProcessTest, FailoverCatchUpAndLeaderFollowingOverGrpc) {
   ASSERT_GE(new_leader, 0);
   EXPECT_LT(failover, absl::Seconds(5));
   for (std::thread& w : writers) w.join();  // the writers retry through the failover
+
+  {
+    std::unique_ptr<MetastoreClient> c = Client({cluster.grpc_address(new_leader)});
+    v1::GetTenantSettingsRequest get;
+    get.set_tenant_id("tenant-a");
+    v1::GetTenantSettingsResponse settings;
+    ASSERT_TRUE(Sync([&](UnaryDone done) {
+                  c->GetTenantSettings(CallContext{}, get, &settings, std::move(done));
+                }).ok());
+    ASSERT_EQ(settings.settings_size(), 1);
+    EXPECT_EQ(settings.settings(0).value(), "dark");
+  }
 
   int acked_before_kill = 0;
   for (int i = 0; i < kBlocks; i++) {

@@ -23,6 +23,7 @@ struct HeaderCapture {
   int64_t leader_time_ms = 0;
   DedupWindow::Captured dedup;
   std::map<uint64_t, std::string> endpoints;
+  google::protobuf::RepeatedPtrField<v1::SetTenantSettingRequest> settings;
 
   void SerializeTo(std::string* out) const {
     v1::RaftSnapshotHeader header;
@@ -34,6 +35,7 @@ struct HeaderCapture {
       e->set_node_id(id);
       e->set_grpc_address(address);
     }
+    *header.mutable_tenant_settings() = settings;
     header.AppendToString(out);
   }
 };
@@ -190,6 +192,8 @@ absl::Status MetastoreFsm::ApplyCommand(const v1::RaftCommand& command) {
       endpoints_[e.node_id()] = e.grpc_address();
       return absl::OkStatus();
     }
+    case v1::RaftCommand::kSetTenantSetting:
+      return settings_.Set(command.set_tenant_setting(), leader_time_ms()).status();
     case v1::RaftCommand::kBatch:  // handled in Apply; here only when nested
     case v1::RaftCommand::COMMAND_NOT_SET:
       break;
@@ -206,6 +210,7 @@ std::unique_ptr<StateCapture> MetastoreFsm::Capture() {
     std::lock_guard<std::mutex> lock(endpoints_mu_);
     header.endpoints = endpoints_;  // a handful of nodes
   }
+  settings_.AppendTo(&header.settings);  // bounded (tenant_settings.h), usually a few entries
   return std::make_unique<FsmCapture>(std::move(header), index_->Capture(), compaction_.Capture(),
                                       last_snapshot_bytes_);
 }
@@ -230,6 +235,9 @@ absl::Status MetastoreFsm::Restore(std::string_view snapshot) {
   EMBERS_ASSIGN_OR_RETURN(std::string_view index_bytes, section(FsmSection::kIndex));
   EMBERS_ASSIGN_OR_RETURN(BlockIndex::DecodedSnapshot index,
                           BlockIndex::DecodeSnapshot(index_bytes));
+  // Checked here with the other parts; snapshots from before settings have none.
+  EMBERS_ASSIGN_OR_RETURN(TenantSettings::Decoded settings,
+                          TenantSettings::Decode(header.tenant_settings()));
   // Snapshots from before compaction have no compaction section: nothing was queued then.
   auto compaction_section = sections.find(FsmSection::kCompaction);
   EMBERS_ASSIGN_OR_RETURN(
@@ -244,6 +252,7 @@ absl::Status MetastoreFsm::Restore(std::string_view snapshot) {
   if (compaction_section == sections.end())
     compaction_.EnqueueAll(*index_, header.leader_time_ms());
   dedup_.Restore(header.recent_requests());
+  settings_.Install(std::move(settings));
   {
     std::lock_guard<std::mutex> lock(endpoints_mu_);
     endpoints_.clear();

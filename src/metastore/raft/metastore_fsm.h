@@ -22,6 +22,8 @@
 //
 // Node endpoints: SetNodeEndpointCommand fills a replicated table node id → gRPC address (part of
 // the snapshot) that NodeEndpoint() reads, so any replica can name the leader's gRPC endpoint.
+// Tenant settings (settings.v1, tenant_settings.h) are kept the same way: a small bounded table
+// applied from SetTenantSettingRequest commands and stored in the snapshot header.
 //
 // Snapshots: Capture() runs on the apply thread and only takes cheap views of each part of the
 // state: the header (applied index, leader time, the dedup window's chunks, the endpoint table)
@@ -57,6 +59,7 @@
 #include "metastore/index/block_index.h"
 #include "metastore/raft/consensus.h"
 #include "metastore/raft/dedup_window.h"
+#include "metastore/tenant_settings.h"
 #include "metastore/v1/raft_log.pb.h"
 
 namespace embers::metastore::raft {
@@ -87,6 +90,8 @@ class MetastoreFsm final : public StateMachine {
   size_t dedup_entries() const { return dedup_.size(); }
   // The replicated compaction planner state (queued blocks, jobs). Read from any thread.
   const CompactionState& compaction() const { return compaction_; }
+  // Every tenant's settings.v1 pairs. Read from any thread.
+  const TenantSettings& settings() const { return settings_; }
 
  private:
   absl::Status ApplyCommand(const v1::RaftCommand& command);
@@ -96,6 +101,7 @@ class MetastoreFsm final : public StateMachine {
 
   BlockIndex* index_;
   CompactionState compaction_;
+  TenantSettings settings_;
   std::atomic<uint64_t> applied_index_{0};
   std::atomic<int64_t> leader_time_ms_{0};
   DedupWindow dedup_;

@@ -182,6 +182,32 @@ TEST(MetastoreFsmTest, NodeEndpointsAreReplicatedStateAndSurviveSnapshots) {
   EXPECT_EQ(restored.NodeEndpoint(1), "");
 }
 
+TEST(MetastoreFsmTest, TenantSettingsAreReplicatedStateAndSurviveSnapshots) {
+  BlockIndex index;
+  MetastoreFsm fsm(&index);
+  v1::RaftCommand c;
+  c.set_leader_time_ms(1000);
+  c.mutable_set_tenant_setting()->set_tenant_id("t");
+  c.mutable_set_tenant_setting()->mutable_setting()->set_name("pyroscope.ui.theme");
+  c.mutable_set_tenant_setting()->mutable_setting()->set_value("dark");
+  ASSERT_TRUE(fsm.Apply(1, MetastoreFsm::EncodeCommand(c)).ok());
+  ASSERT_EQ(fsm.settings().Get("t").size(), 1u);
+  EXPECT_EQ(fsm.settings().Get("t")[0].modified_at_ms(), 1000);  // the command's leader time
+  // An older write is an error result of its log entry, on every replica alike.
+  c.mutable_set_tenant_setting()->mutable_setting()->set_value("light");
+  c.mutable_set_tenant_setting()->mutable_setting()->set_modified_at_ms(999);
+  EXPECT_EQ(fsm.Apply(2, MetastoreFsm::EncodeCommand(c)).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(fsm.settings().Get("t")[0].value(), "dark");
+
+  BlockIndex index2;
+  MetastoreFsm restored(&index2);
+  ASSERT_TRUE(restored.Restore(Snapshot(fsm)).ok());
+  ASSERT_EQ(restored.settings().Get("t").size(), 1u);
+  EXPECT_EQ(restored.settings().Get("t")[0].value(), "dark");
+  EXPECT_EQ(restored.settings().Get("t")[0].modified_at_ms(), 1000);
+}
+
 std::string EndpointCommand(uint64_t node, const std::string& address) {
   v1::RaftCommand c;
   c.mutable_set_node_endpoint()->set_node_id(node);

@@ -28,7 +28,7 @@ absl::StatusOr<std::unique_ptr<MetastoreNode>> MetastoreNode::Open(MetastoreNode
   node->consensus_ = std::move(*consensus);
   raft::MetastoreFsm* fsm = &node->fsm_;
   node->service_ = std::make_unique<raft::ReplicatedIndexService>(
-      node->consensus_.get(), &node->index_, /*clock=*/nullptr,
+      node->consensus_.get(), &node->index_, &node->fsm_.settings(), /*clock=*/nullptr,
       [fsm](uint64_t id) { return fsm->NodeEndpoint(id); }, options.batching);
   MetastoreNode* n = node.get();
   node->compaction_ = std::make_unique<raft::CompactionPollService>(

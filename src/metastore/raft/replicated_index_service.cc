@@ -21,10 +21,12 @@ int64_t SystemNowMs() {
 }  // namespace
 
 ReplicatedIndexService::ReplicatedIndexService(Consensus* consensus, const BlockIndex* index,
-                                               Clock clock, EndpointOf endpoint_of,
+                                               const TenantSettings* settings, Clock clock,
+                                               EndpointOf endpoint_of,
                                                ProposalBatcherOptions batching)
     : consensus_(consensus),
       index_(index),
+      settings_(settings),
       clock_(clock ? std::move(clock) : &SystemNowMs),
       endpoint_of_(std::move(endpoint_of)),
       batcher_(batching, [this](std::string command, UnaryDone done) {
@@ -157,6 +159,42 @@ void ReplicatedIndexService::GetTenant(const v1::GetTenantRequest& request,
     *response = index_->GetTenant(request);
     return absl::OkStatus();
   });
+}
+
+void ReplicatedIndexService::GetTenantSettings(const CallContext& /*ctx*/,
+                                               const v1::GetTenantSettingsRequest& request,
+                                               v1::GetTenantSettingsResponse* response,
+                                               UnaryDone done) {
+  if (request.tenant_id().empty()) {
+    return done(absl::InvalidArgumentError("GetTenantSettings: tenant_id is empty"));
+  }
+  ReadAfterBarrier(std::move(done), [this, &request, response]() -> absl::Status {
+    for (v1::TenantSetting& s : settings_->Get(request.tenant_id())) {
+      *response->add_settings() = std::move(s);
+    }
+    return absl::OkStatus();
+  });
+}
+
+void ReplicatedIndexService::SetTenantSetting(const CallContext& /*ctx*/,
+                                              const v1::SetTenantSettingRequest& request,
+                                              v1::SetTenantSettingResponse* response,
+                                              UnaryDone done) {
+  if (absl::Status st = TenantSettings::Validate(request); !st.ok()) return done(st);
+  v1::RaftCommand command;
+  v1::SetTenantSettingRequest* set = command.mutable_set_tenant_setting();
+  *set = request;
+  const int64_t now = clock_();
+  command.set_leader_time_ms(now);
+  if (set->setting().modified_at_ms() == 0) set->mutable_setting()->set_modified_at_ms(now);
+  // No request id: applying the same write twice stores the same value and time, so a retry
+  // after an unknown outcome is harmless.
+  v1::TenantSetting stored = set->setting();
+  Propose(std::move(command),
+          [response, stored = std::move(stored), done = std::move(done)](absl::Status st) mutable {
+            if (st.ok()) *response->mutable_setting() = std::move(stored);
+            done(std::move(st));
+          });
 }
 
 }  // namespace embers::metastore::raft

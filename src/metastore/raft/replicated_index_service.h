@@ -38,8 +38,10 @@ class ReplicatedIndexService final : public IndexService {
   // The gRPC address of a node ("" when unknown), for not-leader answers.
   using EndpointOf = std::function<std::string(uint64_t node_id)>;
 
-  // Neither pointer is owned; both must outlive the service.
-  ReplicatedIndexService(Consensus* consensus, const BlockIndex* index, Clock clock = nullptr,
+  // No pointer is owned; all must outlive the service. `settings` is the state machine's table
+  // (MetastoreFsm::settings()).
+  ReplicatedIndexService(Consensus* consensus, const BlockIndex* index,
+                         const TenantSettings* settings, Clock clock = nullptr,
                          EndpointOf endpoint_of = nullptr,
                          ProposalBatcherOptions batching = ProposalBatcherOptions());
 
@@ -63,6 +65,12 @@ class ReplicatedIndexService final : public IndexService {
                  v1::GetTenantResponse* response, UnaryDone done) override {
     GetTenant(request, response, std::move(done));
   }
+  // Settings are read after a barrier like the index; a write takes the leader's time when it
+  // has none, so every replica stores the same modification time.
+  void GetTenantSettings(const CallContext& ctx, const v1::GetTenantSettingsRequest& request,
+                         v1::GetTenantSettingsResponse* response, UnaryDone done) override;
+  void SetTenantSetting(const CallContext& ctx, const v1::SetTenantSettingRequest& request,
+                        v1::SetTenantSettingResponse* response, UnaryDone done) override;
 
   // Proposes a command as is (request_id must be set by the caller; leader_time_ms is filled
   // in when zero).
@@ -82,6 +90,7 @@ class ReplicatedIndexService final : public IndexService {
 
   Consensus* consensus_;
   const BlockIndex* index_;
+  const TenantSettings* settings_;
   Clock clock_;
   EndpointOf endpoint_of_;
   ProposalBatcher batcher_;

@@ -1,0 +1,291 @@
+// The services Pyroscope's clients call besides push and query (issue 14), against the real binary:
+//  - status.v1: GET /api/v1/status/buildinfo agrees with `embers -version`; the running, default
+//    and diff configurations (GET and Connect GetConfig) show the flags the server was started with;
+//    GetBuildInfo over gRPC on the gRPC port;
+//  - version.v1 Version and capabilities.v1 GetFeatureFlags over Connect and gRPC;
+//  - the allow-utf8-labelnames capability: with -client-capability.allow-utf8-labelnames, a client
+//    that sends it in Accept may push a label name such as "k8s/pod" and sees it in LabelNames and
+//    Series; a client without it is refused the push and never sees the name; a server without the
+//    flag refuses the name whatever the client says;
+//  - GET /pyroscope/label-values?label=__name__ lists the profile type ids ProfileTypes lists;
+//  - OTLP Export over Connect on the HTTP port (the OTel eBPF capture from Pyroscope's test data);
+//  - settings.v1 Get/Set per tenant (multi-tenancy on): a value set by tenant A is read back by A
+//    over Connect and gRPC, not by B; an older write is refused; settings survive a restart of the
+//    process (they live in the metastore's Raft state).
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it, before, after } from 'node:test';
+import grpc from '@grpc/grpc-js';
+import { EMBERS_BIN, EMBERS_SRC, call, show, startServer, stopCleanly, useEmbers } from './harness.mjs';
+import { loadGrpcPackage } from './protos.mjs';
+import { encodeProfile } from './synthetic_profiles.mjs';
+
+const TESTDATA = process.env.EMBERS_TESTDATA || path.join(EMBERS_SRC, '..', 'shared', 'testdata');
+const OTLP_CAPTURE = path.join(TESTDATA, 'pyroscope', 'otlp', 'otel-ebpf-profile.ExportProfilesServiceRequest.pb');
+const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
+const UTF8_ACCEPT = 'application/json; allow-utf8-labelnames=true';
+
+const connect = (server, method, body = {}, headers = {}) => call(server, method, {
+  method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body),
+});
+
+function grpcCall(client, method, req = {}) {
+  return new Promise((resolve, reject) => {
+    client[method](req, { deadline: new Date(Date.now() + 10_000) }, (err, r) => (err ? reject(err) : resolve(r)));
+  });
+}
+
+function pushBody(service, extraLabels = []) {
+  const now = Date.now();
+  const raw = encodeProfile({ samples: [{ stack: ['main', 'work'], cpu: 10_000_000, count: 1 }], timeMs: now });
+  return {
+    series: [{
+      labels: [{ name: '__name__', value: 'process_cpu' }, { name: 'service_name', value: service }, ...extraLabels],
+      samples: [{ rawProfile: Buffer.from(raw).toString('base64') }],
+    }],
+  };
+}
+
+const range = () => ({ start: Date.now() - 3_600_000, end: Date.now() + 60_000 });
+
+describe('status, version and capabilities services', () => {
+  // The OTLP capture is from 2026-03: old profiles are accepted here.
+  const embers = useEmbers({ extraArgs: ['-log.level=warn', '-validation.reject-older-than=0'] });
+  const grpcClients = [];
+  const grpcClient = (proto, pkgPath) => {
+    let Service = loadGrpcPackage(proto);
+    for (const p of pkgPath) Service = Service?.[p];
+    assert.ok(Service, `${proto} does not define ${pkgPath.join('.')}`);
+    const c = new Service(embers().grpcAddress, grpc.credentials.createInsecure());
+    grpcClients.push(c);
+    return c;
+  };
+  after(() => grpcClients.forEach((c) => c.close()));
+
+  it('GET /api/v1/status/buildinfo reports the version and revision `embers -version` prints', { timeout: 30_000 }, async () => {
+    const printed = execFileSync(EMBERS_BIN, ['-version']).toString();
+    const [, version, revision] = printed.match(/version (\S+) \(revision (\S+)\)/) ?? [];
+    assert.ok(version, `unexpected -version output: ${printed}`);
+    const res = await call(embers(), '/api/v1/status/buildinfo');
+    assert.equal(res.status, 200, show(res));
+    const body = res.json();
+    assert.equal(body.status, 'success');
+    assert.equal(body.data.version, version);
+    assert.equal(body.data.revision, revision);
+    // Every field is present, as upstream's gateway renders it.
+    for (const field of ['branch', 'buildUser', 'buildDate', 'goVersion']) {
+      assert.ok(field in body.data, `data.${field} missing: ${res.text}`);
+    }
+    assert.ok(body.data.goVersion.length > 0, 'the compiler is reported in goVersion');
+  });
+
+  it('the running, default and diff configurations show what the server was started with', { timeout: 30_000 }, async () => {
+    const port = embers().httpPort;
+    const running = await call(embers(), '/api/v1/status/config');
+    assert.equal(running.status, 200, show(running));
+    assert.match(running.text, new RegExp(`http_listen_port: ${port}\\b`));
+    const defaults = await call(embers(), '/api/v1/status/config/default');
+    assert.match(defaults.text, /http_listen_port: 4040\b/);
+    assert.doesNotMatch(defaults.text, new RegExp(`http_listen_port: ${port}\\b`));
+    const diff = await call(embers(), '/api/v1/status/config/diff');
+    assert.match(diff.text, new RegExp(`http_listen_port: ${port}\\b`));
+    assert.match(diff.text, /level: warn/);
+    // A setting left at its default is not in the diff.
+    assert.doesNotMatch(diff.text, /multitenancy_enabled/);
+    assert.match(running.text, /multitenancy_enabled/);
+    // Connect GetConfig answers the same YAML in an HttpBody.
+    for (const [method, want] of [['GetConfig', running.text], ['GetDiffConfig', diff.text], ['GetDefaultConfig', defaults.text]]) {
+      const res = await connect(embers(), `/status.v1.StatusService/${method}`);
+      assert.equal(res.status, 200, show(res));
+      assert.equal(Buffer.from(res.json().data, 'base64').toString(), want, method);
+    }
+  });
+
+  it('version and feature flags over Connect and gRPC', { timeout: 30_000 }, async () => {
+    let res = await connect(embers(), '/version.v1.Version/Version');
+    assert.equal(res.status, 200, show(res));
+    assert.equal(String(res.json().QuerierAPI), '1');
+    res = await connect(embers(), '/capabilities.v1.FeatureFlagsService/GetFeatureFlags');
+    assert.equal(res.status, 200, show(res));
+    const flags = res.json().featureFlags;
+    const names = flags.map((f) => f.name);
+    assert.deepEqual(names, [...names].sort(), 'sorted by name');
+    const byName = Object.fromEntries(flags.map((f) => [f.name, f.enabled ?? false]));
+    assert.equal(byName.v2StorageLayer, true);
+    assert.equal(byName.utf8LabelNames, false, 'off unless -client-capability.allow-utf8-labelnames');
+
+    const version = grpcClient('version/v1/version.proto', ['version', 'v1', 'Version']);
+    assert.equal(String((await grpcCall(version, 'Version')).QuerierAPI), '1');
+    const caps = grpcClient('capabilities/v1/feature_flags.proto', ['capabilities', 'v1', 'FeatureFlagsService']);
+    const viaGrpc = await grpcCall(caps, 'GetFeatureFlags');
+    assert.deepEqual(viaGrpc.feature_flags.map((f) => f.name), names);
+    const status = grpcClient('status/v1/status.proto', ['status', 'v1', 'StatusService']);
+    const info = await grpcCall(status, 'GetBuildInfo');
+    assert.equal(info.status, 'success');
+    const http = (await call(embers(), '/api/v1/status/buildinfo')).json();
+    assert.equal(info.data.version, http.data.version);
+    assert.equal(info.data.revision, http.data.revision);
+  });
+
+  it('a label name outside the legacy charset is refused without the server flag, whatever the client sends', { timeout: 30_000 }, async () => {
+    const res = await connect(embers(), '/push.v1.PusherService/Push',
+      pushBody('utf8-off', [{ name: 'k8s/pod', value: 'a' }]), { Accept: UTF8_ACCEPT });
+    assert.equal(res.status, 400, show(res));
+    assert.match(res.text, /invalid label name 'k8s\/pod'/);
+  });
+
+  it('GET /pyroscope/label-values?label=__name__ lists the profile type ids', { timeout: 30_000 }, async () => {
+    const push = await connect(embers(), '/push.v1.PusherService/Push', pushBody('names-e2e'));
+    assert.equal(push.status, 200, show(push));
+    const types = await connect(embers(), '/querier.v1.QuerierService/ProfileTypes', range());
+    const ids = types.json().profileTypes.map((t) => t.ID).sort();
+    assert.ok(ids.includes(CPU), `ProfileTypes: ${ids}`);
+    const { start, end } = range();
+    const res = await call(embers(), `/pyroscope/label-values?label=__name__&from=${start}&until=${end}`);
+    assert.equal(res.status, 200, show(res));
+    assert.deepEqual(res.json().sort(), ids);
+  });
+
+  it('OTLP Export over Connect on the HTTP port is stored', { timeout: 30_000, skip: fs.existsSync(OTLP_CAPTURE) ? false : `no testdata at ${OTLP_CAPTURE}` }, async () => {
+    const res = await call(embers(), '/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export', {
+      method: 'POST', headers: { 'Content-Type': 'application/proto' }, body: fs.readFileSync(OTLP_CAPTURE), timeoutMs: 20_000,
+    });
+    assert.equal(res.status, 200, show(res));
+    const types = await connect(embers(), '/querier.v1.QuerierService/ProfileTypes', { start: 1, end: Date.now() + 60_000 });
+    const ids = types.json().profileTypes.map((t) => t.ID);
+    assert.ok(ids.includes('off_cpu:off_cpu:nanoseconds::'), `the capture's profile type is listed: ${ids}`);
+  });
+
+  it('exits with code 0 on SIGTERM', { timeout: 15_000 }, async () => {
+    assert.equal(await stopCleanly(embers()), null);
+  });
+});
+
+describe('UTF-8 label names with -client-capability.allow-utf8-labelnames', () => {
+  const embers = useEmbers({ extraArgs: ['-client-capability.allow-utf8-labelnames'] });
+  const SERVICE = 'utf8-e2e';
+  const selector = { matchers: [`{service_name="${SERVICE}"}`] };
+
+  it('the feature flag is on', { timeout: 30_000 }, async () => {
+    const res = await connect(embers(), '/capabilities.v1.FeatureFlagsService/GetFeatureFlags');
+    const flag = res.json().featureFlags.find((f) => f.name === 'utf8LabelNames');
+    assert.equal(flag?.enabled, true, res.text);
+  });
+
+  it('a client without the capability cannot push the name; one with it can', { timeout: 30_000 }, async () => {
+    const body = pushBody(SERVICE, [{ name: 'k8s/pod', value: 'pod-1' }, { name: 'zone', value: 'eu' }]);
+    let res = await connect(embers(), '/push.v1.PusherService/Push', body);
+    assert.equal(res.status, 400, show(res));
+    res = await connect(embers(), '/push.v1.PusherService/Push', body, { Accept: 'application/json; allow-utf8-labelnames=false' });
+    assert.equal(res.status, 400, show(res));
+    res = await connect(embers(), '/push.v1.PusherService/Push', body, { Accept: UTF8_ACCEPT });
+    assert.equal(res.status, 200, show(res));
+  });
+
+  it('LabelNames and Series show the name only to a client with the capability', { timeout: 30_000 }, async () => {
+    const names = async (headers) => {
+      const res = await connect(embers(), '/querier.v1.QuerierService/LabelNames', { ...selector, ...range() }, headers);
+      assert.equal(res.status, 200, show(res));
+      return res.json().names ?? [];
+    };
+    const withCap = await names({ Accept: UTF8_ACCEPT });
+    assert.ok(withCap.includes('k8s/pod'), `with the capability: ${withCap}`);
+    assert.ok(withCap.includes('zone'));
+    const without = await names({});
+    assert.ok(!without.includes('k8s/pod'), `without the capability: ${without}`);
+    assert.ok(without.includes('zone'), `legacy names stay: ${without}`);
+
+    const series = async (headers, labelNames = []) => {
+      const res = await connect(embers(), '/querier.v1.QuerierService/Series', { ...selector, ...range(), labelNames }, headers);
+      assert.equal(res.status, 200, show(res));
+      return (res.json().labelsSet ?? []).map((s) => Object.fromEntries(s.labels.map((l) => [l.name, l.value])));
+    };
+    // One series per sample type of the pushed profile.
+    const cpuSeries = (sets) => sets.filter((l) => l.__profile_type__ === CPU);
+    const full = cpuSeries(await series({ Accept: UTF8_ACCEPT }));
+    assert.equal(full.length, 1, JSON.stringify(full));
+    assert.equal(full[0]['k8s/pod'], 'pod-1');
+    const legacy = cpuSeries(await series({}));
+    assert.equal(legacy.length, 1, JSON.stringify(legacy));
+    assert.ok(!('k8s/pod' in legacy[0]), JSON.stringify(legacy));
+    assert.equal(legacy[0].zone, 'eu');
+    // Asking for the name explicitly does not reveal it either.
+    assert.deepEqual(await series({}, ['k8s/pod']), []);
+    // Both series have the same pod: projected on that name they are one set.
+    assert.deepEqual((await series({ Accept: UTF8_ACCEPT }, ['k8s/pod'])).map((s) => s['k8s/pod']), ['pod-1']);
+  });
+
+  it('exits with code 0 on SIGTERM', { timeout: 15_000 }, async () => {
+    assert.equal(await stopCleanly(embers()), null);
+  });
+});
+
+describe('settings.v1 per tenant, persisted in the metastore', () => {
+  const ARGS = ['-auth.multitenancy-enabled'];
+  let server = null;
+  before(async () => { server = await startServer({ extraArgs: ARGS }); });
+  after(async () => { await server?.kill(); });
+  const embers = () => server;
+  const as = (tenant) => ({ 'X-Scope-OrgID': tenant });
+  const get = async (tenant) => {
+    const res = await connect(embers(), '/settings.v1.SettingsService/Get', {}, as(tenant));
+    assert.equal(res.status, 200, show(res));
+    return res.json().settings ?? [];
+  };
+
+  it('a setting is the tenant\'s own, read back over Connect and gRPC', { timeout: 30_000 }, async () => {
+    assert.deepEqual(await get('tenant-a'), []);
+    const before = Date.now();
+    let res = await connect(embers(), '/settings.v1.SettingsService/Set',
+      { setting: { name: 'pyroscope.ui.theme', value: 'dark' } }, as('tenant-a'));
+    assert.equal(res.status, 200, show(res));
+    const stored = res.json().setting;
+    assert.equal(stored.value, 'dark');
+    assert.ok(Number(stored.modifiedAt) >= before - 1000, `modifiedAt is the server's now: ${stored.modifiedAt}`);
+    res = await connect(embers(), '/settings.v1.SettingsService/Set',
+      { setting: { name: 'explicit', value: 'v', modifiedAt: 1234 } }, as('tenant-a'));
+    assert.equal(res.status, 200, show(res));
+
+    const a = await get('tenant-a');
+    assert.deepEqual(a.map((s) => [s.name, s.value, String(s.modifiedAt)]),
+      [['explicit', 'v', '1234'], ['pyroscope.ui.theme', 'dark', String(stored.modifiedAt)]]);
+    assert.deepEqual(await get('tenant-b'), [], 'another tenant sees none of them');
+
+    const pkg = loadGrpcPackage('settings/v1/setting.proto');
+    const client = new pkg.settings.v1.SettingsService(embers().grpcAddress, grpc.credentials.createInsecure());
+    try {
+      const meta = new grpc.Metadata();
+      meta.set('x-scope-orgid', 'tenant-a');
+      const viaGrpc = await new Promise((resolve, reject) => {
+        client.Get({}, meta, { deadline: new Date(Date.now() + 10_000) }, (err, r) => (err ? reject(err) : resolve(r)));
+      });
+      assert.deepEqual(viaGrpc.settings.map((s) => s.value), ['v', 'dark']);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('an older write is refused and changes nothing; a tenant is required', { timeout: 30_000 }, async () => {
+    const res = await connect(embers(), '/settings.v1.SettingsService/Set',
+      { setting: { name: 'explicit', value: 'stale', modifiedAt: 1000 } }, as('tenant-a'));
+    assert.equal(res.status, 400, show(res));
+    assert.equal(res.json().code, 'failed_precondition');
+    assert.equal((await get('tenant-a')).find((s) => s.name === 'explicit').value, 'v');
+    const anonymous = await connect(embers(), '/settings.v1.SettingsService/Get');
+    assert.equal(anonymous.status, 401, show(anonymous));
+  });
+
+  it('settings survive a restart', { timeout: 60_000 }, async () => {
+    assert.equal(await stopCleanly(server), null);
+    server = await startServer({ extraArgs: ARGS, dir: server.dir, ports: server.ports });
+    const a = await get('tenant-a');
+    assert.deepEqual(a.map((s) => s.value), ['v', 'dark']);
+  });
+
+  it('exits with code 0 on SIGTERM', { timeout: 15_000 }, async () => {
+    assert.equal(await stopCleanly(embers()), null);
+  });
+});
