@@ -12,6 +12,7 @@
 #include "model/profile_type.h"
 #include "query/dot_graph.h"
 #include "query/flame_graph.h"
+#include "query/go_pgo.h"
 #include "query/tree_format.h"
 
 namespace embers::query {
@@ -158,7 +159,8 @@ void QueryFrontend::SelectStacks(const CallContext& ctx, const StacksRequest& re
   read->kind = kind;
   if (const types::v1::StackTraceSelector* sts = request.stack_trace_selector) {
     if (sts->has_go_pgo()) {
-      return done(absl::UnimplementedError("the GoPGO stack-trace selector is not supported"),
+      return done(absl::UnimplementedError("the GoPGO stack-trace selector shapes a pprof: use "
+                                           "SelectMergeProfile"),
                   *parsed);
     }
     for (const types::v1::Location& l : sts->call_site())
@@ -255,15 +257,23 @@ void QueryFrontend::SelectMergeProfile(const CallContext& ctx,
                   .label_selector = request.label_selector(),
                   .start_ms = request.start(),
                   .end_ms = request.end()};
-  if (request.has_stack_trace_selector()) s.stack_trace_selector = &request.stack_trace_selector();
+  // GoPGO takes precedence over the call site and over max_nodes, as upstream: the whole merged
+  // profile is cut to its leaf-most frames instead (go_pgo.h).
+  const bool go_pgo =
+      request.has_stack_trace_selector() && request.stack_trace_selector().has_go_pgo();
+  if (request.has_stack_trace_selector() && !go_pgo) {
+    s.stack_trace_selector = &request.stack_trace_selector();
+  }
   s.profile_id_selector.assign(request.profile_id_selector().begin(),
                                request.profile_id_selector().end());
   s.trace_id_selectors = static_cast<size_t>(request.trace_id_selector_size());
   SelectStacks(ctx, s, ReportKind::kPprof,
-               [response, max_nodes = *max_nodes, done = std::move(done)](
+               [response, go_pgo, &request, max_nodes = *max_nodes, done = std::move(done)](
                    absl::StatusOr<QueryReport> r, const ParsedQuery& q) {
                  if (!r.ok()) return done(r.status());
-                 *response = r->profile.ToPprof(q.profile_type, q.start_ms, q.end_ms, max_nodes);
+                 *response = r->profile.ToPprof(q.profile_type, q.start_ms, q.end_ms,
+                                                go_pgo ? 0 : max_nodes);
+                 if (go_pgo) ApplyGoPgo(request.stack_trace_selector().go_pgo(), response);
                  done(absl::OkStatus());
                });
 }
@@ -533,7 +543,8 @@ void QueryFrontend::SelectSeries(const CallContext& ctx,
     return done(absl::InvalidArgumentError("step must be a positive number of seconds"));
   }
   if (request.has_stack_trace_selector() && request.stack_trace_selector().has_go_pgo()) {
-    return done(absl::UnimplementedError("the GoPGO stack-trace selector is not supported"));
+    return done(absl::UnimplementedError(
+        "the GoPGO stack-trace selector shapes a pprof: use SelectMergeProfile"));
   }
   const int64_t step_ms = std::max<int64_t>(1, std::llround(request.step() * 1000));
   const bool average = request.has_aggregation() &&

@@ -138,6 +138,35 @@ describe('querier.v1 queries end to end', { skip: haveTestdata ? false : `no tes
     checkLevels(fg.levels.map((l) => l.values), Number(fg.total));
   });
 
+  it('SelectMergeProfile with GoPGO keeps the leaf-most frames; the leaf self values and the total are the profile\'s', { timeout: 30_000 }, async () => {
+    const want = expected.byType['cpu:nanoseconds'];
+    const query = (goPgo) => createClient(Querier, connect()).selectMergeProfile({
+      profileTypeID: CPU, labelSelector: `{service_name="${SERVICE}"}`, start: BigInt(start), end: BigInt(end),
+      maxNodes: 10n, // GoPGO takes precedence over max_nodes (and the call site), as upstream
+      stackTraceSelector: { callSite: [{ name: 'no.such.function' }], goPgo },
+    }, { timeoutMs: 10_000 });
+    const resolve = (p) => {
+      const fn = new Map(p.function.map((f) => [f.id, p.stringTable[Number(f.name)]]));
+      const loc = new Map(p.location.map((l) => [l.id, l]));
+      return p.sample.map((smp) => ({ value: Number(smp.value[0]), frames: smp.locationId.map((id) => loc.get(id)), fn }));
+    };
+    let samples = resolve(await query({ keepLocations: 1 }));
+    assert.ok(samples.every((x) => x.frames.length === 1), 'one location per sample');
+    const flat = new Map();
+    for (const x of samples) {
+      const name = x.fn.get(x.frames[0].line[0].functionId);
+      flat.set(name, (flat.get(name) ?? 0) + x.value);
+    }
+    assert.deepEqual(new Map([...flat].sort()), new Map([...want.flat].sort()));
+
+    samples = resolve(await query({ keepLocations: 5, aggregateCallees: true }));
+    assert.ok(samples.every((x) => x.frames.length >= 1 && x.frames.length <= 5), 'at most 5 locations');
+    assert.ok(samples.every((x) => Number(x.frames[0].line[0]?.line ?? 0) === 0), 'leaf lines cleared');
+    assert.ok(samples.some((x) => x.frames.length > 1 && Number(x.frames[1].line[0].line) > 0), 'caller lines kept');
+    assert.equal(samples.reduce((a, x) => a + x.value, 0), want.total);
+    assert.ok(samples.every((x) => x.fn.get(x.frames[0].line[0].functionId) !== 'other'), 'no max_nodes truncation');
+  });
+
   it('SelectSeries: the points add up to the total', { timeout: 30_000 }, async () => {
     const res = await createClient(Querier, connect()).selectSeries({
       profileTypeID: CPU, labelSelector: `{service_name="${SERVICE}"}`, start: BigInt(start), end: BigInt(end), step: 15,
