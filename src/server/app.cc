@@ -18,6 +18,7 @@
 #include "objstore/temp_file_sweeper.h"
 #include "query/remote_query_backend.h"
 #include "segmentwriter/remote_segment_writers.h"
+#include "server/adhoc_profiles_service.h"
 #include "server/ingest_routes.h"
 #include "server/legacy_query_routes.h"
 #include "server/metastore_service.h"
@@ -380,6 +381,13 @@ class QueryFrontendModule : public Module {
     RegisterSettingsConnectRoutes(app->index_service_.get(), app->router_, &app->rpc_env_);
     app->grpc_services_.push_back(
         NewSettingsGrpcService(app->index_service_.get(), &app->rpc_env_));
+    AdHocProfilesDeps adhoc{
+        .bucket = &app->bucket_,
+        .frontend = app->query_frontend_.get(),
+        .max_profile_bytes = static_cast<size_t>(std::max<int64_t>(0, c.max_profile_size_bytes)),
+    };
+    RegisterAdHocProfilesConnectRoutes(adhoc, app->router_, &app->rpc_env_);
+    app->grpc_services_.push_back(NewAdHocProfilesGrpcService(adhoc, &app->rpc_env_));
   }
   // The backend reads objects, so it exists only once the bucket is open. A query in flight holds
   // its own reference, so detaching it on Stop is safe.

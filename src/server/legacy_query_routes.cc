@@ -11,6 +11,7 @@
 #include "nlohmann/json.hpp"
 #include "query/flame_graph.h"
 #include "query/timeline.h"
+#include "server/flamebearer_json.h"
 #include "server/status_mapping.h"
 
 namespace embers::server {
@@ -111,42 +112,6 @@ absl::StatusOr<int64_t> ParseMaxNodes(HttpRequest& http) {
     return absl::InvalidArgumentError(StrCat("invalid max-nodes: \"", text, "\""));
   }
   return max_nodes;
-}
-
-nlohmann::ordered_json LevelsJson(
-    const google::protobuf::RepeatedPtrField<querier::v1::Level>& ls) {
-  nlohmann::ordered_json levels = nlohmann::ordered_json::array();
-  for (const auto& l : ls)
-    levels.push_back(std::vector<int64_t>(l.values().begin(), l.values().end()));
-  return levels;
-}
-
-// The legacy response's "version", "flamebearer" and "metadata" (format "single" for a flame
-// graph, "double" for a diff).
-template <class Graph>
-nlohmann::ordered_json FlamebearerJson(const Graph& fg, std::string_view format,
-                                       const model::ProfileType& type) {
-  query::FlamebearerUnits units = query::UnitsForSampleType(type.sample_type, type.sample_unit);
-  nlohmann::ordered_json out;
-  out["version"] = 1;
-  out["flamebearer"] = {
-      {"names", std::vector<std::string>(fg.names().begin(), fg.names().end())},
-      {"levels", LevelsJson(fg.levels())},
-      {"numTicks", fg.total()},
-      {"maxSelf", fg.max_self()},
-  };
-  out["metadata"] = {
-      {"format", format},
-      {"spyName", ""},
-      {"sampleRate", units.sample_rate},
-      {"units", units.units},
-      {"name", type.sample_type},
-  };
-  return out;
-}
-
-std::string DumpJson(const nlohmann::ordered_json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 nlohmann::ordered_json TimelineJson(const query::Timeline& t) {

@@ -11,7 +11,9 @@
 //  - OTLP Export over Connect on the HTTP port (the OTel eBPF capture from Pyroscope's test data);
 //  - settings.v1 Get/Set per tenant (multi-tenancy on): a value set by tenant A is read back by A
 //    over Connect and gRPC, not by B; an older write is refused; settings survive a restart of the
-//    process (they live in the metastore's Raft state).
+//    process (they live in the metastore's Raft state);
+//  - adhocprofiles.v1 Upload/Get/List: a pprof of known stacks comes back as a flame graph whose
+//    self values are the stacks' values, for each sample type; uploads are per tenant.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -283,6 +285,87 @@ describe('settings.v1 per tenant, persisted in the metastore', () => {
     server = await startServer({ extraArgs: ARGS, dir: server.dir, ports: server.ports });
     const a = await get('tenant-a');
     assert.deepEqual(a.map((s) => s.value), ['v', 'dark']);
+  });
+
+  it('exits with code 0 on SIGTERM', { timeout: 15_000 }, async () => {
+    assert.equal(await stopCleanly(embers()), null);
+  });
+});
+
+describe('adhocprofiles.v1: uploaded profiles as flame graphs, per tenant', () => {
+  const embers = useEmbers({ extraArgs: ['-auth.multitenancy-enabled'] });
+  const as = (tenant) => ({ 'X-Scope-OrgID': tenant });
+  const adhoc = (method, body, tenant = 'team-a') =>
+    connect(embers(), `/adhocprofiles.v1.AdHocProfileService/${method}`, body, as(tenant));
+  // Known stacks, root first: cpu nanoseconds and sample counts.
+  const samples = [
+    { stack: ['main', 'work', 'hash'], cpu: 30_000_000, count: 3 },
+    { stack: ['main', 'work'], cpu: 10_000_000, count: 1 },
+    { stack: ['main', 'idle'], cpu: 20_000_000, count: 2 },
+  ];
+  const profile = Buffer.from(encodeProfile({ samples, timeMs: Date.now() })).toString('base64');
+  // self per function from a flamebearer document
+  const selfOf = (fb) => {
+    const out = {};
+    for (let d = 1; d < fb.flamebearer.levels.length; d++) {
+      const l = fb.flamebearer.levels[d];
+      for (let i = 0; i + 3 < l.length; i += 4) {
+        if (l[i + 2] > 0) out[fb.flamebearer.names[l[i + 3]]] = (out[fb.flamebearer.names[l[i + 3]]] ?? 0) + l[i + 2];
+      }
+    }
+    return out;
+  };
+  let first;
+
+  it('Upload answers the flame graph of the first sample type and an id', { timeout: 30_000 }, async () => {
+    const res = await adhoc('Upload', { name: 'my cpu profile.pb.gz', profile });
+    assert.equal(res.status, 200, show(res));
+    first = res.json();
+    assert.match(first.id, /^[0-9A-Z]{26}-my_cpu_profile\.pb\.gz$/);
+    assert.equal(first.name, 'my_cpu_profile.pb.gz');
+    assert.deepEqual(first.profileTypes, ['cpu', 'samples']);
+    assert.equal(first.profileType, 'cpu');
+    const fb = JSON.parse(first.flamebearerProfile);
+    assert.equal(fb.flamebearer.numTicks, 60_000_000);
+    assert.deepEqual(selfOf(fb), { hash: 30_000_000, work: 10_000_000, idle: 20_000_000 });
+    assert.equal(fb.metadata.name, 'cpu');
+  });
+
+  it('Get answers another sample type; List shows the uploads newest first', { timeout: 30_000 }, async () => {
+    let res = await adhoc('Get', { id: first.id, profileType: 'samples' });
+    assert.equal(res.status, 200, show(res));
+    const got = res.json();
+    assert.equal(got.profileType, 'samples');
+    assert.deepEqual(selfOf(JSON.parse(got.flamebearerProfile)), { hash: 3, work: 1, idle: 2 });
+    assert.equal(got.uploadedAt, first.uploadedAt);
+
+    await new Promise((r) => setTimeout(r, 5)); // a later millisecond for the second upload
+    res = await adhoc('Upload', { name: 'second', profile });
+    assert.equal(res.status, 200, show(res));
+    const second = res.json();
+    res = await adhoc('List', {});
+    assert.equal(res.status, 200, show(res));
+    assert.deepEqual(res.json().profiles.map((p) => p.id), [second.id, first.id]);
+  });
+
+  it('another tenant sees none of them', { timeout: 30_000 }, async () => {
+    let res = await adhoc('List', {}, 'team-b');
+    assert.equal(res.status, 200, show(res));
+    assert.deepEqual(res.json().profiles ?? [], []);
+    res = await adhoc('Get', { id: first.id }, 'team-b');
+    assert.equal(res.status, 404, show(res));
+  });
+
+  it('bad input is a 4xx with a message and stores nothing', { timeout: 30_000 }, async () => {
+    let res = await adhoc('Upload', { name: 'x', profile: '%%%not base64%%%' });
+    assert.equal(res.status, 400, show(res));
+    res = await adhoc('Upload', { name: 'x', profile: Buffer.from('main;work 10\n').toString('base64') });
+    assert.equal(res.status, 400, show(res));
+    assert.match(res.text, /only pprof/);
+    res = await adhoc('Get', { id: '../../segments' });
+    assert.equal(res.status, 400, show(res));
+    res = await adhoc('List', {});
+    assert.equal(res.json().profiles.length, 2);
   });
 
   it('exits with code 0 on SIGTERM', { timeout: 15_000 }, async () => {
