@@ -200,6 +200,7 @@ class SeriesPoints final : public ProfileChunkSink {
       key.erase(std::unique(key.begin(), key.end()), key.end());
       group_[i] = &report.time_series.series[std::move(key)];
     }
+    if (scan.query.exemplars) exemplar_labels_.resize(scan.series.size());
   }
 
   absl::Status Consume(const block::ProfileRows& rows) override {
@@ -230,6 +231,15 @@ class SeriesPoints final : public ProfileChunkSink {
       SeriesPoint& p = (*points)[t];
       p.sum += static_cast<double>(total);
       ++p.count;
+      if (query.exemplars && !rows.profile_ids.empty() && !rows.profile_ids[r].empty()) {
+        SeriesExemplar candidate{.profile_id = rows.profile_ids[r],
+                                 .timestamp_ms = rows.timestamp_ms[r],
+                                 .value = total};
+        if (candidate.Beats(p.exemplar)) {
+          candidate.labels = ExemplarLabels(rows.series[r]);
+          p.exemplar = std::move(candidate);
+        }
+      }
     }
     return absl::OkStatus();
   }
@@ -237,8 +247,25 @@ class SeriesPoints final : public ProfileChunkSink {
   QueryReport report;  // rows, samples and time series of the chunks consumed
 
  private:
+  // The series' labels that are not group-by labels, built once per series.
+  const GroupLabels& ExemplarLabels(uint32_t series) {
+    std::optional<GroupLabels>& labels = exemplar_labels_[series];
+    if (!labels) {
+      labels.emplace();
+      for (const model::Label& l : scan_.series[series].labels) {
+        const auto& by = scan_.query.group_by;
+        if (std::find(by.begin(), by.end(), l.name) == by.end()) {
+          labels->emplace_back(l.name, l.value);
+        }
+      }
+      std::sort(labels->begin(), labels->end());
+    }
+    return *labels;
+  }
+
   const DatasetScan& scan_;
-  std::vector<std::map<int64_t, SeriesPoint>*> group_;  // by series rank (null: not selected)
+  std::vector<std::map<int64_t, SeriesPoint>*> group_;       // by series rank (null: not selected)
+  std::vector<std::optional<GroupLabels>> exemplar_labels_;  // by series rank, with exemplars
 };
 
 void ReadLabelSets(const ReadQuery& query, const std::vector<block::SeriesInfo>& series,
@@ -264,11 +291,7 @@ void ReadLabelSets(const ReadQuery& query, const std::vector<block::SeriesInfo>&
 void TimeSeriesReport::Merge(const TimeSeriesReport& other) {
   for (const auto& [labels, points] : other.series) {
     auto& dst = series[labels];
-    for (const auto& [t, p] : points) {
-      SeriesPoint& d = dst[t];
-      d.sum += p.sum;
-      d.count += p.count;
-    }
+    for (const auto& [t, p] : points) dst[t].Merge(p);
   }
 }
 
@@ -288,7 +311,10 @@ void QueryReport::Merge(const QueryReport& other) {
 size_t QueryReport::MemoryBytes() const {
   size_t bytes = tree.MemoryBytes() + profile.MemoryBytes() + series_fingerprints.capacity() * 9;
   for (const auto& [labels, points] : time_series.series) {
-    bytes += 64 + points.size() * 64;
+    bytes += 64 + points.size() * (64 + sizeof(SeriesPoint));
+    for (const auto& [t, p] : points) {
+      for (const auto& [k, v] : p.exemplar.labels) bytes += 64 + k.size() + v.size();
+    }
     for (const auto& [k, v] : labels) bytes += 64 + k.size() + v.size();
   }
   for (const GroupLabels& set : label_sets) {

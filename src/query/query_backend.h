@@ -36,6 +36,7 @@
 #include "base/worker_pool.h"
 #include "block/object_reader.h"
 #include "metastore/v1/types.pb.h"
+#include "model/profile_id.h"
 #include "model/selector.h"
 #include "objstore/bucket.h"
 #include "query/function_tree.h"
@@ -72,20 +73,48 @@ struct ReadQuery {
   std::vector<std::string> label_names;
   // Count the distinct series read (AnalyzeQuery).
   bool count_series = false;
+  // Time series only: keep, per point, the largest profile that has a profile id (SelectSeries
+  // exemplars, EXEMPLAR_TYPE_INDIVIDUAL).
+  bool exemplars = false;
   // Bytes the reports of this query may hold at once (0 = unlimited); over it the query fails
   // with ResourceExhausted instead of growing the process.
   int64_t max_memory_bytes = 0;
+};
+
+using GroupLabels = std::vector<std::pair<std::string, std::string>>;
+
+// The profile behind a point that stands for it (upstream keeps one per point: the largest).
+struct SeriesExemplar {
+  model::ProfileId profile_id;  // empty: no exemplar
+  int64_t timestamp_ms = 0;
+  int64_t value = 0;
+  // The labels of the profile's series that are not group-by labels (sorted by name).
+  GroupLabels labels;
+
+  // Whether this one beats `other` as a point's exemplar: the larger value, then the smaller id,
+  // so the choice does not depend on the order reports merge in.
+  bool Beats(const SeriesExemplar& other) const {
+    if (other.profile_id.empty()) return !profile_id.empty();
+    if (value != other.value) return value > other.value;
+    return profile_id < other.profile_id;
+  }
 };
 
 // Sum of profile totals falling into one step, and how many profiles contributed (for averages).
 struct SeriesPoint {
   double sum = 0;
   int64_t count = 0;
+  SeriesExemplar exemplar;  // with ReadQuery::exemplars
+
+  void Merge(const SeriesPoint& other) {
+    sum += other.sum;
+    count += other.count;
+    if (other.exemplar.Beats(exemplar)) exemplar = other.exemplar;
+  }
 };
 
 // Group labels (sorted by name) → point timestamp (ms) → point. A point at t covers profiles with
 // timestamps in (t - step, t]; points are at start + k * step, only where there is data.
-using GroupLabels = std::vector<std::pair<std::string, std::string>>;
 struct TimeSeriesReport {
   std::map<GroupLabels, std::map<int64_t, SeriesPoint>> series;
 

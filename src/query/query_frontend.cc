@@ -546,6 +546,22 @@ void QueryFrontend::SelectSeries(const CallContext& ctx,
     return done(absl::UnimplementedError(
         "the GoPGO stack-trace selector shapes a pprof: use SelectMergeProfile"));
   }
+  // Exemplars as upstream: individual profiles (the largest of each point); span exemplars are
+  // not built there either.
+  bool exemplars = false;
+  switch (request.exemplar_type()) {
+    case types::v1::EXEMPLAR_TYPE_UNSPECIFIED:
+    case types::v1::EXEMPLAR_TYPE_NONE:
+      break;
+    case types::v1::EXEMPLAR_TYPE_INDIVIDUAL:
+      exemplars = true;
+      break;
+    case types::v1::EXEMPLAR_TYPE_SPAN:
+      return done(absl::UnimplementedError("exemplar type span is not implemented"));
+    default:
+      return done(absl::InvalidArgumentError(
+          StrCat("unknown exemplar type: ", static_cast<int>(request.exemplar_type()))));
+  }
   const int64_t step_ms = std::max<int64_t>(1, std::llround(request.step() * 1000));
   const bool average = request.has_aggregation() &&
                        request.aggregation() == types::v1::TIME_SERIES_AGGREGATION_TYPE_AVERAGE;
@@ -558,6 +574,7 @@ void QueryFrontend::SelectSeries(const CallContext& ctx,
   read->kind = ReportKind::kTimeSeries;
   read->step_ms = step_ms;
   read->group_by.assign(request.group_by().begin(), request.group_by().end());
+  read->exemplars = exemplars;
   if (request.has_stack_trace_selector()) {
     for (const types::v1::Location& l : request.stack_trace_selector().call_site()) {
       read->filter.call_site.push_back(l.name());
@@ -595,6 +612,17 @@ void QueryFrontend::SelectSeries(const CallContext& ctx,
             types::v1::Point* point = out->add_points();
             point->set_timestamp(t);
             point->set_value(average && p.count > 0 ? p.sum / static_cast<double>(p.count) : p.sum);
+            if (!p.exemplar.profile_id.empty()) {
+              types::v1::Exemplar* ex = point->add_exemplars();
+              ex->set_timestamp(p.exemplar.timestamp_ms);
+              ex->set_profile_id(model::FormatProfileId(p.exemplar.profile_id));
+              ex->set_value(p.exemplar.value);
+              for (const auto& [name, value] : p.exemplar.labels) {
+                types::v1::LabelPair* l = ex->add_labels();
+                l->set_name(name);
+                l->set_value(value);
+              }
+            }
           }
         }
         done(absl::OkStatus());

@@ -207,6 +207,10 @@ TEST(ReportCodec, RoundTripsEveryReportPart) {
   env.emplace_back("env", "prod");
   service.emplace_back("service_name", "api");
   r.time_series.series[env][1000] = SeriesPoint{.sum = 5, .count = 2};
+  SeriesPoint& with_exemplar = r.time_series.series[env][2000];
+  with_exemplar.sum = 3;
+  with_exemplar.exemplar = {.profile_id = {7, 8}, .timestamp_ms = 1999, .value = 3};
+  with_exemplar.exemplar.labels.emplace_back("pod", "a");
   r.label_sets.insert(service);
   r.objects = 2;
   r.rows = 7;
@@ -224,6 +228,12 @@ TEST(ReportCodec, RoundTripsEveryReportPart) {
   EXPECT_EQ(back->profile.ToPprof(type, 0, 1, 0).DebugString(),
             r.profile.ToPprof(type, 0, 1, 0).DebugString());
   EXPECT_EQ(back->time_series.series.at(env).at(1000).count, 2);
+  EXPECT_TRUE(back->time_series.series.at(env).at(1000).exemplar.profile_id.empty());
+  const SeriesExemplar& ex = back->time_series.series.at(env).at(2000).exemplar;
+  EXPECT_EQ(ex.profile_id, (model::ProfileId{7, 8}));
+  EXPECT_EQ(ex.timestamp_ms, 1999);
+  EXPECT_EQ(ex.value, 3);
+  EXPECT_EQ(ex.labels, with_exemplar.exemplar.labels);
   EXPECT_EQ(back->label_sets, r.label_sets);
   EXPECT_EQ(back->rows, 7);
   EXPECT_EQ(back->section_bytes, r.section_bytes);
@@ -231,6 +241,30 @@ TEST(ReportCodec, RoundTripsEveryReportPart) {
 
   wire.set_tree_parent(0, 99);  // a node whose parent comes after it
   EXPECT_EQ(DecodeReport(wire).status().code(), absl::StatusCode::kDataLoss);
+}
+
+// Merging keeps the larger profile as a point's exemplar, the smaller id on a tie, whatever the
+// order the reports arrive in.
+TEST(TimeSeriesReport, MergeKeepsTheLargestExemplarInAnyOrder) {
+  GroupLabels g;
+  auto report = [&](uint64_t id, int64_t value) {
+    TimeSeriesReport r;
+    SeriesPoint& p = r.series[g][1000];
+    p.sum = static_cast<double>(value);
+    p.count = 1;
+    if (id != 0) p.exemplar = {.profile_id = {0, id}, .timestamp_ms = 999, .value = value};
+    return r;
+  };
+  for (const auto& order : std::vector<std::vector<std::pair<uint64_t, int64_t>>>{
+           {{1, 5}, {2, 9}, {3, 9}, {0, 50}}, {{0, 50}, {3, 9}, {2, 9}, {1, 5}}}) {
+    TimeSeriesReport merged;
+    for (auto [id, value] : order) merged.Merge(report(id, value));
+    const SeriesPoint& p = merged.series.at(g).at(1000);
+    EXPECT_EQ(p.sum, 73);  // a profile without an id counts, but is no exemplar
+    EXPECT_EQ(p.count, 4);
+    EXPECT_EQ(p.exemplar.profile_id, (model::ProfileId{0, 2}));
+    EXPECT_EQ(p.exemplar.value, 9);
+  }
 }
 
 TEST(ReportCodec, ReadQueryRoundTripsAndRejectsBadInput) {
@@ -243,6 +277,7 @@ TEST(ReportCodec, ReadQueryRoundTripsAndRejectsBadInput) {
   q.step_ms = 10;
   q.filter.call_site = {"main"};
   q.group_by = {"env"};
+  q.exemplars = true;
   querybackend::v1::InvokeRequest wire;
   EncodeReadQuery(q, &wire);
   absl::StatusOr<ReadQuery> back = DecodeReadQuery(wire);
@@ -250,6 +285,7 @@ TEST(ReportCodec, ReadQueryRoundTripsAndRejectsBadInput) {
   EXPECT_EQ(back->selector.ToString(), q.selector.ToString());
   EXPECT_EQ(back->kind, ReportKind::kTimeSeries);
   EXPECT_EQ(back->filter.call_site, q.filter.call_site);
+  EXPECT_TRUE(back->exemplars);
   wire.set_selector("{a=");
   EXPECT_EQ(DecodeReadQuery(wire).status().code(), absl::StatusCode::kInvalidArgument);
   wire.set_selector("{}");

@@ -29,6 +29,7 @@ void EncodeReadQuery(const ReadQuery& query, qb::InvokeRequest* out) {
   for (const std::string& g : query.group_by) out->add_group_by(g);
   for (const std::string& n : query.label_names) out->add_label_names(n);
   out->set_count_series(query.count_series);
+  out->set_exemplars(query.exemplars);
   out->set_max_memory_bytes(query.max_memory_bytes);
 }
 
@@ -75,6 +76,7 @@ absl::StatusOr<ReadQuery> DecodeReadQuery(const qb::InvokeRequest& in) {
   q.group_by.assign(in.group_by().begin(), in.group_by().end());
   q.label_names.assign(in.label_names().begin(), in.label_names().end());
   q.count_series = in.count_series();
+  q.exemplars = in.exemplars();
   q.max_memory_bytes = in.max_memory_bytes();
   return q;
 }
@@ -125,6 +127,13 @@ void EncodeReport(const QueryReport& r, qb::InvokeResponse* out) {
       sp->set_timestamp_ms(t_ms);
       sp->set_sum(p.sum);
       sp->set_count(p.count);
+      if (!p.exemplar.profile_id.empty()) {
+        sp->set_exemplar_id_hi(p.exemplar.profile_id.hi);
+        sp->set_exemplar_id_lo(p.exemplar.profile_id.lo);
+        sp->set_exemplar_timestamp_ms(p.exemplar.timestamp_ms);
+        sp->set_exemplar_value(p.exemplar.value);
+        EncodeLabels(p.exemplar.labels, sp->mutable_exemplar_labels());
+      }
     }
   }
   for (const GroupLabels& set : r.label_sets)
@@ -179,9 +188,14 @@ absl::StatusOr<QueryReport> DecodeReport(const qb::InvokeResponse& in) {
   for (const qb::TimeSeries& s : in.time_series()) {
     auto& points = r.time_series.series[DecodeLabels(s.labels())];
     for (const qb::SeriesPoint& p : s.points()) {
-      SeriesPoint& d = points[p.timestamp_ms()];
-      d.sum += p.sum();
-      d.count += p.count();
+      SeriesPoint in_point{.sum = p.sum(), .count = p.count()};
+      in_point.exemplar.profile_id = {p.exemplar_id_hi(), p.exemplar_id_lo()};
+      if (!in_point.exemplar.profile_id.empty()) {
+        in_point.exemplar.timestamp_ms = p.exemplar_timestamp_ms();
+        in_point.exemplar.value = p.exemplar_value();
+        in_point.exemplar.labels = DecodeLabels(p.exemplar_labels());
+      }
+      points[p.timestamp_ms()].Merge(in_point);
     }
   }
   for (const qb::LabelSet& set : in.label_sets()) r.label_sets.insert(DecodeLabels(set.labels()));

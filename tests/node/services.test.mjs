@@ -8,6 +8,8 @@
 //    Series; a client without it is refused the push and never sees the name; a server without the
 //    flag refuses the name whatever the client says;
 //  - GET /pyroscope/label-values?label=__name__ lists the profile type ids ProfileTypes lists;
+//  - SelectSeries exemplars (EXEMPLAR_TYPE_INDIVIDUAL): the largest profile of a point, by the id
+//    it was pushed with, whose own selection by that id gives the same value;
 //  - OTLP Export over Connect on the HTTP port (the OTel eBPF capture from Pyroscope's test data);
 //  - settings.v1 Get/Set per tenant (multi-tenancy on): a value set by tenant A is read back by A
 //    over Connect and gRPC, not by B; an older write is refused; settings survive a restart of the
@@ -149,6 +151,47 @@ describe('status, version and capabilities services', () => {
     const res = await call(embers(), `/pyroscope/label-values?label=__name__&from=${start}&until=${end}`);
     assert.equal(res.status, 200, show(res));
     assert.deepEqual(res.json().sort(), ids);
+  });
+
+  it('SelectSeries exemplars name the largest profile of each point, and it can be selected by its id', { timeout: 30_000 }, async () => {
+    const now = Date.now();
+    const ids = ['6f1c2a3b-0000-4000-8000-000000000001', '6f1c2a3b-0000-4000-8000-000000000002', '6f1c2a3b-0000-4000-8000-000000000003'];
+    const cpu = [20_000_000, 70_000_000, 40_000_000];
+    for (let i = 0; i < 3; i++) {
+      const raw = encodeProfile({ samples: [{ stack: ['main', `work${i}`], cpu: cpu[i], count: 1 }], timeMs: now - 1000 * (i + 1) });
+      const res = await connect(embers(), '/push.v1.PusherService/Push', {
+        series: [{
+          labels: [{ name: '__name__', value: 'process_cpu' }, { name: 'service_name', value: 'exemplars-e2e' }, { name: 'pod', value: `pod-${i}` }],
+          samples: [{ rawProfile: Buffer.from(raw).toString('base64'), ID: ids[i] }],
+        }],
+      });
+      assert.equal(res.status, 200, show(res));
+    }
+    const query = { profileTypeID: CPU, labelSelector: '{service_name="exemplars-e2e"}', start: now - 600_000, end: now + 60_000, step: 600, groupBy: ['service_name'] };
+    let res = await connect(embers(), '/querier.v1.QuerierService/SelectSeries', { ...query, exemplarType: 'EXEMPLAR_TYPE_INDIVIDUAL' });
+    assert.equal(res.status, 200, show(res));
+    const points = res.json().series.flatMap((x) => x.points);
+    assert.equal(points.length, 1, res.text);
+    assert.equal(points[0].value, 130_000_000);
+    const [ex] = points[0].exemplars;
+    assert.equal(points[0].exemplars.length, 1, res.text);
+    assert.equal(ex.profileId, ids[1]);
+    assert.equal(Number(ex.value), 70_000_000);
+    assert.equal(Number(ex.timestamp), now - 2000);
+    const labels = Object.fromEntries(ex.labels.map((l) => [l.name, l.value]));
+    assert.equal(labels.pod, 'pod-1');
+    assert.ok(!('service_name' in labels), 'group-by labels are the series\' own, not repeated');
+    // The exemplar points at a stored profile: selecting it by id gives its value back.
+    res = await connect(embers(), '/querier.v1.QuerierService/SelectMergeStacktraces', {
+      profileTypeID: CPU, labelSelector: '{service_name="exemplars-e2e"}', start: query.start, end: query.end, profileIdSelector: [ex.profileId],
+    });
+    assert.equal(res.status, 200, show(res));
+    assert.equal(Number(res.json().flamegraph.total), 70_000_000);
+    // Without the exemplar type there are none; span exemplars are not built (as upstream).
+    res = await connect(embers(), '/querier.v1.QuerierService/SelectSeries', query);
+    assert.ok(res.json().series.flatMap((x) => x.points).every((p) => !p.exemplars), res.text);
+    res = await connect(embers(), '/querier.v1.QuerierService/SelectSeries', { ...query, exemplarType: 'EXEMPLAR_TYPE_SPAN' });
+    assert.equal(res.json().code, 'unimplemented', show(res));
   });
 
   it('OTLP Export over Connect on the HTTP port is stored', { timeout: 30_000, skip: fs.existsSync(OTLP_CAPTURE) ? false : `no testdata at ${OTLP_CAPTURE}` }, async () => {
