@@ -8,9 +8,9 @@
 // Get and Upload answer the chosen sample type's flame graph as flamebearer JSON
 // (query/pprof_flame_graph.h). Bounds: the decoded profile obeys
 // -validation.max-profile-size-bytes (413), names are cut to 128 bytes, a tenant keeps at most
-// `max_profiles_per_tenant` uploads (ResourceExhausted, 429, beyond). Registered by the
-// query-frontend module; bucket calls run on the HTTP handler pool (Connect) or the gRPC
-// callback thread.
+// `max_profiles_per_tenant` (-adhoc-profiles.max-per-tenant) uploads (ResourceExhausted, 429,
+// beyond). Registered by the query-frontend module; bucket calls run on the HTTP handler pool
+// (Connect) or the gRPC callback thread.
 #ifndef EMBERS_SERVER_ADHOC_PROFILES_SERVICE_H_
 #define EMBERS_SERVER_ADHOC_PROFILES_SERVICE_H_
 

@@ -385,6 +385,8 @@ class QueryFrontendModule : public Module {
         .bucket = &app->bucket_,
         .frontend = app->query_frontend_.get(),
         .max_profile_bytes = static_cast<size_t>(std::max<int64_t>(0, c.max_profile_size_bytes)),
+        .max_profiles_per_tenant =
+            static_cast<size_t>(std::max<int64_t>(0, c.adhoc_profiles_max_per_tenant)),
     };
     RegisterAdHocProfilesConnectRoutes(adhoc, app->router_, &app->rpc_env_);
     app->grpc_services_.push_back(NewAdHocProfilesGrpcService(adhoc, &app->rpc_env_));

@@ -141,6 +141,8 @@ void Config::RegisterFlags(FlagSet& f) {
   f.Int("distributor.max-inflight-push-bytes", &max_inflight_push_bytes,
         "uncompressed bytes of pushes waiting to be stored beyond which new pushes get 429 "
         "(0 disables)");
+  f.Int("adhoc-profiles.max-per-tenant", &adhoc_profiles_max_per_tenant,
+        "ad hoc profiles (adhocprofiles.v1 Upload) a tenant may keep; more uploads get 429");
   f.Int("validation.max-profile-size-bytes", &max_profile_size_bytes,
         "largest decompressed profile accepted (413 beyond)",
         {.yaml_path = "limits.max_profile_size_bytes"});

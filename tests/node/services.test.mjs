@@ -336,7 +336,7 @@ describe('settings.v1 per tenant, persisted in the metastore', () => {
 });
 
 describe('adhocprofiles.v1: uploaded profiles as flame graphs, per tenant', () => {
-  const embers = useEmbers({ extraArgs: ['-auth.multitenancy-enabled'] });
+  const embers = useEmbers({ extraArgs: ['-auth.multitenancy-enabled', '-adhoc-profiles.max-per-tenant=2'] });
   const as = (tenant) => ({ 'X-Scope-OrgID': tenant });
   const adhoc = (method, body, tenant = 'team-a') =>
     connect(embers(), `/adhocprofiles.v1.AdHocProfileService/${method}`, body, as(tenant));
@@ -409,6 +409,16 @@ describe('adhocprofiles.v1: uploaded profiles as flame graphs, per tenant', () =
     assert.equal(res.status, 400, show(res));
     res = await adhoc('List', {});
     assert.equal(res.json().profiles.length, 2);
+  });
+
+  it('a tenant keeps at most -adhoc-profiles.max-per-tenant uploads (429 beyond), others are not affected', { timeout: 30_000 }, async () => {
+    let res = await adhoc('Upload', { name: 'third', profile });
+    assert.equal(res.status, 429, show(res));
+    assert.match(res.text, /limit 2/);
+    res = await adhoc('List', {});
+    assert.equal(res.json().profiles.length, 2);
+    res = await adhoc('Upload', { name: 'other-tenant', profile }, 'team-b');
+    assert.equal(res.status, 200, show(res));
   });
 
   it('exits with code 0 on SIGTERM', { timeout: 15_000 }, async () => {
