@@ -47,6 +47,12 @@ uint64_t ParseSpanId(std::string_view s) {
   return v;
 }
 
+std::string FormatSpanId(uint64_t id) {
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, id >>= 4) out[static_cast<size_t>(i)] = "0123456789abcdef"[id & 15];
+  return out;
+}
+
 Profile SeriesProfile::ToPprof() const {
   Profile out = samples;
   out.strings = symbols->strings;

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -70,6 +71,8 @@ absl::StatusOr<std::vector<SeriesProfile>> SplitBySeries(Profile profile,
 // Parses a span id as Pyroscope stores it: 16 hex digits → uint64 (big-endian digit order).
 // Returns 0 for anything else.
 uint64_t ParseSpanId(std::string_view s);
+// The inverse: 16 lowercase hex digits (what a span selector takes back).
+std::string FormatSpanId(uint64_t id);
 
 }  // namespace embers::pprof
 

@@ -213,6 +213,8 @@ TEST(Split, SpanIdParsing) {
   EXPECT_EQ(ParseSpanId("00000000000000ff"), 0xffu);
   EXPECT_EQ(ParseSpanId("FFFFFFFFFFFFFFFF"), ~0ull);
   EXPECT_EQ(ParseSpanId("xyz"), 0u);
+  EXPECT_EQ(FormatSpanId(0xffu), "00000000000000ff");
+  EXPECT_EQ(FormatSpanId(ParseSpanId("0123456789ABCDEF")), "0123456789abcdef");
   EXPECT_EQ(ParseSpanId("00000000000000fg"), 0u);
 }
 

@@ -186,7 +186,8 @@ void AddStacks(const ReadQuery& query, const block::Symbols& symbols,
 // Sums the counted rows into points of their group's series.
 class SeriesPoints final : public ProfileChunkSink {
  public:
-  explicit SeriesPoints(const DatasetScan& scan) : scan_(scan), group_(scan.series.size()) {
+  explicit SeriesPoints(const DatasetScan& scan)
+      : scan_(scan), group_(scan.series.size()), heatmap_(scan.series.size()) {
     // One group per selected series, looked up once.
     for (size_t i = 0; i < scan.series.size(); ++i) {
       if (!scan.selected[i]) continue;
@@ -198,6 +199,9 @@ class SeriesPoints final : public ProfileChunkSink {
       }
       std::sort(key.begin(), key.end());
       key.erase(std::unique(key.begin(), key.end()), key.end());
+      if (scan.query.heatmap != ReadQuery::Heatmap::kNone) {
+        heatmap_[i] = &report.time_series.heatmap[key];
+      }
       group_[i] = &report.time_series.series[std::move(key)];
     }
     if (scan.query.exemplars) exemplar_labels_.resize(scan.series.size());
@@ -213,8 +217,11 @@ class SeriesPoints final : public ProfileChunkSink {
     for (size_t r = 0; r < rows.size(); ++r) {
       auto* points = group_[rows.series[r]];
       if (points == nullptr || !counted[r]) continue;
+      // Heatmap values are placed on the slot grid by the frontend (heatmap.h), which clamps
+      // late ones into the last slot: only the time range bounds them here.
+      const bool heatmap = query.heatmap != ReadQuery::Heatmap::kNone;
       const int64_t t = StepOf(rows.timestamp_ms[r], query.start_ms, query.step_ms);
-      if (t > query.end_ms) continue;
+      if (!heatmap && t > query.end_ms) continue;
       int64_t total = 0;
       const uint32_t begin = rows.sample_begin[r], end = begin + rows.sample_count[r];
       if (query.filter.empty()) {
@@ -228,6 +235,10 @@ class SeriesPoints final : public ProfileChunkSink {
         }
       }
       report.samples += end - begin;
+      if (heatmap) {
+        AddHeatmapPoints(rows, r, total);
+        continue;
+      }
       SeriesPoint& p = (*points)[t];
       p.sum += static_cast<double>(total);
       ++p.count;
@@ -248,24 +259,59 @@ class SeriesPoints final : public ProfileChunkSink {
 
  private:
   // The series' labels that are not group-by labels, built once per series.
-  const GroupLabels& ExemplarLabels(uint32_t series) {
-    std::optional<GroupLabels>& labels = exemplar_labels_[series];
+  const GroupLabels& ExemplarLabels(uint32_t series) { return *SharedExemplarLabels(series); }
+  const std::shared_ptr<const GroupLabels>& SharedExemplarLabels(uint32_t series) {
+    std::shared_ptr<const GroupLabels>& labels = exemplar_labels_[series];
     if (!labels) {
-      labels.emplace();
+      auto built = std::make_shared<GroupLabels>();
       for (const model::Label& l : scan_.series[series].labels) {
         const auto& by = scan_.query.group_by;
         if (std::find(by.begin(), by.end(), l.name) == by.end()) {
-          labels->emplace_back(l.name, l.value);
+          built->emplace_back(l.name, l.value);
         }
       }
-      std::sort(labels->begin(), labels->end());
+      std::sort(built->begin(), built->end());
+      labels = std::move(built);
     }
-    return *labels;
+    return labels;
+  }
+
+  // Row r's heatmap values: its total, or each of its samples that has a span id (the span
+  // heatmap counts span samples; rows pushed without span ids add nothing to it).
+  void AddHeatmapPoints(const block::ProfileRows& rows, size_t r, int64_t total) {
+    const ReadQuery& query = scan_.query;
+    const int64_t ts = rows.timestamp_ms[r];
+    if (ts < query.start_ms || ts > query.end_ms) return;
+    std::vector<HeatmapPoint>& out = *heatmap_[rows.series[r]];
+    HeatmapPoint point{
+        .timestamp_ms = ts,
+        .profile_id = rows.profile_ids.empty() ? model::ProfileId{} : rows.profile_ids[r]};
+    if (query.exemplars) point.labels = SharedExemplarLabels(rows.series[r]);
+    if (query.heatmap == ReadQuery::Heatmap::kIndividual) {
+      point.value = total;
+      out.push_back(std::move(point));
+      return;
+    }
+    const uint32_t begin = rows.sample_begin[r], count = rows.sample_count[r];
+    if (rows.span_count[r] != count) return;
+    const std::vector<bool>& stack_match = scan_.stack_match;
+    for (uint32_t s = begin; s < begin + count; ++s) {
+      const uint64_t span = rows.span_ids[rows.span_begin[r] + (s - begin)];
+      if (span == 0 || rows.values[s] == 0) continue;
+      const uint32_t id = rows.stack_ids[s];
+      if (!stack_match.empty() && (id >= stack_match.size() || !stack_match[id])) continue;
+      if (!SpanSelected(query.filter, rows, r, s)) continue;
+      HeatmapPoint& p = out.emplace_back(point);
+      p.value = rows.values[s];
+      p.span_id = span;
+    }
   }
 
   const DatasetScan& scan_;
-  std::vector<std::map<int64_t, SeriesPoint>*> group_;       // by series rank (null: not selected)
-  std::vector<std::optional<GroupLabels>> exemplar_labels_;  // by series rank, with exemplars
+  std::vector<std::map<int64_t, SeriesPoint>*> group_;  // by series rank (null: not selected)
+  std::vector<std::vector<HeatmapPoint>*> heatmap_;     // by series rank, with ReadQuery::heatmap
+  // By series rank, with exemplars; shared by the heatmap points of the series.
+  std::vector<std::shared_ptr<const GroupLabels>> exemplar_labels_;
 };
 
 void ReadLabelSets(const ReadQuery& query, const std::vector<block::SeriesInfo>& series,
@@ -293,6 +339,10 @@ void TimeSeriesReport::Merge(const TimeSeriesReport& other) {
     auto& dst = series[labels];
     for (const auto& [t, p] : points) dst[t].Merge(p);
   }
+  for (const auto& [labels, points] : other.heatmap) {
+    auto& dst = heatmap[labels];
+    dst.insert(dst.end(), points.begin(), points.end());
+  }
 }
 
 void QueryReport::Merge(const QueryReport& other) {
@@ -316,6 +366,9 @@ size_t QueryReport::MemoryBytes() const {
       for (const auto& [k, v] : p.exemplar.labels) bytes += 64 + k.size() + v.size();
     }
     for (const auto& [k, v] : labels) bytes += 64 + k.size() + v.size();
+  }
+  for (const auto& [labels, points] : time_series.heatmap) {
+    bytes += 64 + points.capacity() * sizeof(HeatmapPoint);
   }
   for (const GroupLabels& set : label_sets) {
     bytes += 64;

@@ -74,8 +74,12 @@ struct ReadQuery {
   // Count the distinct series read (AnalyzeQuery).
   bool count_series = false;
   // Time series only: keep, per point, the largest profile that has a profile id (SelectSeries
-  // exemplars, EXEMPLAR_TYPE_INDIVIDUAL).
+  // exemplars, EXEMPLAR_TYPE_INDIVIDUAL); with `heatmap`, keep each point's series labels.
   bool exemplars = false;
+  // Time series only: instead of summing, list every profile's total (kIndividual) or every
+  // sample value that carries a span id (kSpans) of each group, for SelectHeatmap.
+  enum class Heatmap { kNone, kIndividual, kSpans };
+  Heatmap heatmap = Heatmap::kNone;
   // Bytes the reports of this query may hold at once (0 = unlimited); over it the query fails
   // with ResourceExhausted instead of growing the process.
   int64_t max_memory_bytes = 0;
@@ -113,10 +117,23 @@ struct SeriesPoint {
   }
 };
 
+// One value behind a heatmap: a profile's total (one row of it), or one sample value of a span.
+// The frontend merges the values of one profile or one span (heatmap.h).
+struct HeatmapPoint {
+  int64_t timestamp_ms = 0;
+  int64_t value = 0;
+  model::ProfileId profile_id;  // empty: none
+  uint64_t span_id = 0;         // 0: none (individual heatmaps)
+  // With ReadQuery::exemplars: the series labels that are not group-by labels (shared).
+  std::shared_ptr<const GroupLabels> labels;
+};
+
 // Group labels (sorted by name) → point timestamp (ms) → point. A point at t covers profiles with
 // timestamps in (t - step, t]; points are at start + k * step, only where there is data.
 struct TimeSeriesReport {
   std::map<GroupLabels, std::map<int64_t, SeriesPoint>> series;
+  // With ReadQuery::heatmap: every value of each group, in no particular order.
+  std::map<GroupLabels, std::vector<HeatmapPoint>> heatmap;
 
   void Merge(const TimeSeriesReport& other);
 };

@@ -6,6 +6,7 @@
 
 #include <future>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -148,6 +149,18 @@ class QueryTest : public ::testing::Test {
     return resp;
   }
 
+  absl::StatusOr<querier::v1::SelectHeatmapResponse> Heatmap(
+      querier::v1::SelectHeatmapRequest req) {
+    req.set_profile_typeid(kCpu);
+    querier::v1::SelectHeatmapResponse resp;
+    std::promise<absl::Status> done;
+    frontend_.SelectHeatmap({.tenant = "t1"}, req, &resp,
+                            [&done](absl::Status st) { done.set_value(st); });
+    absl::Status st = done.get_future().get();
+    if (!st.ok()) return st;
+    return resp;
+  }
+
   objstore::MemoryBucket bucket_;
   metastore::BlockIndex index_;
   metastore::LocalIndexService index_service_;
@@ -260,6 +273,77 @@ TEST_F(QueryTest, SelectSeriesSumsPerStepAndGroup) {
   EXPECT_EQ(r->series(0).points(0).value(), 8);
   EXPECT_EQ(r->series(1).labels(0).value(), "prod");
   EXPECT_EQ(r->series(1).points(0).value(), 7);
+}
+
+// Per slot, the number of points counted (the sum of its buckets).
+std::map<int64_t, int64_t> SlotCounts(const types::v1::HeatmapSeries& s) {
+  std::map<int64_t, int64_t> out;
+  for (const auto& slot : s.slots()) {
+    for (int32_t c : slot.counts()) out[slot.timestamp()] += c;
+  }
+  return out;
+}
+
+TEST_F(QueryTest, SelectHeatmapCountsProfilesAndSpans) {
+  block::DatasetBuilder b("t1", "api");
+  const pprof::Profile one = MakeProfile({{{"main", "a"}, 10}, {{"main", "b"}, 20}});
+  const std::vector<uint64_t> spans = {0xa1, 0xa1};  // one span, two samples
+  const std::span<const uint64_t> none;
+  // Profile 1 is split into two series (prod and dev): one point of value 30 + 30.
+  b.Append(SeriesLabels(kCpu, "api", "prod"), 5'000, 0, one, spans, {0, 1});
+  b.Append(SeriesLabels(kCpu, "api", "dev"), 5'000, 0, one, none, {0, 1});
+  b.Append(SeriesLabels(kCpu, "api", "prod"), 12'000, 0, MakeProfile({{{"main"}, 7}}), none,
+           {0, 2});
+  // After the last whole step (end 25 s, step 10 s): in the slot at 30 s, as upstream.
+  b.Append(SeriesLabels(kCpu, "api", "prod"), 24'000, 0, MakeProfile({{{"main"}, 9}}));
+  b.Append(SeriesLabels(kCpu, "api", "prod"), 26'000, 0, MakeProfile({{{"main"}, 9}}));
+  AddObject({&b});
+
+  querier::v1::SelectHeatmapRequest req;
+  req.set_start(0);
+  req.set_end(25'000);
+  req.set_step(10);
+  req.set_query_type(querier::v1::HEATMAP_QUERY_TYPE_INDIVIDUAL);
+  req.set_exemplar_type(types::v1::EXEMPLAR_TYPE_INDIVIDUAL);
+  auto r = Heatmap(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->series_size(), 1);
+  EXPECT_EQ(SlotCounts(r->series(0)),
+            (std::map<int64_t, int64_t>{{10'000, 1}, {20'000, 1}, {30'000, 1}}));
+  const types::v1::HeatmapSlot& first = r->series(0).slots(0);
+  EXPECT_EQ(first.y_min(0), 7);          // values 60, 7, 9: axis 7..60
+  EXPECT_EQ(first.counts(19), 1);        // 60
+  ASSERT_EQ(first.exemplars_size(), 1);  // profile 1, with the labels both series share
+  EXPECT_EQ(first.exemplars(0).profile_id(), "00000000-0000-0000-0000-000000000001");
+  EXPECT_EQ(first.exemplars(0).value(), 60);
+  for (const auto& l : first.exemplars(0).labels()) EXPECT_NE(l.name(), "env");
+  EXPECT_EQ(r->series(0).slots(2).exemplars_size(), 0);  // a profile without id has none
+
+  req.set_query_type(querier::v1::HEATMAP_QUERY_TYPE_SPAN);
+  req.set_exemplar_type(types::v1::EXEMPLAR_TYPE_SPAN);
+  r = Heatmap(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->series_size(), 1);
+  EXPECT_EQ(SlotCounts(r->series(0)), (std::map<int64_t, int64_t>{{10'000, 1}}));
+  ASSERT_EQ(r->series(0).slots(0).exemplars_size(), 1);
+  EXPECT_EQ(r->series(0).slots(0).exemplars(0).span_id(), "00000000000000a1");
+  EXPECT_EQ(r->series(0).slots(0).exemplars(0).value(), 30);
+
+  // Bad requests.
+  auto code = [&](auto change) {
+    querier::v1::SelectHeatmapRequest bad = req;
+    change(bad);
+    return Heatmap(bad).status().code();
+  };
+  using R = querier::v1::SelectHeatmapRequest;
+  EXPECT_EQ(code([](R& x) { x.set_step(0.0005); }), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code([](R& x) { x.set_limit(-1); }), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code([](R& x) { x.set_end(0); }), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code([](R& x) { x.set_query_type(querier::v1::HEATMAP_QUERY_TYPE_UNSPECIFIED); }),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code([](R& x) { x.set_exemplar_type(types::v1::EXEMPLAR_TYPE_INDIVIDUAL); }),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code([](R& x) { x.set_limit(1); }), absl::StatusCode::kOk);
 }
 
 TEST_F(QueryTest, BadRequestsAreInvalidArgument) {

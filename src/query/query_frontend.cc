@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <set>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "query/dot_graph.h"
 #include "query/flame_graph.h"
 #include "query/go_pgo.h"
+#include "query/heatmap.h"
 #include "query/tree_format.h"
 
 namespace embers::query {
@@ -625,6 +627,89 @@ void QueryFrontend::SelectSeries(const CallContext& ctx,
             }
           }
         }
+        done(absl::OkStatus());
+      });
+}
+
+void QueryFrontend::SelectHeatmap(const CallContext& ctx,
+                                  const querier::v1::SelectHeatmapRequest& request,
+                                  querier::v1::SelectHeatmapResponse* response, UnaryDone done) {
+  // Upstream's checks, in its order. Steps under 1 ms would be 0 in ms arithmetic; a step past
+  // ~31 years would overflow it (upstream does not check that).
+  const double step = request.step();
+  if (!(step >= 0.001)) {
+    return done(absl::InvalidArgumentError(StrCat("step must be >= 1ms, got ", step)));
+  }
+  if (step > 1e9) return done(absl::InvalidArgumentError(StrCat("step ", step, "s is too large")));
+  if (request.has_limit() && request.limit() < 0) {
+    return done(
+        absl::InvalidArgumentError(StrCat("limit must be non-negative, got ", request.limit())));
+  }
+  if (request.start() >= request.end()) {
+    return done(absl::InvalidArgumentError(StrCat("start time must be before end time, got start=",
+                                                  request.start(), " end=", request.end())));
+  }
+  absl::StatusOr<ParsedQuery> parsed = ParseQuery(
+      request.profile_typeid(), request.label_selector(), request.start(), request.end());
+  if (!parsed.ok()) return done(parsed.status());
+  // Upstream checks these in the query-backend, after planning; here before any read. Exemplars
+  // name what the heatmap counts, so their type must be the query's.
+  const querier::v1::HeatmapQueryType type = request.query_type();
+  bool exemplars = false;
+  switch (request.exemplar_type()) {
+    case types::v1::EXEMPLAR_TYPE_UNSPECIFIED:
+    case types::v1::EXEMPLAR_TYPE_NONE:
+      break;
+    case types::v1::EXEMPLAR_TYPE_INDIVIDUAL:
+      if (type != querier::v1::HEATMAP_QUERY_TYPE_INDIVIDUAL) {
+        return done(absl::InvalidArgumentError(
+            "individual exemplars only available for individual query type"));
+      }
+      exemplars = true;
+      break;
+    case types::v1::EXEMPLAR_TYPE_SPAN:
+      if (type != querier::v1::HEATMAP_QUERY_TYPE_SPAN) {
+        return done(
+            absl::InvalidArgumentError("span exemplars only available for span query type"));
+      }
+      exemplars = true;
+      break;
+    default:
+      return done(absl::InvalidArgumentError(
+          StrCat("unknown exemplar type: ", static_cast<int>(request.exemplar_type()))));
+  }
+  ReadQuery::Heatmap heatmap = ReadQuery::Heatmap::kNone;
+  if (type == querier::v1::HEATMAP_QUERY_TYPE_INDIVIDUAL) heatmap = ReadQuery::Heatmap::kIndividual;
+  if (type == querier::v1::HEATMAP_QUERY_TYPE_SPAN) heatmap = ReadQuery::Heatmap::kSpans;
+  if (heatmap == ReadQuery::Heatmap::kNone) {
+    return done(absl::InvalidArgumentError("valid heatmap query type must be specified"));
+  }
+  // A range entirely before the lookback limit selects nothing.
+  if (parsed->start_ms > parsed->end_ms) return done(absl::OkStatus());
+  // Truncated like upstream's time.Duration(step * time.Second).Milliseconds().
+  const int64_t step_ms = static_cast<int64_t>(step * 1e9) / 1'000'000;
+  const HeatmapGrid grid{.start_ms = parsed->start_ms,
+                         .end_ms = parsed->end_ms,
+                         .step_ms = step_ms,
+                         .spans = heatmap == ReadQuery::Heatmap::kSpans,
+                         .exemplars = exemplars};
+  auto read = std::make_shared<ReadQuery>();
+  // The read starts one step early so the first slot, ending at start, covers a whole step.
+  read->start_ms = parsed->start_ms < std::numeric_limits<int64_t>::min() + step_ms
+                       ? std::numeric_limits<int64_t>::min()
+                       : parsed->start_ms - step_ms;
+  read->end_ms = parsed->end_ms;
+  read->kind = ReportKind::kTimeSeries;
+  read->step_ms = step_ms;
+  read->group_by.assign(request.group_by().begin(), request.group_by().end());
+  read->exemplars = exemplars;
+  read->heatmap = heatmap;
+  const int64_t limit = request.has_limit() ? request.limit() : 0;
+  Run(ctx, *parsed, std::move(read),
+      [response, grid, limit, done = std::move(done)](absl::StatusOr<QueryReport> r) {
+        if (!r.ok()) return done(r.status());
+        RenderHeatmap(grid, &r->time_series.heatmap, response->mutable_series());
+        TopHeatmapSeries(limit, response->mutable_series());
         done(absl::OkStatus());
       });
 }

@@ -6,8 +6,8 @@
 // over Connect and gRPC, and the legacy /pyroscope/render route is built on them.
 //
 // ProfileTypes is answered from the metastore index alone; everything else plans a read of the
-// matching objects. SelectHeatmap and the profile-id / trace-id selectors answer Unimplemented
-// (their data is not stored yet, see docs/architecture.md).
+// matching objects. Trace-id selectors answer Unimplemented (Embers keeps span ids per sample,
+// not trace ids, see docs/architecture.md).
 //
 // The backend is attached with SetBackend() once the bucket is open (modules are constructed
 // before any of them starts); until then queries that read objects answer Unavailable.
@@ -88,6 +88,9 @@ class QueryFrontend {
                               UnaryDone done);
   void SelectSeries(const CallContext& ctx, const querier::v1::SelectSeriesRequest& request,
                     querier::v1::SelectSeriesResponse* response, UnaryDone done);
+  // Individual-profile or span values on a time × value grid (query/heatmap.h).
+  void SelectHeatmap(const CallContext& ctx, const querier::v1::SelectHeatmapRequest& request,
+                     querier::v1::SelectHeatmapResponse* response, UnaryDone done);
   void SelectMergeProfile(const CallContext& ctx,
                           const querier::v1::SelectMergeProfileRequest& request,
                           google::v1::Profile* response, UnaryDone done);

@@ -239,6 +239,30 @@ TEST(ReportCodec, RoundTripsEveryReportPart) {
   EXPECT_EQ(back->section_bytes, r.section_bytes);
   EXPECT_EQ(back->series_fingerprints, r.series_fingerprints);
 
+  // Heatmap values, with their shared label sets sent once.
+  QueryReport h;
+  auto pod = std::make_shared<const GroupLabels>(GroupLabels{{"pod", "a"}});
+  h.time_series.heatmap[env] = {
+      {.timestamp_ms = 1, .value = 2, .profile_id = {3, 4}, .span_id = 5, .labels = pod},
+      {.timestamp_ms = 6, .value = 7, .labels = pod},
+      {.timestamp_ms = 8, .value = 9}};
+  querybackend::v1::InvokeResponse hwire;
+  EncodeReport(h, &hwire);
+  ASSERT_EQ(hwire.heatmap_size(), 1);
+  EXPECT_EQ(hwire.heatmap(0).label_sets_size(), 1);
+  absl::StatusOr<QueryReport> hback = DecodeReport(hwire);
+  ASSERT_TRUE(hback.ok()) << hback.status();
+  const std::vector<HeatmapPoint>& points = hback->time_series.heatmap.at(env);
+  ASSERT_EQ(points.size(), 3u);
+  EXPECT_EQ(points[0].profile_id, (model::ProfileId{3, 4}));
+  EXPECT_EQ(points[0].span_id, 5u);
+  EXPECT_EQ(*points[0].labels, *pod);
+  EXPECT_EQ(points[0].labels, points[1].labels);  // still shared
+  EXPECT_EQ(points[2].labels, nullptr);
+  EXPECT_EQ(points[2].value, 9);
+  hwire.mutable_heatmap(0)->add_value(1);  // columns of different lengths
+  EXPECT_EQ(DecodeReport(hwire).status().code(), absl::StatusCode::kDataLoss);
+
   wire.set_tree_parent(0, 99);  // a node whose parent comes after it
   EXPECT_EQ(DecodeReport(wire).status().code(), absl::StatusCode::kDataLoss);
 }
@@ -278,6 +302,7 @@ TEST(ReportCodec, ReadQueryRoundTripsAndRejectsBadInput) {
   q.filter.call_site = {"main"};
   q.group_by = {"env"};
   q.exemplars = true;
+  q.heatmap = ReadQuery::Heatmap::kSpans;
   querybackend::v1::InvokeRequest wire;
   EncodeReadQuery(q, &wire);
   absl::StatusOr<ReadQuery> back = DecodeReadQuery(wire);
@@ -286,6 +311,10 @@ TEST(ReportCodec, ReadQueryRoundTripsAndRejectsBadInput) {
   EXPECT_EQ(back->kind, ReportKind::kTimeSeries);
   EXPECT_EQ(back->filter.call_site, q.filter.call_site);
   EXPECT_TRUE(back->exemplars);
+  EXPECT_EQ(back->heatmap, ReadQuery::Heatmap::kSpans);
+  wire.set_heatmap(3);
+  EXPECT_EQ(DecodeReadQuery(wire).status().code(), absl::StatusCode::kInvalidArgument);
+  wire.set_heatmap(0);
   wire.set_selector("{a=");
   EXPECT_EQ(DecodeReadQuery(wire).status().code(), absl::StatusCode::kInvalidArgument);
   wire.set_selector("{}");

@@ -1,6 +1,7 @@
 #include "query/report_codec.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,7 @@ void EncodeReadQuery(const ReadQuery& query, qb::InvokeRequest* out) {
   for (const std::string& n : query.label_names) out->add_label_names(n);
   out->set_count_series(query.count_series);
   out->set_exemplars(query.exemplars);
+  out->set_heatmap(static_cast<int32_t>(query.heatmap));
   out->set_max_memory_bytes(query.max_memory_bytes);
 }
 
@@ -77,6 +79,10 @@ absl::StatusOr<ReadQuery> DecodeReadQuery(const qb::InvokeRequest& in) {
   q.label_names.assign(in.label_names().begin(), in.label_names().end());
   q.count_series = in.count_series();
   q.exemplars = in.exemplars();
+  if (in.heatmap() < 0 || in.heatmap() > static_cast<int32_t>(ReadQuery::Heatmap::kSpans)) {
+    return absl::InvalidArgumentError(StrCat("unknown heatmap kind ", in.heatmap()));
+  }
+  q.heatmap = static_cast<ReadQuery::Heatmap>(in.heatmap());
   q.max_memory_bytes = in.max_memory_bytes();
   return q;
 }
@@ -134,6 +140,25 @@ void EncodeReport(const QueryReport& r, qb::InvokeResponse* out) {
         sp->set_exemplar_value(p.exemplar.value);
         EncodeLabels(p.exemplar.labels, sp->mutable_exemplar_labels());
       }
+    }
+  }
+  for (const auto& [labels, points] : r.time_series.heatmap) {
+    qb::HeatmapSeries* h = out->add_heatmap();
+    EncodeLabels(labels, h->mutable_labels());
+    std::map<const GroupLabels*, int32_t> label_set;  // shared label sets, sent once
+    for (const HeatmapPoint& p : points) {
+      h->add_timestamp_ms(p.timestamp_ms);
+      h->add_value(p.value);
+      h->add_profile_id_hi(p.profile_id.hi);
+      h->add_profile_id_lo(p.profile_id.lo);
+      h->add_span_id(p.span_id);
+      if (p.labels == nullptr) {
+        h->add_label_set(-1);
+        continue;
+      }
+      auto [it, added] = label_set.emplace(p.labels.get(), h->label_sets_size());
+      if (added) EncodeLabels(*p.labels, h->add_label_sets()->mutable_labels());
+      h->add_label_set(it->second);
     }
   }
   for (const GroupLabels& set : r.label_sets)
@@ -196,6 +221,29 @@ absl::StatusOr<QueryReport> DecodeReport(const qb::InvokeResponse& in) {
         in_point.exemplar.labels = DecodeLabels(p.exemplar_labels());
       }
       points[p.timestamp_ms()].Merge(in_point);
+    }
+  }
+  for (const qb::HeatmapSeries& h : in.heatmap()) {
+    const int n = h.timestamp_ms_size();
+    if (h.value_size() != n || h.profile_id_hi_size() != n || h.profile_id_lo_size() != n ||
+        h.span_id_size() != n || h.label_set_size() != n) {
+      return absl::DataLossError("report: heatmap columns of different lengths");
+    }
+    std::vector<std::shared_ptr<const GroupLabels>> sets;
+    for (const qb::LabelSet& set : h.label_sets()) {
+      sets.push_back(std::make_shared<const GroupLabels>(DecodeLabels(set.labels())));
+    }
+    std::vector<HeatmapPoint>& points = r.time_series.heatmap[DecodeLabels(h.labels())];
+    for (int i = 0; i < n; ++i) {
+      const int32_t set = h.label_set(i);
+      if (set >= static_cast<int32_t>(sets.size())) {
+        return absl::DataLossError("report: heatmap label set out of range");
+      }
+      points.push_back({.timestamp_ms = h.timestamp_ms(i),
+                        .value = h.value(i),
+                        .profile_id = {h.profile_id_hi(i), h.profile_id_lo(i)},
+                        .span_id = h.span_id(i),
+                        .labels = set < 0 ? nullptr : sets[static_cast<size_t>(set)]});
     }
   }
   for (const qb::LabelSet& set : in.label_sets()) r.label_sets.insert(DecodeLabels(set.labels()));

@@ -27,8 +27,7 @@ UnaryMethod<Req, Resp> Bind(QueryFrontend* frontend,
   };
 }
 
-// Every QuerierService method, once: X(name, request type, response type). SelectHeatmap is not
-// built (no heatmap report yet) and answers Unimplemented through the generated default.
+// Every QuerierService method, once: X(name, request type, response type).
 #define EMBERS_QUERIER_METHODS(X)                                               \
   X(ProfileTypes, qv1::ProfileTypesRequest, qv1::ProfileTypesResponse)          \
   X(LabelNames, tv1::LabelNamesRequest, tv1::LabelNamesResponse)                \
@@ -40,6 +39,7 @@ UnaryMethod<Req, Resp> Bind(QueryFrontend* frontend,
     qv1::SelectMergeSpanProfileResponse)                                        \
   X(SelectMergeProfile, qv1::SelectMergeProfileRequest, google::v1::Profile)    \
   X(SelectSeries, qv1::SelectSeriesRequest, qv1::SelectSeriesResponse)          \
+  X(SelectHeatmap, qv1::SelectHeatmapRequest, qv1::SelectHeatmapResponse)       \
   X(Diff, qv1::DiffRequest, qv1::DiffResponse)                                  \
   X(GetProfileStats, tv1::GetProfileStatsRequest, tv1::GetProfileStatsResponse) \
   X(AnalyzeQuery, qv1::AnalyzeQueryRequest, qv1::AnalyzeQueryResponse)

@@ -1,7 +1,6 @@
 // Serves the QueryFrontend as querier.v1.QuerierService: Connect routes on the HTTP port and the
-// gRPC service on the gRPC port, every method written once for both. SelectHeatmap answers
-// Unimplemented on both transports (the generated default). The legacy HTTP API built on the
-// same frontend is in legacy_query_routes.h.
+// gRPC service on the gRPC port, every method written once for both (all of them, SelectHeatmap
+// included). The legacy HTTP API built on the same frontend is in legacy_query_routes.h.
 #ifndef EMBERS_SERVER_QUERIER_SERVICE_H_
 #define EMBERS_SERVER_QUERIER_SERVICE_H_
 

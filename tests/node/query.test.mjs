@@ -1,6 +1,7 @@
 // The read path end to end through real clients: a real Go CPU profile (Pyroscope's test data) is
 // pushed with push.v1.PusherService/Push, then queried back with querier.v1.QuerierService over
-// Connect (SelectMergeStacktraces, SelectSeries) and with the legacy GET /pyroscope/render.
+// Connect (SelectMergeStacktraces, SelectSeries) and with the legacy GET /pyroscope/render; and
+// SelectHeatmap over synthetic profiles and spans of known values and times (last describe).
 // Expected values are computed here, independently of Embers, by decoding the same pprof file
 // with @bufbuild/protobuf and our google/v1/profile.proto: the flame graph total equals the sum
 // of the profile's values of that type, self per function equals the profile's flat values, and
@@ -14,7 +15,7 @@ import { describe, it, before } from 'node:test';
 import { createFileRegistry, fromBinary } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
+import { Http2SessionManager, createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
 import { EMBERS_SRC, call, show, stopCleanly, useEmbers } from './harness.mjs';
 import { compileDescriptorSet, pusherServiceDescriptor, querierServiceDescriptor } from './protos.mjs';
 import { encodeProfile } from './synthetic_profiles.mjs';
@@ -259,6 +260,236 @@ describe('querier.v1 queries end to end', { skip: haveTestdata ? false : `no tes
     }
     const res = await call(embers(), `/pyroscope/render?query=${encodeURIComponent(`${CPU}{a=}`)}&from=now-1h&until=now`);
     assert.equal(res.status, 400, show(res));
+  });
+
+  it('exits with code 0 on SIGTERM', { timeout: 15_000 }, async () => {
+    assert.equal(await stopCleanly(embers()), null);
+  });
+});
+
+// SelectHeatmap over synthetic profiles of known values at known times. The expected grid is
+// computed here from upstream's rules (slot = right edge of the step holding the profile on the
+// start + k*step grid, clamped to [start, end]; 20 equal integer value buckets between the
+// smallest and the largest value of the answer); the exemplars are checked against what was
+// pushed and selected back by their profile or span id.
+describe('querier.v1 SelectHeatmap end to end', () => {
+  const embers = useEmbers({ extraArgs: ['-validation.reject-older-than=0', '-querier.max-query-lookback=0', '-segment-writer.segment-duration=100ms'] });
+  const connect = () => createConnectTransport({ httpVersion: '1.1', baseUrl: embers().baseUrl, useBinaryFormat: true });
+  const STEP = 60_000;
+  const start = Date.now() - 600_000; // any millisecond: the grid is start + k*step
+  const end = start + 300_000;
+  const uuid = (i) => `7a3e0c55-0000-4000-8000-${String(i).padStart(12, '0')}`;
+  // Individual profiles (service heatmap-e2e). Profile 5 has two samples with different thread
+  // labels: two series, one profile, so one point of their summed value.
+  const profiles = [
+    { id: uuid(1), pod: 'a', at: start - 30_000, cpu: [10] },       // in the step before start: slot start
+    { id: uuid(2), pod: 'a', at: start + 10_000, cpu: [20] },       // slot start+1m
+    { id: uuid(3), pod: 'b', at: start + 60_000, cpu: [20] },       // slot start+1m (right edge inclusive)
+    { id: uuid(4), pod: 'b', at: start + 61_000, cpu: [300] },      // slot start+2m
+    { id: uuid(5), pod: 'a', at: start + 170_000, cpu: [100, 50] }, // slot start+3m, value 150
+    { id: uuid(6), pod: 'b', at: start + 175_000, cpu: [160] },     // slot start+3m
+    { id: uuid(7), pod: 'b', at: start + 200_000, cpu: [5] },       // slot start+4m
+    { id: uuid(8), pod: 'b', at: start - 61_000, cpu: [999] },      // before the read (start - step): out
+    { id: uuid(9), pod: 'a', at: end + 1_000, cpu: [999] },         // after end: out
+  ].map((p) => ({ ...p, value: p.cpu.reduce((a, v) => a + v, 0) * 1_000_000 }));
+  const counted = profiles.filter((p) => p.at >= start - STEP && p.at <= end);
+  // Spans (service heatmap-spans-e2e): span a1 has two samples (different stacks) summed into one
+  // point, a sample without a span counts in no span, c3 is in another slot.
+  const SPANS = { a1: '00000000000000a1', b2: '00000000000000b2', c3: '00000000000000c3' };
+  const spanProfiles = [
+    { id: uuid(11), at: start + 100_000, samples: [['x', 10, SPANS.a1], ['y', 20, SPANS.a1], ['x', 40, SPANS.b2], ['z', 5, null]] },
+    { id: uuid(12), at: start + 250_000, samples: [['x', 70, SPANS.c3]] },
+  ];
+  const spans = [
+    { span: SPANS.a1, at: start + 100_000, value: 30_000_000 },
+    { span: SPANS.b2, at: start + 100_000, value: 40_000_000 },
+    { span: SPANS.c3, at: start + 250_000, value: 70_000_000 },
+  ];
+
+  /** Upstream's slot of a timestamp: rounded up to the grid, clamped to [start, end rounded up]. */
+  const slotOf = (t) => {
+    const up = (x) => start + Math.ceil((x - start) / STEP) * STEP;
+    return Math.min(Math.max(up(t), start), up(end));
+  };
+  /** Expected slots: timestamp → 20 counts, for points [{at, value}] on one shared value axis. */
+  function expectedGrid(points, all = points) {
+    let lo = Math.min(...all.map((p) => p.value));
+    let hi = Math.max(0, ...all.map((p) => p.value));
+    if (lo === hi) hi = lo + 1;
+    const size = (hi - lo) / 20;
+    const mins = Array.from({ length: 20 }, (_, i) => lo + Math.trunc(i * size));
+    const maxs = Array.from({ length: 20 }, (_, i) => (i === 19 ? hi : lo + Math.trunc((i + 1) * size)));
+    const bucketOf = (v) => {
+      const i = mins.findIndex((m, k) => v >= m && v < maxs[k]);
+      return i >= 0 ? i : 19;
+    };
+    const slots = new Map();
+    for (const p of points) {
+      const t = slotOf(p.at);
+      if (!slots.has(t)) slots.set(t, new Array(20).fill(0));
+      slots.get(t)[bucketOf(p.value)]++;
+    }
+    return { mins, slots: new Map([...slots].sort(([a], [b]) => a - b)) };
+  }
+  /** A series' slots as Map timestamp → counts, checking y_min and the slot order. */
+  function gridOf(series, mins) {
+    const out = new Map();
+    let last = -Infinity;
+    for (const slot of series.slots) {
+      const t = Number(slot.timestamp);
+      assert.ok(t > last, `slots sorted by time: ${t} after ${last}`);
+      last = t;
+      assert.deepEqual(slot.yMin, mins, `y_min of slot ${t}`);
+      out.set(t, slot.counts);
+    }
+    return out;
+  }
+  const request = (extra) => ({
+    profileTypeID: CPU, start: BigInt(start), end: BigInt(end), step: STEP / 1000, ...extra,
+  });
+
+  before(async () => {
+    const Pusher = pusherServiceDescriptor();
+    const push = async (service, extraLabels, p, samples) => createClient(Pusher, connect()).push({
+      series: [{
+        labels: [{ name: '__name__', value: 'process_cpu' }, { name: 'service_name', value: service }, ...extraLabels],
+        samples: [{ rawProfile: encodeProfile({ samples, timeMs: p.at }), ID: p.id }],
+      }],
+    }, { timeoutMs: 10_000 });
+    for (const p of profiles) {
+      await push('heatmap-e2e', [{ name: 'pod', value: p.pod }], p,
+        p.cpu.map((ms, i) => ({ stack: ['main', `work${i}`], cpu: ms * 1_000_000, count: 1, labels: { thread: `t${i}` } })));
+    }
+    for (const p of spanProfiles) {
+      await push('heatmap-spans-e2e', [], p,
+        p.samples.map(([fn, ms, span]) => ({ stack: ['main', fn], cpu: ms * 1_000_000, count: 1, span })));
+    }
+  });
+
+  it('individual profiles: one count per profile in its slot and value bucket; exemplars are stored profiles', { timeout: 30_000 }, async () => {
+    const Querier = querierServiceDescriptor();
+    const client = createClient(Querier, connect());
+    const res = await client.selectHeatmap(request({
+      labelSelector: '{service_name="heatmap-e2e"}', queryType: 1 /* INDIVIDUAL */, exemplarType: 2, /* INDIVIDUAL */
+    }), { timeoutMs: 10_000 });
+    assert.equal(res.series.length, 1);
+    const want = expectedGrid(counted);
+    assert.deepEqual(gridOf(res.series[0], want.mins), want.slots);
+    for (const slot of res.series[0].slots) {
+      const t = Number(slot.timestamp);
+      const inSlot = counted.filter((p) => slotOf(p.at) === t);
+      assert.equal(slot.counts.reduce((a, c) => a + c, 0), inSlot.length, `profiles in slot ${t}`);
+      // One exemplar per non-empty cell: the largest profile of the cell, as pushed.
+      assert.equal(slot.exemplars.length, slot.counts.filter((c) => c > 0).length, `exemplars of slot ${t}`);
+      for (const ex of slot.exemplars) {
+        const p = inSlot.find((x) => x.id === ex.profileId);
+        assert.ok(p, `exemplar ${ex.profileId} is a profile pushed into slot ${t}`);
+        assert.equal(Number(ex.value), p.value);
+        assert.equal(Number(ex.timestamp), p.at);
+        assert.equal(ex.labels.find((l) => l.name === 'pod')?.value, p.pod);
+        assert.ok(!ex.labels.some((l) => l.name === 'thread') || p.cpu.length === 1, 'labels shared by the whole profile only');
+        // It points at a stored profile: selecting it by id gives its value back.
+        const fg = await client.selectMergeStacktraces({
+          profileTypeID: CPU, labelSelector: '{service_name="heatmap-e2e"}', start: BigInt(start - STEP), end: BigInt(end),
+          profileIdSelector: [ex.profileId],
+        }, { timeoutMs: 10_000 });
+        assert.equal(Number(fg.flamegraph.total), p.value, `profile ${ex.profileId} selected by id`);
+      }
+    }
+    // Without an exemplar type there are none.
+    const plain = await client.selectHeatmap(request({ labelSelector: '{service_name="heatmap-e2e"}', queryType: 1 }), { timeoutMs: 10_000 });
+    assert.deepEqual(gridOf(plain.series[0], want.mins), want.slots);
+    assert.ok(plain.series[0].slots.every((s) => s.exemplars.length === 0));
+  });
+
+  it('group_by splits series on one shared value axis; limit keeps the series with the most profiles', { timeout: 30_000 }, async () => {
+    const client = createClient(querierServiceDescriptor(), connect());
+    const res = await client.selectHeatmap(request({
+      labelSelector: '{service_name="heatmap-e2e"}', queryType: 1, groupBy: ['pod'],
+    }), { timeoutMs: 10_000 });
+    assert.deepEqual(res.series.map((s) => s.labels.map((l) => `${l.name}=${l.value}`)), [['pod=a'], ['pod=b']]);
+    for (const s of res.series) {
+      const pod = s.labels[0].value;
+      const want = expectedGrid(counted.filter((p) => p.pod === pod), counted);
+      assert.deepEqual(gridOf(s, want.mins), want.slots, `pod ${pod}`);
+    }
+    const top = await client.selectHeatmap(request({
+      labelSelector: '{service_name="heatmap-e2e"}', queryType: 1, groupBy: ['pod'], limit: 1n,
+    }), { timeoutMs: 10_000 });
+    assert.deepEqual(top.series.map((s) => s.labels[0].value), ['b']); // 4 profiles against 3
+  });
+
+  it('spans: one count per span (its samples summed); exemplars name spans that select their value', { timeout: 30_000 }, async () => {
+    const client = createClient(querierServiceDescriptor(), connect());
+    const res = await client.selectHeatmap(request({
+      labelSelector: '{service_name="heatmap-spans-e2e"}', queryType: 2 /* SPAN */, exemplarType: 3, /* SPAN */
+    }), { timeoutMs: 10_000 });
+    assert.equal(res.series.length, 1);
+    const want = expectedGrid(spans);
+    assert.deepEqual(gridOf(res.series[0], want.mins), want.slots);
+    let exemplars = 0;
+    for (const slot of res.series[0].slots) {
+      const t = Number(slot.timestamp);
+      const inSlot = spans.filter((s) => slotOf(s.at) === t);
+      assert.equal(slot.counts.reduce((a, c) => a + c, 0), inSlot.length, `spans in slot ${t}`);
+      for (const ex of slot.exemplars) {
+        exemplars++;
+        const s = inSlot.find((x) => x.span === ex.spanId);
+        assert.ok(s, `exemplar span ${ex.spanId} was pushed into slot ${t}`);
+        assert.equal(Number(ex.value), s.value);
+        assert.equal(ex.profileId, '', 'span exemplars name the span, as upstream');
+        const fg = await client.selectMergeSpanProfile({
+          profileTypeID: CPU, labelSelector: '{service_name="heatmap-spans-e2e"}', start: BigInt(start - STEP), end: BigInt(end),
+          spanSelector: [ex.spanId],
+        }, { timeoutMs: 10_000 });
+        assert.equal(Number(fg.flamegraph.total), s.value, `span ${ex.spanId} selected`);
+      }
+    }
+    assert.equal(exemplars, 3);
+    // The same profiles as individual profiles: two, whatever their spans.
+    const individual = await client.selectHeatmap(request({ labelSelector: '{service_name="heatmap-spans-e2e"}', queryType: 1 }), { timeoutMs: 10_000 });
+    const counts = individual.series[0].slots.map((s) => s.counts.reduce((a, c) => a + c, 0));
+    assert.deepEqual(counts, [1, 1]);
+  });
+
+  it('is served over gRPC on the gRPC port too', { timeout: 30_000 }, async () => {
+    const baseUrl = `http://${embers().grpcAddress}`;
+    const sessionManager = new Http2SessionManager(baseUrl);
+    try {
+      const client = createClient(querierServiceDescriptor(), createGrpcTransport({ baseUrl, sessionManager }));
+      const res = await client.selectHeatmap(request({ labelSelector: '{service_name="heatmap-e2e"}', queryType: 1 }), { timeoutMs: 10_000 });
+      const want = expectedGrid(counted);
+      assert.deepEqual(gridOf(res.series[0], want.mins), want.slots);
+    } finally {
+      sessionManager.abort();
+    }
+  });
+
+  it('bad requests are 400 (InvalidArgument) with a message', { timeout: 30_000 }, async () => {
+    const good = { profileTypeID: CPU, labelSelector: '{}', start, end, step: 60, queryType: 'HEATMAP_QUERY_TYPE_INDIVIDUAL' };
+    const cases = [
+      [{ step: 0 }, /step must be >= 1ms/],
+      [{ step: 0.0005 }, /step must be >= 1ms/],
+      [{ limit: -1 }, /limit must be non-negative/],
+      [{ end: start }, /start time must be before end time/],
+      [{ start: end, end: start }, /start time must be before end time/],
+      [{ profileTypeID: 'nope' }, /profile-type/],
+      [{ queryType: 'HEATMAP_QUERY_TYPE_UNSPECIFIED' }, /valid heatmap query type must be specified/],
+      [{ exemplarType: 'EXEMPLAR_TYPE_SPAN' }, /span exemplars only available for span query type/],
+      [{ queryType: 'HEATMAP_QUERY_TYPE_SPAN', exemplarType: 'EXEMPLAR_TYPE_INDIVIDUAL' }, /individual exemplars only available/],
+    ];
+    for (const [change, message] of cases) {
+      const res = await call(embers(), '/querier.v1.QuerierService/SelectHeatmap', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...good, ...change }),
+      });
+      assert.equal(res.status, 400, `${JSON.stringify(change)}: ${show(res)}`);
+      assert.equal(res.json().code, 'invalid_argument', show(res));
+      assert.match(res.json().message, message);
+    }
+    const res = await call(embers(), '/querier.v1.QuerierService/SelectHeatmap', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(good),
+    });
+    assert.equal(res.status, 200, show(res));
   });
 
   it('exits with code 0 on SIGTERM', { timeout: 15_000 }, async () => {

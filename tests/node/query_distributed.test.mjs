@@ -3,10 +3,10 @@
 // the plan (-query-backend.address, which also lists a dead address), all three on one filesystem
 // bucket. Twelve pushes of a real Go CPU profile (push i adds i to every value) become twelve
 // objects of one shard; a query sends each shard's objects as one share (the scope in which a
-// retried push is de-duplicated), so the four queries below go round-robin over the three
-// addresses: flame graph, pprof and series totals must count every push exactly once, both
-// backends must have served Invoke calls (their /metrics), and a share sent to the dead address
-// must have been retried elsewhere.
+// retried push is de-duplicated), so the five queries below go round-robin over the three
+// addresses: flame graph, pprof, series totals and heatmap counts must count every push exactly
+// once, both backends must have served Invoke calls (their /metrics), and a share sent to the dead
+// address must have been retried elsewhere.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -62,12 +62,13 @@ describe('a query plan split among query-backend processes', { skip: fs.existsSy
     const now = Date.now();
     const pusher = createClient(pusherServiceDescriptor(), transport(frontend));
     let total = 0;
+    const ids = Array.from({ length: PUSHES }, (_, i) => `5d0c7e11-0000-4000-8000-${String(i).padStart(12, '0')}`);
     for (let i = 0; i < PUSHES; i++) {
       // Push i adds i to every value: totals tell whether every object was read exactly once.
       profile.timeNanos = BigInt(now - i * 1000) * 1_000_000n;
       profile.sample.forEach((s, k) => { s.value = original[k].map((v) => v + BigInt(i)); });
       total += base + i * profile.sample.length;
-      await pusher.push({ series: [{ labels: [{ name: '__name__', value: 'process_cpu' }, { name: 'service_name', value: 'split' }], samples: [{ rawProfile: toBinary(schema, profile), ID: `p${i}` }] }] }, { timeoutMs: 20_000 });
+      await pusher.push({ series: [{ labels: [{ name: '__name__', value: 'process_cpu' }, { name: 'service_name', value: 'split' }], samples: [{ rawProfile: toBinary(schema, profile), ID: ids[i] }] }] }, { timeoutMs: 20_000 });
       await new Promise((r) => setTimeout(r, 80)); // one segment, so one object, per push
     }
     const query = { profileTypeID: CPU, labelSelector: '{service_name="split"}', start: BigInt(now - 3_600_000), end: BigInt(now + 60_000), maxNodes: 1_048_576n };
@@ -78,6 +79,12 @@ describe('a query plan split among query-backend processes', { skip: fs.existsSy
     assert.equal(pprof.sample.reduce((s, x) => s + Number(x.value[0]), 0), total, 'pprof total');
     const series = await querier.selectSeries({ ...query, step: 60 }, { timeoutMs: 30_000 });
     assert.equal(series.series[0].points.reduce((s, p) => s + p.value, 0), total, 'series total');
+    // Heatmap values travel in the report codec: each push (split into series by its sample
+    // labels, one id) counts once, and each exemplar is one of the pushes.
+    const heatmap = await querier.selectHeatmap({ ...query, step: 60, queryType: 1, exemplarType: 2 }, { timeoutMs: 30_000 });
+    const slots = heatmap.series.flatMap((x) => x.slots);
+    assert.equal(slots.reduce((s, slot) => s + slot.counts.reduce((a, c) => a + c, 0), 0), PUSHES, 'heatmap count');
+    assert.ok(slots.every((slot) => slot.exemplars.every((e) => ids.includes(e.profileId))), 'heatmap exemplars are pushes');
     const names = await querier.labelValues({ name: 'service_name', start: query.start, end: query.end }, { timeoutMs: 30_000 });
     assert.deepEqual(names.names, ['split']);
     assert.ok(await invokes(b1) > 0, 'backend 1 served shares');

@@ -37,7 +37,8 @@ export const CPU_TYPES = [['cpu', 'nanoseconds'], ['samples', 'count']];
 
 /**
  * A CPU profile (types cpu:nanoseconds and samples:count, period cpu:nanoseconds) of `samples`:
- * [{stack: ['main', 'f', ...] root first, cpu, count, span?}] taken at timeMs.
+ * [{stack: ['main', 'f', ...] root first, cpu, count, span?, labels?: {name: value}}] taken at
+ * timeMs (string sample labels other than span_id split the profile into series).
  * Returns the encoded bytes.
  */
 export function encodeProfile({ samples, timeMs, durationMs = 10_000 }) {
@@ -55,7 +56,10 @@ export function encodeProfile({ samples, timeMs, durationMs = 10_000 }) {
   const sampleMsgs = samples.map((s) => ({
     locationId: s.stack.slice().reverse().map(fn), // leaf first; location id == function id
     value: [BigInt(s.cpu), BigInt(s.count)],
-    label: s.span ? [{ key: str('span_id'), str: str(s.span) }] : [],
+    label: [
+      ...(s.span ? [{ key: str('span_id'), str: str(s.span) }] : []),
+      ...Object.entries(s.labels ?? {}).map(([k, v]) => ({ key: str(k), str: str(v) })),
+    ],
   }));
   const p = create(pprofSchema(), {
     sampleType: CPU_TYPES.map(([t, u]) => ({ type: str(t), unit: str(u) })),
