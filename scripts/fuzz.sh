@@ -31,7 +31,7 @@ fi
 
 all_targets=(pprof_decode_fuzzer compression_fuzzer jfr_fuzzer
   fuzz_ingest_folded fuzz_ingest_trie fuzz_ingest_tree fuzz_ingest_speedscope
-  fuzz_ingest_multipart fuzz_ingest_app_name otlp_fuzzer block_object_fuzzer)
+  fuzz_ingest_multipart fuzz_ingest_app_name otlp_fuzzer block_object_fuzzer rpc_protocol_fuzzer)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 if [ -n "${FUZZ_SKIP:-}" ]; then
   kept=()
@@ -156,6 +156,9 @@ seed_text block_object_fuzzer recipe-small '\x02\x01\x02\x05\x00\x10\x02\x01\x02
 seed_text block_object_fuzzer recipe-spans '\x02\x00\x01\x09\x01\x20\x03\x01\x03\x01\x02\x03\x11\x05\x02\x04\x05\x06\x22\x07\x02\x02\x05\x00\x00\x40\x10'
 seed_text block_object_fuzzer recipe-damaged '\x83\x01\x04\x10\x03\x05\x02\x00\x01\x03\x01\x02\x03\x0a\x00\x30\x01\x00\x50\x20\x00\x70\x04'
 seed_text block_object_fuzzer chunk '\x01\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x01\x05\x02\x03\x01\x02\x04\x06\x08\x00\x00'
+# rpc_protocol_fuzzer: selector byte, then a body (one gRPC envelope of a 2-byte message; Connect JSON).
+seed_text rpc_protocol_fuzzer grpc '\x02\x00\x00\x00\x00\x02\x08\x01'
+seed_text rpc_protocol_fuzzer connect-json '\x01\x00\x00\x00\x00\x02{}'
 
 # --- run -------------------------------------------------------------------------------------------
 failed=()

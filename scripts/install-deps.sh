@@ -22,12 +22,12 @@ pkgs=(
   libzstd-dev zlib1g-dev libdeflate-dev liblz4-dev libxxhash-dev libssl-dev
   libyaml-cpp-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
-  libraft-dev libuv1-dev
+  libraft-dev libuv1-dev libnghttp2-dev
   clang-14 libclang-rt-14-dev clang-format
 )
 if [ "$want_test" = 1 ]; then
   # go tool pprof is the independent oracle for pprof round trips and merged totals.
-  pkgs+=(wrk curl golang-go golang-github-google-pprof-dev)
+  pkgs+=(wrk curl golang-go golang-github-google-pprof-dev nghttp2-client)
   # The machine image may ship its own Node.js (with npm) outside dpkg; Debian's npm would conflict
   # with it, so install Node.js from Debian only when there is none.
   command -v node >/dev/null || pkgs+=(nodejs)

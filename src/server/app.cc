@@ -518,6 +518,8 @@ App::App(Config config, ProcessInfo info)
     : config_(std::move(config)), info_(std::move(info)), tenants_(config_.multitenancy_enabled) {
   rpc_env_.tenants = &tenants_;
   rpc_env_.allow_utf8_label_names = config_.allow_utf8_label_names;
+  rpc_env_.max_request_message_bytes = static_cast<size_t>(config_.http_max_request_body_bytes);
+  process_env_.max_request_message_bytes = rpc_env_.max_request_message_bytes;
   rpc_env_.observer = [](std::string_view transport, std::string_view method,
                          const absl::Status& status, double seconds) {
     std::string code = absl::StatusCodeToString(status.code());

@@ -2,7 +2,50 @@
 
 #include <atomic>
 
+#include "base/strings.h"
+
 namespace embers::server {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%' && i + 2 < in.size()) {
+      int hi = HexValue(in[i + 1]), lo = HexValue(in[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(plus_is_space && c == '+' ? ' ' : c);
+  }
+  return out;
+}
+
+}  // namespace
+
+void ParseRequestTarget(std::string_view target, HttpRequest* req) {
+  size_t q = target.find('?');
+  req->path = PercentDecode(target.substr(0, q), false);
+  if (q == std::string_view::npos) return;
+  for (std::string_view pair : Split(target.substr(q + 1), '&', /*skip_empty=*/true)) {
+    size_t eq = pair.find('=');
+    std::string key = PercentDecode(pair.substr(0, eq), true);
+    std::string value =
+        eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1), true);
+    req->query.try_emplace(std::move(key), std::move(value));
+  }
+}
 
 std::string_view HttpRequest::Header(std::string_view lower_name) const {
   auto it = headers.find(lower_name);

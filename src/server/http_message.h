@@ -29,16 +29,24 @@ struct HttpRequest {
   std::map<std::string, std::string, std::less<>> headers;
   std::string body;  // already decompressed when the request had Content-Encoding
   std::string remote_address;
+  // 11 for HTTP/1.1 (and 1.0), 20 for HTTP/2.
+  int http_version = 11;
 
   std::string_view Header(std::string_view lower_name) const;
   std::string_view Query(std::string_view name) const;
 };
+
+// Sets `path` (percent-decoded) and `query` (first occurrence wins) from a request target.
+void ParseRequestTarget(std::string_view target, HttpRequest* request);
 
 struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Sent after the body on HTTP/2 (gRPC's status); HTTP/1.1 connections never carry them, which
+  // is why rpc_adapters refuses gRPC over HTTP/1.1.
+  std::vector<std::pair<std::string, std::string>> trailers;
 
   static HttpResponse Text(int status, std::string body);
   static HttpResponse Json(int status, std::string body);

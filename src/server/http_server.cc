@@ -10,11 +10,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "absl/strings/escaping.h"
 #include "base/compression.h"
 #include "base/logging.h"
 #include "base/metrics.h"
 #include "base/status.h"
 #include "base/worker_pool.h"
+#include "server/http2_connection.h"
+#include "server/rpc_protocol.h"
 #include "server/status_mapping.h"
 
 namespace embers::server {
@@ -32,42 +35,52 @@ std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
   return absl::ToChronoNanoseconds(d);
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+// The decoded HTTP2-Settings of an HTTP/1.1 request that asks to upgrade to h2c, or nullopt.
+template <class Message>
+std::optional<std::string> H2cUpgradeSettings(const Message& msg) {
+  if (msg.version() != 11) return std::nullopt;
+  bool wants_h2c = false;
+  for (std::string_view token : Split(std::string_view(msg[http::field::upgrade]), ',')) {
+    wants_h2c = wants_h2c || EqualsIgnoreCase(StripWhitespace(token), "h2c");
+  }
+  auto settings = msg.find("HTTP2-Settings");
+  if (!wants_h2c || settings == msg.end()) return std::nullopt;
+  std::string decoded;
+  const std::string_view value = settings->value();
+  if (!absl::WebSafeBase64Unescape(absl::string_view(value.data(), value.size()), &decoded)) {
+    return std::nullopt;  // served as plain HTTP/1.1, as RFC 7540 allows
+  }
+  return decoded;
 }
 
-std::string PercentDecode(std::string_view in, bool plus_is_space) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%' && i + 2 < in.size()) {
-      int hi = HexValue(in[i + 1]), lo = HexValue(in[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
+// An error the server answers itself (no route, body too large, overload), in the form the
+// client expects: gRPC status for gRPC and gRPC-Web callers, Connect JSON on Connect routes.
+HttpResponse TransportError(const absl::Status& status, bool connect_route,
+                            std::string_view content_type) {
+  if (connect_route || IsGrpcContentType(content_type)) {
+    if (std::optional<RpcProtocol> protocol = RpcProtocolFor(content_type)) {
+      return RpcErrorResponse(*protocol, status);
     }
-    out.push_back(plus_is_space && c == '+' ? ' ' : c);
   }
-  return out;
+  return ErrorResponse(status, connect_route);
 }
 
-void ParseTarget(std::string_view target, HttpRequest* req) {
-  size_t q = target.find('?');
-  req->path = PercentDecode(target.substr(0, q), false);
-  if (q == std::string_view::npos) return;
-  for (std::string_view pair : Split(target.substr(q + 1), '&', /*skip_empty=*/true)) {
-    size_t eq = pair.find('=');
-    std::string key = PercentDecode(pair.substr(0, eq), true);
-    std::string value =
-        eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1), true);
-    req->query.try_emplace(std::move(key), std::move(value));
+// The answer for a request the router has no handler for (404, or 405 with Allow).
+HttpResponse RouteError(const HttpRouter::Match& match, std::string_view method,
+                        std::string_view path, std::string_view content_type) {
+  if (IsGrpcContentType(content_type) && match.status == 404) {
+    // gRPC's code for a method the server does not have.
+    return TransportError(absl::UnimplementedError(StrCat("unknown method ", path)), false,
+                          content_type);
   }
+  absl::Status st = match.status == 405 ? absl::Status(absl::StatusCode::kUnimplemented,
+                                                       StrCat("method ", method, " not allowed on ",
+                                                              path, "; allowed: ", match.allow))
+                                        : absl::NotFoundError(StrCat("no route for ", path));
+  HttpResponse response = TransportError(st, match.connect, content_type);
+  if (!IsGrpcContentType(content_type)) response.status = match.status;
+  if (match.status == 405) response.headers.emplace_back("Allow", match.allow);
+  return response;
 }
 
 }  // namespace
@@ -95,9 +108,21 @@ class HttpServer::Impl {
 
   // Builds the HttpRequest from the parsed message; a non-OK status is the answer to send.
   absl::Status Convert(http::request<http::string_body>&& msg, HttpRequest* out) const;
+  // Undoes the request's Content-Encoding (bounded by the body limit).
+  absl::Status DecodeBody(HttpRequest* request) const;
+
+  // Runs the route's handler (on the handler pool for CPU-bound routes, answering 429 when its
+  // queue is full); `responder` gets the answer. `request` must live until then.
+  void RunHandler(HttpRequest* request, const HttpRouter::Match& match, HttpResponder responder);
 
   template <class Token>
   auto AsyncDispatch(HttpRequest* request, const HttpRouter::Match* match, Token&& token);
+
+  // Serves one complete request of an HTTP/2 stream: routing, decoding, handler, metrics.
+  void ServeHttp2Request(std::shared_ptr<HttpRequest> request, HttpResponder::SendFn send);
+  Http2Options Http2OptionsFromServer() const;
+  // Hands the connection to an Http2Connection; the session coroutine ends.
+  void StartHttp2(tcp::socket socket, std::string received, std::optional<Http2Upgrade> upgrade);
 
   // Accounts `bytes` of request body to the handler queue; false (nothing accounted) when that
   // would exceed max_handler_queue_bytes. A request is always let into an empty queue, so a
@@ -118,7 +143,8 @@ class HttpServer::Impl {
   std::atomic<int64_t> handler_queue_bytes_{0};
   int bound_port_ = 0;
   std::atomic<int64_t> connections_{0};
-  std::atomic<int64_t> in_flight_{0};
+  // Shared with HTTP/2 response closures, which may run after the server is gone.
+  std::shared_ptr<std::atomic<int64_t>> in_flight_ = std::make_shared<std::atomic<int64_t>>(0);
   std::atomic<bool> stopping_{false};
 };
 
@@ -161,11 +187,11 @@ void HttpServer::Impl::Stop(absl::Duration grace) {
     acceptor_.close(ec);
   });
   absl::Time deadline = absl::Now() + grace;
-  while (in_flight_.load() > 0 && absl::Now() < deadline) {
+  while (in_flight_->load() > 0 && absl::Now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  if (in_flight_.load() > 0) {
-    log::Warn("HTTP server stopped with requests in flight", {{"requests", in_flight_.load()}});
+  if (in_flight_->load() > 0) {
+    log::Warn("HTTP server stopped with requests in flight", {{"requests", in_flight_->load()}});
   }
   work_.reset();
   ioc_->stop();
@@ -200,28 +226,31 @@ absl::Status HttpServer::Impl::Convert(http::request<http::string_body>&& msg,
                                        HttpRequest* out) const {
   out->method = std::string(msg.method_string());
   out->target = std::string(msg.target());
-  ParseTarget(out->target, out);
+  ParseRequestTarget(out->target, out);
   for (const auto& field : msg) {
     std::string name = AsciiLower(std::string_view(field.name_string()));
     out->headers.try_emplace(std::move(name), std::string(field.value()));
   }
   out->body = std::move(msg.body());
-  std::string_view encoding = out->Header("content-encoding");
-  if (!encoding.empty() && !EqualsIgnoreCase(encoding, "identity")) {
-    const size_t limit = static_cast<size_t>(options_.max_request_body_bytes);
-    absl::StatusOr<std::string> decoded;
-    if (EqualsIgnoreCase(encoding, "gzip") || EqualsIgnoreCase(encoding, "x-gzip")) {
-      decoded = GunzipBounded(out->body, limit);
-    } else if (EqualsIgnoreCase(encoding, "zstd")) {
-      decoded = ZstdDecompressBounded(out->body, limit);
-    } else {
-      return UnsupportedMediaTypeError(
-          StrCat("unsupported Content-Encoding \"", encoding, "\" (gzip, zstd)"));
-    }
-    if (!decoded.ok()) return Annotate(decoded.status(), "request body");
-    out->body = std::move(*decoded);
-    out->headers.erase("content-encoding");
+  return DecodeBody(out);
+}
+
+absl::Status HttpServer::Impl::DecodeBody(HttpRequest* request) const {
+  std::string_view encoding = request->Header("content-encoding");
+  if (encoding.empty() || EqualsIgnoreCase(encoding, "identity")) return absl::OkStatus();
+  const size_t limit = static_cast<size_t>(options_.max_request_body_bytes);
+  absl::StatusOr<std::string> decoded;
+  if (EqualsIgnoreCase(encoding, "gzip") || EqualsIgnoreCase(encoding, "x-gzip")) {
+    decoded = GunzipBounded(request->body, limit);
+  } else if (EqualsIgnoreCase(encoding, "zstd")) {
+    decoded = ZstdDecompressBounded(request->body, limit);
+  } else {
+    return UnsupportedMediaTypeError(
+        StrCat("unsupported Content-Encoding \"", encoding, "\" (gzip, zstd)"));
   }
+  if (!decoded.ok()) return Annotate(decoded.status(), "request body");
+  request->body = std::move(*decoded);
+  request->headers.erase("content-encoding");
   return absl::OkStatus();
 }
 
@@ -261,6 +290,29 @@ void HttpServer::Impl::LeaveHandlerQueue(int64_t bytes) {
   HandlerQueueBytes().Add(-static_cast<double>(bytes));
 }
 
+void HttpServer::Impl::RunHandler(HttpRequest* request, const HttpRouter::Match& match,
+                                  HttpResponder responder) {
+  if (match.cpu_bound && handler_pool_ != nullptr) {
+    const int64_t bytes = static_cast<int64_t>(request->body.size());
+    if (!EnterHandlerQueue(bytes)) {
+      responder.Send(TransportError(
+          absl::ResourceExhaustedError(
+              StrCat("the server is overloaded: more than ", options_.max_handler_queue_bytes,
+                     " bytes of requests are waiting to be processed; retry later")),
+          match.connect, request->Header("content-type")));
+      return;
+    }
+    // Self outlives the task: Stop() drains the pool before the server goes away.
+    handler_pool_->Submit([self = this, bytes, route_handler = match.handler, request,
+                           responder = std::move(responder)]() mutable {
+      self->LeaveHandlerQueue(bytes);
+      (*route_handler)(*request, std::move(responder));
+    });
+    return;
+  }
+  (*match.handler)(*request, std::move(responder));
+}
+
 template <class Token>
 auto HttpServer::Impl::AsyncDispatch(HttpRequest* request, const HttpRouter::Match* match,
                                      Token&& token) {
@@ -280,27 +332,40 @@ auto HttpServer::Impl::AsyncDispatch(HttpRequest* request, const HttpRouter::Mat
         });
         // The session stays suspended until the responder fires, so `request` outlives the
         // handler wherever it runs.
-        if (match->cpu_bound && self->handler_pool_ != nullptr) {
-          const int64_t bytes = static_cast<int64_t>(request->body.size());
-          if (!self->EnterHandlerQueue(bytes)) {
-            responder.Send(ErrorResponse(
-                absl::ResourceExhaustedError(StrCat(
-                    "the server is overloaded: more than ", self->options_.max_handler_queue_bytes,
-                    " bytes of requests are waiting to be processed; retry later")),
-                match->connect));
-            return;
-          }
-          // Self outlives the task: Stop() drains the pool before the server goes away.
-          self->handler_pool_->Submit([self, bytes, route_handler = match->handler, request,
-                                       responder = std::move(responder)]() mutable {
-            self->LeaveHandlerQueue(bytes);
-            (*route_handler)(*request, std::move(responder));
-          });
-          return;
-        }
-        (*match->handler)(*request, std::move(responder));
+        self->RunHandler(request, *match, std::move(responder));
       },
       token, request, match, ioc_, this);
+}
+
+void HttpServer::Impl::ServeHttp2Request(std::shared_ptr<HttpRequest> request,
+                                         HttpResponder::SendFn send) {
+  const auto start = std::chrono::steady_clock::now();
+  HttpRouter::Match match = router_->Find(request->method, request->path);
+  // Metrics and the in-flight count are settled when the answer is handed back; the closure
+  // holds what it needs by value because it may run on any thread, after the server stopped.
+  auto finish = [observer = observer_, method = request->method, route = match.route, start,
+                 send = std::move(send)](HttpResponse response) mutable {
+    if (observer) {
+      observer(method, route, response.status,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    send(std::move(response));
+  };
+  if (match.handler == nullptr) {
+    return finish(
+        RouteError(match, request->method, request->path, request->Header("content-type")));
+  }
+  if (absl::Status decoded = DecodeBody(request.get()); !decoded.ok()) {
+    return finish(TransportError(decoded, match.connect, request->Header("content-type")));
+  }
+  in_flight_->fetch_add(1);
+  // The request lives in the responder's closure until the answer is sent.
+  HttpResponder responder(
+      [request, in_flight = in_flight_, finish = std::move(finish)](HttpResponse response) mutable {
+        in_flight->fetch_sub(1);
+        finish(std::move(response));
+      });
+  RunHandler(request.get(), match, std::move(responder));
 }
 
 asio::awaitable<void> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,
@@ -334,6 +399,33 @@ asio::awaitable<void> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,
   co_await http::async_write(stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
 }
 
+Http2Options HttpServer::Impl::Http2OptionsFromServer() const {
+  Http2Options h2;
+  h2.max_request_body_bytes = options_.max_request_body_bytes;
+  h2.max_header_bytes = kHeaderLimitBytes;
+  h2.idle_timeout = options_.idle_timeout;
+  h2.write_timeout = options_.write_timeout;
+  return h2;
+}
+
+void HttpServer::Impl::StartHttp2(tcp::socket socket, std::string received,
+                                  std::optional<Http2Upgrade> upgrade) {
+  // Not counted in in_flight_: requests are, as on HTTP/1.1. The connection count drops when
+  // the connection closes; the closure must not touch `this` after Stop(), and it runs on the
+  // I/O threads, which Stop() joins before Impl goes away.
+  StartHttp2Connection(
+      std::move(socket), std::move(received), std::move(upgrade), Http2OptionsFromServer(),
+      [this](std::shared_ptr<HttpRequest> request, HttpResponder::SendFn send) {
+        // The answer posts into the I/O context: keep it alive for a late answer, as the
+        // HTTP/1.1 responders do.
+        ServeHttp2Request(std::move(request),
+                          [send = std::move(send), ioc = ioc_](HttpResponse response) {
+                            send(std::move(response));
+                          });
+      },
+      [this] { connections_.fetch_sub(1); });
+}
+
 asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
   connections_.fetch_add(1);
   beast::tcp_stream stream(std::move(socket));
@@ -350,7 +442,26 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
   }
   beast::flat_buffer buffer;
   try {
-    while (!stopping_.load()) {
+    // HTTP/2 with prior knowledge (how gRPC clients connect) begins with the client preface; an
+    // HTTP/1.1 request line can share at most its first letter, so a short read tells them apart.
+    const std::string_view preface = Http2ClientPreface();
+    auto received = [&buffer] {
+      return std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size());
+    };
+    while (buffer.size() < preface.size() && preface.substr(0, buffer.size()) == received()) {
+      stream.expires_after(ToChrono(options_.idle_timeout));
+      const size_t n = co_await stream.async_read_some(
+          buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      buffer.commit(n);
+    }
+    if (!ec && received().substr(0, preface.size()) == preface) {
+      std::string bytes(received());
+      stream.expires_never();
+      StartHttp2(stream.release_socket(), std::move(bytes), std::nullopt);
+      co_return;
+    }
+    while (!ec && !stopping_.load()) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(kHeaderLimitBytes);
       parser.body_limit(static_cast<uint64_t>(options_.max_request_body_bytes));
@@ -367,11 +478,11 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
         if (ec == http::error::body_limit) {
           // Beast checks Content-Length against the body limit while parsing the headers.
           HttpRequest probe;
-          ParseTarget(parser.get().target(), &probe);
-          error =
-              ErrorResponse(PayloadTooLargeError(StrCat("request body exceeds the limit of ",
-                                                        options_.max_request_body_bytes, " bytes")),
-                            router_->IsConnectRoute(probe.path));
+          ParseRequestTarget(parser.get().target(), &probe);
+          error = TransportError(
+              PayloadTooLargeError(StrCat("request body exceeds the limit of ",
+                                          options_.max_request_body_bytes, " bytes")),
+              router_->IsConnectRoute(probe.path), parser.get()[http::field::content_type]);
         } else {
           int status = ec == http::error::header_limit ? 431 : 400;
           error = HttpResponse::Text(status, StrCat("bad request: ", ec.message()));
@@ -385,7 +496,7 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
       std::string path;
       {
         HttpRequest probe;
-        ParseTarget(parser.get().target(), &probe);
+        ParseRequestTarget(parser.get().target(), &probe);
         path = std::move(probe.path);
       }
       HttpRouter::Match match = router_->Find(method, path);
@@ -396,10 +507,10 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
       if (parser.content_length() &&
           *parser.content_length() > static_cast<uint64_t>(options_.max_request_body_bytes)) {
         early =
-            ErrorResponse(PayloadTooLargeError(StrCat("request body of ", *parser.content_length(),
-                                                      " bytes exceeds the limit of ",
-                                                      options_.max_request_body_bytes, " bytes")),
-                          match.connect);
+            TransportError(PayloadTooLargeError(StrCat("request body of ", *parser.content_length(),
+                                                       " bytes exceeds the limit of ",
+                                                       options_.max_request_body_bytes, " bytes")),
+                           match.connect, parser.get()[http::field::content_type]);
         answer_early = true;
       } else if (parser.get()[http::field::expect] == "100-continue") {
         http::response<http::empty_body> cont{http::status::continue_, 11};
@@ -419,10 +530,10 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
                                 asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (ec == http::error::body_limit) {
-          HttpResponse resp =
-              ErrorResponse(PayloadTooLargeError(StrCat("request body exceeds the limit of ",
-                                                        options_.max_request_body_bytes, " bytes")),
-                            match.connect);
+          HttpResponse resp = TransportError(
+              PayloadTooLargeError(StrCat("request body exceeds the limit of ",
+                                          options_.max_request_body_bytes, " bytes")),
+              match.connect, parser.get()[http::field::content_type]);
           beast::error_code wec;
           co_await WriteResponse(stream, resp, false, wec);
           if (observer_) observer_(method, match.route, resp.status, 0);
@@ -430,27 +541,47 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
         break;
       }
       const bool keep_alive = parser.get().keep_alive();
+      const std::string content_type(parser.get()[http::field::content_type]);
+
+      if (std::optional<std::string> settings = H2cUpgradeSettings(parser.get())) {
+        // RFC 7540 §3.2: answer 101, then serve this request as stream 1 of an HTTP/2 connection.
+        auto request = std::make_shared<HttpRequest>();
+        request->remote_address = remote;
+        absl::Status converted = Convert(parser.release(), request.get());
+        static constexpr std::string_view kSwitching =
+            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n";
+        if (!converted.ok()) {
+          beast::error_code wec;
+          co_await WriteResponse(stream, TransportError(converted, match.connect, content_type),
+                                 false, wec);
+          break;
+        }
+        {
+          stream.expires_after(ToChrono(options_.write_timeout));
+          co_await asio::async_write(stream, asio::buffer(kSwitching),
+                                     asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) break;
+          std::string rest(received());
+          stream.expires_never();
+          StartHttp2(stream.release_socket(), std::move(rest),
+                     Http2Upgrade{std::move(request), std::move(*settings)});
+          co_return;
+        }
+      }
 
       HttpResponse response;
       if (match.handler == nullptr) {
-        absl::Status st = match.status == 405
-                              ? absl::Status(absl::StatusCode::kUnimplemented,
-                                             StrCat("method ", method, " not allowed on ", path,
-                                                    "; allowed: ", match.allow))
-                              : absl::NotFoundError(StrCat("no route for ", path));
-        response = ErrorResponse(st, match.connect);
-        response.status = match.status;
-        if (match.status == 405) response.headers.emplace_back("Allow", match.allow);
+        response = RouteError(match, method, path, content_type);
       } else {
         HttpRequest request;
         request.remote_address = remote;
         absl::Status converted = Convert(parser.release(), &request);
         if (!converted.ok()) {
-          response = ErrorResponse(converted, match.connect);
+          response = TransportError(converted, match.connect, content_type);
         } else {
-          in_flight_.fetch_add(1);
+          in_flight_->fetch_add(1);
           response = co_await AsyncDispatch(&request, &match, asio::use_awaitable);
-          in_flight_.fetch_sub(1);
+          in_flight_->fetch_sub(1);
         }
       }
       co_await WriteResponse(stream, response, keep_alive, ec);

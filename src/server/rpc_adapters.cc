@@ -2,29 +2,17 @@
 #include "base/strings.h"
 
 #include <chrono>
+#include <optional>
 
 #include <google/protobuf/util/json_util.h>
 
 #include "base/status.h"
 #include "server/client_capabilities.h"
+#include "server/rpc_protocol.h"
 #include "server/status_mapping.h"
 
 namespace embers::server::internal {
 namespace {
-
-enum class Codec { kProto, kJson, kUnsupported };
-
-Codec CodecFor(std::string_view content_type) {
-  std::string_view media = content_type.substr(0, content_type.find(';'));
-  media = StripWhitespace(media);
-  if (EqualsIgnoreCase(media, "application/proto") ||
-      EqualsIgnoreCase(media, "application/protobuf") ||
-      EqualsIgnoreCase(media, "application/x-protobuf")) {
-    return Codec::kProto;
-  }
-  if (EqualsIgnoreCase(media, "application/json")) return Codec::kJson;
-  return Codec::kUnsupported;
-}
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -39,15 +27,26 @@ void RegisterConnectUnaryErased(HttpRouter& router, std::string path, MessageFac
                   new_response = std::move(new_response), method = std::move(method),
                   env](HttpRequest& http, HttpResponder responder) {
     const auto start = std::chrono::steady_clock::now();
-    auto fail = [&](const absl::Status& st) {
+    std::optional<RpcProtocol> protocol = RpcProtocolFor(http.Header("content-type"));
+    if (!protocol) {
+      absl::Status st = UnsupportedMediaTypeError(StrCat(
+          "unsupported content type \"", http.Header("content-type"),
+          "\": use application/proto or application/json (Connect), application/connect+proto "
+          "or +json (Connect streaming), application/grpc (gRPC over HTTP/2) or "
+          "application/grpc-web"));
       if (env->observer) env->observer("connect", path, st, SecondsSince(start));
-      responder.Send(ErrorResponse(st, /*connect_format=*/true));
+      return responder.Send(ErrorResponse(st, /*connect_format=*/true));
+    }
+    auto fail = [&](const absl::Status& st) {
+      if (env->observer) env->observer(protocol->TransportName(), path, st, SecondsSince(start));
+      responder.Send(RpcErrorResponse(*protocol, st));
     };
-    const Codec codec = CodecFor(http.Header("content-type"));
-    if (codec == Codec::kUnsupported) {
-      return fail(UnsupportedMediaTypeError(
-          StrCat("unsupported content type \"", http.Header("content-type"),
-                 "\": use application/proto or application/json")));
+    if (protocol->wire == RpcWire::kGrpc && http.http_version < 20) {
+      // gRPC needs trailers, which HTTP/1.1 cannot carry (connect-go answers the same way).
+      absl::Status st = absl::UnimplementedError(
+          "gRPC requires HTTP/2: use h2c (prior knowledge) on this port, or gRPC-Web / Connect");
+      if (env->observer) env->observer("grpc", path, st, SecondsSince(start));
+      return responder.Send(HttpResponse::Text(505, std::string(st.message())));
     }
     absl::StatusOr<std::string> tenant = env->tenants->Resolve(http.Header("x-scope-orgid"));
     if (!tenant.ok()) return fail(tenant.status());
@@ -56,25 +55,23 @@ void RegisterConnectUnaryErased(HttpRouter& router, std::string path, MessageFac
     ctx.tenant = std::move(*tenant);
     ctx.allow_utf8_label_names =
         env->allow_utf8_label_names && AcceptAllowsUtf8LabelNames(http.Header("accept"));
-    if (std::string_view t = http.Header("connect-timeout-ms"); !t.empty()) {
-      int64_t ms = 0;
-      if (!ParseInt64(t, &ms) || ms < 0) {
-        return fail(
-            absl::InvalidArgumentError(StrCat("invalid Connect-Timeout-Ms header \"", t, "\"")));
-      }
-      ctx.deadline = absl::Now() + absl::Milliseconds(ms);
-    }
+    absl::StatusOr<std::optional<absl::Time>> deadline = RpcDeadline(*protocol, http);
+    if (!deadline.ok()) return fail(deadline.status());
+    if (*deadline) ctx.deadline = **deadline;
 
+    absl::StatusOr<std::string> body =
+        RpcRequestMessage(*protocol, http, env->max_request_message_bytes);
+    if (!body.ok()) return fail(body.status());
     std::shared_ptr<google::protobuf::Message> request = new_request();
-    if (codec == Codec::kProto) {
-      if (!request->ParseFromString(http.body)) {
+    if (protocol->codec == RpcCodec::kProto) {
+      if (!request->ParseFromString(*body)) {
         return fail(absl::InvalidArgumentError(StrCat(
             "invalid request body: not a valid ", request->GetTypeName(), " protobuf message")));
       }
     } else {
       google::protobuf::util::JsonParseOptions options;
       options.ignore_unknown_fields = true;
-      auto st = google::protobuf::util::JsonStringToMessage(http.body, request.get(), options);
+      auto st = google::protobuf::util::JsonStringToMessage(*body, request.get(), options);
       if (!st.ok()) {
         return fail(absl::InvalidArgumentError(StrCat("invalid JSON request body for ",
                                                       request->GetTypeName(), ": ",
@@ -82,27 +79,24 @@ void RegisterConnectUnaryErased(HttpRouter& router, std::string path, MessageFac
       }
     }
     std::shared_ptr<google::protobuf::Message> response = new_response();
-    UnaryDone done = [request, response, codec, responder, env, path,
+    UnaryDone done = [request, response, protocol = *protocol, responder, env, path,
                       start](absl::Status st) mutable {
-      if (env->observer) env->observer("connect", path, st, SecondsSince(start));
-      if (!st.ok()) {
-        responder.Send(ErrorResponse(st, /*connect_format=*/true));
-        return;
-      }
-      HttpResponse out;
-      if (codec == Codec::kProto) {
-        out.content_type = "application/proto";
-        response->SerializeToString(&out.body);
-      } else {
-        out.content_type = "application/json";
-        auto js = google::protobuf::util::MessageToJsonString(*response, &out.body);
-        if (!js.ok()) {
-          responder.Send(ErrorResponse(
-              absl::InternalError(StrCat("encoding response: ", js.ToString())), true));
+      if (st.ok()) {
+        std::string message;
+        if (protocol.codec == RpcCodec::kProto) {
+          response->SerializeToString(&message);
+        } else {
+          auto js = google::protobuf::util::MessageToJsonString(*response, &message);
+          if (!js.ok()) st = absl::InternalError(StrCat("encoding response: ", js.ToString()));
+        }
+        if (st.ok()) {
+          if (env->observer) env->observer(protocol.TransportName(), path, st, SecondsSince(start));
+          responder.Send(RpcSuccessResponse(protocol, std::move(message)));
           return;
         }
       }
-      responder.Send(std::move(out));
+      if (env->observer) env->observer(protocol.TransportName(), path, st, SecondsSince(start));
+      responder.Send(RpcErrorResponse(protocol, st));
     };
     method(ctx, *request, response.get(), std::move(done));
   };

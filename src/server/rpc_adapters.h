@@ -1,8 +1,8 @@
 // Serving one service method over both public transports.
 //
 // A service method is written once in the shape of base/call_context.h and served
-//  - over the Connect protocol (unary, application/proto or application/json) on the HTTP port by
-//    RegisterConnectUnary, and
+//  - on the HTTP port by RegisterConnectUnary, in every protocol rpc_protocol.h names (Connect
+//    unary and streaming, gRPC over h2c, gRPC-Web), and
 //  - over gRPC on the gRPC port by ServeGrpcUnary, called from the generated CallbackService
 //    override.
 // Both resolve the tenant, honour the caller's deadline, count the call in /metrics and map errors
@@ -30,11 +30,14 @@ using UnaryMethod = std::function<void(const CallContext&, const Req&, Resp*, Un
 // What both adapters need from the process: tenancy and a per-call observer for metrics.
 struct RpcEnvironment {
   const TenantResolver* tenants = nullptr;
-  // (transport "grpc" or "connect", full method "/pkg.Service/Method", status, seconds)
+  // (transport "grpc", "grpc-web" or "connect", full method "/pkg.Service/Method", status, seconds)
   std::function<void(std::string_view, std::string_view, const absl::Status&, double)> observer;
   // -client-capability.allow-utf8-labelnames: whether a client's allow-utf8-labelnames Accept
   // parameter is honoured (client_capabilities.h).
   bool allow_utf8_label_names = false;
+  // The most a compressed gRPC / Connect-streaming request message may inflate to (the HTTP body
+  // limit, -server.http-max-request-body-bytes).
+  size_t max_request_message_bytes = 256u << 20;
 };
 
 namespace internal {
