@@ -31,7 +31,8 @@ fi
 
 all_targets=(pprof_decode_fuzzer compression_fuzzer jfr_fuzzer
   fuzz_ingest_folded fuzz_ingest_trie fuzz_ingest_tree fuzz_ingest_speedscope
-  fuzz_ingest_multipart fuzz_ingest_app_name otlp_fuzzer block_object_fuzzer rpc_protocol_fuzzer)
+  fuzz_ingest_multipart fuzz_ingest_app_name otlp_fuzzer block_object_fuzzer rpc_protocol_fuzzer
+  fsm_snapshot_fuzzer)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 if [ -n "${FUZZ_SKIP:-}" ]; then
   kept=()
@@ -159,6 +160,10 @@ seed_text block_object_fuzzer chunk '\x01\x02\x00\x00\x00\x00\x00\x00\x00\x00\x0
 # rpc_protocol_fuzzer: selector byte, then a body (one gRPC envelope of a 2-byte message; Connect JSON).
 seed_text rpc_protocol_fuzzer grpc '\x02\x00\x00\x00\x00\x02\x08\x01'
 seed_text rpc_protocol_fuzzer connect-json '\x01\x00\x00\x00\x00\x02{}'
+# fsm_snapshot_fuzzer: a version-2 snapshot with one section, "h" (its checksum left 0, for the
+# fuzzer to find), and recipe bytes (see fsm_snapshot_fuzzer.cc).
+seed_text fsm_snapshot_fuzzer v2 'EMFS\x02\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00h\x00\x00\x00\x00\x00\x00\x00\x00'
+seed_text fsm_snapshot_fuzzer recipe '\x07header and index bytes'
 
 # --- run -------------------------------------------------------------------------------------------
 failed=()

@@ -63,7 +63,8 @@ void Config::RegisterFlags(FlagSet& f) {
            "gRPC address (host:port) followers send clients to when this node leads (default: "
            "the Raft advertise host with the gRPC listen port)");
   f.Int("metastore.raft.snapshot-threshold", &metastore_snapshot_threshold,
-        "take a Raft snapshot after this many applied log entries");
+        "take a Raft snapshot about every this many applied log entries (each node at its own "
+        "offset, so that replicas take turns)");
   f.Int("metastore.raft.trailing-logs", &metastore_trailing_logs,
         "log entries kept behind a snapshot (for slow followers)");
   f.Duration("metastore.raft.snapshot-interval", &metastore_snapshot_interval,

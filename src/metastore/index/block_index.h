@@ -40,6 +40,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "metastore/index/block_id.h"
@@ -68,9 +69,12 @@ class IndexCapture {
   IndexCapture(const IndexCapture&) = delete;
   IndexCapture& operator=(const IndexCapture&) = delete;
 
-  // Appends the snapshot encoding of the captured state to *out: the bytes EncodeSnapshot gives
-  // for that state (see block_index_snapshot.cc).
-  void SerializeTo(std::string* out) const;
+  // Passes the snapshot encoding of the captured state to `sink` in order, in pieces of about
+  // kPieceBytes: together the bytes EncodeSnapshot gives for that state (see
+  // block_index_snapshot.cc). Streaming it keeps the whole encoding (~130 bytes per block) from
+  // ever being in memory at once.
+  void SerializeTo(absl::FunctionRef<void(std::string_view)> sink) const;
+  static constexpr size_t kPieceBytes = size_t{1} << 20;
 
   size_t shard_count() const { return shards_.size(); }
   size_t block_count() const { return blocks_; }

@@ -160,7 +160,7 @@ RC_GTEST_PROP(BlockIndexProperty, QueryMetadataEqualsBruteForce, ()) {
   RC_ASSERT(index.BlockCountsByLevel() == levels);
   for (const auto& [capture, want] : captures) {
     std::string got;
-    capture->SerializeTo(&got);
+    capture->SerializeTo([&](std::string_view piece) { got.append(piece); });
     RC_ASSERT(got == want);
   }
   const std::string snapshot = index.EncodeSnapshot();

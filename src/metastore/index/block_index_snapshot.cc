@@ -14,6 +14,7 @@
 
 #include <cstring>
 #include <mutex>
+#include <new>
 
 #include "base/status.h"
 #include "base/strings.h"
@@ -129,10 +130,23 @@ std::unique_ptr<IndexCapture> BlockIndex::Capture() const {
 
 IndexCapture::~IndexCapture() = default;
 
-void IndexCapture::SerializeTo(std::string* out_ptr) const {
-  std::string& out = *out_ptr;
+void IndexCapture::SerializeTo(absl::FunctionRef<void(std::string_view)> sink) const {
+  // Records are encoded into `out` and handed on whenever it holds a piece's worth; the checksum
+  // at the end covers every byte before it, so it is kept as a running hash.
+  std::string out;
+  out.reserve(kPieceBytes + (64 << 10));
+  XXH64_state_t* sum = XXH64_createState();
+  if (sum == nullptr) throw std::bad_alloc();
+  XXH64_reset(sum, 0);
+  auto pass_on = [&] {
+    XXH64_update(sum, out.data(), out.size());
+    sink(out);
+    out.clear();
+  };
+  auto maybe_pass_on = [&] {
+    if (out.size() >= kPieceBytes) pass_on();
+  };
   out.append(kMagic);
-  const size_t begin = out.size() - kMagic.size();
   v1::IndexSnapshotShard shard_record;
   v1::IndexSnapshotBlocks blocks_record;
   for (const CapturedShard& captured : shards_) {
@@ -149,6 +163,7 @@ void IndexCapture::SerializeTo(std::string* out_ptr) const {
     }
     PutRecord(out, v1::IndexSnapshotRecord::kShardFieldNumber, shard_record);
     shard_record.Clear();
+    maybe_pass_on();
 
     v1::IndexSnapshotBlocks* chunk = &blocks_record;
     for (const auto& [id, b] : shard.blocks) {
@@ -157,24 +172,30 @@ void IndexCapture::SerializeTo(std::string* out_ptr) const {
         PutRecord(out, v1::IndexSnapshotRecord::kBlocksFieldNumber, blocks_record);
         // Clear() keeps the allocated messages for reuse by the next chunk.
         chunk->Clear();
+        maybe_pass_on();
       }
     }
     if (chunk->blocks_size() > 0) {
       PutRecord(out, v1::IndexSnapshotRecord::kBlocksFieldNumber, blocks_record);
+      maybe_pass_on();
     }
     chunk->Clear();
   }
   for (const auto& t : tombstones_) {
     PutRecord(out, v1::IndexSnapshotRecord::kTombstonesFieldNumber, *t);
+    maybe_pass_on();
   }
   PutVarint(out, 0);
-  uint64_t sum = XXH64(out.data() + begin, out.size() - begin, 0);
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(sum >> (8 * i)));
+  XXH64_update(sum, out.data(), out.size());
+  const uint64_t digest = XXH64_digest(sum);
+  XXH64_freeState(sum);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(digest >> (8 * i)));
+  sink(out);
 }
 
 std::string BlockIndex::EncodeSnapshot() const {
   std::string out;
-  Capture()->SerializeTo(&out);
+  Capture()->SerializeTo([&](std::string_view piece) { out.append(piece); });
   return out;
 }
 

@@ -488,21 +488,51 @@ TEST_F(BlockIndexTest, CaptureSerialisesTheStateItWasTakenIn) {
   EXPECT_EQ(index_.BlockCount(), 0u);
 
   std::string got;
-  capture->SerializeTo(&got);
+  size_t pieces = 0;
+  capture->SerializeTo([&](std::string_view piece) {
+    got.append(piece);
+    ++pieces;
+  });
   EXPECT_TRUE(got == want) << "capture differs from the state it was taken in";
   BlockIndex restored;
   ASSERT_TRUE(restored.RestoreSnapshot(got).ok());
   EXPECT_EQ(restored.BlockCount(), 2900u);
   std::string second_bytes;
-  second->SerializeTo(&second_bytes);
+  second->SerializeTo([&](std::string_view piece) { second_bytes.append(piece); });
   ASSERT_TRUE(restored.RestoreSnapshot(second_bytes).ok());
   EXPECT_EQ(restored.BlockCount(), 3500u);
   ASSERT_EQ(restored.Tombstones().size(), 1u);
   EXPECT_EQ(restored.Tombstones()[0].name(), "second");
-  // SerializeTo appends: a caller may put the index after a header of its own.
-  std::string framed = "prefix";
-  capture->SerializeTo(&framed);
-  EXPECT_TRUE(framed.substr(6) == want);
+  // A snapshot this small comes in one piece; large ones in pieces (below).
+  EXPECT_EQ(pieces, 1u);
+}
+
+// A large index is passed on in pieces of about kPieceBytes, never as one buffer, and the pieces
+// join to exactly the snapshot.
+TEST_F(BlockIndexTest, CaptureIsSerialisedInPieces) {
+  for (uint64_t i = 0; i < 40000; ++i) {
+    Add(BlockBuilder(TestId(kT0, i + 1), "", static_cast<uint32_t>(i % 4))
+            .Add(Ds("t", "svc-" + std::to_string(i % 100), kT0 + static_cast<int64_t>(i),
+                    kT0 + 1000000))
+            .Build());
+  }
+  const std::string want = index_.EncodeSnapshot();
+  ASSERT_GT(want.size(), 3 * IndexCapture::kPieceBytes);
+  std::string got;
+  std::vector<size_t> sizes;
+  index_.Capture()->SerializeTo([&](std::string_view piece) {
+    got.append(piece);
+    sizes.push_back(piece.size());
+  });
+  EXPECT_TRUE(got == want);
+  ASSERT_GE(sizes.size(), 3u);
+  for (size_t i = 0; i + 1 < sizes.size(); ++i) {
+    EXPECT_GE(sizes[i], IndexCapture::kPieceBytes) << "piece " << i;
+    EXPECT_LT(sizes[i], 2 * IndexCapture::kPieceBytes) << "piece " << i;
+  }
+  BlockIndex restored;
+  ASSERT_TRUE(restored.RestoreSnapshot(got).ok());
+  EXPECT_EQ(restored.BlockCount(), 40000u);
 }
 
 }  // namespace

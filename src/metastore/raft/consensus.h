@@ -33,11 +33,15 @@ namespace embers::metastore::raft {
 class StateCapture {
  public:
   virtual ~StateCapture() = default;
-  // The snapshot bytes (what StateMachine::Restore takes) of the captured state. Called at most
-  // once, on an engine worker thread, concurrently with Apply; it must read only what the
-  // capture holds. The capture is destroyed after the snapshot was written (or failed), on a
-  // normal-priority thread, so it may keep its large buffers until then.
-  virtual absl::StatusOr<std::string> Serialize() = 0;
+  // Called once before Serialize on a normal-priority engine thread: allocate (and fault in)
+  // what Serialize will write into, which then runs on an idle-priority thread.
+  virtual void Prepare() {}
+  // The snapshot bytes (what StateMachine::Restore takes, joined) of the captured state, as
+  // consecutive pieces that the capture owns. Called at most once, on an engine worker thread,
+  // concurrently with Apply; it must read only what the capture holds. The capture is destroyed
+  // after the snapshot was written (or failed), on a normal-priority thread, so it keeps its
+  // buffers until then.
+  virtual absl::StatusOr<std::vector<std::string_view>> Serialize() = 0;
 };
 
 // The replicated state. Apply must be deterministic: replicas that apply the same commands in

@@ -1,17 +1,21 @@
-// The container format of MetastoreFsm snapshots: tagged, length-prefixed, checksummed
-// sections, one per part of the replicated state (the FSM's own header, the BlockIndex, ...).
+// The container format of MetastoreFsm snapshots: tagged, checksummed sections, one per part of
+// the replicated state (the FSM's own header, the BlockIndex, the compaction planner).
 //
 // MetastoreFsm writes it from a capture on the consensus engine's snapshot thread and reads it
 // in Restore. Each part encodes its own section; the container only frames them, so adding a
 // part of the state is a new FsmSection tag plus one writer call and one reader lookup.
 //
-// Version 3 (written): "EMFS" | fixed32 LE version (3) | fixed64 LE length of the sections |
-//   one zstd frame (level 1) of the sections below. libraft writes and fsyncs the snapshot on its
-//   own threads at normal priority, next to the Raft log: at 2 M blocks the 260 MB it wrote held
-//   up every log fsync (AddBlock p99 222 ms while a file was written). Compressing on our
-//   idle-priority serialiser thread shrinks what libraft writes (50 similar blocks: over 2x).
-// Version 2 (read only): "EMFS" | fixed32 LE version (2) | the sections.
-// The sections:
+// Version 4 (written): "EMFS" | fixed32 LE version (4) | one zstd frame (level 1) of
+//   { fixed32 tag | { fixed32 length (> 0) | bytes }* | fixed32 0 | fixed64 XXH64(section) }*
+// with tags ascending; a section is the concatenation of its fragments. Fragments let a part be
+// streamed through the compressor as it is encoded (the index in ~1 MiB pieces), so the
+// uncompressed state — 262 MB at 2 M blocks — never exists as a whole: building it took 64 k page
+// faults per snapshot on the idle-priority serialiser, each under the address-space lock (see
+// snapshot_output.h). Compressing on our idle-priority thread also shrinks what libraft writes
+// and fsyncs at normal priority next to the Raft log (40 MB instead of 262 at 2 M blocks).
+// Version 3 (read only): "EMFS" | fixed32 3 | fixed64 length of the sections | one zstd frame of
+//   the version-2 sections.
+// Version 2 (read only): "EMFS" | fixed32 LE version (2) | the sections:
 //   { fixed32 tag | fixed64 length | bytes | fixed64 XXH64(bytes, seed 0) }*   tags ascending
 // Version 1 (read only): "EMFS" | fixed32 1 | fixed32 header length | RaftSnapshotHeader |
 // BlockIndex snapshot, read as the sections kHeader and kIndex.
@@ -23,12 +27,15 @@
 
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <string>
 #include <string_view>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "metastore/raft/snapshot_output.h"
+
+struct ZSTD_CCtx_s;
+typedef struct ZSTD_CCtx_s ZSTD_CCtx;
 
 namespace embers::metastore::raft {
 
@@ -39,27 +46,47 @@ enum class FsmSection : uint32_t {
   kCompaction = 3,  // CompactionState::Encode (compaction_state.h): queued blocks and jobs
 };
 
-// Builds a version-3 snapshot. Sections must be added in ascending tag order.
+// Reusable state of a snapshot writer: the compressor (its window and tables are a few MB that
+// would otherwise be allocated, and faulted in, by every snapshot) and a staging buffer for small
+// writes. One writer at a time.
+class FsmSnapshotScratch {
+ public:
+  FsmSnapshotScratch();
+  ~FsmSnapshotScratch();
+  FsmSnapshotScratch(const FsmSnapshotScratch&) = delete;
+  FsmSnapshotScratch& operator=(const FsmSnapshotScratch&) = delete;
+
+ private:
+  friend class FsmSnapshotWriter;
+  ZSTD_CCtx* cctx_;
+  std::string staging_;
+};
+
+// Builds a version-4 snapshot into a SnapshotOutput. Sections must be added in ascending tag
+// order; Finish ends the frame.
 class FsmSnapshotWriter {
  public:
-  // `expected_bytes`: reserved up front. Growing a string of hundreds of MB step by step copies
-  // and unmaps each old buffer; the unmapping blocks every other thread's page faults while a
-  // low-priority serialiser holds the address-space lock.
-  explicit FsmSnapshotWriter(size_t expected_bytes = 0);
-  // Appends section `tag`; `write` appends the section's bytes to the string it is given (the
-  // snapshot itself, so large parts are not copied).
-  void AddSection(FsmSection tag, absl::FunctionRef<void(std::string*)> write);
-  // Compresses the sections. `compress = false` writes version 2 (tests of the reader), moving
-  // the sections out. Otherwise the writer keeps the uncompressed sections until it is destroyed:
-  // freeing hundreds of MB unmaps them, holding the address-space lock, so a low-priority
-  // serialiser should leave that to a normal-priority thread.
-  std::string Finish(bool compress = true);
-  // Bytes of the sections, uncompressed (what the next snapshot's writer should reserve).
+  // Receives a section's bytes piece by piece, in order.
+  using Sink = absl::FunctionRef<void(std::string_view)>;
+
+  // Both must outlive the writer.
+  FsmSnapshotWriter(FsmSnapshotScratch* scratch, SnapshotOutput* out);
+  // Writes section `tag`: `write` passes its bytes to the sink it is given, in pieces of any
+  // size (pieces of about a MB stream best: smaller ones are staged, larger ones compressed in
+  // place).
+  void AddSection(FsmSection tag, absl::FunctionRef<void(Sink)> write);
+  // Ends the compressed frame. The output holds the whole snapshot afterwards.
+  void Finish();
+  // Bytes of the sections before compression.
   size_t sections_bytes() const { return sections_bytes_; }
 
  private:
-  std::string out_;                     // the sections
-  std::unique_ptr<char[]> compressed_;  // Finish's scratch, kept like out_
+  void Put(std::string_view bytes);  // through the staging buffer
+  void Compress(std::string_view bytes, bool end);
+  void FlushStaging(bool end);
+
+  FsmSnapshotScratch& scratch_;
+  SnapshotOutput& out_;
   size_t sections_bytes_ = 0;
   uint32_t last_tag_ = 0;
 };

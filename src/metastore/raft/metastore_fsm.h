@@ -27,8 +27,10 @@
 //
 // Snapshots: Capture() runs on the apply thread and only takes cheap views of each part of the
 // state: the header (applied index, leader time, the dedup window's chunks, the endpoint table)
-// and BlockIndex::Capture(). The capture's Serialize runs on the engine's snapshot thread while
-// commands keep applying and writes one section per part (fsm_snapshot_format.h, version 2).
+// and BlockIndex::Capture(). The capture's Prepare maps its output buffers on a normal-priority
+// thread; its Serialize then runs on the engine's idle-priority snapshot thread while commands
+// keep applying, and streams one section per part through the compressor into those buffers
+// (fsm_snapshot_format.h, version 4).
 // Restore decodes and checks every section before changing any part, so a bad snapshot leaves
 // the whole state as it was.
 //
@@ -59,6 +61,7 @@
 #include "metastore/index/block_index.h"
 #include "metastore/raft/consensus.h"
 #include "metastore/raft/dedup_window.h"
+#include "metastore/raft/fsm_snapshot_format.h"
 #include "metastore/tenant_settings.h"
 #include "metastore/v1/raft_log.pb.h"
 
@@ -93,6 +96,13 @@ class MetastoreFsm final : public StateMachine {
   // Every tenant's settings.v1 pairs. Read from any thread.
   const TenantSettings& settings() const { return settings_; }
 
+  // What consecutive snapshots share (captures hold it: they may outlive the FSM).
+  struct SnapshotScratch {
+    std::mutex mu;              // held while a capture serialises
+    FsmSnapshotScratch writer;  // guarded by mu
+    std::atomic<size_t> last_compressed_bytes{0};
+  };
+
  private:
   absl::Status ApplyCommand(const v1::RaftCommand& command);
   // One command with de-duplication by request id.
@@ -105,9 +115,7 @@ class MetastoreFsm final : public StateMachine {
   std::atomic<uint64_t> applied_index_{0};
   std::atomic<int64_t> leader_time_ms_{0};
   DedupWindow dedup_;
-  // Size of the last serialised snapshot (written by the snapshot thread).
-  std::shared_ptr<std::atomic<size_t>> last_snapshot_bytes_ =
-      std::make_shared<std::atomic<size_t>>(0);
+  std::shared_ptr<SnapshotScratch> snapshot_scratch_ = std::make_shared<SnapshotScratch>();
   // Commands are parsed into an arena whose first block is this buffer, reused by every Apply
   // (one thread at a time): a batch of a thousand blocks is otherwise tens of thousands of small
   // allocations and frees on every replica.

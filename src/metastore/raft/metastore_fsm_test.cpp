@@ -6,6 +6,8 @@
 
 #include "base/varint.h"
 #include "metastore/raft/fsm_snapshot_format.h"
+#include "xxhash.h"
+#include "zstd.h"
 
 #include "metastore/index/test_blocks.h"
 
@@ -24,12 +26,76 @@ v1::BlockMeta Block(uint64_t seq, const std::string& service = "api") {
       .Build();
 }
 
+// The snapshot bytes of a capture: its pieces joined, as libraft writes them into one file.
+std::string Serialized(StateCapture& capture) {
+  capture.Prepare();
+  absl::StatusOr<std::vector<std::string_view>> pieces = capture.Serialize();
+  EXPECT_TRUE(pieces.ok()) << pieces.status();
+  std::string out;
+  if (pieces.ok()) {
+    for (std::string_view p : *pieces) out.append(p);
+  }
+  return out;
+}
+
 // What the consensus engine does: capture on the apply thread, serialise later.
-std::string Snapshot(MetastoreFsm& fsm) {
-  std::unique_ptr<StateCapture> capture = fsm.Capture();
-  absl::StatusOr<std::string> bytes = capture->Serialize();
-  EXPECT_TRUE(bytes.ok()) << bytes.status();
-  return bytes.ok() ? *bytes : std::string();
+std::string Snapshot(MetastoreFsm& fsm) { return Serialized(*fsm.Capture()); }
+
+using Sections = std::vector<std::pair<uint32_t, std::string>>;
+
+// The earlier formats, built as their writers built them.
+std::string VersionTwoSections(const Sections& sections) {
+  std::string out;
+  for (const auto& [tag, bytes] : sections) {
+    PutFixed32(&out, tag);
+    PutFixed64(&out, bytes.size());
+    out += bytes;
+    PutFixed64(&out, XXH64(bytes.data(), bytes.size(), 0));
+  }
+  return out;
+}
+std::string VersionTwo(const Sections& sections) {
+  std::string out = "EMFS";
+  PutFixed32(&out, 2);
+  return out + VersionTwoSections(sections);
+}
+std::string VersionThree(const Sections& sections) {
+  const std::string raw = VersionTwoSections(sections);
+  std::string out = "EMFS";
+  PutFixed32(&out, 3);
+  PutFixed64(&out, raw.size());
+  std::string frame(ZSTD_compressBound(raw.size()), '\0');
+  frame.resize(ZSTD_compress(frame.data(), frame.size(), raw.data(), raw.size(), 1));
+  return out + frame;
+}
+// The current format, through the writer, each section passed on in pieces of `piece` bytes,
+// into an output with little reserved (so that it overflows into further buffers).
+std::string VersionFour(const Sections& sections, size_t piece = 1000, size_t* buffers = nullptr) {
+  FsmSnapshotScratch scratch;
+  SnapshotOutput out;
+  out.Reserve(4096);
+  FsmSnapshotWriter writer(&scratch, &out);
+  for (const auto& [tag, bytes] : sections) {
+    writer.AddSection(static_cast<FsmSection>(tag), [&, &b = bytes](FsmSnapshotWriter::Sink sink) {
+      for (size_t at = 0; at < b.size(); at += piece) sink(std::string_view(b).substr(at, piece));
+    });
+  }
+  writer.Finish();
+  if (buffers != nullptr) *buffers = out.pieces().size();
+  return out.ToString();
+}
+
+Sections Parsed(std::string_view snapshot) {
+  std::string storage;
+  auto sections = ParseFsmSnapshot(snapshot, &storage);
+  EXPECT_TRUE(sections.ok()) << sections.status();
+  Sections out;
+  if (sections.ok()) {
+    for (const auto& [tag, bytes] : *sections) {
+      out.emplace_back(static_cast<uint32_t>(tag), std::string(bytes));
+    }
+  }
+  return out;
 }
 
 std::string AddCommand(const v1::BlockMeta& block, int64_t time_ms = kT0) {
@@ -240,13 +306,12 @@ TEST(MetastoreFsmTest, CaptureIsTheStateWhenTakenNotWhenSerialised) {
   std::unique_ptr<StateCapture> later = fsm.Capture();  // a second capture in between
   ASSERT_TRUE(fsm.Apply(++raft_index, AddCommand(Block(7001))).ok());
 
-  absl::StatusOr<std::string> got = capture->Serialize();
-  ASSERT_TRUE(got.ok()) << got.status();
-  EXPECT_TRUE(*got == want) << "the capture changed after it was taken";
+  const std::string got = Serialized(*capture);
+  EXPECT_TRUE(got == want) << "the capture changed after it was taken";
 
   BlockIndex restored_index;
   MetastoreFsm restored(&restored_index, 2500);
-  ASSERT_TRUE(restored.Restore(*got).ok());
+  ASSERT_TRUE(restored.Restore(got).ok());
   EXPECT_EQ(restored.applied_index(), 3001u);
   EXPECT_EQ(restored.leader_time_ms(), kT0 + 3000);
   EXPECT_EQ(restored.dedup_entries(), 2500u);
@@ -259,9 +324,7 @@ TEST(MetastoreFsmTest, CaptureIsTheStateWhenTakenNotWhenSerialised) {
   EXPECT_TRUE(restored.Apply(3003, AddCommand(Block(1))).ok());
   EXPECT_EQ(restored.dedup_entries(), 2500u);  // 1 remembered again, the oldest evicted
 
-  absl::StatusOr<std::string> later_bytes = later->Serialize();
-  ASSERT_TRUE(later_bytes.ok());
-  ASSERT_TRUE(restored.Restore(*later_bytes).ok());
+  ASSERT_TRUE(restored.Restore(Serialized(*later)).ok());
   EXPECT_EQ(restored_index.BlockCount(), 7000u);
   EXPECT_EQ(restored.NodeEndpoint(1), "10.0.0.9:9095");
 }
@@ -297,72 +360,104 @@ TEST(MetastoreFsmTest, RestoresVersionOneSnapshots) {
   EXPECT_EQ(Snapshot(restored), Snapshot(fsm));
 }
 
-// A newer writer's version or section is refused with a message saying so, and nothing changes.
-// Snapshots are written compressed (version 3); those written uncompressed before (version 2)
-// restore to the same state.
-TEST(MetastoreFsmTest, RestoresUncompressedVersionTwoSnapshots) {
+// Snapshots are written streamed and compressed (version 4); those written compressed in one
+// piece (version 3) or uncompressed (version 2) before restore to the same state.
+TEST(MetastoreFsmTest, RestoresVersionTwoAndThreeSnapshots) {
   BlockIndex index;
   MetastoreFsm fsm(&index);
   for (uint64_t s = 1; s <= 50; ++s) ASSERT_TRUE(fsm.Apply(s, AddCommand(Block(s))).ok());
   const std::string snap = Snapshot(fsm);
-  ASSERT_EQ(snap[4], 3);
-  std::string storage;
-  auto sections = ParseFsmSnapshot(snap, &storage);
-  ASSERT_TRUE(sections.ok()) << sections.status();
-  FsmSnapshotWriter writer;
-  for (const auto& [tag, bytes] : *sections) {
-    writer.AddSection(tag, [&, b = bytes](std::string* out) { out->append(b); });
-  }
-  const std::string v2 = std::move(writer).Finish(/*compress=*/false);
-  ASSERT_EQ(v2[4], 2);
+  ASSERT_EQ(snap[4], 4);
+  const Sections sections = Parsed(snap);
+  ASSERT_EQ(sections.size(), 3u);
+  const std::string v2 = VersionTwo(sections);
   EXPECT_LT(snap.size() * 2, v2.size());  // 50 similar blocks compress well
-
-  BlockIndex restored_index;
-  MetastoreFsm restored(&restored_index);
-  ASSERT_TRUE(restored.Restore(v2).ok());
-  EXPECT_EQ(restored_index.BlockCount(), 50u);
-  EXPECT_EQ(restored.applied_index(), 50u);
-  EXPECT_EQ(Snapshot(restored), snap);
+  for (const std::string& old : {v2, VersionThree(sections)}) {
+    BlockIndex restored_index;
+    MetastoreFsm restored(&restored_index);
+    ASSERT_TRUE(restored.Restore(old).ok()) << "version " << static_cast<int>(old[4]);
+    EXPECT_EQ(restored_index.BlockCount(), 50u);
+    EXPECT_EQ(restored.applied_index(), 50u);
+    EXPECT_EQ(Snapshot(restored), snap);
+  }
 }
 
+// Sections passed on in pieces of any size (one byte, a few KB, several MB) come back whole,
+// however the compressed output was split into buffers.
+TEST(MetastoreFsmTest, StreamedSectionsRoundTrip) {
+  std::string big(5 << 20, '\0');
+  uint64_t x = 88172645463325252ull;
+  for (char& c : big) {  // half random, half runs: some of it compresses
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    c = static_cast<char>((x & 256) != 0 ? x : 'a');
+  }
+  const Sections sections = {{1, "header"}, {2, big}, {3, ""}};
+  for (size_t piece : {size_t{1} << 10, size_t{3} << 20, size_t{1} << 30}) {
+    size_t buffers = 0;
+    const std::string snap = VersionFour(sections, piece, &buffers);
+    EXPECT_GT(buffers, 1u);  // 4 KB reserved: the writer took more buffers as it went
+    EXPECT_TRUE(Parsed(snap) == sections) << "pieces of " << piece;
+  }
+  EXPECT_TRUE(Parsed(VersionFour({{1, "abc"}}, 1)) == (Sections{{1, "abc"}}));
+  // The output reserved by Prepare: a snapshot of a few thousand blocks fits in it (one piece).
+  BlockIndex index;
+  MetastoreFsm fsm(&index);
+  for (uint64_t s = 1; s <= 5000; ++s) ASSERT_TRUE(fsm.Apply(s, AddCommand(Block(s))).ok());
+  std::unique_ptr<StateCapture> capture = fsm.Capture();
+  capture->Prepare();
+  absl::StatusOr<std::vector<std::string_view>> pieces = capture->Serialize();
+  ASSERT_TRUE(pieces.ok());
+  EXPECT_EQ(pieces->size(), 1u);
+}
+
+// A newer writer's version or section is refused with a message saying so, damaged or cut
+// snapshots are refused, and nothing changes.
 TEST(MetastoreFsmTest, UnknownVersionOrSectionIsRefused) {
   BlockIndex index;
   MetastoreFsm fsm(&index);
   ASSERT_TRUE(fsm.Apply(1, AddCommand(Block(1))).ok());
   std::string snap = Snapshot(fsm);
+  const Sections sections = Parsed(snap);
 
-  std::string v4 = snap;
-  v4[4] = 4;
-  absl::Status s = fsm.Restore(v4);
+  std::string v5 = snap;
+  v5[4] = 5;
+  absl::Status s = fsm.Restore(v5);
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(s.message().find("unknown format version 4"), std::string_view::npos) << s;
-  // A compressed snapshot cut short, or claiming another length.
-  EXPECT_EQ(fsm.Restore(std::string_view(snap).substr(0, snap.size() - 2)).code(),
-            absl::StatusCode::kDataLoss);
-  std::string wrong_length = snap;
+  EXPECT_NE(s.message().find("unknown format version 5"), std::string_view::npos) << s;
+  // Cut short anywhere, or with bytes after the frame.
+  for (size_t cut : {size_t{9}, snap.size() / 2, snap.size() - 1}) {
+    s = fsm.Restore(std::string_view(snap).substr(0, cut));
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << "cut at " << cut;
+  }
+  s = fsm.Restore(snap + "x");
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("data after the compressed frame"), std::string_view::npos) << s;
+  // A version-3 snapshot claiming another length.
+  std::string wrong_length = VersionThree(sections);
   wrong_length[8] ^= 1;
   EXPECT_EQ(fsm.Restore(wrong_length).code(), absl::StatusCode::kDataLoss);
 
-  for (bool compress : {true, false}) {
-    FsmSnapshotWriter writer;
-    writer.AddSection(FsmSection::kHeader, [](std::string*) {});
-    writer.AddSection(static_cast<FsmSection>(7), [](std::string* out) { out->append("x"); });
-    s = fsm.Restore(std::move(writer).Finish(compress));
+  const Sections unknown = {{1, ""}, {7, "x"}};
+  for (const std::string& bad :
+       {VersionTwo(unknown), VersionThree(unknown), VersionFour(unknown)}) {
+    s = fsm.Restore(bad);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
     EXPECT_NE(s.message().find("unknown section tag 7"), std::string_view::npos) << s;
   }
-  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(s.message().find("unknown section tag 7"), std::string_view::npos) << s;
 
-  // A section missing, or a damaged one.
-  FsmSnapshotWriter header_only;
-  header_only.AddSection(FsmSection::kHeader, [](std::string*) {});
-  EXPECT_EQ(fsm.Restore(std::move(header_only).Finish(false)).code(), absl::StatusCode::kDataLoss);
-  header_only = FsmSnapshotWriter();
-  header_only.AddSection(FsmSection::kHeader, [](std::string*) {});
-  s = fsm.Restore(std::move(header_only).Finish());
-  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
-  std::string damaged = snap;
+  // A section missing, out of order, or damaged.
+  for (const std::string& bad : {VersionTwo({{1, ""}}), VersionFour({{1, ""}})}) {
+    EXPECT_EQ(fsm.Restore(bad).code(), absl::StatusCode::kDataLoss);
+  }
+  Sections reordered = sections;
+  std::swap(reordered[0], reordered[1]);
+  s = fsm.Restore(VersionFour(reordered));
+  EXPECT_NE(s.message().find("out of order"), std::string_view::npos) << s;
+  std::string damaged = VersionTwo(sections);
   damaged[20] ^= 1;
+  EXPECT_EQ(fsm.Restore(damaged).code(), absl::StatusCode::kDataLoss);
+  damaged = snap;
+  damaged[snap.size() / 2] ^= 0x10;
   EXPECT_EQ(fsm.Restore(damaged).code(), absl::StatusCode::kDataLoss);
 
   EXPECT_EQ(index.BlockCount(), 1u);

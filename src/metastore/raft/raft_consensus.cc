@@ -316,8 +316,8 @@ struct RaftConsensus::Impl {
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     uint64_t index = 0;
     std::unique_ptr<StateCapture> capture;
-    std::string bytes;
-    struct raft_buffer buf {};
+    std::vector<struct raft_buffer> bufs;  // the capture's pieces
+    size_t bytes = 0;
     absl::Status error;
     double capture_ms = 0, serialize_ms = 0;
   };
@@ -436,26 +436,35 @@ struct RaftConsensus::Impl {
     }
     if (p->capture == nullptr) return RAFT_BUSY;  // ignored by libraft: retried later
     p->capture_ms = MillisSince(start);
-    // The buffer is filled by FsmSnapshotAsync; libraft reads *bufs only after that.
-    *bufs = &p->buf;
-    *n_bufs = 1;
+    // The buffers are filled by FsmSnapshotAsync; libraft reads *bufs only after that.
+    *bufs = nullptr;
+    *n_bufs = 0;
     impl->pending_snapshot = std::move(p);
     impl->snapshot_in_progress.store(true, std::memory_order_relaxed);
     return 0;
   }
 
-  // Threadpool: serialises the capture on snapshot_thread (background priority) and sleeps until
-  // that is done. The loop thread does not touch pending_snapshot until FsmSnapshotFinalize,
-  // which runs after this returns.
+  // Threadpool (normal priority): lets the capture map its output here, then serialises it on
+  // snapshot_thread (background priority) and sleeps until that is done. The loop thread does
+  // not touch pending_snapshot until FsmSnapshotFinalize, which runs after this returns.
   static int FsmSnapshotAsync(struct raft_fsm* fsm, struct raft_buffer* bufs[], unsigned* n_bufs) {
     Impl* impl = static_cast<Impl*>(fsm->data);
     PendingSnapshot& p = *impl->pending_snapshot;
-    std::promise<int> done;
-    std::future<int> result = done.get_future();
-    impl->snapshot_thread.Post([&p, &done] { done.set_value(Serialize(p)); });
-    const int rv = result.get();
-    *bufs = &p.buf;
-    *n_bufs = 1;
+    int rv = 0;
+    try {
+      p.capture->Prepare();
+    } catch (const std::bad_alloc&) {
+      p.error = absl::ResourceExhaustedError("out of memory preparing the snapshot");
+      rv = RAFT_NOMEM;
+    }
+    if (rv == 0) {
+      std::promise<int> done;
+      std::future<int> result = done.get_future();
+      impl->snapshot_thread.Post([&p, &done] { done.set_value(Serialize(p)); });
+      rv = result.get();
+    }
+    *bufs = p.bufs.data();
+    *n_bufs = static_cast<unsigned>(p.bufs.size());
     return rv;
   }
 
@@ -463,11 +472,14 @@ struct RaftConsensus::Impl {
     const auto start = std::chrono::steady_clock::now();
     int rv = 0;
     try {
-      absl::StatusOr<std::string> bytes = p.capture->Serialize();
-      if (bytes.ok()) {
-        p.bytes = *std::move(bytes);
+      absl::StatusOr<std::vector<std::string_view>> pieces = p.capture->Serialize();
+      if (pieces.ok()) {
+        for (std::string_view piece : *pieces) {
+          p.bufs.push_back({const_cast<char*>(piece.data()), piece.size()});
+          p.bytes += piece.size();
+        }
       } else {
-        p.error = bytes.status();
+        p.error = pieces.status();
         rv = RAFT_IOERR;
       }
     } catch (const std::bad_alloc&) {
@@ -479,8 +491,6 @@ struct RaftConsensus::Impl {
     // lock, and an idle-priority thread preempted while holding it stalled every page fault of
     // the process (AddBlock p99 191 ms overlapping a serialisation at 2 M blocks).
     p.serialize_ms = MillisSince(start);
-    p.buf.base = p.bytes.data();
-    p.buf.len = p.bytes.size();
     return rv;
   }
 
@@ -503,10 +513,10 @@ struct RaftConsensus::Impl {
       {
         std::lock_guard<std::mutex> lock(impl->status_mu);
         impl->last_snapshot =
-            SnapshotStats{p->index, p->bytes.size(), p->capture_ms, p->serialize_ms, total_ms};
+            SnapshotStats{p->index, p->bytes, p->capture_ms, p->serialize_ms, total_ms};
       }
       log::Info("metastore raft snapshot taken", {{"applied_index", p->index},
-                                                  {"bytes", p->bytes.size()},
+                                                  {"bytes", p->bytes},
                                                   {"capture_ms", p->capture_ms},
                                                   {"serialize_ms", p->serialize_ms},
                                                   {"total_ms", total_ms}});
@@ -751,19 +761,35 @@ struct RaftConsensus::Impl {
     PublishStatus();
   }
 
+  // libraft 0.15 takes a snapshot once `threshold` entries were applied after the last one (it
+  // reads the threshold on every apply). With one threshold for all, every replica reaches it at
+  // the same index and they snapshot together: each closes its open log segment at the
+  // snapshot's barrier (a 30-50 ms io_destroy on its loop thread) and serialises at the same
+  // time, so both followers of a leader could be slow to acknowledge at once, and commits wait.
+  // So each node snapshots where (index + offset) is a multiple of the threshold, the offset a
+  // quarter of it per node id (mod 4), at least half a threshold after its last snapshot: three
+  // nodes with ids 1, 2, 3 take turns, a quarter of the interval apart, and stay so after
+  // restarts. Returns the threshold to set after a snapshot at `snap`: T/2 to 3T/2.
+  unsigned StaggeredThreshold(uint64_t snap) const {
+    const uint64_t t = options.snapshot_threshold;
+    if (t < 4) return options.snapshot_threshold;
+    const uint64_t offset = (options.node_id % 4) * (t / 4);
+    const uint64_t earliest = snap + t / 2;
+    const uint64_t target = (earliest + offset + t - 1) / t * t - offset;
+    return static_cast<unsigned>(target - snap);
+  }
+
   // libraft 0.15 snapshots only by entry count and has no "snapshot now" call. For the interval,
   // lower the threshold to what is already applied so the next apply takes a snapshot, and
-  // restore it once one was taken. (libraft reads the threshold on every apply.)
+  // restore it once one was taken.
   void MaybeIntervalSnapshot() {
     uint64_t now = NowMs();
     uint64_t snap = raft.log.snapshot.last_index;
     if (snap != last_snapshot_index) {
       last_snapshot_index = snap;
       last_snapshot_ms = now;
-      if (threshold_lowered) {
-        raft_set_snapshot_threshold(&raft, options.snapshot_threshold);
-        threshold_lowered = false;
-      }
+      raft_set_snapshot_threshold(&raft, StaggeredThreshold(snap));
+      threshold_lowered = false;
     }
     if (options.snapshot_interval_ms == 0 || threshold_lowered) return;
     uint64_t pending = raft.last_applied > snap ? raft.last_applied - snap : 0;
@@ -966,7 +992,7 @@ absl::StatusOr<std::unique_ptr<RaftConsensus>> RaftConsensus::Open(RaftConsensus
   raft_set_election_timeout(&m.raft, o.election_timeout_ms);
   raft_set_heartbeat_timeout(&m.raft, o.heartbeat_timeout_ms);
   raft_set_install_snapshot_timeout(&m.raft, o.install_snapshot_timeout_ms);  // gotcha 9
-  raft_set_snapshot_threshold(&m.raft, o.snapshot_threshold);
+  raft_set_snapshot_threshold(&m.raft, o.snapshot_threshold);  // staggered after raft_start
   raft_set_snapshot_trailing(&m.raft, o.snapshot_trailing);
   raft_set_pre_vote(&m.raft, true);  // a rejoining node must not disrupt a healthy leader
 
@@ -981,6 +1007,7 @@ absl::StatusOr<std::unique_ptr<RaftConsensus>> RaftConsensus::Open(RaftConsensus
   uv_timer_start(&m.tick, &Impl::OnTick, 0, o.status_interval_ms);
   m.last_snapshot_index = m.raft.log.snapshot.last_index;
   m.last_snapshot_ms = NowMs();
+  raft_set_snapshot_threshold(&m.raft, m.StaggeredThreshold(m.last_snapshot_index));
   m.PublishStatus();
   m.accepting = true;
   m.loop_thread = std::thread([&m] { uv_run(&m.loop, UV_RUN_DEFAULT); });

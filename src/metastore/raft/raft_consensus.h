@@ -64,9 +64,11 @@ struct RaftConsensusOptions {
   // above the time to ship and persist the largest snapshot.
   unsigned install_snapshot_timeout_ms = 3000;
   unsigned connect_retry_delay_ms = 200;
-  // Snapshot after this many applied entries, keeping `snapshot_trailing` entries in the log
-  // (they all stay in RAM, notes gotcha 12). Also snapshot when `snapshot_interval_ms` has passed
-  // since the last one and something was applied (0: by count only).
+  // Snapshot about every this many applied entries, keeping `snapshot_trailing` entries in the
+  // log (they all stay in RAM, notes gotcha 12). Nodes snapshot at different indexes (offset by
+  // node id, see StaggeredThreshold in the .cc), so that a quorum is never busy with one at the
+  // same moment. Also snapshot when `snapshot_interval_ms` has passed since the last one and
+  // something was applied (0: by count only).
   unsigned snapshot_threshold = 8192;
   unsigned snapshot_trailing = 2048;
   unsigned snapshot_interval_ms = 10 * 60 * 1000;

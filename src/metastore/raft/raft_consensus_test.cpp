@@ -76,18 +76,23 @@ class ListMachine final : public StateMachine {
    public:
     ListCapture(ListMachine* machine, std::vector<std::string> items)
         : machine_(machine), items_(std::move(items)) {}
-    absl::StatusOr<std::string> Serialize() override {
+    absl::StatusOr<std::vector<std::string_view>> Serialize() override {
       std::unique_lock<std::mutex> lock(machine_->mu_);
       machine_->serializing_ = true;
       machine_->cv_.wait(lock, [this] { return machine_->gate_open_; });
       machine_->serializing_ = false;
       machine_->last_serialized_ = items_;
-      return Join(items_, "\n");
+      bytes_ = Join(items_, "\n");
+      // Two pieces, as a large capture gives: libraft writes them one after the other.
+      const size_t half = bytes_.size() / 2;
+      return std::vector<std::string_view>{std::string_view(bytes_).substr(0, half),
+                                           std::string_view(bytes_).substr(half)};
     }
 
    private:
     ListMachine* machine_;
     std::vector<std::string> items_;
+    std::string bytes_;
   };
 
   mutable std::mutex mu_;
