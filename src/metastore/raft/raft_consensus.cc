@@ -761,22 +761,9 @@ struct RaftConsensus::Impl {
     PublishStatus();
   }
 
-  // libraft 0.15 takes a snapshot once `threshold` entries were applied after the last one (it
-  // reads the threshold on every apply). With one threshold for all, every replica reaches it at
-  // the same index and they snapshot together: each closes its open log segment at the
-  // snapshot's barrier (a 30-50 ms io_destroy on its loop thread) and serialises at the same
-  // time, so both followers of a leader could be slow to acknowledge at once, and commits wait.
-  // So each node snapshots where (index + offset) is a multiple of the threshold, the offset a
-  // quarter of it per node id (mod 4), at least half a threshold after its last snapshot: three
-  // nodes with ids 1, 2, 3 take turns, a quarter of the interval apart, and stay so after
-  // restarts. Returns the threshold to set after a snapshot at `snap`: T/2 to 3T/2.
   unsigned StaggeredThreshold(uint64_t snap) const {
-    const uint64_t t = options.snapshot_threshold;
-    if (t < 4) return options.snapshot_threshold;
-    const uint64_t offset = (options.node_id % 4) * (t / 4);
-    const uint64_t earliest = snap + t / 2;
-    const uint64_t target = (earliest + offset + t - 1) / t * t - offset;
-    return static_cast<unsigned>(target - snap);
+    return RaftConsensus::StaggeredSnapshotThreshold(snap, options.snapshot_threshold,
+                                                     options.node_id);
   }
 
   // libraft 0.15 snapshots only by entry count and has no "snapshot now" call. For the interval,
@@ -1018,6 +1005,23 @@ absl::StatusOr<std::unique_ptr<RaftConsensus>> RaftConsensus::Open(RaftConsensus
              {"snapshot_index", static_cast<uint64_t>(m.raft.log.snapshot.last_index)},
              {"last_index", static_cast<uint64_t>(raft_last_index(&m.raft))}});
   return std::unique_ptr<RaftConsensus>(new RaftConsensus(std::move(impl)));
+}
+
+// libraft 0.15 takes a snapshot once `threshold` entries were applied after the last one (it
+// reads the threshold on every apply). With one threshold for all, every replica reaches it at the
+// same index and they snapshot together: each closes its open log segment at the snapshot's
+// barrier (a 30-50 ms io_destroy on its loop thread) and serialises at the same time, so both
+// followers of a leader could be slow to acknowledge at once, and commits wait. Offsets of a
+// quarter threshold per node id (mod 4) let three nodes with ids 1, 2, 3 take turns, and they stay
+// so after restarts (the position depends on the index, not on history).
+unsigned RaftConsensus::StaggeredSnapshotThreshold(uint64_t snapshot_index, unsigned threshold,
+                                                   uint64_t node_id) {
+  const uint64_t t = threshold;
+  if (t < 4) return threshold;
+  const uint64_t offset = (node_id % 4) * (t / 4);
+  const uint64_t earliest = snapshot_index + t / 2;
+  const uint64_t target = (earliest + offset + t - 1) / t * t - offset;
+  return static_cast<unsigned>(target - snapshot_index);  // t/2 .. 3t/2
 }
 
 RaftConsensus::RaftConsensus(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

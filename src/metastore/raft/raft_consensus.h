@@ -83,6 +83,12 @@ class RaftConsensus final : public Consensus {
  public:
   // Initialises storage (bootstrapping a pristine data dir), replays the snapshot and log into
   // `fsm` (on the calling thread), and starts the loop. `fsm` must outlive the RaftConsensus.
+  // How many entries after a snapshot at index `snapshot_index` node `node_id` takes its next
+  // one, for a threshold of `threshold`: at the next index from half a threshold on where
+  // (index + threshold / 4 * (node_id % 4)) is a multiple of the threshold, so that nodes take
+  // turns (see RaftConsensusOptions::snapshot_threshold).
+  static unsigned StaggeredSnapshotThreshold(uint64_t snapshot_index, unsigned threshold,
+                                             uint64_t node_id);
   static absl::StatusOr<std::unique_ptr<RaftConsensus>> Open(RaftConsensusOptions options,
                                                              StateMachine* fsm);
   ~RaftConsensus() override;

@@ -184,7 +184,8 @@ TEST(RaftConsensusSnapshotTest, CommandsApplyWhileASnapshotSerialisesAndRestartR
     ASSERT_LE(first.size(), applied_before);
     EXPECT_TRUE(std::equal(first.begin(), first.end(), all.begin()));
     ConsensusStatus after = consensus.Status();
-    EXPECT_GE(after.snapshot_index, 8u);
+    // Node 1 takes its snapshots where index + 2 is a multiple of 8 (nodes take turns).
+    EXPECT_EQ(after.snapshot_index % 8, 6u);
     EXPECT_GT(after.last_snapshot.bytes, 0u);
     EXPECT_EQ(after.term, during.term);
     for (int i = 0; i < 20; i++) {
@@ -207,6 +208,36 @@ TEST(RaftConsensusSnapshotTest, CommandsApplyWhileASnapshotSerialisesAndRestartR
   EXPECT_GT((*reopened)->Status().snapshot_index, 0u);
   EXPECT_TRUE(WaitFor([&] { return restarted.applied() == all; }));
   (*reopened)->Stop();
+}
+
+// Nodes snapshot at different indexes: with ids 1, 2, 3 a quarter of the threshold apart, every
+// threshold entries once started, never sooner than half a threshold after the last one.
+TEST(RaftConsensusSnapshotTest, NodesTakeTurnsToSnapshot) {
+  constexpr unsigned kThreshold = 8192;
+  std::vector<std::vector<uint64_t>> taken(4);
+  for (uint64_t node = 1; node <= 3; node++) {
+    uint64_t at = 0;
+    for (int i = 0; i < 5; i++) {
+      const unsigned next = RaftConsensus::StaggeredSnapshotThreshold(at, kThreshold, node);
+      EXPECT_GE(next, kThreshold / 2);
+      EXPECT_LT(next, kThreshold * 3 / 2);
+      at += next;
+      taken[node].push_back(at);
+      EXPECT_EQ((at + node * kThreshold / 4) % kThreshold, 0u) << "node " << node;
+    }
+    for (size_t i = 1; i < taken[node].size(); i++) {
+      EXPECT_EQ(taken[node][i] - taken[node][i - 1], kThreshold);
+    }
+  }
+  EXPECT_EQ(taken[1][0], 6144u);
+  EXPECT_EQ(taken[2][0], 4096u);
+  EXPECT_EQ(taken[3][0], 10240u);  // 2048 modulo the threshold: at least half a threshold in
+  // From any earlier snapshot (a restart, an installed snapshot) the next one is in step again.
+  EXPECT_EQ(
+      (12345 + RaftConsensus::StaggeredSnapshotThreshold(12345, kThreshold, 2) + 4096) % kThreshold,
+      0u);
+  // Tiny thresholds are taken as they are.
+  EXPECT_EQ(RaftConsensus::StaggeredSnapshotThreshold(10, 3, 1), 3u);
 }
 
 }  // namespace
