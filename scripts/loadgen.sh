@@ -7,6 +7,12 @@
 #   scripts/loadgen.sh [-b build-dir] [-d seconds] [-s segment-duration] [-n nice]
 #                      [-- loadgen flags...]
 #   scripts/loadgen.sh -b build -d 30 -- -connections=1500 -max-profile-bytes=32768
+#   scripts/loadgen.sh -b build -d 30 -- -http2 -connections=2000 -rate=3000
+#
+# Loadgen flags after `--` are passed through. `-http2` pushes over cleartext HTTP/2 with prior
+# knowledge (h2c, as gRPC and Connect's HTTP/2 clients) instead of HTTP/1.1: -connections then
+# counts pushes in flight, multiplexed as streams, `-http2-streams` (default 100) per TCP
+# connection. `embers-loadgen -help` lists the rest.
 #
 # -n N sets the nice value of this script's scheduler autogroup (server and load generator) for the
 # run, and restores it afterwards. With autogroups (kernel.sched_autogroup_enabled=1) CPU is shared
@@ -29,7 +35,7 @@ while getopts "b:d:s:n:h" opt; do
     d) duration=$OPTARG ;;
     s) segment=$OPTARG ;;
     n) nice=$OPTARG ;;
-    *) sed -n '2,16p' "$0"; exit 2 ;;
+    *) sed -n '2,21p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))

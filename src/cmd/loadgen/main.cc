@@ -8,7 +8,9 @@
 // The profiles are the pprof files of -data-dir, each re-stamped with the current time, with
 // perturbed sample values, labelled with a service (one language per service), a pod and __name__,
 // and pushed with push.v1.PusherService/Push over Connect (application/proto, gzip'd pprof as the
-// SDKs send it). See workload.h for how this stays cheap and runner.h for the connections.
+// SDKs send it). See workload.h for how this stays cheap and runner.h for the connections; with
+// -http2 the pushes are multiplexed over cleartext HTTP/2 connections (http2_client.h).
+//   embers-loadgen -http2 -connections=2000 -http2-streams=100 -rate=3000
 // scripts/loadgen.sh starts a server, runs this and samples the server's RSS and threads.
 //
 // -mode=dataset: pushes the query benchmark's fixed data set (dataset.h) the same way, in time
@@ -57,7 +59,9 @@ struct Config {
              "query: time queries over it");
     f.String("url", &run.url, "base URL of the server (http:// only)");
     f.String("tenant", &run.tenant, "X-Scope-OrgID sent with every push (none when empty)");
-    f.Int("connections", &run.connections, "concurrent keep-alive connections");
+    f.Int("connections", &run.connections,
+          "concurrent pushes in flight: one keep-alive connection each, or with -http2 one stream "
+          "each, -http2-streams of them per connection");
     f.Int("threads", &run.threads, "client I/O threads");
     f.Double("rate", &run.rate, "target profiles/s over all connections (0: flat out)");
     f.Duration("duration", &run.duration, "how long to push");
@@ -65,6 +69,11 @@ struct Config {
     f.Bool("quiet", &run.quiet, "no per-second progress lines");
     f.Bool("prewarm", &run.prewarm,
            "open every connection (GET /ready) before the measured run starts");
+    f.Bool("http2", &run.http2,
+           "push over cleartext HTTP/2 with prior knowledge (h2c, as gRPC and Connect's HTTP/2 "
+           "clients) instead of HTTP/1.1");
+    f.Int("http2-streams", &run.http2_streams,
+          "with -http2: concurrent streams per connection (the server allows 256)");
     f.String("data-dir", &workload.data_dir, "directory of pprof files (.pb, .pb.gz) to push");
     f.Int("services", &workload.services, "service_name values (each runs one language's files)");
     f.Int("pods", &workload.pods_per_service, "pod label values per service");
@@ -115,9 +124,13 @@ void PrintSummary(const Config& config, const embers::loadgen::PushSource& sourc
   const double secs = r.seconds;
   const double profiles_per_s = secs > 0 ? static_cast<double>(c.profiles_ok) / secs : 0;
   std::printf("\n== embers-loadgen summary\n");
+  const std::string connections =
+      config.run.http2
+          ? embers::StrCat("HTTP/2 (h2c): ", config.run.connections, " pushes in flight over ",
+                           embers::loadgen::TcpConnections(config.run), " connections")
+          : embers::StrCat("HTTP/1.1: ", config.run.connections, " connections");
   std::printf(
-      "target %s, %d connections, %s, batch %d\n%s\n", config.run.url.c_str(),
-      config.run.connections,
+      "target %s, %s, %s, batch %d\n%s\n", config.run.url.c_str(), connections.c_str(),
       config.run.rate > 0 ? embers::StrCat(config.run.rate, " profiles/s").c_str() : "flat out",
       source.batch(), source.Describe().c_str());
   for (const auto& [file, reason] : source.Skipped()) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "cmd/loadgen/http2_client.h"
 #include "cmd/loadgen/http_target.h"
 
 namespace embers::loadgen {
@@ -42,6 +43,8 @@ struct Shared {
   HttpTarget target;
   std::string path;
   std::string host_header;
+  // The headers of every push besides Host, the same over HTTP/1.1 and HTTP/2.
+  std::vector<std::pair<std::string, std::string>> headers;
   tcp::resolver::results_type endpoints;
   std::chrono::milliseconds timeout{0};
   Clock::time_point start;
@@ -86,6 +89,17 @@ void Rejected(Shared& s, const PushBody& body, int status, const std::string& re
   }
   if (index == body.files.size()) return;
   s.source.Refused(body, index, StrCat(status, " ", message));
+}
+
+// Counts the answer to a push sent `micros` ago.
+void Answered(Shared& s, const PushBody& body, size_t wire_bytes, int64_t micros, int status,
+              const std::string& response) {
+  if (status == 200) {
+    s.stats.Acked(body.profiles, body.uncompressed_pprof, wire_bytes,
+                  static_cast<uint64_t>(micros));
+  } else {
+    Rejected(s, body, status, response);
+  }
 }
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -149,11 +163,7 @@ asio::awaitable<void> Connection(Shared* s, beast::tcp_stream* stream_ptr, uint6
 
     http::request<http::string_body> req(http::verb::post, s->path, 11);
     req.set(http::field::host, s->host_header);
-    req.set(http::field::user_agent, "embers-loadgen");
-    req.set(http::field::content_type, "application/proto");
-    req.set("Connect-Protocol-Version", "1");
-    req.set("Connect-Timeout-Ms", std::to_string(s->timeout.count()));
-    if (!s->options.tenant.empty()) req.set("X-Scope-OrgID", s->options.tenant);
+    for (const auto& [name, value] : s->headers) req.set(name, value);
     const size_t wire_bytes = body.bytes.size();
     req.body() = std::move(body.bytes);
     req.keep_alive(true);
@@ -176,18 +186,88 @@ asio::awaitable<void> Connection(Shared* s, beast::tcp_stream* stream_ptr, uint6
       connected = false;
       continue;
     }
-    if (res.result_int() == 200) {
-      s->stats.Acked(body.profiles, body.uncompressed_pprof, wire_bytes,
-                     static_cast<uint64_t>(micros));
-    } else {
-      Rejected(*s, body, static_cast<int>(res.result_int()), res.body());
-    }
+    Answered(*s, body, wire_bytes, micros, static_cast<int>(res.result_int()), res.body());
     if (!res.keep_alive()) {
       stream.socket().close(ec);
       connected = false;
     }
   }
   stream.socket().close(ec);
+  if (s->active.fetch_sub(1) == 1) s->finished.store(Clock::now().time_since_epoch().count());
+}
+
+// The pushes that share one HTTP/2 connection (-http2-streams of them), on one strand.
+struct Http2Group {
+  asio::any_io_executor strand;
+  std::shared_ptr<Http2Client> client;  // replaced once it is no longer usable()
+  int pushers = 0;                      // coroutines still running; the last closes the client
+};
+
+// The group's connection, a new one if the last was lost or sent GOAWAY; connecting if need be.
+asio::awaitable<absl::StatusOr<std::shared_ptr<Http2Client>>> GroupClient(Shared* s,
+                                                                          Http2Group* group) {
+  if (group->client == nullptr || !group->client->usable()) {
+    group->client = Http2Client::Create(
+        group->strand, {.authority = s->host_header, .timeout = s->options.timeout});
+  }
+  std::shared_ptr<Http2Client> client = group->client;
+  if (!client->open()) {
+    absl::Status st = co_await AsyncConnect(*client, s->endpoints, asio::use_awaitable);
+    if (!st.ok()) co_return st;
+  }
+  co_return client;
+}
+
+// Opens the group's connection and sends one GET /ready on it (see Prewarm).
+asio::awaitable<void> PrewarmHttp2(Shared* s, Http2Group* group) {
+  absl::StatusOr<std::shared_ptr<Http2Client>> client = co_await GroupClient(s, group);
+  if (!client.ok()) co_return;
+  // A named request, not a temporary in the co_await expression: with g++ 12 such a temporary
+  // came out with its strings pointing into the coroutine frame (an invalid free, valgrind).
+  Http2Request ready{.method = "GET", .path = "/ready"};
+  absl::StatusOr<Http2Response> res =
+      co_await AsyncSubmit(**client, std::move(ready), asio::use_awaitable);
+  if (!res.ok() || res->status != 200) (*client)->Close();  // the pushers reconnect
+}
+
+// One push in flight at a time over the group's HTTP/2 connection: the HTTP/2 form of
+// Connection() above, with the same slots, requests and accounting.
+asio::awaitable<void> Http2Pusher(Shared* s, Http2Group* group, uint64_t seed) {
+  asio::steady_timer timer(group->strand);
+  std::mt19937_64 rng(seed);
+  beast::error_code ec;
+  while (std::optional<Clock::time_point> slot = NextSlot(*s)) {
+    if (*slot > Clock::now()) {
+      timer.expires_at(*slot);
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    absl::StatusOr<std::shared_ptr<Http2Client>> client = co_await GroupClient(s, group);
+    if (!client.ok()) {
+      s->stats.Failed(0, std::string(client.status().message()));  // "connect: …" as on 1.1
+      timer.expires_after(std::chrono::milliseconds(100));         // do not spin on a dead server
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    PushBody body = s->source.Next(rng, UnixNanos());
+    if (body.profiles == 0) break;  // nothing left to send (or every file was refused)
+    const size_t wire_bytes = body.bytes.size();
+    Http2Request req{.path = s->path, .headers = s->headers, .body = std::move(body.bytes)};
+
+    s->stats.BeginRequest();
+    const Clock::time_point sent = Clock::now();
+    absl::StatusOr<Http2Response> res =
+        co_await AsyncSubmit(**client, std::move(req), asio::use_awaitable);
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent).count();
+    s->stats.EndRequest();
+    if (!res.ok()) {
+      // RST_STREAM, GOAWAY, a lost connection or the timeout; the next push reconnects if needed.
+      s->stats.Failed(0, StrCat("http2: ", res.status().message()));
+      continue;
+    }
+    Answered(*s, body, wire_bytes, micros, res->status, res->body);
+  }
+  if (--group->pushers == 0 && group->client != nullptr) group->client->Close();
   if (s->active.fetch_sub(1) == 1) s->finished.store(Clock::now().time_since_epoch().count());
 }
 
@@ -232,49 +312,28 @@ asio::awaitable<void> Progress(Shared* s) {
   }
 }
 
-}  // namespace
+// Runs the io_context on -threads threads until it has no work left.
+void RunThreads(asio::io_context& ioc, int threads) {
+  std::vector<std::thread> extra;
+  for (int i = 1; i < threads; ++i) extra.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (std::thread& t : extra) t.join();
+  ioc.restart();
+}
 
-absl::StatusOr<RunResult> Run(const RunOptions& options, PushSource& source, Stats& stats) {
-  absl::StatusOr<HttpTarget> target = ParseHttpUrl(options.url);
-  if (!target.ok()) return target.status();
-  if (options.connections < 1) return absl::InvalidArgumentError("-connections must be >= 1");
-
-  asio::io_context ioc(std::max(1, options.threads));
-  Shared s{.options = options,
-           .source = source,
-           .stats = stats,
-           .target = *target,
-           .path = target->Path(kPushPath)};
-  s.host_header = target->HostHeader();
-  {
-    tcp::resolver resolver(ioc);
-    beast::error_code ec;
-    s.endpoints = resolver.resolve(target->host, target->port, ec);
-    if (ec) return absl::UnavailableError(StrCat("resolve ", s.host_header, ": ", ec.message()));
-  }
-  s.timeout = std::chrono::milliseconds(absl::ToInt64Milliseconds(options.timeout));
-  if (options.rate > 0) {
-    s.interval = std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(source.batch() / options.rate));
-  }
+void RunHttp1(Shared& s, asio::io_context& ioc) {
+  const RunOptions& options = s.options;
   // One stream per connection, each on its own strand; they outlive both phases below.
   std::vector<std::unique_ptr<beast::tcp_stream>> streams;
   for (int i = 0; i < options.connections; ++i) {
     streams.push_back(std::make_unique<beast::tcp_stream>(asio::make_strand(ioc)));
   }
-  auto run_threads = [&ioc, &options] {
-    std::vector<std::thread> threads;
-    for (int i = 1; i < options.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
-    ioc.run();
-    for (std::thread& t : threads) t.join();
-    ioc.restart();
-  };
   if (options.prewarm) {
     const Clock::time_point begin = Clock::now();
     for (auto& stream : streams) {
       asio::co_spawn(stream->get_executor(), Prewarm(&s, stream.get()), asio::detached);
     }
-    run_threads();
+    RunThreads(ioc, options.threads);
     int open = 0;
     for (auto& stream : streams) open += stream->socket().is_open() ? 1 : 0;
     if (!options.quiet) {
@@ -292,7 +351,115 @@ absl::StatusOr<RunResult> Run(const RunOptions& options, PushSource& source, Sta
                    asio::detached);
   }
   asio::co_spawn(asio::make_strand(ioc), Progress(&s), asio::detached);
-  run_threads();
+  RunThreads(ioc, options.threads);
+}
+
+// Unlike an idle HTTP/1.1 connection, an open HTTP/2 connection always has a read pending (the
+// server may send SETTINGS, PING or GOAWAY at any time), so the io_context does not run dry after
+// the prewarm: the last group to finish its prewarm starts the measured run instead.
+void RunHttp2(Shared& s, asio::io_context& ioc) {
+  const RunOptions& options = s.options;
+  const int per = options.http2_streams;
+  std::vector<std::unique_ptr<Http2Group>> groups;
+  for (int i = 0; i < TcpConnections(options); ++i) {
+    auto group = std::make_unique<Http2Group>();
+    group->strand = asio::make_strand(ioc);
+    group->pushers = std::min(per, options.connections - i * per);
+    groups.push_back(std::move(group));
+  }
+  auto start = [&s, &ioc, &groups, per] {
+    s.start = Clock::now();
+    s.deadline = s.start + std::chrono::nanoseconds(absl::ToInt64Nanoseconds(s.options.duration));
+    s.active = s.options.connections;
+    for (int i = 0; i < s.options.connections; ++i) {
+      Http2Group* group = groups[i / per].get();
+      asio::co_spawn(group->strand, Http2Pusher(&s, group, 0x9e3779b97f4a7c15ULL * (i + 1)),
+                     asio::detached);
+    }
+    asio::co_spawn(asio::make_strand(ioc), Progress(&s), asio::detached);
+  };
+  if (!options.prewarm) {
+    start();
+  } else {
+    const Clock::time_point begin = Clock::now();
+    auto remaining = std::make_shared<std::atomic<int>>(static_cast<int>(groups.size()));
+    for (auto& group : groups) {
+      asio::co_spawn(
+          group->strand, PrewarmHttp2(&s, group.get()),
+          [&s, &groups, start, remaining, begin, per](std::exception_ptr) {
+            // The decrement orders every group's prewarm before what follows, so reading the
+            // groups from this strand is safe: their pushers have not started.
+            if (remaining->fetch_sub(1) != 1) return;
+            int open = 0;
+            uint32_t peer_max = 0;
+            for (auto& g : groups) {
+              if (g->client == nullptr || !g->client->open()) continue;
+              ++open;
+              peer_max = g->client->peer_max_concurrent_streams();
+            }
+            if (!s.options.quiet) {
+              std::printf(
+                  "%d of %zu HTTP/2 connections open and warm in %.2f s (%d streams each; the "
+                  "server allows %u)\n",
+                  open, groups.size(), Seconds(Clock::now() - begin), per, peer_max);
+              if (peer_max > 0 && static_cast<uint32_t>(per) > peer_max) {
+                std::printf(
+                    "note: -http2-streams=%d is above the server's limit: the excess "
+                    "requests wait in the client, and that wait counts in the latency\n",
+                    per);
+              }
+            }
+            start();
+          });
+    }
+  }
+  RunThreads(ioc, options.threads);
+}
+
+}  // namespace
+
+int TcpConnections(const RunOptions& options) {
+  if (!options.http2) return options.connections;
+  const int per = std::max(1, options.http2_streams);
+  return (options.connections + per - 1) / per;
+}
+
+absl::StatusOr<RunResult> Run(const RunOptions& options, PushSource& source, Stats& stats) {
+  absl::StatusOr<HttpTarget> target = ParseHttpUrl(options.url);
+  if (!target.ok()) return target.status();
+  if (options.connections < 1) return absl::InvalidArgumentError("-connections must be >= 1");
+  if (options.http2 && options.http2_streams < 1) {
+    return absl::InvalidArgumentError("-http2-streams must be >= 1");
+  }
+
+  asio::io_context ioc(std::max(1, options.threads));
+  Shared s{.options = options,
+           .source = source,
+           .stats = stats,
+           .target = *target,
+           .path = target->Path(kPushPath)};
+  s.host_header = target->HostHeader();
+  {
+    tcp::resolver resolver(ioc);
+    beast::error_code ec;
+    s.endpoints = resolver.resolve(target->host, target->port, ec);
+    if (ec) return absl::UnavailableError(StrCat("resolve ", s.host_header, ": ", ec.message()));
+  }
+  s.timeout = std::chrono::milliseconds(absl::ToInt64Milliseconds(options.timeout));
+  s.headers = {{"User-Agent", "embers-loadgen"},
+               {"Content-Type", "application/proto"},
+               {"Connect-Protocol-Version", "1"},
+               {"Connect-Timeout-Ms", std::to_string(s.timeout.count())}};
+  if (!options.tenant.empty()) s.headers.emplace_back("X-Scope-OrgID", options.tenant);
+  if (options.rate > 0) {
+    s.interval = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(source.batch() / options.rate));
+  }
+  if (options.http2) {
+    RunHttp2(s, ioc);
+  } else {
+    RunHttp1(s, ioc);
+  }
 
   RunResult result;
   result.total = stats.Take();

@@ -9,6 +9,13 @@
 // enough connections are free: a late slot is sent as soon as one is). Live progress is printed
 // every second from a separate coroutine. By default every connection is opened before the
 // measured run (-prewarm), so the numbers describe established keep-alive connections.
+//
+// With -http2 the same pushes (paths, headers, bodies, pacing, accounting) go over cleartext
+// HTTP/2 with prior knowledge instead, as gRPC and Connect's HTTP/2 clients send them: -connections
+// still counts the pushes in flight, each still one coroutine, but they are multiplexed as streams,
+// -http2-streams of them per TCP connection (http2_client.h), so 2,000 in flight take 20
+// connections at the default 100. The coroutines of one connection share its strand. A connection
+// that is lost or sent GOAWAY is replaced by a new one at the next push of its group.
 #ifndef EMBERS_CMD_LOADGEN_RUNNER_H_
 #define EMBERS_CMD_LOADGEN_RUNNER_H_
 
@@ -33,7 +40,13 @@ struct RunOptions {
   bool quiet = false;                          // no per-second progress lines
   // Open every connection (and GET /ready on it) before the clock starts.
   bool prewarm = true;
+  // Push over h2c (prior knowledge) instead of HTTP/1.1.
+  bool http2 = false;
+  int http2_streams = 100;  // concurrent streams per HTTP/2 connection
 };
+
+// TCP connections the run opens: -connections over HTTP/1.1, fewer over HTTP/2.
+int TcpConnections(const RunOptions& options);
 
 struct RunResult {
   Stats::Counters at_deadline;  // counters when -duration elapsed (rates are computed from these)
