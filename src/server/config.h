@@ -61,7 +61,7 @@ struct Config {
   std::vector<std::string> metastore_address;
 
   // Compaction planning (the metastore leader) and the compaction-worker.
-  std::vector<std::string> compaction_batch_max_blocks = {"20", "10", "10"};
+  std::vector<std::string> compaction_batch_max_blocks = {"16", "10", "10"};
   std::vector<std::string> compaction_batch_max_age = {"36s", "12m", "3h"};
   std::vector<std::string> compaction_batch_max_bytes = {"16777216", "536870912", "4294967296"};
   absl::Duration compaction_job_lease_duration = absl::Seconds(15);

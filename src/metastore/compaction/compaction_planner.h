@@ -40,7 +40,7 @@ namespace embers::metastore {
 
 struct CompactionPlannerOptions {
   // Per source level (-compaction.batch-max-blocks, -compaction.batch-max-age).
-  std::array<uint32_t, kMaxCompactionLevel> max_blocks = {20, 10, 10};
+  std::array<uint32_t, kMaxCompactionLevel> max_blocks = {16, 10, 10};
   std::array<absl::Duration, kMaxCompactionLevel> max_age = {absl::Seconds(36), absl::Minutes(12),
                                                              absl::Hours(3)};
   // A batch also becomes a job once its oldest blocks hold this many bytes
