@@ -141,12 +141,14 @@ class Parser {
     std::vector<LabelMatcher> matchers;
     SkipSpace();
     if (AtEnd()) return Selector();  // blank: match everything
+    bool named = false;              // a metric name was given
     if (IsIdentStart(Peek()) || Peek() == ':') {
       // A metric name in front of the braces is the `__name__` label, as in PromQL.
       std::string name = ReadIdent(/*allow_colon=*/true);
       auto m = LabelMatcher::Create(MatchType::kEqual, "__name__", std::move(name));
       if (!m.ok()) return m.status();
       matchers.push_back(*std::move(m));
+      named = true;
       SkipSpace();
       if (AtEnd()) return Selector(std::move(matchers));
     }
@@ -154,6 +156,24 @@ class Parser {
     SkipSpace();
     while (!Consume('}')) {
       if (AtEnd()) return Error("expected label name or '}'");
+      // A quoted string alone is the metric name (Prometheus 3's UTF-8 names: {"my.metric"}).
+      const size_t term_pos = pos_;
+      if (Peek() == '"' || Peek() == '\'' || Peek() == '`') {
+        auto s = ReadString();
+        if (!s.ok()) return s.status();
+        SkipSpace();
+        if (Peek() == ',' || Peek() == '}') {
+          if (named) return ErrorAt(term_pos, "metric name given twice");
+          if (s->empty()) return ErrorAt(term_pos, "empty metric name");
+          auto m = LabelMatcher::Create(MatchType::kEqual, "__name__", *std::move(s));
+          if (!m.ok()) return m.status();
+          matchers.push_back(*std::move(m));
+          named = true;
+          if (Consume(',')) SkipSpace();
+          continue;
+        }
+        pos_ = term_pos;  // a quoted label name: read again as a matcher
+      }
       auto m = ParseMatcher();
       if (!m.ok()) return m.status();
       matchers.push_back(*std::move(m));

@@ -47,6 +47,25 @@ TEST(SelectorTest, MetricNameAndTrailingCommaAndQuotes) {
   EXPECT_EQ(MustParse("up").matchers().size(), 1u);
 }
 
+// Prometheus 3's UTF-8 metric names: a quoted string alone inside the braces is `__name__`, in
+// any position; quoted label names take any characters. Giving the name twice is an error.
+TEST(SelectorTest, QuotedMetricNameInsideTheBraces) {
+  Selector s = MustParse(R"({"process.cpu", "service.name"="api", env!="dev"})");
+  ASSERT_EQ(s.matchers().size(), 3u);
+  EXPECT_EQ(s.matchers()[0].name(), "__name__");
+  EXPECT_EQ(s.matchers()[0].value(), "process.cpu");
+  EXPECT_EQ(s.matchers()[1].name(), "service.name");
+  EXPECT_EQ(s.matchers()[2].type(), MatchType::kNotEqual);
+  Selector last = MustParse(R"({ "k8s.pod"="a" , 'm.x' })");
+  ASSERT_EQ(last.matchers().size(), 2u);
+  EXPECT_EQ(last.matchers()[1].name(), "__name__");
+  EXPECT_EQ(last.matchers()[1].value(), "m.x");
+  EXPECT_EQ(Selector::Parse(last.ToString())->ToString(), last.ToString());
+  for (const char* bad : {R"(cpu{"mem"})", R"({"a", "b"})", R"({""})", R"({"a" "b"})"}) {
+    EXPECT_EQ(Selector::Parse(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 TEST(SelectorTest, Escapes) {
   Selector s = MustParse(R"({a="\n\t\\\"\x41\101\u00e9\U0001F600"})");
   EXPECT_EQ(s.matchers()[0].value(), "\n\t\\\"AA\xc3\xa9\xf0\x9f\x98\x80");
