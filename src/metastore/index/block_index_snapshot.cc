@@ -18,6 +18,7 @@
 
 #include "base/status.h"
 #include "base/strings.h"
+#include "base/varint.h"
 #include "google/protobuf/arena.h"
 #include "metastore/index/block_index.h"
 #include "metastore/index/index_internal.h"
@@ -36,28 +37,6 @@ namespace {
 
 constexpr std::string_view kMagic = "EMBIDX01";
 
-void PutVarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-bool GetVarint(std::string_view& in, uint64_t* v) {
-  uint64_t result = 0;
-  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
-    uint8_t byte = static_cast<uint8_t>(in.front());
-    in.remove_prefix(1);
-    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) {
-      *v = result;
-      return true;
-    }
-  }
-  return false;
-}
-
 // Appends `{varint length, IndexSnapshotRecord}` for a record whose oneof holds `part` as field
 // `field` — the bytes protobuf writes for that record — without building the record: the
 // messages of a shard header and of a block chunk are then kept and reused across shards (a
@@ -65,9 +44,9 @@ bool GetVarint(std::string_view& in, uint64_t* v) {
 void PutRecord(std::string& out, int field, const google::protobuf::MessageLite& part) {
   const size_t size = part.ByteSizeLong();
   std::string header;
-  PutVarint(header, static_cast<uint64_t>(field) << 3 | 2);  // length-delimited
-  PutVarint(header, size);
-  PutVarint(out, header.size() + size);
+  PutVarint64(&header, static_cast<uint64_t>(field) << 3 | 2);  // length-delimited
+  PutVarint64(&header, size);
+  PutVarint64(&out, header.size() + size);
   out += header;
   const size_t at = out.size();
   out.resize(at + size);
@@ -185,7 +164,7 @@ void IndexCapture::SerializeTo(absl::FunctionRef<void(std::string_view)> sink) c
     PutRecord(out, v1::IndexSnapshotRecord::kTombstonesFieldNumber, *t);
     maybe_pass_on();
   }
-  PutVarint(out, 0);
+  PutVarint64(&out, 0);
   XXH64_update(sum, out.data(), out.size());
   const uint64_t digest = XXH64_digest(sum);
   XXH64_freeState(sum);
@@ -223,7 +202,7 @@ absl::StatusOr<BlockIndex::DecodedSnapshot> BlockIndex::DecodeSnapshot(std::stri
     want |= static_cast<uint64_t>(static_cast<uint8_t>(data[data.size() - 8 + i])) << (8 * i);
   }
   if (XXH64(data.data(), data.size() - 8, 0) != want) return Corrupt("checksum mismatch");
-  std::string_view in = data.substr(kMagic.size(), data.size() - 8 - kMagic.size());
+  ByteReader in(data.substr(kMagic.size(), data.size() - 8 - kMagic.size()));
 
   // Build a fresh state; swap it in only when the whole snapshot has been read.
   StatePtr state(new State);
@@ -234,18 +213,20 @@ absl::StatusOr<BlockIndex::DecodedSnapshot> BlockIndex::DecodeSnapshot(std::stri
   bool ended = false;
   while (!ended) {
     uint64_t length = 0;
-    if (!GetVarint(in, &length)) return Corrupt("truncated record length");
+    if (!in.ReadVarint64(&length)) return Corrupt("truncated record length");
     if (length == 0) {
       ended = true;
       break;
     }
-    if (length > in.size()) return Corrupt("truncated record");
+    std::string_view bytes;
+    if (length > in.remaining() || !in.ReadBytes(static_cast<size_t>(length), &bytes)) {
+      return Corrupt("truncated record");
+    }
     arena.Reset();
     auto& record = *google::protobuf::Arena::CreateMessage<v1::IndexSnapshotRecord>(&arena);
-    if (!record.ParseFromArray(in.data(), static_cast<int>(length))) {
+    if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
       return Corrupt("undecodable record");
     }
-    in.remove_prefix(length);
     switch (record.record_case()) {
       case v1::IndexSnapshotRecord::kShard: {
         const v1::IndexSnapshotShard& h = record.shard();
