@@ -619,8 +619,9 @@ absl::Status App::StartServers() {
       http, &router_,
       [](std::string_view method, std::string_view route, int status, double seconds) {
         std::string code = std::to_string(status);
-        HttpRequests().WithLabels({method, route, code}).Inc();
-        HttpDuration().WithLabels({method, route, code}).Observe(seconds);
+        const std::string_view label = MethodLabel(method);
+        HttpRequests().WithLabels({label, route, code}).Inc();
+        HttpDuration().WithLabels({label, route, code}).Observe(seconds);
       });
   if (absl::Status st = http_server_->Start(); !st.ok()) return st;
 

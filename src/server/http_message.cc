@@ -34,6 +34,15 @@ std::string PercentDecode(std::string_view in, bool plus_is_space) {
 
 }  // namespace
 
+std::string_view MethodLabel(std::string_view method) {
+  static constexpr std::string_view kMethods[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                                  "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  for (std::string_view m : kMethods) {
+    if (method == m) return m;
+  }
+  return "other";
+}
+
 void ParseRequestTarget(std::string_view target, HttpRequest* req) {
   size_t q = target.find('?');
   req->path = PercentDecode(target.substr(0, q), false);

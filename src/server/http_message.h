@@ -39,6 +39,11 @@ struct HttpRequest {
 // Sets `path` (percent-decoded) and `query` (first occurrence wins) from a request target.
 void ParseRequestTarget(std::string_view target, HttpRequest* request);
 
+// `method` if it is a standard HTTP method (RFC 9110's and PATCH), else "other": what metrics
+// label a request with. A client may send any token as its method, and every new label value would
+// be a new series kept for the life of the process.
+std::string_view MethodLabel(std::string_view method);
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";

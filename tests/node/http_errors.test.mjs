@@ -5,7 +5,8 @@
 //  - request body limit: -server.http-max-request-body-bytes=1024 and a 64 KiB body (with
 //    Content-Length, and chunked) → 413, and the server keeps serving afterwards;
 //  - operational endpoints: /ready 200, /metrics (valid Prometheus text, embers_build_info, a request
-//    counter for a route we called), /config (YAML with the effective http_listen_port);
+//    counter for a route we called; made-up methods counted as "other", not as new series), /config
+//    (YAML with the effective http_listen_port);
 //  - SIGTERM → exit code 0.
 
 import assert from 'node:assert/strict';
@@ -118,6 +119,22 @@ describe('HTTP port: routing, Connect errors and operational endpoints', () => {
       /profile_?types/i.test(s.labels) && s.value >= 1);
     assert.ok(counted.length > 0, `no HTTP request counter for ${PROFILE_TYPES} in /metrics. Request lines:\n` +
       samples.filter((s) => /request/i.test(s.name)).map((s) => s.line).slice(0, 40).join('\n'));
+  });
+
+  it('requests with made-up methods do not add metric series (the label is "other")', async () => {
+    const series = async () => (await call(embers(), '/metrics')).text.split('\n')
+      .filter((l) => l.startsWith('embers_http_requests_total{'));
+    for (let i = 0; i < 3; i++) await call(embers(), `/warm-${i}`, { method: `WARM${i}` });
+    const before = await series();
+    for (let i = 0; i < 40; i++) {
+      const res = await call(embers(), i % 2 ? '/ready' : `/x-${i}`, { method: `BREW${i}` });
+      assert.ok(res.status >= 400 && res.status < 500, `BREW${i}: ${show(res)}`);
+    }
+    const after = await series();
+    assert.ok(after.some((l) => l.includes('method="other"')), `no method="other" series:\n${after.join('\n')}`);
+    assert.ok(!after.some((l) => /method="(BREW|WARM)/.test(l)), `a made-up method became a label:\n${after.join('\n')}`);
+    // /ready and "unmatched" with method "other": at most two series more than before.
+    assert.ok(after.length <= before.length + 2, `series grew from ${before.length} to ${after.length}`);
   });
 
   it('GET /config is YAML naming the effective http_listen_port', async () => {

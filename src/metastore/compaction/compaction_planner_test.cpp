@@ -60,7 +60,8 @@ class PlannerTest : public ::testing::Test {
 
   BlockIndex index_;
   CompactionState state_;
-  CompactionPlannerOptions options_;
+  // Upstream's batch sizes, which these tests count in (Embers' level-0 default is 16).
+  CompactionPlannerOptions options_{.max_blocks = {20, 10, 10}};
   uint64_t raft_index_ = 100;
   std::shared_ptr<const CompactionStateView> view_;
 };
