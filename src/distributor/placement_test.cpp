@@ -8,6 +8,23 @@
 namespace embers::distributor {
 namespace {
 
+// Reference vectors of Lamping & Veach's algorithm, as published with other implementations
+// (keys 0..19 into 100 buckets; three large keys into 11; small keys into 100,001; 0xdeadbeef
+// into 1..19 buckets): a change to the arithmetic would move every tenant's data to other shards.
+TEST(JumpHash, MatchesReferenceVectors) {
+  const uint32_t golden100[] = {0,  55, 62, 8,  45, 59, 86, 97, 82, 59,
+                                73, 37, 17, 56, 86, 21, 90, 37, 38, 83};
+  for (uint64_t key = 0; key < 20; ++key) EXPECT_EQ(JumpHash(key, 100), golden100[key]) << key;
+  EXPECT_EQ(JumpHash(10863919174838991ULL, 11), 6u);
+  EXPECT_EQ(JumpHash(2016238256797177309ULL, 11), 3u);
+  EXPECT_EQ(JumpHash(1673758223894951030ULL, 11), 5u);
+  EXPECT_EQ(JumpHash(2, 100001), 80343u);
+  EXPECT_EQ(JumpHash(2201, 100001), 22152u);
+  EXPECT_EQ(JumpHash(2202, 100001), 15018u);
+  const uint32_t deadbeef[] = {0, 1, 2, 3, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 16, 16, 16};
+  for (uint32_t n = 1; n <= 19; ++n) EXPECT_EQ(JumpHash(0xdeadbeef, n), deadbeef[n - 1]) << n;
+}
+
 TEST(JumpHash, InRangeAndStable) {
   for (uint64_t k = 0; k < 1000; ++k) {
     EXPECT_LT(JumpHash(k, 7), 7u);
