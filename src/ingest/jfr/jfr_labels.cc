@@ -1,31 +1,21 @@
 #include "ingest/jfr/jfr_labels.h"
 
 #include "base/strings.h"
+#include "base/varint.h"
 
 namespace embers::jfr {
 
 namespace {
 
-// Minimal protobuf wire-format reader over a byte range.
+// Protobuf wire-format fields over base/varint.h's ByteReader: keys, varints, length-delimited
+// bytes, and skipping what this message does not use.
 class ProtoReader {
  public:
-  explicit ProtoReader(std::string_view data) : p_(data.data()), end_(data.data() + data.size()) {}
+  explicit ProtoReader(std::string_view data) : in_(data) {}
 
-  bool done() const { return p_ >= end_; }
+  bool done() const { return in_.empty(); }
 
-  bool Varint(uint64_t* v) {
-    uint64_t r = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p_ >= end_) return false;
-      const auto b = static_cast<uint8_t>(*p_++);
-      r |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if (b < 0x80) {
-        *v = r;
-        return true;
-      }
-    }
-    return false;  // more than 10 bytes
-  }
+  bool Varint(uint64_t* v) { return in_.ReadVarint64(v); }
 
   // Reads a field key; *wire_type is 0..5.
   bool Key(uint32_t* field, uint32_t* wire_type) {
@@ -36,13 +26,7 @@ class ProtoReader {
     return true;
   }
 
-  bool Bytes(std::string_view* out) {
-    uint64_t n;
-    if (!Varint(&n) || n > static_cast<uint64_t>(end_ - p_)) return false;
-    *out = std::string_view(p_, n);
-    p_ += n;
-    return true;
-  }
+  bool Bytes(std::string_view* out) { return in_.ReadLengthPrefixed(out); }
 
   bool Skip(uint32_t wire_type) {
     uint64_t v;
@@ -51,25 +35,18 @@ class ProtoReader {
       case 0:
         return Varint(&v);
       case 1:
-        return Advance(8);
+        return in_.ReadBytes(8, &s);
       case 2:
         return Bytes(&s);
       case 5:
-        return Advance(4);
+        return in_.ReadBytes(4, &s);
       default:  // groups (3, 4) are not used by this message
         return false;
     }
   }
 
  private:
-  bool Advance(size_t n) {
-    if (static_cast<size_t>(end_ - p_) < n) return false;
-    p_ += n;
-    return true;
-  }
-
-  const char* p_;
-  const char* end_;
+  ByteReader in_;
 };
 
 // A map entry { key = 1; value = 2; } whose key is an int64 varint. `value` receives the raw

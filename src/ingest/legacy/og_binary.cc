@@ -7,7 +7,7 @@
 
 #include "base/status.h"
 #include "base/strings.h"
-#include "ingest/legacy/byte_reader.h"
+#include "ingest/legacy/og_field_reader.h"
 
 namespace embers::ingest {
 namespace {
@@ -21,7 +21,7 @@ struct OpenNode {
   size_t restore_len;  // key (trie) or path (tree) length to restore once the node is done
 };
 
-absl::Status ReadNode(ByteReader& in, std::string_view* label, uint64_t* value,
+absl::Status ReadNode(OgFieldReader& in, std::string_view* label, uint64_t* value,
                       uint64_t* children) {
   EMBERS_RETURN_IF_ERROR(in.ReadString("node name", label));
   EMBERS_RETURN_IF_ERROR(in.ReadUvarint("node value", value));
@@ -52,7 +52,7 @@ void FinishChild(std::vector<OpenNode>& open, Restore&& restore) {
 
 absl::StatusOr<StackSamples> ParseTrie(std::string_view body, const ParseLimits& limits) {
   StackSamplesBuilder builder(limits);
-  ByteReader in(body, "trie");
+  OgFieldReader in(body, "trie");
   std::string key;
   std::vector<OpenNode> open;
   while (!in.AtEnd()) {
@@ -81,7 +81,7 @@ absl::StatusOr<StackSamples> ParseTrie(std::string_view body, const ParseLimits&
 
 absl::StatusOr<StackSamples> ParseTree(std::string_view body, const ParseLimits& limits) {
   StackSamplesBuilder builder(limits);
-  ByteReader in(body, "tree");
+  OgFieldReader in(body, "tree");
   if (in.AtEnd()) return in.Error(0, "empty body");
 
   std::string_view name;

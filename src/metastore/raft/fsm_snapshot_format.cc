@@ -171,8 +171,7 @@ class FrameReader {
   bool ReadFixed64(uint64_t* v) {
     scratch_.clear();
     if (!Read(8, &scratch_)) return false;
-    *v = static_cast<uint64_t>(DecodeFixed32(scratch_.data())) |
-         static_cast<uint64_t>(DecodeFixed32(scratch_.data() + 4)) << 32;
+    *v = DecodeFixed64(scratch_.data());
     return true;
   }
   // Appends the rest of the frame to *out; false on an error or past `max` bytes in all.

@@ -1,12 +1,12 @@
-// ByteReader: bounds-checked reading of uvarints and byte strings from an untrusted buffer, with
+// OgFieldReader: bounds-checked reading of uvarints and byte strings from an untrusted buffer, with
 // errors that say where the input broke.
 //
 // Shared by the trie and tree parsers (the og binary formats are sequences of Go-style uvarints
 // and length-prefixed strings). The decoding itself is base/varint.h's; this adds the format's
 // name, the field and the byte offset to every failure, so a truncated body is a clean 422 naming
 // where it broke.
-#ifndef EMBERS_INGEST_LEGACY_BYTE_READER_H_
-#define EMBERS_INGEST_LEGACY_BYTE_READER_H_
+#ifndef EMBERS_INGEST_LEGACY_OG_FIELD_READER_H_
+#define EMBERS_INGEST_LEGACY_OG_FIELD_READER_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -19,10 +19,10 @@
 
 namespace embers::ingest {
 
-class ByteReader {
+class OgFieldReader {
  public:
   // `what` names the format in error messages ("trie", "tree").
-  ByteReader(std::string_view data, std::string_view what) : reader_(data), what_(what) {}
+  OgFieldReader(std::string_view data, std::string_view what) : reader_(data), what_(what) {}
 
   bool AtEnd() const { return reader_.empty(); }
   size_t offset() const { return reader_.position(); }
@@ -63,4 +63,4 @@ class ByteReader {
 
 }  // namespace embers::ingest
 
-#endif  // EMBERS_INGEST_LEGACY_BYTE_READER_H_
+#endif  // EMBERS_INGEST_LEGACY_OG_FIELD_READER_H_
