@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <limits>
 #include <map>
 #include <span>
 #include <string>
@@ -357,6 +358,11 @@ TEST_F(QueryTest, BadRequestsAreInvalidArgument) {
   absl::Status too_long = bad(kCpu, "{}", 0, 25 * 3600 * 1000ll);
   EXPECT_EQ(too_long.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(too_long.message().find("exceeds the limit"), absl::string_view::npos) << too_long;
+  // The widest range there is: its length overflows int64, and must still be over the limit.
+  absl::Status widest =
+      bad(kCpu, "{}", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(widest.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(widest.message().find("exceeds the limit"), absl::string_view::npos) << widest;
   EXPECT_EQ(Merge(kCpu, "{}", 0, 1, 2'000'000).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Series(kCpu, "{}", 0, 1, 0).status().code(), absl::StatusCode::kInvalidArgument);
 }

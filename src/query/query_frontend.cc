@@ -22,6 +22,18 @@ namespace {
 
 std::string FormatMs(int64_t ms) { return absl::FormatDuration(absl::Milliseconds(ms)); }
 
+// The latest time a query may name: pprof and the series carry nanoseconds in an int64, so later
+// times (after the year 2262) cannot be expressed anyway, and no data is older than 0.
+constexpr int64_t kMaxQueryTimeMs = std::numeric_limits<int64_t>::max() / 1'000'000;
+
+// Clamps a checked range (start <= end) into [0, kMaxQueryTimeMs]: every later computation on it
+// (its length, nanoseconds, steps) then stays inside int64 whatever a client sent. A start near
+// INT64_MIN once overflowed the length check and passed it.
+void ClampRange(int64_t* start_ms, int64_t* end_ms) {
+  *start_ms = std::clamp<int64_t>(*start_ms, 0, kMaxQueryTimeMs);
+  *end_ms = std::clamp<int64_t>(*end_ms, 0, kMaxQueryTimeMs);
+}
+
 }  // namespace
 
 absl::StatusOr<ParsedQuery> QueryFrontend::ParseQuery(std::string_view profile_type_id,
@@ -43,6 +55,7 @@ absl::StatusOr<ParsedQuery> QueryFrontend::ParseQuery(std::string_view profile_t
     return absl::InvalidArgumentError(
         StrCat("end (", end_ms, ") is before start (", start_ms, ")"));
   }
+  ClampRange(&start_ms, &end_ms);
   const int64_t limit = absl::ToInt64Milliseconds(options_.max_query_length);
   if (limit > 0 && end_ms - start_ms > limit) {
     return absl::InvalidArgumentError(StrCat(
@@ -71,6 +84,7 @@ absl::Status QueryFrontend::LabelQueryRange(int64_t* start_ms, int64_t* end_ms) 
     return absl::InvalidArgumentError(
         StrCat("end (", *end_ms, ") is before start (", *start_ms, ")"));
   }
+  ClampRange(start_ms, end_ms);
   *start_ms = ClampStart(*start_ms);
   return absl::OkStatus();
 }
