@@ -246,11 +246,19 @@ TEST(MetastoreClusterProcessTest, FailoverCatchUpAndLeaderFollowingOverGrpc) {
       absl::Seconds(20)))
       << cluster.LogTail(leader);
   // The leader's snapshot was installed after the restart (not only the node's own one loaded
-  // while starting).
-  std::string log = cluster.LogTail(leader, 1 << 20);
-  size_t restarted = log.rfind("metastore raft: started");
-  ASSERT_NE(restarted, std::string::npos);
-  EXPECT_NE(log.find("snapshot restored", restarted), std::string::npos) << log.substr(restarted);
+  // while starting). The node logs that just after installing the state NodeInfo showed above,
+  // so the line may still be on its way: wait for it.
+  std::string log;
+  size_t restarted = std::string::npos;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        log = cluster.LogTail(leader, 1 << 20);
+        restarted = log.rfind("metastore raft: started");
+        return restarted != std::string::npos &&
+               log.find("snapshot restored", restarted) != std::string::npos;
+      },
+      absl::Seconds(10)))
+      << (restarted == std::string::npos ? log : log.substr(restarted));
   {
     std::unique_ptr<MetastoreClient> c = Client({cluster.grpc_address(leader)});
     absl::StatusOr<v1::QueryMetadataResponse> r = Query(*c, AllBlocks());
