@@ -68,6 +68,12 @@ std::string Hex(uint64_t v) {
   return std::string(buf, end);
 }
 
+void AppendHex16(uint64_t v, std::string* out) {
+  char buf[16];
+  for (int i = 15; i >= 0; --i, v >>= 4) buf[i] = "0123456789abcdef"[v & 15];
+  out->append(buf, sizeof(buf));
+}
+
 bool ParseInt64(std::string_view s, int64_t* out) {
   s = StripWhitespace(s);
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);

@@ -55,6 +55,8 @@ std::string AsciiLower(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // Lower-case hexadecimal without leading zeros ("0" for zero).
 std::string Hex(uint64_t v);
+// Appends exactly 16 lower-case hexadecimal digits (zero-padded): span and trace ids.
+void AppendHex16(uint64_t v, std::string* out);
 // The value of a hexadecimal digit (either case), or -1.
 inline int HexDigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -145,6 +145,12 @@ class ByteReader {
     pos_ += n;
     return true;
   }
+  // Moves past `n` bytes; false (not moving) when fewer remain.
+  bool Skip(uint64_t n) {
+    if (remaining() < n) return false;
+    pos_ += static_cast<size_t>(n);
+    return true;
+  }
   // Moves past `count` varints without decoding them (each ends at a byte below 0x80; their
   // lengths are not checked, a later Read* of them would). False, and the position undefined,
   // when fewer remain. Readers of columnar data use it to find where a column ends, eight bytes

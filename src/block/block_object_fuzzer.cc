@@ -75,10 +75,13 @@ void ReadEverything(objstore::Bucket* bucket, const std::string& key, bool strea
     std::vector<uint32_t> stack_ids;
     std::vector<int64_t> values;
     std::vector<uint64_t> span_ids;
+    std::vector<model::TraceId> trace_ids;
     for (int i = 0;; ++i) {
       absl::StatusOr<bool> more = reader.Next(&row);
       if (!more.ok() || !*more) break;
-      if (i % 2 == 0 && !reader.ReadSamples(&stack_ids, &values, &span_ids).ok()) break;
+      if (i % 2 == 0 && !reader.ReadSamples(&stack_ids, &values, &span_ids, &trace_ids).ok()) {
+        break;
+      }
     }
   }
   // Compaction finds a source at the key its metadata gives.
@@ -117,21 +120,31 @@ std::string RecipeObject(Bytes& in) {
     const int series = in.Next() % 4;
     const int64_t ts = static_cast<int8_t>(in.Next()) * 1000;
     const int sample_count = in.Next() % 5 + 1;
-    const bool spans = in.Next() % 2;
+    const uint8_t links = in.Next();  // bit 0: span ids, bit 1: trace ids
     std::vector<testing::StackSample> samples;
     for (int s = 0; s < sample_count; ++s) {
       testing::StackSample sample;
       const int depth = in.Next() % 4 + 1;
       for (int f = 0; f < depth; ++f) sample.frames.push_back("f" + std::to_string(in.Next() % 8));
       sample.value = static_cast<int8_t>(in.Next());
-      sample.span_id = spans ? in.Next() : 0;
+      sample.span_id = (links & 1) != 0 ? in.Next() : 0;
+      if ((links & 2) != 0) sample.trace_id = {.hi = in.Next(), .lo = in.Next()};
       samples.push_back(sample);
     }
     const model::Labels labels({{"__profile_type__", "process_cpu:cpu:nanoseconds:cpu:nanoseconds"},
                                 {"service_name", "svc"},
                                 {"pod", std::to_string(series)}});
-    builder.Append(labels, ts, in.Next(), testing::ProfileOf(samples), testing::SpanIdsOf(samples),
-                   {in.Next(), 0});
+    const pprof::Profile profile = testing::ProfileOf(samples);
+    const std::vector<uint64_t> span_ids = testing::SpanIdsOf(samples);
+    const std::vector<model::TraceId> trace_ids = testing::TraceIdsOf(samples);
+    const SeriesAppend append[] = {{.series = &labels,
+                                    .timestamp_ms = ts,
+                                    .duration_ns = in.Next(),
+                                    .samples = &profile,
+                                    .span_ids = span_ids,
+                                    .trace_ids = trace_ids,
+                                    .profile_id = {in.Next(), 0}}};
+    builder.Append(append, profile);
   }
   std::vector<EncodedDataset> datasets;
   datasets.push_back(builder.Finish());
@@ -149,15 +162,19 @@ std::string RecipeObject(Bytes& in) {
 void DecodeChunk(Bytes& in) {
   const uint32_t rows = in.Next() | in.Next() << 8;
   const uint32_t first_series = in.Next() | in.Next() << 8 | in.Next() << 16 | in.Next() << 24;
+  const uint32_t version = kOldestFormatVersion + in.Next() % 2;
   ChunkDecoder decoder;
-  if (!decoder.Reset(in.Rest(), rows, first_series, "chunk").ok()) return;
+  if (!decoder.Reset(in.Rest(), rows, first_series, "chunk", version).ok()) return;
   RowHeader row;
   std::vector<uint32_t> stack_ids;
   std::vector<int64_t> values;
   std::vector<uint64_t> span_ids;
+  std::vector<model::TraceId> trace_ids;
   for (uint32_t i = 0; decoder.rows_left() > 0; ++i) {
     if (!decoder.NextRow(&row).ok()) return;
-    if (i % 3 != 1 && !decoder.ReadSamples(&stack_ids, &values, &span_ids).ok()) return;
+    if (i % 3 != 1 && !decoder.ReadSamples(&stack_ids, &values, &span_ids, &trace_ids).ok()) {
+      return;
+    }
   }
 }
 

@@ -57,6 +57,15 @@ std::vector<uint64_t> SpanIdsOf(const std::vector<StackSample>& samples) {
   return spans;
 }
 
+std::vector<model::TraceId> TraceIdsOf(const std::vector<StackSample>& samples) {
+  std::vector<model::TraceId> traces;
+  for (const StackSample& s : samples) traces.push_back(s.trace_id);
+  if (std::all_of(traces.begin(), traces.end(), [](model::TraceId t) { return t.empty(); })) {
+    traces.clear();
+  }
+  return traces;
+}
+
 std::string StackName(const Symbols& symbols, uint32_t id) {
   std::vector<uint32_t> leaf_first;
   if (!symbols.Stack(id, &leaf_first)) return "<bad stack id>";
@@ -80,9 +89,10 @@ std::string StackName(const Symbols& symbols, uint32_t id) {
 std::ostream& operator<<(std::ostream& os, const StoredProfile& p) {
   os << p.tenant << "/" << p.service << " " << p.labels << " @" << p.timestamp_ms << " d"
      << p.duration_ns << " id " << p.profile_id.hi << ":" << p.profile_id.lo << " [";
-  for (const auto& [stack, value, span] : p.samples) {
+  for (const auto& [stack, value, span, trace] : p.samples) {
     os << " " << stack << "=" << value;
     if (span != 0) os << "/span" << span;
+    if (!trace.empty()) os << "/trace" << model::FormatTraceId(trace);
   }
   return os << " ]";
 }
@@ -107,7 +117,9 @@ absl::StatusOr<std::vector<StoredProfile>> ReadStoredProfiles(const ObjectReader
       for (uint32_t i = 0; i < rows.sample_count[r]; ++i) {
         const uint32_t k = rows.sample_begin[r] + i;
         const uint64_t span = rows.span_count[r] == 0 ? 0 : rows.span_ids[rows.span_begin[r] + i];
-        p.samples.emplace_back(StackName(symbols, rows.stack_ids[k]), rows.values[k], span);
+        const model::TraceId trace =
+            rows.trace_count[r] == 0 ? model::TraceId{} : rows.trace_ids[rows.trace_begin[r] + i];
+        p.samples.emplace_back(StackName(symbols, rows.stack_ids[k]), rows.values[k], span, trace);
       }
       std::sort(p.samples.begin(), p.samples.end());
       out.push_back(std::move(p));

@@ -13,16 +13,19 @@
 #include "absl/status/statusor.h"
 #include "block/object_reader.h"
 #include "model/profile_id.h"
+#include "model/trace_id.h"
 #include "objstore/bucket.h"
 #include "pprof/profile.h"
 
 namespace embers::block::testing {
 
-// One sample: function names from the root to the leaf, its value and span id (0 = none).
+// One sample: function names from the root to the leaf, its value, span id and trace id (0 =
+// none).
 struct StackSample {
   std::vector<std::string> frames;
   int64_t value = 0;
   uint64_t span_id = 0;
+  model::TraceId trace_id;
 };
 
 // A pprof profile (one sample type, cpu nanoseconds) holding `samples` in order; functions and
@@ -30,6 +33,8 @@ struct StackSample {
 pprof::Profile ProfileOf(const std::vector<StackSample>& samples);
 // The samples' span ids, for DatasetBuilder::Append (empty when none has one).
 std::vector<uint64_t> SpanIdsOf(const std::vector<StackSample>& samples);
+// The samples' trace ids (empty when none has one).
+std::vector<model::TraceId> TraceIdsOf(const std::vector<StackSample>& samples);
 
 // "root;...;leaf" of stack-trace id `id` (the frames of inlined functions joined the same way).
 std::string StackName(const Symbols& symbols, uint32_t id);
@@ -43,8 +48,8 @@ struct StoredProfile {
   int64_t timestamp_ms = 0;
   int64_t duration_ns = 0;
   model::ProfileId profile_id;
-  // (stack name, value, span id), sorted.
-  std::vector<std::tuple<std::string, int64_t, uint64_t>> samples;
+  // (stack name, value, span id, trace id), sorted.
+  std::vector<std::tuple<std::string, int64_t, uint64_t, model::TraceId>> samples;
 
   friend bool operator==(const StoredProfile&, const StoredProfile&) = default;
   friend auto operator<=>(const StoredProfile&, const StoredProfile&) = default;

@@ -47,6 +47,8 @@ void DatasetBuilder::AddRow(const SeriesAppend& series, const std::vector<uint32
   const pprof::Profile& profile = *series.samples;
   const std::span<const uint64_t> span_ids = series.span_ids;
   const bool with_spans = !span_ids.empty() && span_ids.size() == profile.samples.size();
+  const std::span<const model::TraceId> trace_ids = series.trace_ids;
+  const bool with_traces = !trace_ids.empty() && trace_ids.size() == profile.samples.size();
 
   // Order the row's samples by stack id (the profiles section stores ids as deltas).
   scratch_order_.resize(profile.samples.size());
@@ -61,21 +63,25 @@ void DatasetBuilder::AddRow(const SeriesAppend& series, const std::vector<uint32
   row.profile_id = series.profile_id;
   row.sample_begin = static_cast<uint32_t>(stack_ids_.size());
   row.span_begin = static_cast<uint32_t>(span_ids_.size());
+  row.trace_begin = static_cast<uint32_t>(trace_ids_.size());
   for (uint32_t i : scratch_order_) {
     std::span<const int64_t> values = profile.SampleValues(profile.samples[i]);
     int64_t value = values.empty() ? 0 : values[0];
     if (value == 0) continue;
     uint32_t stack = stacks[i];
-    if (!with_spans && stack_ids_.size() > row.sample_begin && stack_ids_.back() == stack) {
+    if (!with_spans && !with_traces && stack_ids_.size() > row.sample_begin &&
+        stack_ids_.back() == stack) {
       values_.back() += value;
       continue;
     }
     stack_ids_.push_back(stack);
     values_.push_back(value);
     if (with_spans) span_ids_.push_back(span_ids[i]);
+    if (with_traces) trace_ids_.push_back(trace_ids[i]);
   }
   row.sample_count = static_cast<uint32_t>(stack_ids_.size() - row.sample_begin);
   row.span_count = with_spans ? row.sample_count : 0;
+  row.trace_count = with_traces ? row.sample_count : 0;
   if (row.sample_count == 0) return;  // nothing left to store
   rows_.push_back(row);
 }
@@ -86,7 +92,8 @@ size_t DatasetBuilder::MemoryBytes() const {
     for (const auto& l : s.labels) series_bytes += l.name.size() + l.value.size() + 64;
   }
   return symbols_.MemoryBytes() + series_bytes + rows_.capacity() * sizeof(Row) +
-         stack_ids_.capacity() * 4 + values_.capacity() * 8 + span_ids_.capacity() * 8;
+         stack_ids_.capacity() * 4 + values_.capacity() * 8 + span_ids_.capacity() * 8 +
+         trace_ids_.capacity() * sizeof(model::TraceId);
 }
 
 EncodedDataset DatasetBuilder::Finish() {
@@ -121,6 +128,7 @@ EncodedDataset DatasetBuilder::Finish() {
                      .stack_ids = {stack_ids_.data() + row.sample_begin, row.sample_count},
                      .values = {values_.data() + row.sample_begin, row.sample_count},
                      .span_ids = {span_ids_.data() + row.span_begin, row.span_count},
+                     .trace_ids = {trace_ids_.data() + row.trace_begin, row.trace_count},
                      .profile_id = row.profile_id});
     }
   }
@@ -133,6 +141,7 @@ EncodedDataset DatasetBuilder::Finish() {
   stack_ids_.clear();
   values_.clear();
   span_ids_.clear();
+  trace_ids_.clear();
   return out;
 }
 

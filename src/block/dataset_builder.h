@@ -30,6 +30,7 @@ struct SeriesAppend {
   int64_t duration_ns = 0;
   const pprof::Profile* samples = nullptr;
   std::span<const uint64_t> span_ids;
+  std::span<const model::TraceId> trace_ids;
   model::ProfileId profile_id;
 };
 
@@ -40,8 +41,9 @@ class DatasetBuilder {
   DatasetBuilder& operator=(const DatasetBuilder&) = delete;
 
   // Adds one profile of `series`. `profile` carries one sample type (values[0] of each sample is
-  // used). `span_ids` is empty or holds one span id per sample (0 = none). Samples with value 0
-  // are dropped; samples of equal stack are merged unless they carry span ids.
+  // used). `span_ids` is empty or holds one span id per sample (0 = none); SeriesAppend's
+  // `trace_ids` likewise. Samples with value 0 are dropped; samples of equal stack are merged
+  // unless they carry span or trace ids.
   // `profile_id` is the client's id of the pushed profile (zero: none).
   void Append(const model::Labels& series, int64_t timestamp_ms, int64_t duration_ns,
               const pprof::Profile& profile, std::span<const uint64_t> span_ids = {},
@@ -83,6 +85,8 @@ class DatasetBuilder {
     uint32_t sample_count = 0;
     uint32_t span_begin = 0;
     uint32_t span_count = 0;
+    uint32_t trace_begin = 0;
+    uint32_t trace_count = 0;
     model::ProfileId profile_id;
   };
   struct SeriesEntry {
@@ -104,6 +108,7 @@ class DatasetBuilder {
   std::vector<uint32_t> stack_ids_;
   std::vector<int64_t> values_;
   std::vector<uint64_t> span_ids_;
+  std::vector<model::TraceId> trace_ids_;
   // Per-Append scratch: stack ids of each appended profile's samples, and sample order.
   std::vector<std::vector<uint32_t>> scratch_stacks_;
   std::vector<const pprof::Profile*> scratch_samples_;

@@ -182,7 +182,7 @@ class Merger {
   ProfileKey Identity() const {
     return {.fingerprint = merged_[run_series_]->fingerprint,
             .timestamp_ms = run_time_,
-            .digest = ProfileDigest(duration_, profile_id_, values_, span_ids_)};
+            .digest = ProfileDigest(duration_, profile_id_, values_, span_ids_, trace_ids_)};
   }
 
   // Reads the current row of `source` and keeps it unless it repeats one kept before.
@@ -191,7 +191,8 @@ class Merger {
     stack_ids_.clear();
     values_.clear();
     span_ids_.clear();
-    EMBERS_RETURN_IF_ERROR(source.rows.ReadSamples(&stack_ids_, &values_, &span_ids_));
+    trace_ids_.clear();
+    EMBERS_RETURN_IF_ERROR(source.rows.ReadSamples(&stack_ids_, &values_, &span_ids_, &trace_ids_));
     duration_ = row.duration_ns;
     profile_id_ = row.profile_id;
     ++stats_->rows_in;
@@ -235,22 +236,26 @@ class Merger {
     }
     std::span<const int64_t> values = values_;
     std::span<const uint64_t> spans = span_ids_;
+    std::span<const model::TraceId> traces = trace_ids_;
     if (!sorted) {
       // Samples ordered by their new stack ids (the format stores ids ascending), each keeping
-      // its value and span id; ties keep their order.
+      // its value, span id and trace id; ties keep their order.
       order_.resize(n);
       for (size_t i = 0; i < n; ++i) order_[i] = (uint64_t{out_ids_[i]} << 32) | i;
       std::sort(order_.begin(), order_.end());
       sorted_values_.resize(n);
       sorted_spans_.resize(span_ids_.size());
+      sorted_traces_.resize(trace_ids_.size());
       for (size_t j = 0; j < n; ++j) {
         const uint32_t i = static_cast<uint32_t>(order_[j]);
         out_ids_[j] = static_cast<uint32_t>(order_[j] >> 32);
         sorted_values_[j] = values_[i];
         if (!span_ids_.empty()) sorted_spans_[j] = span_ids_[i];
+        if (!trace_ids_.empty()) sorted_traces_[j] = trace_ids_[i];
       }
       values = sorted_values_;
       spans = sorted_spans_;
+      traces = sorted_traces_;
     }
     writer_.AddRow({.series = out_series_rank_,
                     .timestamp_ms = source.row.timestamp_ms,
@@ -258,6 +263,7 @@ class Merger {
                     .stack_ids = out_ids_,
                     .values = values,
                     .span_ids = spans,
+                    .trace_ids = traces,
                     .profile_id = profile_id_});
     ++stats_->rows_out;
     stats_->samples_out += n;
@@ -311,10 +317,12 @@ class Merger {
   std::vector<uint32_t> stack_ids_;
   std::vector<int64_t> values_;
   std::vector<uint64_t> span_ids_;
+  std::vector<model::TraceId> trace_ids_;
   std::vector<uint32_t> out_ids_;
   std::vector<uint64_t> order_;
   std::vector<int64_t> sorted_values_;
   std::vector<uint64_t> sorted_spans_;
+  std::vector<model::TraceId> sorted_traces_;
 };
 
 }  // namespace

@@ -39,11 +39,8 @@ absl::StatusOr<ObjectReader> ObjectReader::Open(objstore::Bucket* bucket, std::s
   }
   uint32_t meta_length = DecodeFixed32(trailer);
   uint32_t meta_crc = DecodeFixed32(trailer + 4);
-  uint32_t version = DecodeFixed32(trailer + 8);
-  if (version != kFormatVersion) {
-    return absl::FailedPreconditionError(StrCat("object ", key, ": format version ", version,
-                                                " is not supported (want ", kFormatVersion, ")"));
-  }
+  const uint32_t version = DecodeFixed32(trailer + 8);
+  EMBERS_RETURN_IF_ERROR(CheckVersion(key, version));
   if (meta_length > size - kFooterTrailerSize) return Corrupt(key, "metadata length out of range");
   uint64_t meta_offset = size - kFooterTrailerSize - meta_length;
   std::string meta_bytes;
@@ -60,8 +57,18 @@ absl::StatusOr<ObjectReader> ObjectReader::Open(objstore::Bucket* bucket, std::s
   auto meta = std::make_shared<metastore::v1::BlockMeta>();
   if (!meta->ParseFromString(meta_bytes)) return Corrupt(key, "metadata does not parse");
   meta->set_size(size);
+  meta->set_format_version(version);  // the footer's word decides how chunks are laid out
   EMBERS_RETURN_IF_ERROR(CheckMeta(*meta, key, meta_offset));
   return ObjectReader(bucket, std::move(key), std::move(meta), nullptr);
+}
+
+absl::Status ObjectReader::CheckVersion(std::string_view key, uint32_t version) {
+  if (version < kOldestFormatVersion || version > kFormatVersion) {
+    return absl::FailedPreconditionError(StrCat("object ", key, ": format version ", version,
+                                                " is not supported (this build reads ",
+                                                kOldestFormatVersion, " to ", kFormatVersion, ")"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ObjectReader::CheckMeta(const metastore::v1::BlockMeta& meta, std::string_view key,
@@ -93,6 +100,7 @@ absl::StatusOr<ObjectReader> ObjectReader::FromMeta(objstore::Bucket* bucket, st
     return Corrupt(key,
                    StrCat("holds ", contents->size(), " bytes, its metadata says ", meta.size()));
   }
+  EMBERS_RETURN_IF_ERROR(CheckVersion(key, meta.format_version()));
   const uint64_t data_end = meta.metadata_offset() > 0 ? meta.metadata_offset() : meta.size();
   if (data_end > meta.size()) return Corrupt(key, "metadata offset out of range");
   EMBERS_RETURN_IF_ERROR(CheckMeta(meta, key, data_end));

@@ -22,6 +22,7 @@
 #include "metastore/v1/types.pb.h"
 #include "model/labels.h"
 #include "model/profile_id.h"
+#include "model/trace_id.h"
 #include "objstore/bucket.h"
 
 namespace embers::block {
@@ -36,7 +37,8 @@ struct SeriesInfo {
 };
 
 // Decoded profile rows in flat columns. Row i has samples [sample_begin[i], +sample_count[i]) in
-// stack_ids/values, and span ids [span_begin[i], +span_count[i]) in span_ids.
+// stack_ids/values, span ids [span_begin[i], +span_count[i]) in span_ids and trace ids
+// [trace_begin[i], +trace_count[i]) in trace_ids (span and trace counts are 0 or sample_count).
 struct ProfileRows {
   std::vector<uint32_t> series;  // series rank (index into ReadSeries())
   std::vector<int64_t> timestamp_ms;
@@ -45,17 +47,22 @@ struct ProfileRows {
   std::vector<uint32_t> sample_count;
   std::vector<uint32_t> span_begin;
   std::vector<uint32_t> span_count;
+  std::vector<uint32_t> trace_begin;
+  std::vector<uint32_t> trace_count;
   std::vector<uint32_t> stack_ids;
   std::vector<int64_t> values;
   std::vector<uint64_t> span_ids;
+  std::vector<model::TraceId> trace_ids;
   std::vector<model::ProfileId> profile_ids;  // one per row (zero: none)
 
   size_t size() const { return series.size(); }
   // Empties every column, keeping their memory (a reader reusing one ProfileRows per chunk).
   void Clear() {
-    for (auto* v : {&series, &sample_begin, &sample_count, &span_begin, &span_count, &stack_ids}) {
+    for (auto* v : {&series, &sample_begin, &sample_count, &span_begin, &span_count, &trace_begin,
+                    &trace_count, &stack_ids}) {
       v->clear();
     }
+    trace_ids.clear();
     timestamp_ms.clear();
     duration_ns.clear();
     values.clear();
@@ -71,6 +78,8 @@ struct ProfileRows {
     sample_count.push_back(row.sample_count);
     span_begin.push_back(static_cast<uint32_t>(span_ids.size()));
     span_count.push_back(row.span_count);
+    trace_begin.push_back(static_cast<uint32_t>(trace_ids.size()));
+    trace_count.push_back(row.trace_count);
     profile_ids.push_back(row.profile_id);
   }
 };
@@ -87,6 +96,8 @@ class ObjectReader {
                                                std::shared_ptr<const std::string> contents = {});
 
   const metastore::v1::BlockMeta& meta() const { return *meta_; }
+  // The object's format version (how its chunks are laid out).
+  uint32_t format_version() const { return meta_->format_version(); }
   const std::string& key() const { return key_; }
   // Whether reads are served from the whole object in memory (FromMeta with contents).
   bool holds_contents() const { return contents_ != nullptr; }
@@ -115,6 +126,8 @@ class ObjectReader {
         meta_(std::move(meta)),
         contents_(std::move(contents)) {}
 
+  // FailedPrecondition unless this build reads objects of `version`.
+  static absl::Status CheckVersion(std::string_view key, uint32_t version);
   // Checks the datasets' section offsets (which must end by `data_end`) and string references.
   static absl::Status CheckMeta(const metastore::v1::BlockMeta& meta, std::string_view key,
                                 uint64_t data_end);

@@ -17,7 +17,10 @@
 
 namespace embers::block {
 
-inline constexpr uint32_t kFormatVersion = 1;
+// The format version written (docs/format.md "Versioning"); readers also read every version
+// from kOldestFormatVersion on.
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kOldestFormatVersion = 1;
 inline constexpr char kMagic[4] = {'E', 'M', 'B', '1'};
 // u32 meta length + u32 CRC32C + u32 version + magic.
 inline constexpr size_t kFooterTrailerSize = 16;

@@ -72,16 +72,28 @@ void ChunkEncoder::Add(const ProfileRow& row) {
   PutFixed64(&profile_ids_, row.profile_id.hi);
   PutFixed64(&profile_ids_, row.profile_id.lo);
   with_profile_ids_ |= !row.profile_id.empty();
+  PutVarint64(&trace_counts_, row.trace_ids.size());
+  for (model::TraceId trace : row.trace_ids) {
+    PutFixed64(&trace_ids_, trace.hi);
+    PutFixed64(&trace_ids_, trace.lo);
+  }
+  with_trace_ids_ |= !row.trace_ids.empty();
   ++row_count_;
 }
 
 void ChunkEncoder::Finish(std::string* raw, ChunkEntry* entry) {
   raw->clear();
-  // The profile-id column is written only when some row of the chunk has an id, so chunks
-  // without ids keep the original layout.
-  for (std::string* column : {&series_, &times_, &durations_, &sample_counts_, &stack_ids_,
-                              &values_, &span_counts_, &span_ids_, &profile_ids_}) {
-    if (column != &profile_ids_ || with_profile_ids_) raw->append(*column);
+  // The profile-id and trace-id columns are written only when some row of the chunk has such an
+  // id; the flags byte says which are there.
+  raw->push_back(static_cast<char>((with_profile_ids_ ? kChunkHasProfileIds : 0) |
+                                   (with_trace_ids_ ? kChunkHasTraceIds : 0)));
+  for (std::string* column :
+       {&series_, &times_, &durations_, &sample_counts_, &stack_ids_, &values_, &span_counts_,
+        &span_ids_, &profile_ids_, &trace_counts_, &trace_ids_}) {
+    const bool optional_absent =
+        (column == &profile_ids_ && !with_profile_ids_) ||
+        ((column == &trace_counts_ || column == &trace_ids_) && !with_trace_ids_);
+    if (!optional_absent) raw->append(*column);
     column->clear();
   }
   entry->row_count = row_count_;
@@ -92,6 +104,7 @@ void ChunkEncoder::Finish(std::string* raw, ChunkEntry* entry) {
   entry->raw_length = raw->size();
   row_count_ = 0;
   with_profile_ids_ = false;
+  with_trace_ids_ = false;
 }
 
 absl::Status ChunkDecoder::Corrupt(std::string_view why) const {
@@ -99,15 +112,27 @@ absl::Status ChunkDecoder::Corrupt(std::string_view why) const {
 }
 
 absl::Status ChunkDecoder::Reset(std::string_view raw, uint32_t row_count, uint32_t first_series,
-                                 std::string_view what) {
+                                 std::string_view what, uint32_t format_version) {
   what_ = what;
   rows_left_ = 0;
-  samples_left_ = spans_left_ = 0;
-  pending_samples_ = pending_spans_ = 0;
+  samples_left_ = spans_left_ = traces_left_ = 0;
+  pending_samples_ = pending_spans_ = pending_traces_ = 0;
   series_rank_ = first_series;
   first_row_ = true;
+  with_traces_ = false;
+  trace_ids_ = nullptr;
   // Every row takes at least one byte in each of five columns.
   if (row_count > raw.size()) return Corrupt("row count");
+  if (raw.empty() && row_count == 0) return absl::OkStatus();  // an empty decoder
+  uint8_t flags = 0;
+  if (format_version >= 2) {
+    if (raw.empty()) return Corrupt("no column flags");
+    flags = static_cast<uint8_t>(raw[0]);
+    if ((flags & ~(kChunkHasProfileIds | kChunkHasTraceIds)) != 0) {
+      return Corrupt(StrCat("unknown column flags ", flags));
+    }
+    raw.remove_prefix(1);
+  }
   ByteReader r(raw);
   // The column of `count` varints starting at the reader's position.
   auto column = [&](uint64_t count, ByteReader* out) {
@@ -137,15 +162,33 @@ absl::Status ChunkDecoder::Reset(std::string_view raw, uint32_t row_count, uint3
   if (!column(samples, &stack_ids_)) return Corrupt("stack id column");
   if (!column(samples, &values_)) return Corrupt("value column");
   if (!counts(&span_counts_, &spans)) return Corrupt("span count column");
-  // The span column fills the rest, followed by an optional profile-id column.
-  const uint64_t rest = r.remaining();
-  const bool with_ids = rest == spans * 8 + uint64_t{row_count} * 16;
-  if (!with_ids && rest != spans * 8) return Corrupt("span column");
   span_ids_ = raw.data() + r.position();
-  profile_ids_ = with_ids ? span_ids_ + spans * 8 : nullptr;
+  if (format_version < 2) {
+    // The span column fills the rest, or the rest but an optional profile-id column.
+    const uint64_t rest = r.remaining();
+    if (rest == spans * 8 + uint64_t{row_count} * 16) flags |= kChunkHasProfileIds;
+    if ((flags & kChunkHasProfileIds) == 0 && rest != spans * 8) return Corrupt("span column");
+  } else if (spans > r.remaining() / 8 || !r.Skip(spans * 8)) {
+    return Corrupt("span column");
+  }
+  profile_ids_ = (flags & kChunkHasProfileIds) != 0 ? span_ids_ + spans * 8 : nullptr;
+  uint64_t traces = 0;
+  if (format_version >= 2) {
+    if (profile_ids_ != nullptr && !r.Skip(uint64_t{row_count} * 16)) {
+      return Corrupt("profile id column");
+    }
+    with_traces_ = (flags & kChunkHasTraceIds) != 0;
+    if (with_traces_) {
+      if (!counts(&trace_counts_, &traces)) return Corrupt("trace count column");
+      trace_ids_ = raw.data() + r.position();
+      if (traces > r.remaining() / 16 || !r.Skip(traces * 16)) return Corrupt("trace column");
+    }
+    if (!r.empty()) return Corrupt("bytes after the last column");
+  }
   rows_left_ = row_count;
   samples_left_ = samples;
   spans_left_ = spans;
+  traces_left_ = traces;
   return absl::OkStatus();
 }
 
@@ -153,15 +196,17 @@ absl::Status ChunkDecoder::SkipSamples() {
   if (!stack_ids_.SkipVarints(pending_samples_)) return Corrupt("stack id column");
   if (!values_.SkipVarints(pending_samples_)) return Corrupt("value column");
   span_ids_ += uint64_t{pending_spans_} * 8;
+  trace_ids_ += uint64_t{pending_traces_} * 16;
   samples_left_ -= pending_samples_;
   spans_left_ -= pending_spans_;
-  pending_samples_ = pending_spans_ = 0;
+  traces_left_ -= pending_traces_;
+  pending_samples_ = pending_spans_ = pending_traces_ = 0;
   return absl::OkStatus();
 }
 
 absl::Status ChunkDecoder::NextRow(RowHeader* row) {
   if (rows_left_ == 0) return absl::OutOfRangeError(StrCat(what_, ": no rows left in the chunk"));
-  if (pending_samples_ > 0 || pending_spans_ > 0) {
+  if (pending_samples_ > 0 || pending_spans_ > 0 || pending_traces_ > 0) {
     if (absl::Status s = SkipSamples(); !s.ok()) return s;
   }
   uint32_t delta;
@@ -183,6 +228,11 @@ absl::Status ChunkDecoder::NextRow(RowHeader* row) {
       (row->span_count != 0 && row->span_count != row->sample_count)) {
     return Corrupt("span count column");
   }
+  row->trace_count = 0;
+  if (with_traces_ && (!trace_counts_.ReadVarint32(&row->trace_count) ||
+                       (row->trace_count != 0 && row->trace_count != row->sample_count))) {
+    return Corrupt("trace count column");
+  }
   row->profile_id = {};
   if (profile_ids_ != nullptr) {
     row->profile_id.hi = DecodeFixed64(profile_ids_);
@@ -191,13 +241,15 @@ absl::Status ChunkDecoder::NextRow(RowHeader* row) {
   }
   pending_samples_ = row->sample_count;
   pending_spans_ = row->span_count;
+  pending_traces_ = row->trace_count;
   --rows_left_;
   return absl::OkStatus();
 }
 
 absl::Status ChunkDecoder::ReadSamples(std::vector<uint32_t>* stack_ids,
                                        std::vector<int64_t>* values,
-                                       std::vector<uint64_t>* span_ids) {
+                                       std::vector<uint64_t>* span_ids,
+                                       std::vector<model::TraceId>* trace_ids) {
   const uint32_t n = pending_samples_;
   const size_t base = stack_ids->size();
   stack_ids->resize(base + n);
@@ -225,9 +277,16 @@ absl::Status ChunkDecoder::ReadSamples(std::vector<uint32_t>* stack_ids,
     (*span_ids)[span_base + i] = DecodeFixed64(span_ids_);
     span_ids_ += 8;
   }
+  const size_t trace_base = trace_ids->size();
+  trace_ids->resize(trace_base + pending_traces_);
+  for (uint32_t i = 0; i < pending_traces_; ++i) {
+    (*trace_ids)[trace_base + i] = {DecodeFixed64(trace_ids_), DecodeFixed64(trace_ids_ + 8)};
+    trace_ids_ += 16;
+  }
   samples_left_ -= pending_samples_;
   spans_left_ -= pending_spans_;
-  pending_samples_ = pending_spans_ = 0;
+  traces_left_ -= pending_traces_;
+  pending_samples_ = pending_spans_ = pending_traces_ = 0;
   return absl::OkStatus();
 }
 

@@ -18,11 +18,12 @@
 #include "absl/status/status.h"
 #include "base/varint.h"
 #include "model/profile_id.h"
+#include "model/trace_id.h"
 
 namespace embers::block {
 
 // One profile row as written: `stack_ids` ascending (equal ids may repeat), `values` one per id,
-// `span_ids` empty or one per id (0 = none).
+// `span_ids` and `trace_ids` each empty or one per id (0 = none).
 struct ProfileRow {
   uint32_t series = 0;  // rank of the series in the dataset
   int64_t timestamp_ms = 0;
@@ -30,6 +31,7 @@ struct ProfileRow {
   std::span<const uint32_t> stack_ids;
   std::span<const int64_t> values;
   std::span<const uint64_t> span_ids;
+  std::span<const model::TraceId> trace_ids;
   model::ProfileId profile_id;
 };
 
@@ -39,7 +41,8 @@ struct RowHeader {
   int64_t timestamp_ms = 0;
   int64_t duration_ns = 0;
   uint32_t sample_count = 0;
-  uint32_t span_count = 0;  // 0 or sample_count
+  uint32_t span_count = 0;   // 0 or sample_count
+  uint32_t trace_count = 0;  // 0 or sample_count
   model::ProfileId profile_id;
 };
 
@@ -62,6 +65,13 @@ void EncodeChunkEntry(const ChunkEntry& entry, std::string* out);
 // False when `r` does not hold a whole entry.
 bool DecodeChunkEntry(ByteReader* r, ChunkEntry* entry);
 
+// The chunk layouts (docs/format.md): format version 1 tells an optional profile-id column by the
+// bytes left after the span ids; version 2 starts each chunk with a byte of column flags and may
+// add per-sample trace ids.
+inline constexpr uint8_t kChunkHasProfileIds = 1;
+inline constexpr uint8_t kChunkHasTraceIds = 2;
+
+// Writes chunks of the current format version (object_writer.h kFormatVersion).
 class ChunkEncoder {
  public:
   void Add(const ProfileRow& row);
@@ -73,7 +83,7 @@ class ChunkEncoder {
  private:
   // One buffer per column, concatenated by Finish.
   std::string series_, times_, durations_, sample_counts_, stack_ids_, values_, span_counts_,
-      span_ids_, profile_ids_;
+      span_ids_, profile_ids_, trace_counts_, trace_ids_;
   uint32_t row_count_ = 0;
   uint32_t first_series_ = 0;
   uint32_t last_series_ = 0;
@@ -81,26 +91,29 @@ class ChunkEncoder {
   int64_t min_time_ = 0;
   int64_t max_time_ = 0;
   bool with_profile_ids_ = false;
+  bool with_trace_ids_ = false;
 };
 
 class ChunkDecoder {
  public:
-  // Starts on a chunk's raw bytes (which must outlive the decoding) with `row_count` rows whose
-  // series ranks start at `first_series`. Finds where each column begins and checks that the
-  // columns fill the chunk; DataLoss naming `what` (which must outlive the decoder) otherwise.
+  // Starts on a chunk's raw bytes (which must outlive the decoding) of an object of
+  // `format_version`, with `row_count` rows whose series ranks start at `first_series`. Finds
+  // where each column begins and checks that the columns fill the chunk; DataLoss naming `what`
+  // (which must outlive the decoder) otherwise.
   absl::Status Reset(std::string_view raw, uint32_t row_count, uint32_t first_series,
-                     std::string_view what);
+                     std::string_view what, uint32_t format_version);
   uint32_t rows_left() const { return rows_left_; }
   // Samples and span ids of the rows not read yet, so that readers can reserve room for them.
   uint64_t samples_left() const { return samples_left_; }
   uint64_t spans_left() const { return spans_left_; }
+  uint64_t traces_left() const { return traces_left_; }
   // Decodes the next row's header (rows_left() must be positive). The samples of the previous
   // row are skipped unless ReadSamples read them.
   absl::Status NextRow(RowHeader* row);
-  // Appends the samples of the row NextRow returned: its stack ids, values and span ids (none
-  // when the row has none).
+  // Appends the samples of the row NextRow returned: its stack ids, values, span ids and trace
+  // ids (none when the row has none).
   absl::Status ReadSamples(std::vector<uint32_t>* stack_ids, std::vector<int64_t>* values,
-                           std::vector<uint64_t>* span_ids);
+                           std::vector<uint64_t>* span_ids, std::vector<model::TraceId>* trace_ids);
 
  private:
   absl::Status Corrupt(std::string_view why) const;
@@ -108,18 +121,22 @@ class ChunkDecoder {
 
   std::string_view what_;
   ByteReader series_{{}}, times_{{}}, durations_{{}}, sample_counts_{{}}, stack_ids_{{}},
-      values_{{}}, span_counts_{{}};
+      values_{{}}, span_counts_{{}}, trace_counts_{{}};
   const char* span_ids_ = nullptr;
   const char* profile_ids_ = nullptr;  // null: the chunk has no profile-id column
+  const char* trace_ids_ = nullptr;
+  bool with_traces_ = false;
   uint32_t rows_left_ = 0;
   uint64_t samples_left_ = 0;
   uint64_t spans_left_ = 0;
+  uint64_t traces_left_ = 0;
   uint32_t series_rank_ = 0;
   bool first_row_ = true;
   int64_t last_time_ = 0;
   // Samples of the current row not read yet.
   uint32_t pending_samples_ = 0;
   uint32_t pending_spans_ = 0;
+  uint32_t pending_traces_ = 0;
 };
 
 }  // namespace embers::block

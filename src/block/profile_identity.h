@@ -8,7 +8,8 @@
 //
 // Identity: the series (its fingerprint, within one tenant), the timestamp, and a digest of the
 // profile's content that does not depend on the dataset it is stored in: its duration, the id the
-// client gave it (RawSample.ID, zero when none) and the multiset of its samples' (value, span id).
+// client gave it (RawSample.ID, zero when none) and the multiset of its samples' (value, span id,
+// trace id).
 // Stack-trace ids are left out because they are indexes into one dataset's symbols (the same
 // stack has different ids in different objects); the samples of a retried push carry the same
 // values in the same multiset. Pyroscope de-duplicates on (fingerprint, timestamp) alone; this is
@@ -26,6 +27,7 @@
 
 #include "absl/hash/hash.h"
 #include "model/profile_id.h"
+#include "model/trace_id.h"
 
 namespace embers::block {
 
@@ -39,14 +41,19 @@ inline uint64_t MixBits(uint64_t x) {
   return x;
 }
 
-// The content digest of one profile. `span_ids` is empty or holds one id per value.
+// The content digest of one profile. `span_ids` and `trace_ids` are each empty or hold one id
+// per value.
 inline uint64_t ProfileDigest(int64_t duration_ns, model::ProfileId id,
-                              std::span<const int64_t> values, std::span<const uint64_t> span_ids) {
+                              std::span<const int64_t> values, std::span<const uint64_t> span_ids,
+                              std::span<const model::TraceId> trace_ids = {}) {
   uint64_t sum = 0;
   const bool with_spans = span_ids.size() == values.size();
+  const bool with_traces = trace_ids.size() == values.size();
   for (size_t i = 0; i < values.size(); ++i) {
     const uint64_t span = with_spans ? span_ids[i] : 0;
-    sum += MixBits(static_cast<uint64_t>(values[i]) + MixBits(span ^ 0x9e3779b97f4a7c15ULL));
+    uint64_t link = MixBits(span ^ 0x9e3779b97f4a7c15ULL);
+    if (with_traces) link = MixBits(MixBits(link ^ trace_ids[i].hi) ^ trace_ids[i].lo);
+    sum += MixBits(static_cast<uint64_t>(values[i]) + link);
   }
   uint64_t h = MixBits(static_cast<uint64_t>(duration_ns) ^ 0x2545f4914f6cdd1dULL);
   h = MixBits(h ^ id.hi);

@@ -5,6 +5,7 @@
 #include "base/crc32c.h"
 #include "base/status.h"
 #include "base/strings.h"
+#include "block/object_writer.h"
 #include "block/section.h"
 
 namespace embers::block {
@@ -95,7 +96,7 @@ absl::Status ProfileReader::Open(const ObjectReader& object, int dataset, Option
   verify_section_ = true;
   fetch_end_ = section_size_;
   finished_ = false;
-  EMBERS_RETURN_IF_ERROR(decoder_.Reset({}, 0, 0, what_));
+  EMBERS_RETURN_IF_ERROR(decoder_.Reset({}, 0, 0, what_, kFormatVersion));
   if (section_size_ < 6) return Corrupt("truncated section");
 
   EMBERS_RETURN_IF_ERROR(Fetch(0, std::min(section_size_, kMaxSectionHeadBytes)));
@@ -167,7 +168,7 @@ void ProfileReader::OpenSameSection(const ProfileReader& other) {
   verify_section_ = true;
   fetch_end_ = section_size_;
   finished_ = false;
-  (void)decoder_.Reset({}, 0, 0, what_);
+  (void)decoder_.Reset({}, 0, 0, what_, kFormatVersion);
 }
 
 absl::Status ProfileReader::StartChunk(const ChunkEntry& chunk) {
@@ -178,7 +179,7 @@ absl::Status ProfileReader::StartChunk(const ChunkEntry& chunk) {
   EMBERS_ASSIGN_OR_RETURN(const std::string_view raw,
                           DecompressBodyView(stored, static_cast<Codec>(chunk.codec),
                                              chunk.raw_length, what_, &chunk_scratch_, &zstd_));
-  return decoder_.Reset(raw, chunk.row_count, chunk.first_series, what_);
+  return decoder_.Reset(raw, chunk.row_count, chunk.first_series, what_, object_->format_version());
 }
 
 absl::Status ProfileReader::Finish() {
@@ -234,7 +235,12 @@ absl::Status ReadRemainingRows(ProfileReader* reader, ProfileRows* rows) {
     if (rows->span_ids.capacity() < spans) {
       rows->span_ids.reserve(std::max(spans, 2 * rows->span_ids.capacity()));
     }
-    EMBERS_RETURN_IF_ERROR(reader->ReadSamples(&rows->stack_ids, &rows->values, &rows->span_ids));
+    const size_t traces = rows->trace_ids.size() + reader->traces_left_in_chunk();
+    if (rows->trace_ids.capacity() < traces) {
+      rows->trace_ids.reserve(std::max(traces, 2 * rows->trace_ids.capacity()));
+    }
+    EMBERS_RETURN_IF_ERROR(
+        reader->ReadSamples(&rows->stack_ids, &rows->values, &rows->span_ids, &rows->trace_ids));
   }
 }
 

@@ -48,8 +48,9 @@ class ProfileReader {
   absl::StatusOr<bool> Next(RowHeader* row);
   // Appends the samples of the row Next returned (not reading them skips them).
   absl::Status ReadSamples(std::vector<uint32_t>* stack_ids, std::vector<int64_t>* values,
-                           std::vector<uint64_t>* span_ids) {
-    return decoder_.ReadSamples(stack_ids, values, span_ids);
+                           std::vector<uint64_t>* span_ids,
+                           std::vector<model::TraceId>* trace_ids) {
+    return decoder_.ReadSamples(stack_ids, values, span_ids, trace_ids);
   }
 
   // The chunk directory (after Open).
@@ -64,9 +65,10 @@ class ProfileReader {
   // reading other chunks of it on another thread. `other` may be read concurrently.
   void OpenSameSection(const ProfileReader& other);
 
-  // Samples and span ids of the current chunk not read yet (for reserving room).
+  // Samples, span ids and trace ids of the current chunk not read yet (for reserving room).
   uint64_t samples_left_in_chunk() const { return decoder_.samples_left(); }
   uint64_t spans_left_in_chunk() const { return decoder_.spans_left(); }
+  uint64_t traces_left_in_chunk() const { return decoder_.traces_left(); }
   // How errors name the section.
   const std::string& what() const { return what_; }
   uint64_t bytes_fetched() const { return bytes_fetched_; }

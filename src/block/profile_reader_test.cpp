@@ -57,7 +57,8 @@ absl::StatusOr<ProfileRows> ReadAll(const ObjectReader& object, ProfileReader::O
     if (!*more) break;
     rows.AddRow(row);
     if (read_samples) {
-      absl::Status s = reader.ReadSamples(&rows.stack_ids, &rows.values, &rows.span_ids);
+      absl::Status s =
+          reader.ReadSamples(&rows.stack_ids, &rows.values, &rows.span_ids, &rows.trace_ids);
       if (!s.ok()) return s;
     }
   }
@@ -245,6 +246,7 @@ TEST(ChunkCodec, RowsRoundTripThroughEncoderAndDecoder) {
   const std::vector<uint32_t> ids = {1, 5, 5, 9};
   const std::vector<int64_t> values = {-3, 4, 4, 1 << 30};
   const std::vector<uint64_t> spans = {0, 1, 2, UINT64_MAX};
+  const std::vector<model::TraceId> traces = {{1, 2}, {}, {UINT64_MAX, 0}, {1, 2}};
   encoder.Add(
       {.series = 2, .timestamp_ms = 100, .duration_ns = 7, .stack_ids = ids, .values = values});
   encoder.Add({.series = 2,
@@ -252,6 +254,7 @@ TEST(ChunkCodec, RowsRoundTripThroughEncoderAndDecoder) {
                .stack_ids = ids,
                .values = values,
                .span_ids = spans,
+               .trace_ids = traces,
                .profile_id = {3, 4}});
   encoder.Add({.series = 5, .timestamp_ms = INT64_MIN, .duration_ns = -1});
   std::string raw;
@@ -262,45 +265,93 @@ TEST(ChunkCodec, RowsRoundTripThroughEncoderAndDecoder) {
   EXPECT_EQ(entry.last_series, 5u);
   EXPECT_EQ(entry.min_time_ms, INT64_MIN);
   EXPECT_EQ(entry.max_time_ms, 100);
+  EXPECT_EQ(raw[0], kChunkHasProfileIds | kChunkHasTraceIds);
 
   ChunkDecoder decoder;
-  ASSERT_TRUE(decoder.Reset(raw, 3, 2, "chunk").ok());
+  ASSERT_TRUE(decoder.Reset(raw, 3, 2, "chunk", kFormatVersion).ok());
   EXPECT_EQ(decoder.samples_left(), 8u);
+  EXPECT_EQ(decoder.traces_left(), 4u);
   RowHeader row;
   std::vector<uint32_t> got_ids;
   std::vector<int64_t> got_values;
   std::vector<uint64_t> got_spans;
+  std::vector<model::TraceId> got_traces;
   ASSERT_TRUE(decoder.NextRow(&row).ok());
   EXPECT_EQ(row.timestamp_ms, 100);
   EXPECT_EQ(row.duration_ns, 7);
+  EXPECT_EQ(row.trace_count, 0u);
   EXPECT_TRUE(row.profile_id.empty());
   // The first row's samples are skipped; the second's read.
   ASSERT_TRUE(decoder.NextRow(&row).ok());
   EXPECT_EQ(row.series, 2u);
   EXPECT_EQ(row.timestamp_ms, 90);
   EXPECT_EQ(row.span_count, 4u);
+  EXPECT_EQ(row.trace_count, 4u);
   EXPECT_EQ(row.profile_id, (model::ProfileId{3, 4}));
-  ASSERT_TRUE(decoder.ReadSamples(&got_ids, &got_values, &got_spans).ok());
+  ASSERT_TRUE(decoder.ReadSamples(&got_ids, &got_values, &got_spans, &got_traces).ok());
   EXPECT_EQ(got_ids, ids);
   EXPECT_EQ(got_values, values);
   EXPECT_EQ(got_spans, spans);
+  EXPECT_EQ(got_traces, traces);
   ASSERT_TRUE(decoder.NextRow(&row).ok());
   EXPECT_EQ(row.series, 5u);
   EXPECT_EQ(row.timestamp_ms, INT64_MIN);
   EXPECT_EQ(row.sample_count, 0u);
   EXPECT_EQ(decoder.rows_left(), 0u);
 
-  // Any truncation, and a row count the columns do not hold, are refused up front; but for one:
-  // without its whole profile-id column the chunk reads as one written without ids (the chunk's
-  // raw length and checksum in the directory catch that).
-  const size_t without_ids = raw.size() - 3 * 16;
+  // Any truncation or extension, unknown flags and a row count the columns do not hold are
+  // refused up front.
   for (size_t n = 0; n < raw.size(); ++n) {
-    if (n == without_ids) continue;
-    EXPECT_EQ(decoder.Reset(raw.substr(0, n), 3, 2, "chunk").code(), absl::StatusCode::kDataLoss)
+    EXPECT_EQ(decoder.Reset(raw.substr(0, n), 3, 2, "chunk", kFormatVersion).code(),
+              absl::StatusCode::kDataLoss)
         << n;
   }
-  EXPECT_FALSE(decoder.Reset(raw, 2, 2, "chunk").ok());
-  EXPECT_FALSE(decoder.Reset(raw, 4, 2, "chunk").ok());
+  EXPECT_FALSE(decoder.Reset(raw + '\0', 3, 2, "chunk", kFormatVersion).ok());
+  EXPECT_FALSE(decoder.Reset(raw, 2, 2, "chunk", kFormatVersion).ok());
+  EXPECT_FALSE(decoder.Reset(raw, 4, 2, "chunk", kFormatVersion).ok());
+  std::string flags = raw;
+  flags[0] |= 4;
+  EXPECT_EQ(decoder.Reset(flags, 3, 2, "chunk", kFormatVersion).code(),
+            absl::StatusCode::kDataLoss);
+}
+
+// Version 1 chunks (no flags byte, no trace ids) still decode: they are what a version 2 chunk
+// without trace ids holds after its flags byte.
+TEST(ChunkCodec, VersionOneChunksStillDecode) {
+  const std::vector<uint32_t> ids = {1, 5};
+  const std::vector<int64_t> values = {10, 20};
+  const std::vector<uint64_t> spans = {7, 0};
+  for (const model::ProfileId profile_id : {model::ProfileId{}, model::ProfileId{3, 4}}) {
+    ChunkEncoder encoder;
+    encoder.Add({.series = 1, .timestamp_ms = 5, .stack_ids = ids, .values = values});
+    encoder.Add({.series = 1,
+                 .timestamp_ms = 6,
+                 .stack_ids = ids,
+                 .values = values,
+                 .span_ids = spans,
+                 .profile_id = profile_id});
+    std::string raw;
+    ChunkEntry entry;
+    encoder.Finish(&raw, &entry);
+    ASSERT_EQ(raw[0], profile_id.empty() ? 0 : kChunkHasProfileIds);
+    const std::string v1 = raw.substr(1);
+    ChunkDecoder decoder;
+    ASSERT_TRUE(decoder.Reset(v1, 2, 1, "chunk", kOldestFormatVersion).ok());
+    RowHeader row;
+    std::vector<uint32_t> got_ids;
+    std::vector<int64_t> got_values;
+    std::vector<uint64_t> got_spans;
+    std::vector<model::TraceId> got_traces;
+    ASSERT_TRUE(decoder.NextRow(&row).ok());
+    ASSERT_TRUE(decoder.NextRow(&row).ok());
+    EXPECT_EQ(row.timestamp_ms, 6);
+    EXPECT_EQ(row.profile_id, profile_id);
+    EXPECT_EQ(row.trace_count, 0u);
+    ASSERT_TRUE(decoder.ReadSamples(&got_ids, &got_values, &got_spans, &got_traces).ok());
+    EXPECT_EQ(got_values, values);
+    EXPECT_EQ(got_spans, spans);
+    EXPECT_TRUE(got_traces.empty());
+  }
 }
 
 // The chunk directory of an encoded dataset's profiles section: its entries' row counts.

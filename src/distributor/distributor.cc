@@ -177,6 +177,7 @@ void Distributor::Push(const CallContext& ctx, std::vector<IngestProfile> profil
       w.timestamp_ms = sp.samples.time_nanos / 1000000;
       w.duration_ns = sp.samples.duration_nanos;
       w.span_ids = std::move(sp.span_ids);
+      w.trace_ids = std::move(sp.trace_ids);
       w.profile_id = in.profile_id;
       uint32_t shard = placement.Shard(tenant, service, sp.fingerprint);
       w.series = std::move(sp.labels);

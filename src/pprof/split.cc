@@ -48,8 +48,8 @@ uint64_t ParseSpanId(std::string_view s) {
 }
 
 std::string FormatSpanId(uint64_t id) {
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, id >>= 4) out[static_cast<size_t>(i)] = "0123456789abcdef"[id & 15];
+  std::string out;
+  AppendHex16(id, &out);
   return out;
 }
 
@@ -207,14 +207,27 @@ absl::StatusOr<std::vector<SeriesProfile>> SplitBySeries(Profile p,
       }
     }
 
-    // The span id of each sample, parsed once for all sample types.
-    std::vector<uint64_t> spans(sg.samples.size(), 0);
-    if (span_key > 0) {
+    // The span and trace id of each sample, parsed once for all sample types; left empty when
+    // no sample of the group has one (most profiles), so that rows store no id columns.
+    std::vector<uint64_t> spans;
+    std::vector<model::TraceId> traces;
+    if (span_key > 0 || trace_key > 0) {
+      bool any_span = false, any_trace = false;
+      spans.assign(sg.samples.size(), 0);
+      traces.assign(sg.samples.size(), {});
       for (size_t j = 0; j < sg.samples.size(); ++j) {
         for (const Label& l : src.SampleLabels(src.samples[sg.samples[j]])) {
-          if (l.key == span_key) spans[j] = ParseSpanId(src.String(l.str));
+          if (l.key == span_key) {
+            spans[j] = ParseSpanId(src.String(l.str));
+            any_span |= spans[j] != 0;
+          } else if (l.key == trace_key) {
+            traces[j] = model::ParseTraceId(src.String(l.str)).value_or(model::TraceId{});
+            any_trace |= !traces[j].empty();
+          }
         }
       }
+      if (!any_span) spans.clear();
+      if (!any_trace) traces.clear();
     }
 
     std::vector<int64_t> sums;
@@ -247,7 +260,8 @@ absl::StatusOr<std::vector<SeriesProfile>> SplitBySeries(Profile p,
       o.samples.reserve(kept);
       o.location_ids.reserve(kept_locations);
       o.values.reserve(kept);
-      sp.span_ids.reserve(kept);
+      if (!spans.empty()) sp.span_ids.reserve(kept);
+      if (!traces.empty()) sp.trace_ids.reserve(kept);
       for (size_t j = 0; j < sg.samples.size(); ++j) {
         if (canonical[j] != j || sums[j] <= 0) continue;
         const Sample& s = src.samples[sg.samples[j]];
@@ -265,7 +279,8 @@ absl::StatusOr<std::vector<SeriesProfile>> SplitBySeries(Profile p,
         }
         ns.label_count = static_cast<uint32_t>(o.labels.size() - ns.label_begin);
         o.samples.push_back(ns);
-        sp.span_ids.push_back(spans[j]);
+        if (!spans.empty()) sp.span_ids.push_back(spans[j]);
+        if (!traces.empty()) sp.trace_ids.push_back(traces[j]);
       }
 
       sp.type = model::ProfileType{name, std::string(src.String(src.sample_types[t].type)),

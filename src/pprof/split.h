@@ -8,7 +8,7 @@
 // the segment-writer:
 //
 //  * `profile_id` sample labels are renamed `span_id`; `span_id` and `trace_id` stay on the
-//    samples (and span ids are parsed into SeriesProfile::span_ids) instead of making series.
+//    samples (and are parsed into SeriesProfile::span_ids / trace_ids) instead of making series.
 //  * Other string sample labels join the series labels unless the series already has that name
 //    (series labels win) or the value is empty.
 //  * Groups whose resulting label sets are equal are merged; samples with the same stack (and
@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "model/labels.h"
 #include "model/profile_type.h"
+#include "model/trace_id.h"
 #include "pprof/profile.h"
 
 namespace embers::pprof {
@@ -53,9 +54,11 @@ struct SeriesProfile {
   // source profile with its sample arrays emptied (they were recycled for the next decode).
   Profile samples;
   std::shared_ptr<const Profile> symbols;
-  // Parallel to samples.samples: the span id of each sample (from a 16-hex-digit `span_id`
-  // label), 0 when it has none.
+  // Parallel to samples.samples, or empty when no sample has one: the span id of each sample
+  // (from a 16-hex-digit `span_id` label), 0 when it has none.
   std::vector<uint64_t> span_ids;
+  // Likewise the trace id of each sample (from a 32-hex-digit `trace_id` label).
+  std::vector<model::TraceId> trace_ids;
 
   // A standalone pprof of this series (symbols copied in), e.g. to Encode() it.
   Profile ToPprof() const;

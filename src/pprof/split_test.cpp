@@ -92,7 +92,8 @@ TEST(Split, ReadmeProfileTypeIds) {
       EXPECT_EQ(sp.labels.labels()[1].name, "__service_name__");
       EXPECT_EQ(sp.labels.Get("service_name"), "svc");
       EXPECT_EQ(sp.fingerprint, sp.labels.Fingerprint());
-      EXPECT_EQ(sp.span_ids.size(), sp.samples.samples.size());
+      EXPECT_TRUE(sp.span_ids.empty() || sp.span_ids.size() == sp.samples.samples.size());
+      EXPECT_TRUE(sp.trace_ids.empty() || sp.trace_ids.size() == sp.samples.samples.size());
       if (sp.type.ID() == e.ids[0]) split_total0 += sp.samples.Total(0);
     }
     EXPECT_EQ(got, std::set<std::string>(e.ids.begin(), e.ids.end()));
@@ -124,7 +125,7 @@ TEST(Split, LabelsBecomeSeriesAndSpanIdsStay) {
     // This file's span ids ("239") are not 16 hex digits: they stay as sample labels and
     // parse to 0.
     with_span += sp.samples.labels.size();
-    for (uint64_t s : sp.span_ids) EXPECT_EQ(s, 0u);
+    EXPECT_TRUE(sp.span_ids.empty());
     // A split profile stands alone once its symbols are copied in.
     auto again = Decode(Encode(sp.ToPprof()));
     ASSERT_TRUE(again.ok()) << again.status();
@@ -207,6 +208,37 @@ TEST(Split, SamplesMergeOnlyOnEqualStackAndSpanLabels) {
   ASSERT_EQ(sp.samples.samples.size(), 2u);
   EXPECT_EQ(sp.samples.values, (std::vector<int64_t>{5, 2}));  // the third joins the first
   EXPECT_EQ(sp.span_ids, (std::vector<uint64_t>{0, 0xaa}));
+}
+
+// Trace ids stay on the samples (not series), parsed per sample; samples of one stack in
+// different traces stay apart; a malformed trace id reads as none.
+TEST(Split, TraceIdsStayPerSample) {
+  // Strings: 0 "", 1 cpu, 2 ns, 3 trace_id, 4 a trace, 5 another, 6 f, 7 not a trace id
+  Profile p;
+  for (const char* s : {"", "cpu", "ns", "trace_id", "7c9e66797425440de944be07fc1f90ae",
+                        "4bf92f3577b34da6a3ce929d0e0e4736", "f", "xyz"}) {
+    p.strings.push_back(s);
+  }
+  p.sample_types = {{1, 2}};
+  p.functions = {{1, 6, 0, 0, 0}};
+  p.lines = {{1, 0, 0}};
+  p.locations = {{1, 0, 0, 0, 1, false}};
+  p.location_ids = {1, 1, 1, 1};
+  p.values = {1, 2, 4, 8};
+  p.labels = {{3, 4, 0, 0}, {3, 5, 0, 0}, {3, 4, 0, 0}, {3, 7, 0, 0}};
+  p.samples = {{0, 1, 0, 1, 0, 1}, {1, 1, 1, 1, 1, 1}, {2, 1, 2, 1, 2, 1}, {3, 1, 3, 1, 3, 1}};
+  ASSERT_TRUE(Validate(p).ok());
+  auto split = SplitBySeries(p, model::Labels({{"__name__", "process_cpu"}}));
+  ASSERT_TRUE(split.ok()) << split.status();
+  ASSERT_EQ(split->size(), 1u);
+  const SeriesProfile& sp = (*split)[0];
+  EXPECT_FALSE(sp.labels.Has("trace_id"));
+  EXPECT_TRUE(sp.span_ids.empty());
+  // The first and third samples share stack and trace: summed.
+  EXPECT_EQ(sp.samples.values, (std::vector<int64_t>{5, 2, 8}));
+  const model::TraceId a{0x7c9e66797425440d, 0xe944be07fc1f90ae};
+  const model::TraceId b{0x4bf92f3577b34da6, 0xa3ce929d0e0e4736};
+  EXPECT_EQ(sp.trace_ids, (std::vector<model::TraceId>{a, b, {}}));
 }
 
 TEST(Split, SpanIdParsing) {

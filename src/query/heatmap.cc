@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "model/profile_id.h"
+#include "model/trace_id.h"
 #include "pprof/split.h"
 
 namespace embers::query {
@@ -94,6 +95,7 @@ void RenderSeries(const HeatmapGrid& grid, const std::vector<HeatmapBucket>& buc
       // individual one the profile (profile_id_selector).
       if (grid.spans) {
         e->set_span_id(pprof::FormatSpanId(p->span_id));
+        if (!p->trace_id.empty()) e->set_trace_id(model::FormatTraceId(p->trace_id));
       } else {
         e->set_profile_id(model::FormatProfileId(p->profile_id));
       }
@@ -162,6 +164,8 @@ void MergeHeatmapPoints(bool spans, std::vector<HeatmapPoint>* points) {
       into.labels = SharedLabels(into.labels, p.labels);
       // A span's samples may come from several profiles: keep the smallest id, deterministic.
       into.profile_id = std::min(into.profile_id, p.profile_id);
+      // Its trace is one; a sample stored without it takes none away.
+      if (into.trace_id.empty()) into.trace_id = p.trace_id;
       continue;
     }
     if (out != i) (*points)[out] = std::move(p);

@@ -71,12 +71,22 @@ int64_t StepOf(int64_t ts, int64_t start, int64_t step) {
   return start + (ts - start + step - 1) / step * step;
 }
 
-// Whether sample s of the rows passes the span part of the filter.
-bool SpanSelected(const SampleFilter& filter, const block::ProfileRows& rows, size_t r,
+// Whether sample s of the rows passes the span and trace parts of the filter.
+bool LinkSelected(const SampleFilter& filter, const block::ProfileRows& rows, size_t r,
                   uint32_t s) {
-  if (!filter.by_span) return true;
-  if (rows.span_count[r] != rows.sample_count[r]) return false;  // no span ids in this row
-  return filter.HasSpan(rows.span_ids[rows.span_begin[r] + (s - rows.sample_begin[r])]);
+  if (filter.by_span) {
+    if (rows.span_count[r] != rows.sample_count[r]) return false;  // no span ids in this row
+    if (!filter.HasSpan(rows.span_ids[rows.span_begin[r] + (s - rows.sample_begin[r])])) {
+      return false;
+    }
+  }
+  if (filter.by_trace) {
+    if (rows.trace_count[r] != rows.sample_count[r]) return false;  // no trace ids in this row
+    if (!filter.HasTrace(rows.trace_ids[rows.trace_begin[r] + (s - rows.sample_begin[r])])) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // Which rows of a dataset count: their series is selected, they pass the profile-id selector,
@@ -93,11 +103,15 @@ absl::StatusOr<std::vector<bool>> CountedRows(const ReadQuery& query,
       const uint32_t begin = rows.sample_begin[r], count = rows.sample_count[r];
       std::span<const uint64_t> spans;
       if (rows.span_count[r] == count) spans = {rows.span_ids.data() + rows.span_begin[r], count};
+      std::span<const model::TraceId> traces;
+      if (rows.trace_count[r] == count) {
+        traces = {rows.trace_ids.data() + rows.trace_begin[r], count};
+      }
       const block::ProfileKey key{
           .fingerprint = series[rows.series[r]].fingerprint,
           .timestamp_ms = rows.timestamp_ms[r],
           .digest = block::ProfileDigest(rows.duration_ns[r], rows.profile_ids[r],
-                                         {rows.values.data() + begin, count}, spans)};
+                                         {rows.values.data() + begin, count}, spans, traces)};
       if (!dedup->FirstSeen(key)) continue;
     }
     counted[r] = true;
@@ -144,7 +158,7 @@ class StackSums final : public ProfileChunkSink {
       for (uint32_t s = begin; s < end; ++s) {
         const uint32_t id = rows.stack_ids[s];
         if (id >= nodes) return scan_.StackOutOfRange(id);
-        if (!SpanSelected(scan_.query.filter, rows, r, s)) continue;
+        if (!LinkSelected(scan_.query.filter, rows, r, s)) continue;
         by_stack[id] += rows.values[s];
         ++samples;
       }
@@ -230,7 +244,7 @@ class SeriesPoints final : public ProfileChunkSink {
         for (uint32_t s = begin; s < end; ++s) {
           const uint32_t id = rows.stack_ids[s];
           if (!stack_match.empty() && (id >= stack_match.size() || !stack_match[id])) continue;
-          if (!SpanSelected(query.filter, rows, r, s)) continue;
+          if (!LinkSelected(query.filter, rows, r, s)) continue;
           total += rows.values[s];
         }
       }
@@ -300,10 +314,12 @@ class SeriesPoints final : public ProfileChunkSink {
       if (span == 0 || rows.values[s] == 0) continue;
       const uint32_t id = rows.stack_ids[s];
       if (!stack_match.empty() && (id >= stack_match.size() || !stack_match[id])) continue;
-      if (!SpanSelected(query.filter, rows, r, s)) continue;
+      if (!LinkSelected(query.filter, rows, r, s)) continue;
       HeatmapPoint& p = out.emplace_back(point);
       p.value = rows.values[s];
       p.span_id = span;
+      if (rows.trace_count[r] == count)
+        p.trace_id = rows.trace_ids[rows.trace_begin[r] + (s - begin)];
     }
   }
 

@@ -38,6 +38,7 @@
 #include "metastore/v1/types.pb.h"
 #include "model/profile_id.h"
 #include "model/selector.h"
+#include "model/trace_id.h"
 #include "objstore/bucket.h"
 #include "query/function_tree.h"
 #include "query/merged_profile.h"
@@ -124,6 +125,7 @@ struct HeatmapPoint {
   int64_t value = 0;
   model::ProfileId profile_id;  // empty: none
   uint64_t span_id = 0;         // 0: none (individual heatmaps)
+  model::TraceId trace_id;      // the span's trace, when stored (span heatmaps)
   // With ReadQuery::exemplars: the series labels that are not group-by labels (shared).
   std::shared_ptr<const GroupLabels> labels;
 };

@@ -164,9 +164,9 @@ void QueryFrontend::SelectStacks(const CallContext& ctx, const StacksRequest& re
       ParseQuery(request.profile_type_id, request.label_selector, request.start_ms, request.end_ms);
   if (!parsed_or.ok()) return done(parsed_or.status(), ParsedQuery());
   auto parsed = std::make_shared<const ParsedQuery>(std::move(*parsed_or));
-  if (request.trace_id_selectors > 0) {
-    return done(absl::UnimplementedError("trace-id selectors are not supported: Embers keeps "
-                                         "span ids per sample, not trace ids (use span_selector)"),
+  if (!request.span_selector.empty() && !request.trace_id_selector.empty()) {
+    return done(absl::InvalidArgumentError(
+                    "span_selector and trace_id_selector cannot be combined: give one of them"),
                 *parsed);
   }
   auto read = std::make_shared<ReadQuery>();
@@ -187,6 +187,13 @@ void QueryFrontend::SelectStacks(const CallContext& ctx, const StacksRequest& re
     if (!spans.ok()) return done(spans.status(), *parsed);
     read->filter.span_ids = std::move(*spans);
     read->filter.by_span = true;
+  }
+  if (!request.trace_id_selector.empty()) {
+    absl::StatusOr<std::vector<model::TraceId>> traces =
+        ParseTraceIdSelector(request.trace_id_selector);
+    if (!traces.ok()) return done(traces.status(), *parsed);
+    read->filter.trace_ids = std::move(*traces);
+    read->filter.by_trace = true;
   }
   if (!request.profile_id_selector.empty()) {
     absl::StatusOr<std::vector<model::ProfileId>> ids =
@@ -210,7 +217,7 @@ StacksRequest StacksOf(const querier::v1::SelectMergeStacktracesRequest& r) {
   if (r.has_stack_trace_selector()) s.stack_trace_selector = &r.stack_trace_selector();
   s.span_selector.assign(r.span_selector().begin(), r.span_selector().end());
   s.profile_id_selector.assign(r.profile_id_selector().begin(), r.profile_id_selector().end());
-  s.trace_id_selectors = static_cast<size_t>(r.trace_id_selector_size());
+  s.trace_id_selector.assign(r.trace_id_selector().begin(), r.trace_id_selector().end());
   return s;
 }
 
@@ -221,10 +228,6 @@ void QueryFrontend::SelectMergeStacktraces(
     querier::v1::SelectMergeStacktracesResponse* response, UnaryDone done) {
   absl::StatusOr<int64_t> max_nodes = ValidateMaxNodes(request.max_nodes());
   if (!max_nodes.ok()) return done(max_nodes.status());
-  if (request.span_selector_size() > 0 && request.trace_id_selector_size() > 0) {
-    return done(
-        absl::InvalidArgumentError("span_selector and trace_id_selector are mutually exclusive"));
-  }
   const querier::v1::ProfileFormat format = request.format();
   ReportKind kind = ReportKind::kTree;
   switch (format) {
@@ -282,7 +285,8 @@ void QueryFrontend::SelectMergeProfile(const CallContext& ctx,
   }
   s.profile_id_selector.assign(request.profile_id_selector().begin(),
                                request.profile_id_selector().end());
-  s.trace_id_selectors = static_cast<size_t>(request.trace_id_selector_size());
+  s.trace_id_selector.assign(request.trace_id_selector().begin(),
+                             request.trace_id_selector().end());
   SelectStacks(ctx, s, ReportKind::kPprof,
                [response, go_pgo, &request, max_nodes = *max_nodes, done = std::move(done)](
                    absl::StatusOr<QueryReport> r, const ParsedQuery& q) {

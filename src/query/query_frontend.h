@@ -66,7 +66,7 @@ struct StacksRequest {
   const types::v1::StackTraceSelector* stack_trace_selector = nullptr;
   std::vector<std::string> span_selector;
   std::vector<std::string> profile_id_selector;
-  size_t trace_id_selectors = 0;
+  std::vector<std::string> trace_id_selector;
 };
 
 class QueryFrontend {

@@ -22,6 +22,11 @@ void EncodeReadQuery(const ReadQuery& query, qb::InvokeRequest* out) {
   for (const std::string& c : query.filter.call_site) out->add_call_site(c);
   for (uint64_t id : query.filter.span_ids) out->add_span_ids(id);
   out->set_by_span(query.filter.by_span);
+  for (const model::TraceId& id : query.filter.trace_ids) {
+    out->add_trace_id_hi(id.hi);
+    out->add_trace_id_lo(id.lo);
+  }
+  out->set_by_trace(query.filter.by_trace);
   for (const model::ProfileId& id : query.filter.profile_ids) {
     out->add_profile_id_hi(id.hi);
     out->add_profile_id_lo(id.lo);
@@ -67,6 +72,14 @@ absl::StatusOr<ReadQuery> DecodeReadQuery(const qb::InvokeRequest& in) {
   q.filter.span_ids.assign(in.span_ids().begin(), in.span_ids().end());
   std::sort(q.filter.span_ids.begin(), q.filter.span_ids.end());
   q.filter.by_span = in.by_span();
+  if (in.trace_id_hi_size() != in.trace_id_lo_size()) {
+    return absl::InvalidArgumentError("trace id halves of different counts");
+  }
+  for (int i = 0; i < in.trace_id_hi_size(); ++i) {
+    q.filter.trace_ids.push_back({in.trace_id_hi(i), in.trace_id_lo(i)});
+  }
+  std::sort(q.filter.trace_ids.begin(), q.filter.trace_ids.end());
+  q.filter.by_trace = in.by_trace();
   if (in.profile_id_hi_size() != in.profile_id_lo_size()) {
     return absl::InvalidArgumentError("profile id halves of different counts");
   }
@@ -146,7 +159,13 @@ void EncodeReport(const QueryReport& r, qb::InvokeResponse* out) {
     qb::HeatmapSeries* h = out->add_heatmap();
     EncodeLabels(labels, h->mutable_labels());
     std::map<const GroupLabels*, int32_t> label_set;  // shared label sets, sent once
+    const bool traces = std::any_of(points.begin(), points.end(),
+                                    [](const HeatmapPoint& p) { return !p.trace_id.empty(); });
     for (const HeatmapPoint& p : points) {
+      if (traces) {
+        h->add_trace_id_hi(p.trace_id.hi);
+        h->add_trace_id_lo(p.trace_id.lo);
+      }
       h->add_timestamp_ms(p.timestamp_ms);
       h->add_value(p.value);
       h->add_profile_id_hi(p.profile_id.hi);
@@ -226,9 +245,12 @@ absl::StatusOr<QueryReport> DecodeReport(const qb::InvokeResponse& in) {
   for (const qb::HeatmapSeries& h : in.heatmap()) {
     const int n = h.timestamp_ms_size();
     if (h.value_size() != n || h.profile_id_hi_size() != n || h.profile_id_lo_size() != n ||
-        h.span_id_size() != n || h.label_set_size() != n) {
+        h.span_id_size() != n || h.label_set_size() != n ||
+        h.trace_id_hi_size() != h.trace_id_lo_size() ||
+        (h.trace_id_hi_size() != 0 && h.trace_id_hi_size() != n)) {
       return absl::DataLossError("report: heatmap columns of different lengths");
     }
+    const bool traces = h.trace_id_hi_size() == n;
     std::vector<std::shared_ptr<const GroupLabels>> sets;
     for (const qb::LabelSet& set : h.label_sets()) {
       sets.push_back(std::make_shared<const GroupLabels>(DecodeLabels(set.labels())));
@@ -243,6 +265,8 @@ absl::StatusOr<QueryReport> DecodeReport(const qb::InvokeResponse& in) {
                         .value = h.value(i),
                         .profile_id = {h.profile_id_hi(i), h.profile_id_lo(i)},
                         .span_id = h.span_id(i),
+                        .trace_id = traces ? model::TraceId{h.trace_id_hi(i), h.trace_id_lo(i)}
+                                           : model::TraceId{},
                         .labels = set < 0 ? nullptr : sets[static_cast<size_t>(set)]});
     }
   }

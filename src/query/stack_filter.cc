@@ -11,6 +11,10 @@ bool SampleFilter::HasSpan(uint64_t id) const {
   return std::binary_search(span_ids.begin(), span_ids.end(), id);
 }
 
+bool SampleFilter::HasTrace(model::TraceId id) const {
+  return std::binary_search(trace_ids.begin(), trace_ids.end(), id);
+}
+
 bool SampleFilter::HasProfile(model::ProfileId id) const {
   return profile_ids.empty() || std::binary_search(profile_ids.begin(), profile_ids.end(), id);
 }
@@ -41,36 +45,53 @@ std::vector<bool> SampleFilter::MatchStacks(const block::Symbols& symbols) const
   return out;
 }
 
-absl::StatusOr<std::vector<uint64_t>> ParseSpanSelector(const std::vector<std::string>& spans) {
-  std::vector<uint64_t> ids;
-  ids.reserve(spans.size());
-  for (const std::string& s : spans) {
-    const uint64_t id = pprof::ParseSpanId(s);
-    if (id == 0) {
-      return absl::InvalidArgumentError(
-          StrCat("invalid span id \"", s, "\": want 16 hexadecimal digits"));
-    }
-    ids.push_back(id);
-  }
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  return ids;
-}
+namespace {
 
-absl::StatusOr<std::vector<model::ProfileId>> ParseProfileIdSelector(
-    const std::vector<std::string>& ids) {
-  std::vector<model::ProfileId> out;
-  out.reserve(ids.size());
-  for (const std::string& s : ids) {
-    std::optional<model::ProfileId> id = model::ParseProfileId(s);
+// Parses each of `texts` with `parse` (text → std::optional<Id>, nullopt when invalid) into a
+// sorted set without repeats; InvalidArgument naming the bad one and `want`.
+template <typename Id, typename Parse>
+absl::StatusOr<std::vector<Id>> ParseIdSet(const std::vector<std::string>& texts, Parse&& parse,
+                                           std::string_view what, std::string_view want) {
+  std::vector<Id> out;
+  out.reserve(texts.size());
+  for (const std::string& s : texts) {
+    const std::optional<Id> id = parse(s);
     if (!id.has_value()) {
-      return absl::InvalidArgumentError(StrCat("invalid profile id \"", s, "\": want a UUID"));
+      return absl::InvalidArgumentError(StrCat("invalid ", what, " \"", s, "\": want ", want));
     }
     out.push_back(*id);
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<uint64_t>> ParseSpanSelector(const std::vector<std::string>& spans) {
+  // Zero is how a sample without a span id is stored: never a span to select.
+  auto parse = [](std::string_view s) -> std::optional<uint64_t> {
+    const uint64_t id = pprof::ParseSpanId(s);
+    if (id == 0) return std::nullopt;
+    return id;
+  };
+  return ParseIdSet<uint64_t>(spans, parse, "span id", "16 hexadecimal digits");
+}
+
+absl::StatusOr<std::vector<model::TraceId>> ParseTraceIdSelector(
+    const std::vector<std::string>& traces) {
+  auto parse = [](std::string_view s) -> std::optional<model::TraceId> {
+    std::optional<model::TraceId> id = model::ParseTraceId(s);
+    if (id.has_value() && id->empty()) return std::nullopt;  // as for span ids
+    return id;
+  };
+  return ParseIdSet<model::TraceId>(traces, parse, "trace id",
+                                    "32 hexadecimal digits, not all zero");
+}
+
+absl::StatusOr<std::vector<model::ProfileId>> ParseProfileIdSelector(
+    const std::vector<std::string>& ids) {
+  return ParseIdSet<model::ProfileId>(ids, model::ParseProfileId, "profile id", "a UUID");
 }
 
 }  // namespace embers::query

@@ -56,6 +56,10 @@ swv1::PushRequest EncodePush(const std::string& tenant, uint32_t shard,
       pprof::EncodeTo(standalone, out->mutable_profile());
     }
     for (uint64_t id : p.span_ids) out->add_span_ids(id);
+    for (model::TraceId id : p.trace_ids) {
+      out->add_trace_ids(id.hi);
+      out->add_trace_ids(id.lo);
+    }
     out->set_profile_id_hi(p.profile_id.hi);
     out->set_profile_id_lo(p.profile_id.lo);
   }
@@ -91,6 +95,15 @@ absl::StatusOr<std::vector<ProfileToWrite>> DecodePush(const swv1::PushRequest& 
       return absl::InvalidArgumentError(StrCat("profile ", i, ": span ids do not match samples"));
     }
     p.span_ids.assign(in.span_ids().begin(), in.span_ids().end());
+    if (in.trace_ids_size() != 0 &&
+        static_cast<size_t>(in.trace_ids_size()) != 2 * p.profile.samples.size()) {
+      return absl::InvalidArgumentError(StrCat("profile ", i, ": trace ids do not match samples"));
+    }
+    p.trace_ids.resize(static_cast<size_t>(in.trace_ids_size()) / 2);
+    for (size_t k = 0; k < p.trace_ids.size(); ++k) {
+      p.trace_ids[k] = {in.trace_ids(static_cast<int>(2 * k)),
+                        in.trace_ids(static_cast<int>(2 * k + 1))};
+    }
     p.profile_id = {in.profile_id_hi(), in.profile_id_lo()};
     out.push_back(std::move(p));
   }

@@ -68,6 +68,7 @@ TEST(RemoteSegmentWriters, PushRequestRoundTrips) {
   w.timestamp_ms = 1234;
   w.profile = p;
   w.span_ids = {7};
+  w.trace_ids = {{.hi = 0x7c9e66797425440d, .lo = 0xe944be07fc1f90ae}};
   const swv1::PushRequest req = EncodePush("tenant", 5, {w});
   EXPECT_EQ(req.shard(), 5u);
   absl::StatusOr<std::vector<ProfileToWrite>> back = DecodePush(req);
@@ -77,12 +78,16 @@ TEST(RemoteSegmentWriters, PushRequestRoundTrips) {
   EXPECT_EQ((*back)[0].timestamp_ms, 1234);
   EXPECT_EQ((*back)[0].profile.values, std::vector<int64_t>{42});
   EXPECT_EQ((*back)[0].span_ids, std::vector<uint64_t>{7});
+  EXPECT_EQ((*back)[0].trace_ids, w.trace_ids);
 
   swv1::PushRequest bad = req;
   bad.mutable_profiles(0)->set_profile("\xff\xff");
   EXPECT_EQ(DecodePush(bad).status().code(), absl::StatusCode::kInvalidArgument);
   bad = req;
   bad.mutable_profiles(0)->add_span_ids(8);
+  EXPECT_EQ(DecodePush(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  bad = req;
+  bad.mutable_profiles(0)->add_trace_ids(8);
   EXPECT_EQ(DecodePush(bad).status().code(), absl::StatusCode::kInvalidArgument);
 }
 

@@ -136,6 +136,7 @@ void SegmentWriter::Push(const std::string& tenant, uint32_t shard,
                        .duration_ns = p.duration_ns,
                        .samples = &p.profile,
                        .span_ids = p.span_ids,
+                       .trace_ids = p.trace_ids,
                        .profile_id = p.profile_id});
     } while (i < profiles.size() && first.symbols != nullptr &&
              profiles[i].symbols == first.symbols && profiles[i].service == first.service);

@@ -32,6 +32,7 @@
 #include "metastore/index_service.h"
 #include "model/labels.h"
 #include "model/profile_id.h"
+#include "model/trace_id.h"
 #include "objstore/bucket.h"
 #include "pprof/profile.h"
 
@@ -47,8 +48,9 @@ struct ProfileToWrite {
   // The symbol tables `profile` refers to; null when `profile` carries its own. Shared by the
   // series split from one pushed profile.
   std::shared_ptr<const pprof::Profile> symbols;
-  std::vector<uint64_t> span_ids;  // empty, or one per sample
-  model::ProfileId profile_id;     // the pushed profile's id (zero: none)
+  std::vector<uint64_t> span_ids;         // empty, or one per sample
+  std::vector<model::TraceId> trace_ids;  // empty, or one per sample
+  model::ProfileId profile_id;            // the pushed profile's id (zero: none)
 };
 
 struct SegmentWriterOptions {

@@ -1,9 +1,10 @@
 // Compaction end to end through the real binary and real clients (issue "Compaction, retention
 // that deletes…", Must show):
 //  - property: random data (two tenants, three services, label sets, two profile types, span
-//    ids, timestamps over 10 h so two 6 h partitions, and client retries: the same push sent
+//    and trace ids, timestamps over 10 h so two 6 h partitions, and client retries: the same push sent
 //    twice) is pushed to a server without a compaction-worker; every query answer (flame graphs,
-//    tree bytes, series, label names/values, Series, pprof, span profiles) is recorded; the
+//    tree bytes, series, label names/values, Series, pprof, span profiles, trace-id selections —
+//    whose totals are also checked against the pushed samples) is recorded; the
 //    server restarts on the same data with the worker, compaction runs through every level
 //    until only level-3 blocks remain, and every answer is the same again;
 //  - a profile pushed twice is counted once, before and after;
@@ -28,6 +29,9 @@ const TENANTS = ['acme', 'globex'];
 const SERVICES = ['api', 'db', 'web'];
 const FUNCTIONS = ['main', 'serve', 'parse', 'render', 'gc', 'alloc', 'read', 'write', 'hash', 'sort'];
 const SEEDS = Number(process.env.EMBERS_COMPACTION_SEEDS || 2);
+const TRACES = ['7c9e66797425440de944be07fc1f90ae', '0af7651916cd43dd8448eb211c80319c',
+  '4bf92f3577b34da6a3ce929d0e0e4736'];
+const SELECTED_TRACES = [TRACES[0], TRACES[2]];
 
 // Small batches and short ages, so a few hundred segments go through every level in seconds.
 const COMPACTION_FLAGS = [
@@ -64,12 +68,13 @@ function randomPushes(seed, now) {
         cpu: 10_000_000 * (1 + r.int(50)),
         count: 1 + r.int(50),
         span: r.next() < 0.3 ? `00000000000000${r.pick(['a1', 'b2', 'c3'])}` : undefined,
+        trace: r.next() < 0.4 ? r.pick(TRACES) : undefined,
       });
     }
     // Timestamps over the last 10 h: two 6 h partitions.
     const timeMs = now - r.int(10 * 3600) * 1000;
     const id = `5e0c0000-0000-4000-8000-${String(seed).padStart(4, '0')}${String(i).padStart(8, '0')}`;
-    pushes.push({ tenant, labels, body: encodeProfile({ samples, timeMs }), id, retried: r.next() < 0.25 });
+    pushes.push({ tenant, labels, samples, body: encodeProfile({ samples, timeMs }), id, retried: r.next() < 0.25 });
   }
   return pushes;
 }
@@ -105,6 +110,11 @@ async function answers(querier, { start, end }) {
       const span = await querier.selectMergeSpanProfile({ profileTypeID: type, labelSelector: '{}',
         spanSelector: ['00000000000000a1', '00000000000000c3'], start, end, maxNodes: 1_048_576n }, o);
       a[`span ${type}`] = { total: Number(span.flamegraph.total), stacks: sorted(flameGraphStacks(span.flamegraph)) };
+      // The samples of two traces, as Grafana's trace-to-profiles link asks for them.
+      const traced = { profileTypeID: type, labelSelector: '{}', traceIdSelector: SELECTED_TRACES, start, end, maxNodes: 1_048_576n };
+      const tfg = await querier.selectMergeStacktraces(traced, o);
+      a[`trace ${type}`] = { total: Number(tfg.flamegraph.total), stacks: sorted(flameGraphStacks(tfg.flamegraph)) };
+      a[`trace pprof ${type}`] = sorted(pprofStacks(await querier.selectMergeProfile(traced, o)));
     }
     out[tenant] = a;
   }
@@ -175,6 +185,18 @@ describe('query answers are identical before and after compaction through every 
           'a retried push counts once before compaction');
       }
       const first = await answers(querierBefore, range);
+      // The trace selection against the pushed samples (each push once, retries or not).
+      for (const tenant of TENANTS) {
+        const want = { cpu: 0, count: 0 };
+        for (const p of pushes.filter((x) => x.tenant === tenant)) {
+          for (const s of p.samples) {
+            if (SELECTED_TRACES.includes(s.trace)) { want.cpu += s.cpu; want.count += s.count; }
+          }
+        }
+        assert.ok(want.cpu > 0, `seed ${seed}: tenant ${tenant} has samples of the selected traces`);
+        assert.equal(first[tenant][`trace ${CPU}`].total, want.cpu, `${tenant}: cpu of the selected traces`);
+        assert.equal(first[tenant][`trace ${SAMPLES}`].total, want.count, `${tenant}: samples of the selected traces`);
+      }
       assert.equal(await stopCleanly(before), null);
 
       // The same data, now with a compaction-worker.

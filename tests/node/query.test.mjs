@@ -18,7 +18,7 @@ import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { Http2SessionManager, createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
 import { EMBERS_SRC, call, show, stopCleanly, useEmbers } from './harness.mjs';
 import { compileDescriptorSet, pusherServiceDescriptor, querierServiceDescriptor } from './protos.mjs';
-import { encodeProfile } from './synthetic_profiles.mjs';
+import { encodeProfile, flameGraphStacks } from './synthetic_profiles.mjs';
 
 const TESTDATA = process.env.EMBERS_TESTDATA || path.join(EMBERS_SRC, '..', 'shared', 'testdata');
 const PPROF_DIR = path.join(TESTDATA, 'pyroscope', 'pprof');
@@ -249,6 +249,10 @@ describe('querier.v1 queries end to end', { skip: haveTestdata ? false : `no tes
       [{ profileTypeID: 'nope', labelSelector: '{}', start: 1n, end: 2n }, /profile-type/],
       [{ profileTypeID: CPU, labelSelector: '{}', start: 2n, end: 1n }, /before start/],
       [{ profileTypeID: CPU, labelSelector: '{}', start: 1n, end: BigInt(1 + 25 * 3_600_000) }, /exceeds the limit/],
+      [{ profileTypeID: CPU, labelSelector: '{}', start: 1n, end: 2n, traceIdSelector: ['7c9e6679742544'] }, /invalid trace id .*32 hexadecimal/],
+      [{ profileTypeID: CPU, labelSelector: '{}', start: 1n, end: 2n, traceIdSelector: ['0'.repeat(32)] }, /invalid trace id/],
+      [{ profileTypeID: CPU, labelSelector: '{}', start: 1n, end: 2n, traceIdSelector: ['7c9e66797425440de944be07fc1f90ae'],
+        spanSelector: ['00000000000000a1'] }, /cannot be combined/],
     ];
     for (const [req, message] of cases) {
       await assert.rejects(client.selectMergeStacktraces(req, { timeoutMs: 10_000 }), (err) => {
@@ -296,6 +300,10 @@ describe('querier.v1 SelectHeatmap end to end', () => {
   // Spans (service heatmap-spans-e2e): span a1 has two samples (different stacks) summed into one
   // point, a sample without a span counts in no span, c3 is in another slot.
   const SPANS = { a1: '00000000000000a1', b2: '00000000000000b2', c3: '00000000000000c3' };
+  // Spans a1 and b2 belong to one trace, c3 to another (the trace_id label beside span_id).
+  const TRACE_A = '7c9e66797425440de944be07fc1f90ae';
+  const TRACE_B = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const TRACE_OF = { [SPANS.a1]: TRACE_A, [SPANS.b2]: TRACE_A, [SPANS.c3]: TRACE_B };
   const spanProfiles = [
     { id: uuid(11), at: start + 100_000, samples: [['x', 10, SPANS.a1], ['y', 20, SPANS.a1], ['x', 40, SPANS.b2], ['z', 5, null]] },
     { id: uuid(12), at: start + 250_000, samples: [['x', 70, SPANS.c3]] },
@@ -362,7 +370,7 @@ describe('querier.v1 SelectHeatmap end to end', () => {
     }
     for (const p of spanProfiles) {
       await push('heatmap-spans-e2e', [], p,
-        p.samples.map(([fn, ms, span]) => ({ stack: ['main', fn], cpu: ms * 1_000_000, count: 1, span })));
+        p.samples.map(([fn, ms, span]) => ({ stack: ['main', fn], cpu: ms * 1_000_000, count: 1, span, trace: TRACE_OF[span] })));
     }
   });
 
@@ -438,6 +446,7 @@ describe('querier.v1 SelectHeatmap end to end', () => {
         assert.ok(s, `exemplar span ${ex.spanId} was pushed into slot ${t}`);
         assert.equal(Number(ex.value), s.value);
         assert.equal(ex.profileId, '', 'span exemplars name the span, as upstream');
+        assert.equal(ex.traceId, TRACE_OF[ex.spanId], 'and its trace');
         const fg = await client.selectMergeSpanProfile({
           profileTypeID: CPU, labelSelector: '{service_name="heatmap-spans-e2e"}', start: BigInt(start - STEP), end: BigInt(end),
           spanSelector: [ex.spanId],
@@ -450,6 +459,35 @@ describe('querier.v1 SelectHeatmap end to end', () => {
     const individual = await client.selectHeatmap(request({ labelSelector: '{service_name="heatmap-spans-e2e"}', queryType: 1 }), { timeoutMs: 10_000 });
     const counts = individual.series[0].slots.map((s) => s.counts.reduce((a, c) => a + c, 0));
     assert.deepEqual(counts, [1, 1]);
+  });
+
+  it('trace_id_selector keeps the samples of the given traces (SelectMergeStacktraces, SelectMergeProfile, Diff)', { timeout: 30_000 }, async () => {
+    const client = createClient(querierServiceDescriptor(), connect());
+    const q = (traceIdSelector) => ({
+      profileTypeID: CPU, labelSelector: '{service_name="heatmap-spans-e2e"}', start: BigInt(start - STEP), end: BigInt(end),
+      traceIdSelector, maxNodes: 1_048_576n,
+    });
+    // What was pushed, by trace: cpu ms per function.
+    const want = (traces) => {
+      const byFn = {};
+      for (const p of spanProfiles) {
+        for (const [fn, ms, span] of p.samples) if (traces.includes(TRACE_OF[span])) byFn[fn] = (byFn[fn] ?? 0) + ms * 1_000_000;
+      }
+      return byFn;
+    };
+    for (const traces of [[TRACE_A], [TRACE_B], [TRACE_A, TRACE_B], ['00000000000000000000000000000001']]) {
+      const fg = await client.selectMergeStacktraces(q(traces), { timeoutMs: 10_000 });
+      const got = {};
+      for (const [stack, self] of flameGraphStacks(fg.flamegraph)) got[stack.split(';').pop()] = self;
+      assert.deepEqual(got, want(traces), `flame graph of ${traces}`);
+      const pprof = await client.selectMergeProfile(q(traces), { timeoutMs: 10_000 });
+      const total = pprof.sample.reduce((a, x) => a + Number(x.value[0]), 0);
+      assert.equal(total, Object.values(want(traces)).reduce((a, v) => a + v, 0), `pprof of ${traces}`);
+    }
+    // Diff: trace A on the left, B on the right.
+    const diff = await client.diff({ left: q([TRACE_A]), right: q([TRACE_B]) }, { timeoutMs: 10_000 });
+    assert.equal(Number(diff.flamegraph.leftTicks), 70_000_000);
+    assert.equal(Number(diff.flamegraph.rightTicks), 70_000_000);
   });
 
   it('is served over gRPC on the gRPC port too', { timeout: 30_000 }, async () => {

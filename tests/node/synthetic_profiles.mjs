@@ -37,8 +37,9 @@ export const CPU_TYPES = [['cpu', 'nanoseconds'], ['samples', 'count']];
 
 /**
  * A CPU profile (types cpu:nanoseconds and samples:count, period cpu:nanoseconds) of `samples`:
- * [{stack: ['main', 'f', ...] root first, cpu, count, span?, labels?: {name: value}}] taken at
- * timeMs (string sample labels other than span_id split the profile into series).
+ * [{stack: ['main', 'f', ...] root first, cpu, count, span?, trace?, labels?: {name: value}}]
+ * taken at timeMs (string sample labels other than span_id and trace_id split the profile into
+ * series).
  * Returns the encoded bytes.
  */
 export function encodeProfile({ samples, timeMs, durationMs = 10_000 }) {
@@ -58,6 +59,7 @@ export function encodeProfile({ samples, timeMs, durationMs = 10_000 }) {
     value: [BigInt(s.cpu), BigInt(s.count)],
     label: [
       ...(s.span ? [{ key: str('span_id'), str: str(s.span) }] : []),
+      ...(s.trace ? [{ key: str('trace_id'), str: str(s.trace) }] : []),
       ...Object.entries(s.labels ?? {}).map(([k, v]) => ({ key: str(k), str: str(v) })),
     ],
   }));
