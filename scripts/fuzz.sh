@@ -31,7 +31,8 @@ fi
 
 all_targets=(pprof_decode_fuzzer compression_fuzzer jfr_fuzzer
   fuzz_ingest_folded fuzz_ingest_trie fuzz_ingest_tree fuzz_ingest_speedscope
-  fuzz_ingest_multipart fuzz_ingest_app_name otlp_fuzzer block_object_fuzzer rpc_protocol_fuzzer
+  fuzz_ingest_multipart fuzz_ingest_app_name fuzz_ingest_perf_script fuzz_ingest_flamebearer
+  otlp_fuzzer block_object_fuzzer rpc_protocol_fuzzer
   fsm_snapshot_fuzzer)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 if [ -n "${FUZZ_SKIP:-}" ]; then
@@ -122,6 +123,8 @@ head -n 200 "$data/folded/java_itimer_small.lines" 2>/dev/null >"$seeds/fuzz_ing
 [ -s "$seeds/fuzz_ingest_folded-lines.tmp" ] && mv "$seeds/fuzz_ingest_folded-lines.tmp" "$seeds/fuzz_ingest_folded/itimer.lines"
 rm -f "$seeds/fuzz_ingest_folded-lines.tmp"
 seed_text fuzz_ingest_folded small 'main;work;compute 10\nmain;idle 3\nmain;work 1\n'
+seed_text fuzz_ingest_perf_script two 'java 12688 [002] 6544038.708352: cpu-clock:\n\tffffffff9e8b0bfa finish_task_switch+0x7a ([kernel.kallsyms])\n\t    7f2fd3d1d0d5 Interpreter (/usr/lib/jvm/libjvm.so)\n\nswapper     0/0 [000] 1.0: cpu-clock:\n\tffff halt (k)\n\n'
+seed_text fuzz_ingest_flamebearer single '{"version":1,"flamebearer":{"names":["total","main","a","b"],"levels":[[0,10,0,0],[0,10,2,1],[0,5,5,2,0,3,3,3]],"numTicks":10,"maxSelf":5},"metadata":{"format":"single","name":"cpu","units":"samples"}}'
 
 # transport trie: per node uvarint label length, label bytes, uvarint value, uvarint child count.
 seed_text fuzz_ingest_trie small '\x00\x00\x01\x05main;\x00\x02\x04work\x07\x00\x05idle;\x00\x01\x02gc\x02\x00'

@@ -2,19 +2,19 @@
 
 #include <cstdio>
 
+#include "base/status.h"
 #include "query/flame_graph.h"
 #include "query/function_tree.h"
 
 namespace embers::query {
 
-absl::StatusOr<PprofFlameGraph> BuildPprofFlameGraph(const pprof::Profile& profile,
-                                                     std::string_view name,
-                                                     std::string_view sample_type,
-                                                     int64_t max_nodes) {
+absl::StatusOr<PprofFunctionTree> BuildPprofFunctionTree(const pprof::Profile& profile,
+                                                         std::string_view name,
+                                                         std::string_view sample_type) {
   if (profile.sample_types.empty()) {
     return absl::InvalidArgumentError("the profile has no sample types");
   }
-  PprofFlameGraph out;
+  PprofFunctionTree out;
   size_t chosen = 0;
   for (size_t i = 0; i < profile.sample_types.size(); ++i) {
     out.sample_types.emplace_back(profile.String(profile.sample_types[i].type));
@@ -34,7 +34,7 @@ absl::StatusOr<PprofFlameGraph> BuildPprofFlameGraph(const pprof::Profile& profi
   }
 
   // Frame names, interned once per location (root-first insertion walks them backwards).
-  FunctionTree tree;
+  FunctionTree& tree = out.tree;
   std::vector<std::vector<uint32_t>> location_frames(profile.locations.size());
   for (size_t i = 0; i < profile.locations.size(); ++i) {
     const pprof::Location& l = profile.locations[i];
@@ -63,7 +63,19 @@ absl::StatusOr<PprofFlameGraph> BuildPprofFlameGraph(const pprof::Profile& profi
     }
     tree.AddSelf(node, values[chosen]);
   }
-  out.flame_graph = BuildFlameGraph(tree, max_nodes);
+  return out;
+}
+
+absl::StatusOr<PprofFlameGraph> BuildPprofFlameGraph(const pprof::Profile& profile,
+                                                     std::string_view name,
+                                                     std::string_view sample_type,
+                                                     int64_t max_nodes) {
+  EMBERS_ASSIGN_OR_RETURN(PprofFunctionTree tree,
+                          BuildPprofFunctionTree(profile, name, sample_type));
+  PprofFlameGraph out;
+  out.flame_graph = BuildFlameGraph(tree.tree, max_nodes);
+  out.type = std::move(tree.type);
+  out.sample_types = std::move(tree.sample_types);
   return out;
 }
 

@@ -15,8 +15,16 @@
 #include "model/profile_type.h"
 #include "pprof/profile.h"
 #include "querier/v1/querier.pb.h"
+#include "query/function_tree.h"
 
 namespace embers::query {
+
+// The call tree of one sample type of a profile.
+struct PprofFunctionTree {
+  FunctionTree tree;
+  model::ProfileType type;                // of the chosen sample type
+  std::vector<std::string> sample_types;  // every sample type's name, in profile order
+};
 
 struct PprofFlameGraph {
   querier::v1::FlameGraph flame_graph;
@@ -24,9 +32,14 @@ struct PprofFlameGraph {
   std::vector<std::string> sample_types;  // every sample type's name, in profile order
 };
 
-// The flame graph of the sample type named `sample_type` (the first when it is empty or no type
-// has that name), truncated to `max_nodes` as query flame graphs are. `name` becomes the profile
-// type's name. InvalidArgument when the profile has no sample type.
+// The tree of the sample type named `sample_type` (the first when it is empty or no type has that
+// name); `name` becomes the profile type's name. InvalidArgument when the profile has no sample
+// type. What BuildPprofFlameGraph renders, and what ad hoc diffs compare.
+absl::StatusOr<PprofFunctionTree> BuildPprofFunctionTree(const pprof::Profile& profile,
+                                                         std::string_view name,
+                                                         std::string_view sample_type);
+
+// The flame graph of that tree, truncated to `max_nodes` as query flame graphs are.
 absl::StatusOr<PprofFlameGraph> BuildPprofFlameGraph(const pprof::Profile& profile,
                                                      std::string_view name,
                                                      std::string_view sample_type,

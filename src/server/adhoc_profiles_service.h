@@ -1,5 +1,7 @@
-// Serves adhocprofiles.v1.AdHocProfileService (Upload, Get, List) on both public transports:
-// profile files a user uploads to look at as flame graphs, outside the time-series data.
+// Serves adhocprofiles.v1.AdHocProfileService (Upload, Get, List, Diff) on both public
+// transports: profile files a user uploads to look at as flame graphs, or compare two of them as
+// a diff flame graph, outside the time-series data. Files may be pprof, flamebearer JSON,
+// collapsed stacks or `perf script` output (ingest/adapters/adhoc_file.h).
 //
 // Each upload is one object `adhoc/<tenant>/<ULID>-<name>` holding upstream's JSON document
 // ({"name", "data": base64 pprof, "uploadedAt"}); the id is the key's last part, so List needs

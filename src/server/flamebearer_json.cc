@@ -10,6 +10,17 @@ nlohmann::ordered_json LevelsJson(
   return levels;
 }
 
+nlohmann::ordered_json DiffFlamebearerDocument(const querier::v1::FlameGraphDiff& fg,
+                                               const model::ProfileType& type) {
+  nlohmann::ordered_json out = FlamebearerJson(fg, "double", type);
+  out["timeline"] = nullptr;
+  out["groups"] = nullptr;
+  out["heatmap"] = nullptr;
+  out["leftTicks"] = fg.leftticks();
+  out["rightTicks"] = fg.rightticks();
+  return out;
+}
+
 std::string DumpJson(const nlohmann::ordered_json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }

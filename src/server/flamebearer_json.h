@@ -41,6 +41,11 @@ nlohmann::ordered_json FlamebearerJson(const Graph& fg, std::string_view format,
   return out;
 }
 
+// The whole diff document of /pyroscope/render-diff and adhocprofiles.v1 Diff: the "double"
+// flamebearer, null timeline, groups and heatmap, and each side's total ticks.
+nlohmann::ordered_json DiffFlamebearerDocument(const querier::v1::FlameGraphDiff& fg,
+                                               const model::ProfileType& type);
+
 // Compact JSON with invalid UTF-8 replaced, newline-terminated.
 std::string DumpJson(const nlohmann::ordered_json& j);
 

@@ -276,14 +276,8 @@ void HandleRenderDiff(query::QueryFrontend* frontend, const RpcEnvironment* env,
       CallContext{.tenant = *tenant}, *req, resp.get(),
       [req, resp, type = left->type, responder = std::move(responder)](absl::Status st) mutable {
         if (!st.ok()) return responder.Send(ErrorResponse(st, false));
-        const querier::v1::FlameGraphDiff& fg = resp->flamegraph();
-        nlohmann::ordered_json out = FlamebearerJson(fg, "double", type);
-        out["timeline"] = nullptr;
-        out["groups"] = nullptr;
-        out["heatmap"] = nullptr;
-        out["leftTicks"] = fg.leftticks();
-        out["rightTicks"] = fg.rightticks();
-        responder.Send(HttpResponse::Json(200, DumpJson(out)));
+        responder.Send(
+            HttpResponse::Json(200, DumpJson(DiffFlamebearerDocument(resp->flamegraph(), type))));
       });
 }
 

@@ -14,8 +14,10 @@
 //  - settings.v1 Get/Set per tenant (multi-tenancy on): a value set by tenant A is read back by A
 //    over Connect and gRPC, not by B; an older write is refused; settings survive a restart of the
 //    process (they live in the metastore's Raft state);
-//  - adhocprofiles.v1 Upload/Get/List: a pprof of known stacks comes back as a flame graph whose
-//    self values are the stacks' values, for each sample type; uploads are per tenant.
+//  - adhocprofiles.v1 Upload/Get/List/Diff: a pprof of known stacks comes back as a flame graph
+//    whose self values are the stacks' values, for each sample type; collapsed stacks, perf script
+//    output and exported flamebearer JSON upload too; Diff compares two uploads; uploads are per
+//    tenant.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -402,13 +404,71 @@ describe('adhocprofiles.v1: uploaded profiles as flame graphs, per tenant', () =
   it('bad input is a 4xx with a message and stores nothing', { timeout: 30_000 }, async () => {
     let res = await adhoc('Upload', { name: 'x', profile: '%%%not base64%%%' });
     assert.equal(res.status, 400, show(res));
-    res = await adhoc('Upload', { name: 'x', profile: Buffer.from('main;work 10\n').toString('base64') });
-    assert.equal(res.status, 400, show(res));
-    assert.match(res.text, /only pprof/);
+    res = await adhoc('Upload', { name: 'x.collapsed', profile: Buffer.from('main;work lots\n').toString('base64') });
+    assert.ok(res.status === 400 || res.status === 422, show(res));
+    assert.match(res.text, /detected as collapsed/);
+    res = await adhoc('Upload', { name: 'x.json', profile: Buffer.from('{"version":2}').toString('base64') });
+    assert.ok(res.status === 400 || res.status === 422, show(res));
+    assert.match(res.text, /detected as json/);
     res = await adhoc('Get', { id: '../../segments' });
     assert.equal(res.status, 400, show(res));
     res = await adhoc('List', {});
     assert.equal(res.json().profiles.length, 2);
+  });
+
+  it('collapsed stacks and perf script output upload too, and Diff compares two uploads', { timeout: 30_000 }, async () => {
+    const b64 = (text) => Buffer.from(text).toString('base64');
+    let res = await adhoc('Upload', { name: 'stacks.txt', profile: b64('main;work;hash 30\nmain;work 10\nmain;idle 20\n') }, 'team-c');
+    assert.equal(res.status, 200, show(res));
+    const collapsed = res.json();
+    assert.deepEqual(collapsed.profileTypes, ['samples']);
+    assert.deepEqual(selfOf(JSON.parse(collapsed.flamebearerProfile)), { hash: 30, work: 10, idle: 20 });
+    // perf script: one count per event, the command name as the root.
+    const event = (frames) => `app 4242/4242 [001] 12.5: cpu-clock:\n${frames.map((f, i) => `\t${(0x1000 + i).toString(16)} ${f} (/bin/app)\n`).join('')}\n`;
+    const perf = event(['hash', 'work', 'main']).repeat(2) + event(['idle', 'main']);
+    res = await adhoc('Upload', { name: 'perf.out', profile: b64(perf) }, 'team-c');
+    assert.equal(res.status, 200, show(res));
+    const perfUpload = res.json();
+    const fb = JSON.parse(perfUpload.flamebearerProfile);
+    assert.equal(fb.flamebearer.numTicks, 3);
+    assert.deepEqual(selfOf(fb), { hash: 2, idle: 1 });
+    assert.deepEqual(fb.flamebearer.names.slice(0, 3), ['total', 'app', 'main']);  // command, then frames
+
+    res = await adhoc('Diff', { leftId: collapsed.id, rightId: perfUpload.id }, 'team-c');
+    assert.equal(res.status, 200, show(res));
+    const diff = res.json();
+    assert.deepEqual(diff.profileTypes, ['samples']);
+    const doc = JSON.parse(diff.flamebearerProfile);
+    assert.equal(doc.metadata.format, 'double');
+    assert.equal(doc.leftTicks, 60);
+    assert.equal(doc.rightTicks, 3);
+    // 7 integers per node: the root carries both totals.
+    assert.deepEqual(doc.flamebearer.levels[0].slice(0, 7).filter((_, i) => i === 1 || i === 4), [60, 3]);
+
+    res = await adhoc('Diff', { leftId: collapsed.id, rightId: `${collapsed.id.slice(0, 26)}-missing` }, 'team-c');
+    assert.equal(res.status, 404, show(res));
+    assert.match(res.text, /right profile/);
+    res = await adhoc('Diff', { leftId: collapsed.id, rightId: first.id }, 'team-c');
+    assert.equal(res.status, 404, show(res), 'another tenant\'s upload is not found');
+  });
+
+  it('a flame graph exported as JSON uploads back; Diff of two sample types is refused naming the common ones', { timeout: 30_000 }, async () => {
+    let res = await adhoc('Upload', { name: 'cpu.pb.gz', profile }, 'team-d');
+    assert.equal(res.status, 200, show(res));
+    const pprofUpload = res.json();
+    res = await adhoc('Upload', { name: 'exported.json', profile: Buffer.from(pprofUpload.flamebearerProfile).toString('base64') }, 'team-d');
+    assert.equal(res.status, 200, show(res));
+    const jsonUpload = res.json();
+    assert.deepEqual(jsonUpload.profileTypes, ['cpu']);
+    assert.deepEqual(selfOf(JSON.parse(jsonUpload.flamebearerProfile)), { hash: 30_000_000, work: 10_000_000, idle: 20_000_000 });
+    res = await adhoc('Diff', { leftId: pprofUpload.id, rightId: jsonUpload.id }, 'team-d');
+    assert.equal(res.status, 200, show(res));
+    const doc = JSON.parse(res.json().flamebearerProfile);
+    assert.equal(doc.leftTicks, 60_000_000);
+    assert.equal(doc.rightTicks, 60_000_000);
+    res = await adhoc('Diff', { leftId: pprofUpload.id, rightId: jsonUpload.id, profileType: 'samples' }, 'team-d');
+    assert.equal(res.status, 400, show(res));
+    assert.match(res.text, /profile type mismatch.*common types: cpu/);
   });
 
   it('a tenant keeps at most -adhoc-profiles.max-per-tenant uploads (429 beyond), others are not affected', { timeout: 30_000 }, async () => {

@@ -114,28 +114,7 @@ absl::StatusOr<IngestProfile> StacksToProfile(const StackSamples& stacks, const 
   b.AddSampleType(type.sample_type, type.sample_unit);
   if (!type.period_type.empty()) b.SetPeriod(type.period_type, type.period_unit, type.period);
   b.SetTime(md.from, std::max<int64_t>(0, md.until - md.from));
-  // One function and one location per distinct frame, created when first used.
-  std::vector<uint64_t> location_of_frame(stacks.num_frames(), 0);
-  std::vector<uint64_t> leaf_first;
-  for (size_t i = 0; i < stacks.num_samples(); ++i) {
-    std::span<const uint32_t> stack = stacks.stack(i);
-    leaf_first.clear();
-    for (size_t j = stack.size(); j-- > 0;) {
-      uint64_t& loc = location_of_frame[stack[j]];
-      if (loc == 0) {
-        pprof::Line line;
-        line.function_id = b.AddFunction(stacks.frame_name(stack[j]), "", "", 0);
-        loc = b.AddLocation(0, 0, {&line, 1});
-      }
-      leaf_first.push_back(loc);
-    }
-    int64_t value = 0;
-    if (__builtin_mul_overflow(stacks.value(i), type.value_multiplier, &value)) {
-      return UnprocessableError(StrCat("sample value ", stacks.value(i), " × ",
-                                       type.value_multiplier, " overflows 64 bits"));
-    }
-    b.AddSample(leaf_first, {&value, 1});
-  }
+  EMBERS_RETURN_IF_ERROR(AddStackSamples(stacks, type.value_multiplier, &b));
   IngestProfile out;
   EMBERS_ASSIGN_OR_RETURN(out.profile, b.Finish());
   out.labels = ToLabels(LegacySeriesLabels(app, type, md.spy_name));

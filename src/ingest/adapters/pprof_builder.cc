@@ -3,6 +3,8 @@
 #include <memory>
 #include <utility>
 
+#include "base/status.h"
+#include "base/strings.h"
 #include "pprof/decoder.h"
 
 namespace embers::ingest {
@@ -105,6 +107,33 @@ absl::StatusOr<pprof::Profile> PprofBuilder::Finish() {
   absl::Status status = pprof::Validate(out);
   if (!status.ok()) return status;
   return out;
+}
+
+absl::Status AddStackSamples(const StackSamples& stacks, int64_t value_multiplier,
+                             PprofBuilder* b) {
+  // One function and one location per distinct frame, created when first used.
+  std::vector<uint64_t> location_of_frame(stacks.num_frames(), 0);
+  std::vector<uint64_t> leaf_first;
+  for (size_t i = 0; i < stacks.num_samples(); ++i) {
+    std::span<const uint32_t> stack = stacks.stack(i);
+    leaf_first.clear();
+    for (size_t j = stack.size(); j-- > 0;) {
+      uint64_t& loc = location_of_frame[stack[j]];
+      if (loc == 0) {
+        pprof::Line line;
+        line.function_id = b->AddFunction(stacks.frame_name(stack[j]), "", "", 0);
+        loc = b->AddLocation(0, 0, {&line, 1});
+      }
+      leaf_first.push_back(loc);
+    }
+    int64_t value = 0;
+    if (__builtin_mul_overflow(stacks.value(i), value_multiplier, &value)) {
+      return UnprocessableError(
+          StrCat("sample value ", stacks.value(i), " × ", value_multiplier, " overflows 64 bits"));
+    }
+    b->AddSample(leaf_first, {&value, 1});
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace embers::ingest

@@ -18,6 +18,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "ingest/legacy/stack_samples.h"
 #include "pprof/profile.h"
 
 namespace embers::ingest {
@@ -62,6 +63,11 @@ class PprofBuilder {
   std::vector<std::string> strings_;
   absl::flat_hash_map<std::string, int64_t> string_index_;
 };
+
+// Adds every sample of `stacks` to `b` (one sample type), each value multiplied by
+// `value_multiplier`: one function and one location per distinct frame. 422 when a product
+// overflows. Shared by the /ingest text formats and ad hoc uploads.
+absl::Status AddStackSamples(const StackSamples& stacks, int64_t value_multiplier, PprofBuilder* b);
 
 }  // namespace embers::ingest
 
