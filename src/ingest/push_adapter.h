@@ -14,9 +14,14 @@
 namespace embers::ingest {
 
 // InvalidArgument (naming the series and sample) for a profile that does not decode;
-// ResourceExhausted/413 when one is larger than `options.max_decompressed_size`.
+// ResourceExhausted/413 when one is larger than `options.max_decompressed_size`, or when all of
+// them together decompress to more than `max_total_bytes` (0: no such bound). Every decoded
+// profile of a push is held until the push is stored, so without the aggregate bound one small
+// request of many compressed profiles could inflate to many times the per-profile limit; each
+// profile is decoded with at most the budget left, so a bomb stops where the budget ends.
 absl::StatusOr<std::vector<IngestProfile>> ConvertPushRequest(const push::v1::PushRequest& request,
-                                                              const pprof::DecodeOptions& options);
+                                                              const pprof::DecodeOptions& options,
+                                                              size_t max_total_bytes = 0);
 
 }  // namespace embers::ingest
 

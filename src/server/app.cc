@@ -318,6 +318,8 @@ class DistributorModule : public Module {
     PusherServiceDeps deps;
     deps.distributor = &app_->distributor_ptr_;
     deps.decode.max_decompressed_size = static_cast<size_t>(app_->config_.max_profile_size_bytes);
+    deps.max_push_decompressed_bytes =
+        static_cast<size_t>(std::max<int64_t>(0, app_->config_.max_push_decompressed_bytes));
     RegisterPusherConnectRoutes(deps, app_->router_, &app_->rpc_env_);
     app_->grpc_services_.push_back(NewPusherGrpcService(deps, &app_->rpc_env_));
     IngestRouteDeps ingest{.distributor = &app_->distributor_ptr_,

@@ -142,6 +142,9 @@ void Config::RegisterFlags(FlagSet& f) {
   f.Int("distributor.max-inflight-push-bytes", &max_inflight_push_bytes,
         "uncompressed bytes of pushes waiting to be stored beyond which new pushes get 429 "
         "(0 disables)");
+  f.Int("distributor.max-push-decompressed-bytes", &max_push_decompressed_bytes,
+        "decompressed bytes of all profiles of one push together beyond which the push gets 413 "
+        "(each profile is also bounded by -validation.max-profile-size-bytes; 0 disables)");
   f.Int("adhoc-profiles.max-per-tenant", &adhoc_profiles_max_per_tenant,
         "ad hoc profiles (adhocprofiles.v1 Upload) a tenant may keep; more uploads get 429");
   f.Int("validation.max-profile-size-bytes", &max_profile_size_bytes,

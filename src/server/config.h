@@ -89,6 +89,7 @@ struct Config {
   double ingestion_rate_limit_mb = 4;
   double ingestion_burst_size_mb = 2;
   int64_t max_inflight_push_bytes = 256ll << 20;
+  int64_t max_push_decompressed_bytes = 64ll << 20;
   int64_t max_profile_size_bytes = 4 << 20;
   int64_t adhoc_profiles_max_per_tenant = 1000;
   int max_profile_samples = 16000;

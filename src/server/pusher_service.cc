@@ -16,7 +16,7 @@ UnaryMethod<PushRequest, PushResponse> PushMethod(PusherServiceDeps deps) {
     distributor::Distributor* d = deps.distributor->load();
     if (d == nullptr) return done(absl::UnavailableError("the distributor is starting"));
     absl::StatusOr<std::vector<ingest::IngestProfile>> profiles =
-        ingest::ConvertPushRequest(req, deps.decode);
+        ingest::ConvertPushRequest(req, deps.decode, deps.max_push_decompressed_bytes);
     if (!profiles.ok()) return done(profiles.status());
     d->Push(ctx, std::move(*profiles), std::move(done));
   };

@@ -21,6 +21,8 @@ namespace embers::server {
 struct PusherServiceDeps {
   const std::atomic<distributor::Distributor*>* distributor = nullptr;
   pprof::DecodeOptions decode;
+  // -distributor.max-push-decompressed-bytes: all profiles of one push together (0: no bound).
+  size_t max_push_decompressed_bytes = 0;
 };
 
 void RegisterPusherConnectRoutes(PusherServiceDeps deps, HttpRouter& router,

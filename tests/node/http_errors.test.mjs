@@ -7,11 +7,19 @@
 //  - operational endpoints: /ready 200, /metrics (valid Prometheus text, embers_build_info, a request
 //    counter for a route we called; made-up methods counted as "other", not as new series), /config
 //    (YAML with the effective http_listen_port);
+//  - a push of many small gzip bombs (each under the per-profile limit) is 413 once all of its
+//    profiles together pass -distributor.max-push-decompressed-bytes, and the server's peak RSS
+//    grows by less than 48 MiB doing it (50 × 4 MiB would decode without the budget);
 //  - SIGTERM → exit code 0.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { call, show, stopCleanly, useEmbers } from './harness.mjs';
+import { pusherServiceDescriptor } from './protos.mjs';
+import { encodeProfile } from './synthetic_profiles.mjs';
 
 const PROFILE_TYPES = '/querier.v1.QuerierService/ProfileTypes';
 const CONNECT_HEADERS = { 'Connect-Protocol-Version': '1' };
@@ -184,5 +192,42 @@ describe('HTTP port: request body limit', () => {
 
   it('exits with code 0 on SIGTERM', { timeout: 15_000 }, async () => {
     assert.equal(await stopCleanly(embers()), null);
+  });
+});
+
+describe('Push: all profiles of one push share a decompressed-bytes budget', () => {
+  const embers = useEmbers({ extraArgs: ['-distributor.max-push-decompressed-bytes=8388608'] });
+  const peakRssKiB = () => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${embers().pid}/status`, 'utf8'))[1]);
+  // A pprof that decompresses to ~3.5 MiB (a long function name) and gzips to a few KiB: under the
+  // 4 MiB per-profile limit.
+  const bomb = zlib.gzipSync(encodeProfile({
+    samples: [{ stack: ['main', 'x'.repeat(3_500_000)], cpu: 10_000_000, count: 1 }], timeMs: Date.now(),
+  }));
+  const pushBody = (n) => {
+    const Push = pusherServiceDescriptor().methods.find((m) => m.name === 'Push').input;
+    return toBinary(Push, create(Push, {
+      series: [{ labels: [{ name: '__name__', value: 'process_cpu' }, { name: 'service_name', value: 'bomb' }],
+        samples: Array.from({ length: n }, () => ({ rawProfile: bomb })) }],
+    }));
+  };
+  const push = (n) => call(embers(), '/push.v1.PusherService/Push', {
+    method: 'POST', headers: { 'Content-Type': 'application/proto', 'Connect-Protocol-Version': '1' }, body: pushBody(n),
+  });
+
+  it('one such profile is accepted', async () => {
+    assert.ok(bomb.length < 64 * 1024, `compressed size ${bomb.length}`);
+    const res = await push(1);
+    assert.equal(res.status, 200, show(res));
+  });
+
+  it('fifty of them in one push are 413 before they are all decoded', async () => {
+    const before = peakRssKiB();
+    const res = await push(50);
+    assert.equal(res.status, 413, show(res));
+    assert.match(res.text, /max-push-decompressed-bytes/);
+    const grown = peakRssKiB() - before;
+    assert.ok(grown < 48 * 1024, `peak RSS grew by ${grown} KiB`);
+    const ready = await call(embers(), '/ready');
+    assert.equal(ready.status, 200, show(ready));
   });
 });
