@@ -57,6 +57,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 gport=$((port + 1))
 "$bin" -server.http-listen-address=127.0.0.1 -server.http-listen-port="$port" \
   -server.grpc-listen-address=127.0.0.1 -server.grpc-listen-port="$gport" \
+  -server.internal-grpc-listen-port=0 \
   -storage.filesystem.dir="$tmp/bucket" -metastore.data-dir="$tmp/metastore" \
   -metastore.raft.bind-address=127.0.0.1:$((port + 2)) -log.level=warn 2>"$tmp/log" &
 pid=$!

@@ -56,6 +56,7 @@ gport=$(free_port)
 # shellcheck disable=SC2086  # EMBERS_ARGS is a list of flags
 "$bin" -server.http-listen-address=127.0.0.1 -server.http-listen-port="$port" \
   -server.grpc-listen-address=127.0.0.1 -server.grpc-listen-port="$gport" \
+  -server.internal-grpc-listen-port=0 \
   -storage.backend=filesystem -storage.filesystem.dir="$tmp/bucket" \
   -metastore.data-dir="$tmp/metastore" \
   -distributor.ingestion-rate-limit-mb=0 \

@@ -39,6 +39,7 @@ trap cleanup EXIT
 
 "$bin" -target=all -server.http-listen-address=127.0.0.1 -server.http-listen-port="$port" \
   -server.grpc-listen-address=127.0.0.1 -server.grpc-listen-port="$gport" \
+  -server.internal-grpc-listen-port=0 \
   -metastore.raft.bind-address=127.0.0.1:"$rport" \
   -storage.backend=filesystem -storage.filesystem.dir="$tmp/bucket" \
   -metastore.data-dir="$tmp/metastore" -log.level=warn 2>"$tmp/server.log" &

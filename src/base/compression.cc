@@ -6,6 +6,9 @@
 #include <libdeflate.h>
 #include <zlib.h>
 #include <zstd.h>
+#include <zstd_errors.h>
+
+#include <memory>
 
 #include "base/status.h"
 
@@ -118,32 +121,60 @@ absl::StatusOr<std::string> GunzipBounded(std::string_view data, size_t max_outp
   return out;
 }
 
+namespace {
+
+struct ZstdDCtxDeleter {
+  void operator()(ZSTD_DCtx* dctx) const { ZSTD_freeDCtx(dctx); }
+};
+
+// One decompression context per thread, reset before each use: creating one costs a few hundred
+// KiB of allocations, and the threads that decode request bodies are a fixed pool.
+ZSTD_DCtx* ThreadZstdContext() {
+  thread_local std::unique_ptr<ZSTD_DCtx, ZstdDCtxDeleter> dctx(ZSTD_createDCtx());
+  return dctx.get();
+}
+
+// The largest window a frame may ask for. A frame's header alone makes the decoder allocate its
+// window (zstd's own limit is 128 MiB), so the limit follows the output bound: no window need be
+// larger than the output, but streaming compressors pick up to 8 MiB (level 19) whatever the input
+// size, so never below that.
+int ZstdWindowLogMax(size_t max_output) {
+  int log = 10;
+  while (log < 27 && (size_t{1} << log) < max_output) ++log;
+  return std::max(log, 23);
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> ZstdDecompressBounded(std::string_view data, size_t max_output) {
-  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  ZSTD_DCtx* dctx = ThreadZstdContext();
   if (dctx == nullptr) return absl::InternalError("ZSTD_createDCtx failed");
+  ZSTD_DCtx_reset(dctx, ZSTD_reset_session_and_parameters);
+  size_t rc = ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, ZstdWindowLogMax(max_output));
+  if (ZSTD_isError(rc)) {
+    return absl::InternalError(StrCat("zstd window limit: ", ZSTD_getErrorName(rc)));
+  }
   std::string out;
   ZSTD_inBuffer in{data.data(), data.size(), 0};
-  size_t rc = 0;
   char chunk[64 * 1024];
   while (true) {
     ZSTD_outBuffer ob{chunk, sizeof(chunk), 0};
     rc = ZSTD_decompressStream(dctx, &ob, &in);
     if (ZSTD_isError(rc)) {
-      ZSTD_freeDCtx(dctx);
+      if (ZSTD_getErrorCode(rc) == ZSTD_error_frameParameter_windowTooLarge) {
+        return PayloadTooLargeError(StrCat(
+            "zstd frame needs a window larger than ", size_t{1} << ZstdWindowLogMax(max_output),
+            " bytes: compress with a lower level or a smaller window"));
+      }
       return absl::InvalidArgumentError(StrCat("invalid zstd data: ", ZSTD_getErrorName(rc)));
     }
-    if (out.size() + ob.pos > max_output) {
-      ZSTD_freeDCtx(dctx);
-      return TooLarge(max_output);
-    }
+    if (out.size() + ob.pos > max_output) return TooLarge(max_output);
     out.append(chunk, ob.pos);
     if (rc == 0 && in.pos == in.size) break;
     if (in.pos == in.size && ob.pos < ob.size) {
-      ZSTD_freeDCtx(dctx);
       return absl::InvalidArgumentError("zstd data is truncated");
     }
   }
-  ZSTD_freeDCtx(dctx);
   return out;
 }
 

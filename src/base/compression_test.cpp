@@ -2,11 +2,84 @@
 
 #include <gtest/gtest.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "base/status.h"
 
 namespace embers {
 namespace {
+
+// Compresses as a streaming client would (no content size in the frame header) with the given
+// level and, when non-zero, window log.
+std::string ZstdStream(std::string_view data, int level, int window_log = 0) {
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
+  if (window_log != 0) ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, window_log);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0);
+  std::string out(ZSTD_compressBound(data.size()) + 1024, '\0');
+  ZSTD_outBuffer ob{out.data(), out.size(), 0};
+  ZSTD_inBuffer in{data.data(), data.size(), 0};
+  // Fed with ZSTD_e_continue first, the compressor cannot size the window to the input: the frame
+  // declares the level's (or the requested) window, as a streaming client's would.
+  while (in.pos < in.size) ZSTD_compressStream2(cctx, &ob, &in, ZSTD_e_continue);
+  size_t rc = 0;
+  do {
+    rc = ZSTD_compressStream2(cctx, &ob, &in, ZSTD_e_end);
+  } while (rc != 0 && !ZSTD_isError(rc));
+  ZSTD_freeCCtx(cctx);
+  EXPECT_EQ(rc, 0u) << ZSTD_getErrorName(rc);
+  out.resize(ob.pos);
+  return out;
+}
+
+TEST(Compression, ZstdRoundTripReusesTheThreadsContext) {
+  std::string data(300000, 'z');
+  for (int i = 0; i < 3; ++i) {  // the second and third use the reset context of the first
+    std::string z = ZstdStream(data, 3);
+    EXPECT_EQ(SniffCompression(z), Compression::kZstd);
+    auto out = ZstdDecompressBounded(z, 1 << 20);
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_EQ(*out, data);
+  }
+}
+
+TEST(Compression, ZstdBombIsRejectedWithoutInflating) {
+  std::string z = ZstdStream(std::string(64 << 20, '\0'), 3);
+  auto out = ZstdDecompressBounded(z, 1 << 20);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(HttpStatusOverride(out.status()), 413);
+  // A corrupt frame after a failed one still decodes as invalid (the context was reset).
+  std::string bad = ZstdStream("hello", 1);
+  bad[bad.size() / 2] ^= 0x55;
+  EXPECT_FALSE(ZstdDecompressBounded(bad, 1 << 20).ok());
+  EXPECT_TRUE(ZstdDecompressBounded(ZstdStream("hello", 1), 1 << 20).ok());
+}
+
+TEST(Compression, ZstdFrameAskingForAHugeWindowIsRefused) {
+  // A 128 MiB window would be allocated from the frame header alone, before any output.
+  std::string z = ZstdStream(std::string(1 << 20, 'w'), 3, /*window_log=*/27);
+  auto out = ZstdDecompressBounded(z, 4 << 20);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(HttpStatusOverride(out.status()), 413);
+  EXPECT_NE(out.status().message().find("window"), std::string_view::npos) << out.status();
+  // The same frame is fine where the output bound itself allows 128 MiB.
+  EXPECT_TRUE(ZstdDecompressBounded(z, 128 << 20).ok());
+}
+
+TEST(Compression, ZstdHighLevelStreamingFramesStillDecodeUnderASmallBound) {
+  // Level 19 picks an 8 MiB window whatever the input size: still accepted under a 4 MiB bound.
+  std::string data(100000, 'q');
+  auto out = ZstdDecompressBounded(ZstdStream(data, 19), 4 << 20);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(*out, data);
+}
+
+TEST(Compression, TruncatedZstdIsInvalid) {
+  std::string z = ZstdStream(std::string(100000, 't'), 3);
+  auto out = ZstdDecompressBounded(std::string_view(z).substr(0, z.size() - 4), 1 << 20);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
+}
 
 TEST(Compression, GzipRoundTrip) {
   std::string data(100000, 'x');

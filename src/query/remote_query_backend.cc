@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "absl/time/clock.h"
+#include "base/cluster_secret.h"
 #include "base/logging.h"
 #include "base/strings.h"
 #include "query/report_codec.h"
@@ -95,6 +96,7 @@ void RemoteQueryBackend::Send(std::shared_ptr<Call> call, size_t share, size_t b
   auto rpc = std::make_shared<Rpc>();
   rpc->context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
   rpc->context.AddMetadata("x-scope-orgid", call->query->tenant);
+  AttachClusterSecret(&rpc->context, options_.cluster_secret);
   stubs_[backend]->async()->Invoke(
       &rpc->context, &call->shares[share].request, &rpc->response,
       // The backend object stays alive until every call it sent has answered.
@@ -108,9 +110,9 @@ void RemoteQueryBackend::Send(std::shared_ptr<Call> call, size_t share, size_t b
                       {{"backend", self->addresses_[backend]}, {"error", st.error_message()}});
             return self->Send(call, share, (backend + 1) % self->stubs_.size(), attempt + 1);
           }
-          s.result = absl::Status(
-              static_cast<absl::StatusCode>(st.error_code()),
-              StrCat("query-backend ", self->addresses_[backend], ": ", st.error_message()));
+          s.result = InternalCallStatus(static_cast<absl::StatusCode>(st.error_code()),
+                                        StrCat("query-backend ", self->addresses_[backend]),
+                                        st.error_message());
         } else {
           s.result = DecodeReport(rpc->response);
         }

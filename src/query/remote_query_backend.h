@@ -29,6 +29,8 @@ struct RemoteQueryBackendOptions {
   // Per-Invoke deadline (-query-backend.client-timeout, 30 s upstream).
   absl::Duration timeout = absl::Seconds(30);
   int64_t max_message_bytes = 100ll << 20;
+  // -server.cluster-secret: sent on every Invoke (base/cluster_secret.h); empty sends none.
+  std::string cluster_secret;
 };
 
 class RemoteQueryBackend final : public QueryExecutor,

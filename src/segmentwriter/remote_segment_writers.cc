@@ -1,11 +1,14 @@
 #include "segmentwriter/remote_segment_writers.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/time/clock.h"
+#include "base/cluster_secret.h"
 #include "base/logging.h"
 #include "base/metrics.h"
 #include "base/strings.h"
+#include "model/tenant_id.h"
 #include "pprof/decoder.h"
 #include "pprof/encoder.h"
 
@@ -66,8 +69,13 @@ swv1::PushRequest EncodePush(const std::string& tenant, uint32_t shard,
   return req;
 }
 
+// The last millisecond whose nanoseconds fit in int64 (year 2262).
+constexpr int64_t kMaxTimestampMs = std::numeric_limits<int64_t>::max() / 1'000'000;
+
 absl::StatusOr<std::vector<ProfileToWrite>> DecodePush(const swv1::PushRequest& request) {
-  if (request.tenant_id().empty()) return absl::InvalidArgumentError("tenant_id is required");
+  // The caller is another component, but one that may be impersonated: every field is checked
+  // as if it came from a client (the tenant names object keys; timestamps become nanoseconds).
+  if (absl::Status st = model::ValidateTenantId(request.tenant_id()); !st.ok()) return st;
   std::vector<ProfileToWrite> out;
   out.reserve(static_cast<size_t>(request.profiles_size()));
   for (int i = 0; i < request.profiles_size(); ++i) {
@@ -79,6 +87,14 @@ absl::StatusOr<std::vector<ProfileToWrite>> DecodePush(const swv1::PushRequest& 
     p.series = model::Labels(std::move(labels));
     p.timestamp_ms = in.timestamp_ms();
     p.duration_ns = in.duration_ns();
+    if (p.timestamp_ms < 0 || p.timestamp_ms > kMaxTimestampMs || p.duration_ns < 0) {
+      return absl::InvalidArgumentError(StrCat("profile ", i, ": timestamp ", p.timestamp_ms,
+                                               " ms or duration ", p.duration_ns,
+                                               " ns out of range"));
+    }
+    if (in.service().empty()) {
+      return absl::InvalidArgumentError(StrCat("profile ", i, ": service is empty"));
+    }
     absl::StatusOr<pprof::Profile> profile =
         pprof::DecodeRaw(std::make_shared<const std::string>(in.profile()));
     if (!profile.ok()) {
@@ -173,6 +189,7 @@ void RemoteSegmentWriters::Attempt(std::shared_ptr<Call> call, size_t candidate)
   auto rpc = std::make_shared<Rpc>();
   rpc->context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
   rpc->context.AddMetadata("x-scope-orgid", call->request.tenant_id());
+  AttachClusterSecret(&rpc->context, options_.cluster_secret);
   w.stub->async()->Push(&rpc->context, &call->request, &rpc->response,
                         [self = shared_from_this(), call, candidate, rpc](grpc::Status st) {
                           Writer& w = self->writers_[call->candidates[candidate]];
@@ -182,9 +199,9 @@ void RemoteSegmentWriters::Attempt(std::shared_ptr<Call> call, size_t candidate)
                             return call->done(absl::OkStatus());
                           }
                           Requests().WithLabels({w.address, "error"}).Inc();
-                          const absl::Status error(
+                          const absl::Status error = InternalCallStatus(
                               static_cast<absl::StatusCode>(st.error_code()),
-                              StrCat("segment-writer ", w.address, ": ", st.error_message()));
+                              StrCat("segment-writer ", w.address), st.error_message());
                           if (!Retryable(st.error_code())) {
                             // The writer answered: it is up, the request is bad (or the data was
                             // rejected).

@@ -31,6 +31,8 @@ struct RemoteSegmentWritersOptions {
   absl::Duration timeout = absl::Seconds(10);
   CircuitBreakerOptions breaker;
   int64_t max_message_bytes = 100ll << 20;
+  // -server.cluster-secret: sent on every Push (base/cluster_secret.h); empty sends none.
+  std::string cluster_secret;
 };
 
 class RemoteSegmentWriters final : public SegmentWriterClient,

@@ -101,6 +101,12 @@ void SegmentWriter::Push(const std::string& tenant, uint32_t shard,
     done(absl::UnavailableError("segment-writer is not running"));
     return;
   }
+  if (shard >= options_.max_shards) {
+    done(absl::InvalidArgumentError(
+        StrCat("shard ", shard, " is out of range: this segment-writer serves shards below ",
+               options_.max_shards)));
+    return;
+  }
   if (profiles.empty()) {
     done(absl::OkStatus());
     return;

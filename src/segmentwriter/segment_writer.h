@@ -67,6 +67,10 @@ struct SegmentWriterOptions {
   absl::Duration metadata_update_timeout = absl::Seconds(2);
   int zstd_level = 1;
   std::string host_name = "embers";
+  // Shards a push may name are [0, max_shards): each one holds an open segment and its flush
+  // schedule for as long as the process runs, so a caller must not be able to create them at
+  // will. The distributor uses writers × -segment-writer.num-tokens of them.
+  uint32_t max_shards = 4096;
 };
 
 class SegmentWriter {

@@ -190,5 +190,22 @@ TEST(SegmentWriter, PushAfterStopIsUnavailable) {
             absl::StatusCode::kUnavailable);
 }
 
+TEST(SegmentWriter, ShardsBeyondTheBoundAreRefusedAndCreateNothing) {
+  objstore::FaultInjectingBucket bucket(std::make_unique<objstore::MemoryBucket>());
+  FakeIndex index;
+  SegmentWriterOptions options = FastOptions();
+  options.max_shards = 8;
+  SegmentWriter writer(options, &bucket, &index);
+  writer.Start();
+  absl::Status st = PushAndWait(writer, "t", 8, {Item("api", "x", 1, 1000)});
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_EQ(PushAndWait(writer, "t", UINT32_MAX, {Item("api", "x", 1, 1000)}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(PushAndWait(writer, "t", 7, {Item("api", "x", 1, 1000)}).ok());
+  writer.Stop(absl::Now() + absl::Seconds(5));
+  ASSERT_EQ(index.blocks.size(), 1u);
+  EXPECT_EQ(index.blocks[0].shard(), 7u);
+}
+
 }  // namespace
 }  // namespace embers::segmentwriter

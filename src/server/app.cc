@@ -1,4 +1,5 @@
 #include "server/app.h"
+#include "base/open_files_limit.h"
 #include "base/strings.h"
 
 #include <unistd.h>
@@ -140,10 +141,10 @@ class MetastoreModule : public Module {
   explicit MetastoreModule(App* app) : app_(app), internal_tenants_(false) {
     // The metastore's services are internal and carry their tenants in the messages, so the
     // X-Scope-OrgID requirement of the public API does not apply to them.
+    rpc_env_ = app_->internal_env_;
     rpc_env_.tenants = &internal_tenants_;
-    rpc_env_.observer = app_->rpc_env_.observer;
     for (auto& service : NewMetastoreGrpcServices(&app_->metastore_node_, &rpc_env_)) {
-      app_->grpc_services_.push_back(std::move(service));
+      app_->internal_grpc_services_.push_back(std::move(service));
     }
     // Nodes, leader, term, commit/applied index, last snapshot, blocks (issue 5's status page).
     app_->router_.Handle("GET", "/metastore/status", [this](HttpRequest&, HttpResponder responder) {
@@ -169,10 +170,11 @@ class MetastoreModule : public Module {
     }
     o.grpc_advertise_address = c.metastore_grpc_advertise_address;
     if (o.grpc_advertise_address.empty()) {
-      // The host other nodes reach this one's Raft transport at, with the gRPC port it serves.
+      // The host other nodes reach this one's Raft transport at, with the internal gRPC port
+      // its services are on.
       std::string raft = o.advertise_address.empty() ? o.bind_address : o.advertise_address;
-      o.grpc_advertise_address =
-          StrCat(std::string_view(raft).substr(0, raft.rfind(':')), ":", app_->grpc_port());
+      o.grpc_advertise_address = StrCat(std::string_view(raft).substr(0, raft.rfind(':')), ":",
+                                        app_->internal_grpc_port());
     }
     if (c.metastore_snapshot_threshold <= 0 || c.metastore_trailing_logs < 0) {
       return absl::InvalidArgumentError(
@@ -253,6 +255,7 @@ class MetastoreClientModule : public Module {
     metastore::MetastoreClientOptions o;
     o.addresses =
         metastore::MetastoreClient::ParseAddresses(Join(app_->config_.metastore_address, ","));
+    o.cluster_secret = app_->config_.cluster_secret;
     absl::StatusOr<std::unique_ptr<metastore::MetastoreClient>> client =
         metastore::MetastoreClient::Create(std::move(o));
     if (!client.ok()) return Annotate(client.status(), "-metastore.address");
@@ -280,8 +283,8 @@ class MetastoreClientModule : public Module {
 class SegmentWriterModule : public Module {
  public:
   explicit SegmentWriterModule(App* app) : app_(app) {
-    app_->grpc_services_.push_back(
-        NewSegmentWriterGrpcService(&app_->segment_writer_ptr_, &app_->rpc_env_));
+    app_->internal_grpc_services_.push_back(
+        NewSegmentWriterGrpcService(&app_->segment_writer_ptr_, &app_->internal_env_));
   }
   absl::Status Start() override {
     const Config& c = app_->config_;
@@ -339,13 +342,20 @@ class DistributorModule : public Module {
       absl::StatusOr<std::shared_ptr<segmentwriter::RemoteSegmentWriters>> remote =
           segmentwriter::RemoteSegmentWriters::Create(
               c.distributor_segment_writer_addresses,
-              {.tokens_per_writer = o.shards, .timeout = c.segment_writer_upload_timeout * 3});
+              {.tokens_per_writer = o.shards,
+               .timeout = c.segment_writer_upload_timeout * 3,
+               .cluster_secret = c.cluster_secret});
       if (!remote.ok()) return Annotate(remote.status(), "-distributor.segment-writer-addresses");
       o.shards = (*remote)->shard_count();
       app_->segment_writer_client_ = *remote;
     } else {
       app_->segment_writer_client_ =
           std::make_shared<segmentwriter::LocalSegmentWriterClient>(app_->segment_writer_.get());
+    }
+    if (const uint32_t most = segmentwriter::SegmentWriterOptions{}.max_shards; o.shards > most) {
+      return absl::InvalidArgumentError(
+          StrCat("-segment-writer.num-tokens × segment-writers makes ", o.shards,
+                 " shards; a segment-writer serves at most ", most));
     }
     o.normalize.max_samples = static_cast<size_t>(c.max_profile_samples);
     o.normalize.max_stack_depth = static_cast<size_t>(c.max_profile_stack_depth);
@@ -402,7 +412,8 @@ class QueryFrontendModule : public Module {
           query::RemoteQueryBackend::Create(
               c.query_backend_address,
               query::RemoteQueryBackendOptions{.timeout = c.query_backend_client_timeout,
-                                               .max_message_bytes = c.grpc_max_recv_msg_size});
+                                               .max_message_bytes = c.grpc_max_recv_msg_size,
+                                               .cluster_secret = c.cluster_secret});
       if (!remote.ok()) return Annotate(remote.status(), "-query-backend.address");
       app_->query_frontend_->SetBackend(*remote);
       return absl::OkStatus();
@@ -423,7 +434,8 @@ class QueryFrontendModule : public Module {
 class QueryBackendModule : public Module {
  public:
   explicit QueryBackendModule(App* app) : app_(app) {
-    app_->grpc_services_.push_back(NewQueryBackendGrpcService(&holder_, &app_->rpc_env_));
+    app_->internal_grpc_services_.push_back(
+        NewQueryBackendGrpcService(&holder_, &app_->internal_env_));
   }
   absl::Status Start() override {
     holder_.Set(std::make_shared<query::QueryBackend>(
@@ -514,6 +526,14 @@ metrics::CounterFamily& RpcRequests() {
   return c;
 }
 
+// 127.0.0.0/8, ::1 and "localhost": addresses no other machine can connect to.
+bool IsLoopbackHost(std::string_view host) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
 }  // namespace
 
 App::App(Config config, ProcessInfo info)
@@ -530,6 +550,8 @@ App::App(Config config, ProcessInfo info)
   };
   process_env_.tenants = &process_tenants_;
   process_env_.observer = rpc_env_.observer;
+  internal_env_ = rpc_env_;
+  internal_env_.cluster_secret = config_.cluster_secret;
   RegisterProcessRoutes();
   RegisterModules();
 }
@@ -607,6 +629,16 @@ void App::RegisterProcessRoutes() {
 }
 
 absl::Status App::StartServers() {
+  if (!internal_grpc_services_.empty() && config_.cluster_secret.empty() &&
+      !IsLoopbackHost(config_.internal_grpc_listen_address)) {
+    // Off loopback, anyone who reaches the port could add blocks, read every tenant's index or
+    // push into any shard: refuse to serve it unauthenticated.
+    return absl::InvalidArgumentError(
+        StrCat("-server.internal-grpc-listen-address=", config_.internal_grpc_listen_address,
+               " is not a loopback address: set -server.cluster-secret (the same in every process "
+               "of the cluster) so that only the cluster's components can call its internal "
+               "services"));
+  }
   HttpServerOptions http;
   http.address = config_.http_listen_address;
   http.port = config_.http_listen_port;
@@ -614,6 +646,10 @@ absl::Status App::StartServers() {
   http.handler_threads = config_.http_handler_threads;
   http.max_handler_queue_bytes = config_.http_handler_queue_bytes;
   http.max_request_body_bytes = config_.http_max_request_body_bytes;
+  // The rest of the descriptors stay for the gRPC listeners, the bucket and the Raft log.
+  http.max_connections = config_.http_max_connections > 0
+                             ? config_.http_max_connections
+                             : std::max<int64_t>(64, OpenFilesLimit() / 4 * 3);
   http.read_timeout = config_.http_read_timeout;
   http.write_timeout = config_.http_write_timeout;
   http.idle_timeout = config_.http_idle_timeout;
@@ -627,7 +663,7 @@ absl::Status App::StartServers() {
       });
   if (absl::Status st = http_server_->Start(); !st.ok()) return st;
 
-  if (grpc_services_.empty()) {
+  if (grpc_services_.empty() && internal_grpc_services_.empty()) {
     // A process of components that serve nothing over gRPC (a compaction-worker) opens no gRPC
     // port: grpc++ refuses to start a server without services.
     log::Info("listening",
@@ -637,28 +673,52 @@ absl::Status App::StartServers() {
   for (auto& service : NewProcessGrpcServices(&info_, &process_env_)) {
     grpc_services_.push_back(std::move(service));
   }
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(StrCat(config_.grpc_listen_address, ":", config_.grpc_listen_port),
-                           grpc::InsecureServerCredentials(), &grpc_port_);
-  builder.SetMaxReceiveMessageSize(static_cast<int>(config_.grpc_max_recv_msg_size));
-  builder.SetMaxSendMessageSize(static_cast<int>(config_.grpc_max_send_msg_size));
-  for (auto& service : grpc_services_) builder.RegisterService(service.get());
-  grpc_server_ = builder.BuildAndStart();
-  if (grpc_server_ == nullptr || grpc_port_ == 0) {
-    http_server_->Stop(absl::ZeroDuration());
-    return absl::UnavailableError(StrCat("cannot listen for gRPC on ", config_.grpc_listen_address,
-                                         ":", config_.grpc_listen_port));
+  if (absl::Status st = StartGrpcServer(config_.grpc_listen_address, config_.grpc_listen_port,
+                                        grpc_services_, &grpc_server_, &grpc_port_);
+      !st.ok()) {
+    StopServers(absl::Now());
+    return st;
+  }
+  std::string internal = "none";
+  if (!internal_grpc_services_.empty()) {
+    if (absl::Status st =
+            StartGrpcServer(config_.internal_grpc_listen_address, config_.internal_grpc_listen_port,
+                            internal_grpc_services_, &internal_grpc_server_, &internal_grpc_port_);
+        !st.ok()) {
+      StopServers(absl::Now());
+      return Annotate(st, "-server.internal-grpc-listen-address/-port");
+    }
+    internal = StrCat(config_.internal_grpc_listen_address, ":", internal_grpc_port_);
   }
   log::Info("listening", {{"http", StrCat(config_.http_listen_address, ":", http_server_->port())},
-                          {"grpc", StrCat(config_.grpc_listen_address, ":", grpc_port_)}});
+                          {"grpc", StrCat(config_.grpc_listen_address, ":", grpc_port_)},
+                          {"internal_grpc", internal}});
+  return absl::OkStatus();
+}
+
+absl::Status App::StartGrpcServer(const std::string& address, int port,
+                                  const std::vector<std::unique_ptr<grpc::Service>>& services,
+                                  std::unique_ptr<grpc::Server>* server, int* bound_port) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(StrCat(address, ":", port), grpc::InsecureServerCredentials(),
+                           bound_port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config_.grpc_max_recv_msg_size));
+  builder.SetMaxSendMessageSize(static_cast<int>(config_.grpc_max_send_msg_size));
+  for (const auto& service : services) builder.RegisterService(service.get());
+  *server = builder.BuildAndStart();
+  if (*server == nullptr || *bound_port == 0) {
+    server->reset();
+    return absl::UnavailableError(StrCat("cannot listen for gRPC on ", address, ":", port));
+  }
   return absl::OkStatus();
 }
 
 void App::StopServers(absl::Time deadline) {
-  if (grpc_server_) {
-    grpc_server_->Shutdown(absl::ToChronoTime(deadline));
-    grpc_server_->Wait();
-    grpc_server_.reset();
+  for (std::unique_ptr<grpc::Server>* server : {&grpc_server_, &internal_grpc_server_}) {
+    if (*server == nullptr) continue;
+    (*server)->Shutdown(absl::ToChronoTime(deadline));
+    (*server)->Wait();
+    server->reset();
   }
   if (http_server_) {
     http_server_->Stop(std::max(absl::ZeroDuration(), deadline - absl::Now()));

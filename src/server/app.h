@@ -49,6 +49,7 @@ class App {
 
   int http_port() const;
   int grpc_port() const { return grpc_port_; }
+  int internal_grpc_port() const { return internal_grpc_port_; }
 
  private:
   friend class ServerModule;
@@ -65,11 +66,19 @@ class App {
   void RegisterProcessRoutes();
   absl::Status StartServers();
   void StopServers(absl::Time deadline);
+  // Builds and starts one gRPC server on address:port (0: any free port, reported in
+  // *bound_port).
+  absl::Status StartGrpcServer(const std::string& address, int port,
+                               const std::vector<std::unique_ptr<grpc::Service>>& services,
+                               std::unique_ptr<grpc::Server>* server, int* bound_port);
 
   Config config_;
   ProcessInfo info_;
   TenantResolver tenants_;
   RpcEnvironment rpc_env_;
+  // The environment of the internal services: rpc_env_ plus the cluster secret every call must
+  // carry.
+  RpcEnvironment internal_env_;
   // The process services describe the process, not a tenant's data: no X-Scope-OrgID needed.
   TenantResolver process_tenants_{false};
   RpcEnvironment process_env_;
@@ -77,9 +86,15 @@ class App {
   ModuleManager modules_;
 
   std::unique_ptr<HttpServer> http_server_;
+  // Public services (push, querier, OTLP, settings, ad hoc profiles) on -server.grpc-listen-*;
+  // the services components call one another through (metastore, segment-writer, query-backend)
+  // on -server.internal-grpc-listen-*, never on the public port.
   std::vector<std::unique_ptr<grpc::Service>> grpc_services_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int grpc_port_ = 0;
+  std::vector<std::unique_ptr<grpc::Service>> internal_grpc_services_;
+  std::unique_ptr<grpc::Server> internal_grpc_server_;
+  int internal_grpc_port_ = 0;
 
   // Components, created by their modules. Pointers other threads read while the process starts
   // are atomic; the rest are set before the servers accept traffic for them.

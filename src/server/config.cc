@@ -28,6 +28,9 @@ void Config::RegisterFlags(FlagSet& f) {
   f.Int("server.http-handler-queue-bytes", &http_handler_queue_bytes,
         "request bytes that may wait for a handler thread; beyond it such requests get 429 at "
         "once instead of piling up in memory (0: no bound)");
+  f.Int("server.http-max-connections", &http_max_connections,
+        "open HTTP connections at most; more are closed as soon as accepted (0: three quarters of "
+        "the open-files limit, which embers raises to the hard limit at start)");
   f.Int("server.http-max-request-body-bytes", &http_max_request_body_bytes,
         "largest accepted HTTP request body, before and after decompression (413 beyond)");
   f.Duration("server.http-server-read-timeout", &http_read_timeout,
@@ -38,6 +41,16 @@ void Config::RegisterFlags(FlagSet& f) {
              "how long an idle keep-alive connection is kept open");
   f.String("server.grpc-listen-address", &grpc_listen_address, "gRPC server listen address");
   f.Int("server.grpc-listen-port", &grpc_listen_port, "gRPC server listen port");
+  f.String("server.internal-grpc-listen-address", &internal_grpc_listen_address,
+           "listen address of the internal gRPC services (metastore, segment-writer, "
+           "query-backend) that the components of a cluster call; a non-loopback address needs "
+           "-server.cluster-secret");
+  f.Int("server.internal-grpc-listen-port", &internal_grpc_listen_port,
+        "listen port of the internal gRPC services");
+  f.String("server.cluster-secret", &cluster_secret,
+           "secret shared by the processes of a cluster: sent on every internal call and required "
+           "of every call to the internal listener (empty: none, allowed on loopback only)",
+           {.secret = true});
   f.Int("server.grpc-max-recv-msg-size-bytes", &grpc_max_recv_msg_size,
         "largest gRPC message the server accepts");
   f.Int("server.grpc-max-send-msg-size-bytes", &grpc_max_send_msg_size,
@@ -77,9 +90,10 @@ void Config::RegisterFlags(FlagSet& f) {
                "per-tenant retention overrides as tenant=duration,… (0: forever)");
   f.Duration("metastore.index.cleanup-interval", &metastore_cleanup_interval,
              "how often the metastore leader applies retention (0 disables)");
-  f.StringList("metastore.address", &metastore_address,
-               "gRPC addresses (host:port,…) of metastore nodes, for components of a process that "
-               "does not run the metastore (empty: the process runs its own)");
+  f.StringList(
+      "metastore.address", &metastore_address,
+      "internal gRPC addresses (host:port,…) of metastore nodes, for components of a process that "
+      "does not run the metastore (empty: the process runs its own)");
   f.Duration("metastore.index.dlq-recovery-check-interval", &dlq_recovery_interval,
              "how often the metastore leader re-indexes metadata parked in dlq/");
 
@@ -137,7 +151,7 @@ void Config::RegisterFlags(FlagSet& f) {
            "per-tenant ingestion burst size in MB",
            {.yaml_path = "limits.ingestion_burst_size_mb"});
   f.StringList("distributor.segment-writer-addresses", &distributor_segment_writer_addresses,
-               "gRPC addresses (host:port,…) of the segment-writers, each owning "
+               "internal gRPC addresses (host:port,…) of the segment-writers, each owning "
                "-segment-writer.num-tokens shards (empty: the process's own segment-writer)");
   f.Int("distributor.max-inflight-push-bytes", &max_inflight_push_bytes,
         "uncompressed bytes of pushes waiting to be stored beyond which new pushes get 429 "
@@ -181,9 +195,10 @@ void Config::RegisterFlags(FlagSet& f) {
   f.Int("query-backend.max-query-memory", &query_backend_max_query_memory,
         "bytes the reports of one query may hold; larger queries fail with 429 (0 = unlimited)");
   f.Int("query-backend.concurrency", &query_backend_threads, "threads reading objects for queries");
-  f.StringList("query-backend.address", &query_backend_address,
-               "gRPC addresses (host:port,…) of query-backends the query-frontend sends plans to "
-               "(empty: it reads objects itself)");
+  f.StringList(
+      "query-backend.address", &query_backend_address,
+      "internal gRPC addresses (host:port,…) of query-backends the query-frontend sends plans to "
+      "(empty: it reads objects itself)");
   f.Duration("query-backend.client-timeout", &query_backend_client_timeout,
              "deadline of one plan share sent to a query-backend");
 }

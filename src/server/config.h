@@ -29,13 +29,20 @@ struct Config {
   int http_handler_threads = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   int64_t http_handler_queue_bytes = 256ll << 20;
   int64_t http_max_request_body_bytes = 256ll << 20;
+  int64_t http_max_connections = 0;  // 0: three quarters of the open-files limit
   absl::Duration http_read_timeout = absl::Seconds(30);
   absl::Duration http_write_timeout = absl::Seconds(30);
   absl::Duration http_idle_timeout = absl::Seconds(120);
 
-  // gRPC (public services for gRPC clients, and internal services).
+  // gRPC: the public services for gRPC clients.
   std::string grpc_listen_address = "0.0.0.0";
   int grpc_listen_port = 9095;
+  // gRPC between components (metastore, segment-writer Push, query-backend Invoke): loopback by
+  // default, so a single process exposes none of it; a cluster binds it to a private address and
+  // sets the shared secret every call must carry.
+  std::string internal_grpc_listen_address = "127.0.0.1";
+  int internal_grpc_listen_port = 9096;
+  std::string cluster_secret;
   int64_t grpc_max_recv_msg_size = 100ll << 20;
   int64_t grpc_max_send_msg_size = 100ll << 20;
 

@@ -202,6 +202,17 @@ void HttpServer::Impl::Stop(absl::Duration grace) {
   handler_pool_.reset();
 }
 
+namespace {
+
+metrics::CounterFamily& ConnectionsRejected() {
+  static auto& c = metrics::Registry::Global().Counter(
+      "embers_http_connections_rejected_total",
+      "Connections closed as soon as accepted because -server.http-max-connections were open.");
+  return c;
+}
+
+}  // namespace
+
 // The coroutines hold no reference to Impl's owner: Stop() joins the I/O threads before Impl is
 // destroyed, and a parked frame destroyed later never touches `this`.
 asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
@@ -215,6 +226,13 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
       log::Warn("HTTP accept failed", {{"error", ec.message()}});
       asio::steady_timer timer(*ioc_, std::chrono::milliseconds(50));
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    // Counted here rather than in Session so that concurrent accept loops cannot overshoot.
+    if (connections_.fetch_add(1) >= options_.max_connections && options_.max_connections > 0) {
+      connections_.fetch_sub(1);
+      ConnectionsRejected().WithLabels({}).Inc();
+      socket.close(ec);
       continue;
     }
     auto executor = socket.get_executor();
@@ -426,8 +444,9 @@ void HttpServer::Impl::StartHttp2(tcp::socket socket, std::string received,
       [this] { connections_.fetch_sub(1); });
 }
 
+// connections_ already counts this connection (AcceptLoop); the session or the HTTP/2 connection
+// it becomes releases it.
 asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
-  connections_.fetch_add(1);
   beast::tcp_stream stream(std::move(socket));
   beast::error_code ec;
   // Lets WriteResponse try a synchronous write that never blocks an I/O thread.

@@ -36,6 +36,10 @@ struct HttpServerOptions {
   absl::Duration read_timeout = absl::Seconds(30);
   absl::Duration write_timeout = absl::Seconds(30);
   absl::Duration idle_timeout = absl::Seconds(120);
+  // Open connections (HTTP/1.1 and HTTP/2) at most; one more is accepted and closed at once, so
+  // a flood of connections runs into this bound rather than into the process's open-files limit,
+  // where the other listeners, the bucket and the Raft log would fail too (0: no bound).
+  int64_t max_connections = 0;
 };
 
 // Called once per answered request, on an I/O thread (metrics).

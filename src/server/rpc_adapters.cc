@@ -6,6 +6,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "base/cluster_secret.h"
 #include "base/status.h"
 #include "server/client_capabilities.h"
 #include "server/rpc_protocol.h"
@@ -116,8 +117,20 @@ grpc::ServerUnaryReactor* ServeGrpcUnaryErased(grpc::CallbackServerContext* cont
     if (env->observer) env->observer("grpc", method_name, st, SecondsSince(start));
     reactor->Finish(ToGrpcStatus(st));
   };
-  std::string_view org;
   const auto& metadata = context->client_metadata();
+  if (!env->cluster_secret.empty()) {
+    auto it = metadata.find(std::string(kClusterSecretMetadataKey));
+    if (it == metadata.end() ||
+        !ClusterSecretMatches(env->cluster_secret,
+                              std::string_view(it->second.data(), it->second.size()))) {
+      finish(absl::UnauthenticatedError(
+          it == metadata.end()
+              ? "internal call without the cluster secret (-server.cluster-secret)"
+              : "internal call with a wrong cluster secret (-server.cluster-secret)"));
+      return reactor;
+    }
+  }
+  std::string_view org;
   if (auto it = metadata.find("x-scope-orgid"); it != metadata.end()) {
     org = std::string_view(it->second.data(), it->second.size());
   }

@@ -38,6 +38,9 @@ struct RpcEnvironment {
   // The most a compressed gRPC / Connect-streaming request message may inflate to (the HTTP body
   // limit, -server.http-max-request-body-bytes).
   size_t max_request_message_bytes = 256u << 20;
+  // For the internal gRPC listener: when non-empty, every call must carry it
+  // (base/cluster_secret.h) or is refused as Unauthenticated before its message is looked at.
+  std::string cluster_secret;
 };
 
 namespace internal {

@@ -55,7 +55,7 @@ describe('a compaction-worker killed mid-job', () => {
 
   it('is replaced by another worker, and nothing is lost, doubled or half-written', { timeout: 240_000 }, async () => {
     const main = await start(['-target=metastore,distributor,segment-writer,query-frontend,query-backend']);
-    const worker = () => start(['-target=compaction-worker', `-metastore.address=${main.grpcAddress}`, '-compaction-worker.job-poll-interval=100ms']);
+    const worker = () => start(['-target=compaction-worker', `-metastore.address=${main.internalAddress}`, '-compaction-worker.job-poll-interval=100ms']);
     const transport = createConnectTransport({ httpVersion: '1.1', baseUrl: main.baseUrl, useBinaryFormat: true });
     const pusher = createClient(pusherServiceDescriptor(), transport);
     const r = rng(42);

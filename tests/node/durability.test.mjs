@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, after } from 'node:test';
-import { EMBERS_BIN, EMBERS_SRC, HOST, freePort, request } from './harness.mjs';
+import { EMBERS_BIN, EMBERS_SRC, HOST, freePort, listeningPorts, request } from './harness.mjs';
 
 const TESTDATA = process.env.EMBERS_TESTDATA || path.join(EMBERS_SRC, '..', 'shared', 'testdata');
 const PROFILE = path.join(TESTDATA, 'pyroscope', 'pprof', 'go_cpu_tiny.pb.gz');
@@ -26,10 +26,13 @@ describe('acknowledged pushes survive kill -9', { skip: fs.existsSync(PROFILE) ?
   });
 
   async function start() {
-    if (!ports) ports = { http: await freePort(), grpc: await freePort(), raft: await freePort() };
+    // The first start binds any free HTTP/gRPC ports and reports them; restarts reuse them.
+    if (!ports) ports = { http: 0, grpc: 0, internal: 0, raft: await freePort() };
+    log = '';
     child = spawn(EMBERS_BIN, [
       `-server.http-listen-address=${HOST}`, `-server.http-listen-port=${ports.http}`,
       `-server.grpc-listen-address=${HOST}`, `-server.grpc-listen-port=${ports.grpc}`,
+      `-server.internal-grpc-listen-address=${HOST}`, `-server.internal-grpc-listen-port=${ports.internal}`,
       `-metastore.raft.bind-address=${HOST}:${ports.raft}`,
       `-storage.filesystem.dir=${path.join(dir, 'bucket')}`, `-metastore.data-dir=${path.join(dir, 'metastore')}`,
       '-validation.reject-older-than=0', '-distributor.ingestion-rate-limit-mb=0',
@@ -38,6 +41,11 @@ describe('acknowledged pushes survive kill -9', { skip: fs.existsSync(PROFILE) ?
     child.stderr.on('data', (c) => { log = (log + c.toString()).slice(-20000); });
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
+      if (!ports.http) {
+        const bound = listeningPorts(log);
+        if (!bound) { await new Promise((r) => setTimeout(r, 20)); continue; }
+        ports = { ...ports, ...bound };
+      }
       try {
         const res = await request(`http://${HOST}:${ports.http}/ready`, { timeoutMs: 1000 });
         if (res.status === 200) return;

@@ -1,5 +1,7 @@
-// Shared harness for the end-to-end tests: starts the real `embers` binary on free loopback ports
-// with its own temporary data directories, waits until /ready answers 200, captures its logs, and
+// Shared harness for the end-to-end tests: starts the real `embers` binary on loopback ports it
+// binds itself (port 0, read back from its `listening` log line, so no other process can take a
+// port between picking and binding) with its own temporary data directories, waits until /ready
+// answers 200, captures its logs, and
 // stops it with SIGTERM (expecting exit code 0). Also small HTTP helpers built on node:http, so a
 // test sees exactly the status, headers and body the server sent.
 //
@@ -73,15 +75,12 @@ class LogTail {
 
 /** One running embers process. Create it with startServer(). */
 export class EmbersServer {
-  constructor({ httpPort, grpcPort, dir, args, child }) {
-    this.httpPort = httpPort;
-    this.grpcPort = grpcPort;
+  constructor({ dir, args, child }) {
     this.dir = dir;
     this.args = args;
     this.child = child;
     this.pid = child.pid;
-    this.baseUrl = `http://${HOST}:${httpPort}`;
-    this.grpcAddress = `${HOST}:${grpcPort}`;
+    this.setPorts({ http: 0, grpc: 0, internal: 0 });
     this.stderr = new LogTail();
     this.stdout = new LogTail();
     this.exit = null; // {code, signal} once the process has exited
@@ -97,7 +96,24 @@ export class EmbersServer {
     live.add(this);
   }
 
+  /** Ports as bound: http, grpc (public), internal (gRPC between components; 0 if none). */
+  setPorts({ http, grpc, internal }) {
+    this.httpPort = http;
+    this.grpcPort = grpc;
+    this.internalPort = internal;
+    this.baseUrl = `http://${HOST}:${http}`;
+    this.grpcAddress = `${HOST}:${grpc}`;
+    // Where other components reach this process's metastore, segment-writer and query-backend.
+    this.internalAddress = `${HOST}:${internal}`;
+  }
+
   url(p) { return this.baseUrl + p; }
+
+  /** The value the server was started with for flag `name` (the last one given), or undefined. */
+  flag(name) {
+    const prefix = `-${name}=`;
+    return this.args.findLast((a) => a.startsWith(prefix))?.slice(prefix.length);
+  }
 
   /** Command line, for messages. */
   commandLine() { return [EMBERS_BIN, ...this.args].join(' '); }
@@ -186,7 +202,8 @@ function assertBinary() {
  * extraArgs: more flags, e.g. ['-server.http-max-request-body-bytes=1024'].
  * To restart on the data of a stopped server, pass its `dir` and `ports` (the metastore's Raft
  * address is part of its log, so it keeps its port).
- * Retries with new ports if the chosen ones were taken meanwhile (the only race in freePort()).
+ * Retries with a new Raft port if the chosen one was taken meanwhile (the only port picked before
+ * the server binds it).
  */
 export async function startServer({ extraArgs = [], dir, ports } = {}) {
   assertBinary();
@@ -207,28 +224,39 @@ export async function startServer({ extraArgs = [], dir, ports } = {}) {
 }
 
 async function spawnServer(extraArgs, reuseDir, ports) {
-  const httpPort = ports?.http ?? await freePort();
-  let grpcPort = ports?.grpc ?? await freePort();
-  while (grpcPort === httpPort) grpcPort = await freePort();
-  let raftPort = ports?.raft ?? await freePort();
-  while (raftPort === httpPort || raftPort === grpcPort) raftPort = await freePort();
+  // HTTP and gRPC ports are bound by the server (0) unless a restart asks for the old ones; the
+  // metastore's Raft address is part of its log, so it is chosen here.
+  const raftPort = ports?.raft ?? await freePort();
   const dir = reuseDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'embers-e2e-'));
   const args = [
     `-server.http-listen-address=${HOST}`,
-    `-server.http-listen-port=${httpPort}`,
+    `-server.http-listen-port=${ports?.http ?? 0}`,
     `-server.grpc-listen-address=${HOST}`,
-    `-server.grpc-listen-port=${grpcPort}`,
+    `-server.grpc-listen-port=${ports?.grpc ?? 0}`,
+    `-server.internal-grpc-listen-address=${HOST}`,
+    `-server.internal-grpc-listen-port=${ports?.internal ?? 0}`,
     `-storage.filesystem.dir=${path.join(dir, 'data')}`,
     `-metastore.data-dir=${path.join(dir, 'metastore')}`,
     `-metastore.raft.bind-address=${HOST}:${raftPort}`,
     ...extraArgs,
   ];
   const child = spawn(EMBERS_BIN, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const server = new EmbersServer({ httpPort, grpcPort, dir, args, child });
-  server.ports = { http: httpPort, grpc: grpcPort, raft: raftPort };
+  const server = new EmbersServer({ dir, args, child });
+  server.ports = { raft: raftPort };
   // A spawn failure (ENOENT, EACCES) is reported as an 'error' event followed by 'exit'.
   child.on('error', (err) => server.stderr.push(Buffer.from(`spawn error: ${err.message}\n`)));
   return server;
+}
+
+/** The ports a server reports in its `msg="listening" http=host:port grpc=… internal_grpc=…` line. */
+export function listeningPorts(log) {
+  const line = /msg="listening"[^\n]*/.exec(log);
+  if (!line) return null;
+  const port = (key) => {
+    const m = new RegExp(`\\b${key}=\\S*:(\\d+)`).exec(line[0]);
+    return m ? Number(m[1]) : 0;
+  };
+  return { http: port('http'), grpc: port('grpc'), internal: port('internal_grpc') };
 }
 
 async function waitReady(server) {
@@ -236,6 +264,12 @@ async function waitReady(server) {
   let last = 'no answer yet';
   while (Date.now() < deadline) {
     if (server.exit) break;
+    if (!server.httpPort) {
+      const bound = listeningPorts(server.logTail(1 << 20));
+      if (!bound) { await new Promise((r) => setTimeout(r, 20)); continue; }
+      server.setPorts(bound);
+      Object.assign(server.ports, bound);
+    }
     try {
       const res = await request(server.url('/ready'), { timeoutMs: 1000 });
       if (res.status === 200) return;
@@ -245,7 +279,10 @@ async function waitReady(server) {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+  const quiet = /^(warn|error)$/.test(server.flag('log.level') ?? '');
   const why = server.exit ? `the process ${server.describeExit()}`
+    : !server.httpPort ? 'it never logged its msg="listening" line (the harness reads the ports it bound from ' +
+        `that info-level line${quiet ? '; do not start it with -log.level above info' : ''})`
     : `GET /ready did not return 200 within ${READY_TIMEOUT_MS / 1000} s (last: ${last})`;
   throw new Error(`embers did not become ready: ${why}.\ncommand: ${server.commandLine()}\n` +
     `--- embers stderr ---\n${server.logTail(64 * 1024)}`);

@@ -52,7 +52,7 @@ describe('a query plan split among query-backend processes', { skip: fs.existsSy
     const b2 = await start(['-target=query-backend']);
     // Shares go round-robin to three addresses; one sent to the dead one is retried elsewhere.
     const dead = `127.0.0.1:${await freePort()}`;
-    const frontend = await start(['-target=all', `-query-backend.address=${b1.grpcAddress},${dead},${b2.grpcAddress}`,
+    const frontend = await start(['-target=all', `-query-backend.address=${b1.internalAddress},${dead},${b2.internalAddress}`,
       '-validation.reject-older-than=0', '-segment-writer.segment-duration=50ms', '-distributor.ingestion-rate-limit-mb=0']);
 
     const profile = fromBinary(schema, zlib.gunzipSync(fs.readFileSync(FILE)));

@@ -28,7 +28,7 @@ describe('a distributor process with remote segment-writers', { skip: fs.existsS
     const schema = registry.getMessage('google.v1.Profile');
     const writer = await startServer({ extraArgs: ['-target=all', '-segment-writer.segment-duration=100ms'] });
     const dead = `127.0.0.1:${await freePort()}`;
-    const distributor = await startServer({ extraArgs: ['-target=distributor', `-distributor.segment-writer-addresses=${dead},${writer.grpcAddress}`,
+    const distributor = await startServer({ extraArgs: ['-target=distributor', `-distributor.segment-writer-addresses=${dead},${writer.internalAddress}`,
       '-distributor.ingestion-rate-limit-mb=0'] });
     try {
       const profile = fromBinary(schema, zlib.gunzipSync(fs.readFileSync(FILE)));

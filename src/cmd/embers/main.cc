@@ -10,6 +10,7 @@
 #include "base/logging.h"
 #include "base/malloc_tuning.h"
 #include "base/metrics.h"
+#include "base/open_files_limit.h"
 #include "base/process_metrics.h"
 #include "server/app.h"
 #include "server/config.h"
@@ -32,6 +33,7 @@ sigset_t BlockShutdownSignals() {
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   embers::TuneMallocForLargeBuffers();
+  embers::RaiseOpenFilesLimit();
   const sigset_t shutdown_signals = BlockShutdownSignals();
 
   embers::server::Config config;

@@ -125,8 +125,11 @@ std::vector<std::string> LocalCluster::NodeArgs(int i) const {
       "-target=metastore",
       "-server.http-listen-address=127.0.0.1",
       StrCat("-server.http-listen-port=", n.http_port),
+      // The metastore's services are on the internal listener; the public one takes any port.
       "-server.grpc-listen-address=127.0.0.1",
-      StrCat("-server.grpc-listen-port=", n.grpc_port),
+      "-server.grpc-listen-port=0",
+      "-server.internal-grpc-listen-address=127.0.0.1",
+      StrCat("-server.internal-grpc-listen-port=", n.grpc_port),
       StrCat("-storage.filesystem.dir=", node_dir, "/bucket"),
       StrCat("-metastore.data-dir=", node_dir, "/metastore"),
       StrCat("-metastore.raft.node-id=", i + 1),

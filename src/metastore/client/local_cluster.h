@@ -34,6 +34,7 @@ class LocalCluster {
 
   int size() const { return static_cast<int>(nodes_.size()); }
   const std::string& dir() const { return dir_; }
+  // Node i's internal gRPC listener, where the metastore's services are.
   std::string grpc_address(int i) const;
   std::vector<std::string> grpc_addresses() const;
   bool running(int i) const { return nodes_[i].pid > 0; }
@@ -55,7 +56,7 @@ class LocalCluster {
 
  private:
   struct Node {
-    int http_port = 0, grpc_port = 0, raft_port = 0;
+    int http_port = 0, grpc_port = 0 /* internal */, raft_port = 0;
     pid_t pid = 0;
   };
   LocalCluster() = default;

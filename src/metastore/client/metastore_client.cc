@@ -6,6 +6,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "base/cluster_secret.h"
 #include "base/logging.h"
 #include "base/strings.h"
 #include "metastore/leader_redirect.h"
@@ -44,10 +45,14 @@ struct MetastoreClient::Call {
 
 namespace {
 
-// gRPC and absl share the canonical codes.
+// gRPC and absl share the canonical codes. Messages pass unchanged (callers match the leader
+// redirect in them), except a refused cluster secret, which is this process's misconfiguration.
 absl::Status FromGrpc(const grpc::Status& s) {
-  if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+  const auto code = static_cast<absl::StatusCode>(s.error_code());
+  if (code == absl::StatusCode::kUnauthenticated) {
+    return InternalCallStatus(code, "metastore", s.error_message());
+  }
+  return absl::Status(code, s.error_message());
 }
 
 absl::Duration Jitter(absl::Duration d) {
@@ -149,6 +154,7 @@ void MetastoreClient::StartAttempt(const std::shared_ptr<Call>& call) {
   call->attempts++;
   call->stubs = StubsFor(call->target);
   call->context = std::make_unique<grpc::ClientContext>();
+  AttachClusterSecret(call->context.get(), options_.cluster_secret);
   call->context->set_deadline(
       absl::ToChronoTime(std::min(call->deadline, absl::Now() + options_.attempt_timeout)));
   call->invoke(*call->stubs, call->context.get(),
@@ -302,6 +308,7 @@ void MetastoreClient::NodeInfo(const std::string& address, absl::Duration timeou
   auto state = std::make_shared<State>();
   state->stubs = StubsFor(address);
   state->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  AttachClusterSecret(&state->context, options_.cluster_secret);
   state->stubs->raft_node->async()->NodeInfo(
       &state->context, &state->request, response,
       [state, done = std::move(done)](grpc::Status s) { done(FromGrpc(s)); });

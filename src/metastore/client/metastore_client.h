@@ -45,6 +45,8 @@ struct MetastoreClientOptions {
   absl::Duration attempt_timeout = absl::Seconds(2);
   absl::Duration min_backoff = absl::Milliseconds(10);
   absl::Duration max_backoff = absl::Milliseconds(200);
+  // -server.cluster-secret: sent on every call (base/cluster_secret.h); empty sends none.
+  std::string cluster_secret;
 };
 
 class MetastoreClient final : public IndexService, public CompactionService {

@@ -10,6 +10,7 @@
 #include "base/strings.h"
 #include "metastore/index/index_internal.h"
 #include "model/selector.h"
+#include "model/tenant_id.h"
 
 namespace embers::metastore {
 
@@ -343,8 +344,18 @@ absl::Status BlockIndex::ValidateBlock(const v1::BlockMeta& block) {
   };
   // A compacted block belongs to one tenant; only level-0 segments (tenant "") mix tenants.
   std::string_view tenant = str(block.tenant());
+  // Tenant ids become object keys and index entries: a caller of AddBlock is not trusted with
+  // them any more than a public client with X-Scope-OrgID.
+  if (!tenant.empty()) {
+    if (absl::Status st = model::ValidateTenantId(tenant); !st.ok()) {
+      return Invalid(StrCat("block ", block.id(), ": ", ToStd(st.message())));
+    }
+  }
   for (int i = 0; i < block.datasets_size(); ++i) {
     std::string_view dt = str(block.datasets(i).tenant());
+    if (absl::Status st = model::ValidateTenantId(dt); !st.ok()) {
+      return Invalid(StrCat("block ", block.id(), ": dataset ", i, ": ", ToStd(st.message())));
+    }
     if (!tenant.empty() && dt != tenant) {
       return Invalid(StrCat("block ", block.id(), ": dataset ", i, ": tenant \"", dt,
                             "\" in a block of tenant \"", tenant, "\""));

@@ -247,6 +247,11 @@ TEST_F(BlockIndexTest, AddBlockValidates) {
   expect_invalid(b, "min_time is after max_time");
   b = BlockBuilder(TestId(kT0, 9), "t", 0).Add(Ds("other", "s", kT0, kT0)).Build();
   expect_invalid(b, "in a block of tenant");
+  // Tenant ids name object keys: the public rule applies to blocks too.
+  b = BlockBuilder(TestId(kT0, 9), "", 0).Add(Ds("../x", "s", kT0, kT0)).Build();
+  expect_invalid(b, "dataset 0: tenant id contains an unsupported character '/'");
+  b = BlockBuilder(TestId(kT0, 9), "..", 0).Add(Ds("..", "s", kT0, kT0)).Build();
+  expect_invalid(b, "tenant id \"..\" is not allowed");
   EXPECT_EQ(index_.BlockCount(), 0u);
   Add(good);
   // A block with an empty string table is legal (every ref is 0, "").
