@@ -47,11 +47,23 @@ absl::StatusOr<v1::TenantSetting> TenantSettings::Set(const v1::SetTenantSetting
                                                 "\": a newer update is already stored (modifiedAt ",
                                                 old->modified_at_ms, " > ", modified, ")"));
   }
+  const bool tokens = request.tenant_id() == kApiTokensTenant;
+  if (tokens && in.value().empty()) {
+    // A revoked token: its entry goes (ids are random and never issued twice).
+    if (old != nullptr) {
+      total_bytes_ -= in.name().size() + old->value.size();
+      tenant->second.erase(tenant->second.find(in.name()));
+    }
+    v1::TenantSetting removed;
+    removed.set_name(in.name());
+    removed.set_modified_at_ms(modified);
+    return removed;
+  }
   const size_t tenant_count = tenant == tenants_.end() ? 0 : tenant->second.size();
-  if (old == nullptr && tenant_count >= limits_.max_settings_per_tenant) {
+  const size_t most = tokens ? limits_.max_api_tokens : limits_.max_settings_per_tenant;
+  if (old == nullptr && tenant_count >= most) {
     return absl::ResourceExhaustedError(StrCat("tenant \"", request.tenant_id(), "\" has ",
-                                               tenant_count, " settings; limit ",
-                                               limits_.max_settings_per_tenant));
+                                               tenant_count, " settings; limit ", most));
   }
   const size_t old_bytes = old == nullptr ? 0 : in.name().size() + old->value.size();
   const size_t new_bytes = in.name().size() + in.value().size() +

@@ -32,10 +32,17 @@ namespace embers::metastore {
 
 namespace v1 = ::metastore::v1;
 
+// The reserved table of API tokens (server/api_tokens.h): one entry per token id. "@" is not
+// allowed in tenant ids, so no public request can name it; it is reached through the internal
+// metastore services only. An empty value removes an entry (a revoked token), and the table may
+// hold max_api_tokens entries rather than max_settings_per_tenant.
+inline constexpr std::string_view kApiTokensTenant = "@api-tokens";
+
 struct TenantSettingsLimits {
   size_t max_name_bytes = 256;
   size_t max_value_bytes = 16 << 10;
   size_t max_settings_per_tenant = 128;
+  size_t max_api_tokens = 10000;
   size_t max_total_bytes = 32 << 20;
 };
 

@@ -69,6 +69,27 @@ TEST(TenantSettings, BadRequestsAndBoundsChangeNothing) {
   EXPECT_TRUE(s.Get("u").empty());
 }
 
+TEST(TenantSettings, ApiTokensTableRemovesOnEmptyValueAndHasItsOwnBound) {
+  TenantSettings s({.max_settings_per_tenant = 1, .max_api_tokens = 3});
+  const std::string tokens(kApiTokensTenant);
+  ASSERT_TRUE(s.Set(Req(tokens, "a", "record-a"), 1).ok());
+  ASSERT_TRUE(s.Set(Req(tokens, "b", "record-b"), 1).ok());
+  ASSERT_TRUE(s.Set(Req(tokens, "c", "record-c"), 1).ok());
+  EXPECT_EQ(s.Set(Req(tokens, "d", "record-d"), 1).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  // Revoking removes the entry and frees its place and bytes.
+  const size_t before = s.total_bytes();
+  ASSERT_TRUE(s.Set(Req(tokens, "b", ""), 2).ok());
+  EXPECT_EQ(s.total_bytes(), before - (1 + 8));
+  ASSERT_EQ(s.Get(tokens).size(), 2u);
+  EXPECT_TRUE(s.Set(Req(tokens, "d", "record-d"), 1).ok());
+  EXPECT_TRUE(s.Set(Req(tokens, "never-stored", ""), 1).ok());
+  EXPECT_EQ(s.Get(tokens).size(), 3u);
+  // An empty value in an ordinary tenant is a value like any other.
+  ASSERT_TRUE(s.Set(Req("t", "k", ""), 1).ok());
+  ASSERT_EQ(s.Get("t").size(), 1u);
+}
+
 TEST(TenantSettings, SnapshotRoundTripAndCorruptEntriesRefused) {
   TenantSettings s;
   ASSERT_TRUE(s.Set(Req("a", "x", "1", 5), 0).ok());

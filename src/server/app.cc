@@ -1,6 +1,7 @@
 #include "server/app.h"
 #include "base/open_files_limit.h"
 #include "base/strings.h"
+#include "server/auth_routes.h"
 
 #include <unistd.h>
 
@@ -373,6 +374,44 @@ class DistributorModule : public Module {
   App* app_;
 };
 
+// -auth.enabled: loads the API tokens from the metastore and checks every public request's
+// (tenant.h); serves the token admin API when -auth.admin-token is set. Ready once the tokens
+// are loaded, so a process does not answer requests it cannot authenticate.
+class AuthModule : public Module {
+ public:
+  explicit AuthModule(App* app) : app_(app) {
+    if (!app_->config_.auth_admin_token.empty()) {
+      RegisterAuthRoutes(&app_->authenticator_ptr_, &app_->config_.auth_admin_token, app_->router_);
+    }
+  }
+  absl::Status Start() override {
+    if (app_->config_.auth_token_refresh_interval <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("-auth.token-refresh-interval must be > 0");
+    }
+    if (app_->config_.auth_admin_token.empty()) {
+      log::Warn(
+          "-auth.enabled without -auth.admin-token: no token can be created through this "
+          "process");
+    }
+    app_->authenticator_ = std::make_unique<TokenAuthenticator>(
+        app_->index_service_.get(), app_->config_.auth_token_refresh_interval);
+    app_->authenticator_->Start();
+    app_->authenticator_ptr_.store(app_->authenticator_.get());
+    app_->tenants_.set_authenticator(app_->authenticator_.get());
+    return absl::OkStatus();
+  }
+  // Requests keep being checked against the last copy until the process ends (the object stays).
+  void Stop(absl::Time) override {
+    if (app_->authenticator_) app_->authenticator_->Stop();
+  }
+  bool Ready() const override {
+    return app_->authenticator_ != nullptr && app_->authenticator_->loaded();
+  }
+
+ private:
+  App* app_;
+};
+
 class QueryFrontendModule : public Module {
  public:
   explicit QueryFrontendModule(App* app) : app_(app) {
@@ -537,7 +576,10 @@ bool IsLoopbackHost(std::string_view host) {
 }  // namespace
 
 App::App(Config config, ProcessInfo info)
-    : config_(std::move(config)), info_(std::move(info)), tenants_(config_.multitenancy_enabled) {
+    : config_(std::move(config)),
+      info_(std::move(info)),
+      tenants_(config_.multitenancy_enabled, config_.auth_enabled),
+      internal_tenants_(config_.multitenancy_enabled || config_.auth_enabled) {
   rpc_env_.tenants = &tenants_;
   rpc_env_.allow_utf8_label_names = config_.allow_utf8_label_names;
   rpc_env_.max_request_message_bytes = static_cast<size_t>(config_.http_max_request_body_bytes);
@@ -551,6 +593,7 @@ App::App(Config config, ProcessInfo info)
   process_env_.tenants = &process_tenants_;
   process_env_.observer = rpc_env_.observer;
   internal_env_ = rpc_env_;
+  internal_env_.tenants = &internal_tenants_;
   internal_env_.cluster_secret = config_.cluster_secret;
   RegisterProcessRoutes();
   RegisterModules();
@@ -583,10 +626,21 @@ void App::RegisterModules() {
   // The distributor uses this process's segment-writer unless it was given remote ones.
   modules_.Register("segment-writer", {"server", "storage", "metastore-client"},
                     [this] { return std::make_unique<SegmentWriterModule>(this); });
-  modules_.Register("distributor",
-                    config_.distributor_segment_writer_addresses.empty()
-                        ? std::vector<std::string>{"server", "segment-writer"}
-                        : std::vector<std::string>{"server"},
+  // With -auth.enabled the components that serve public requests need the API tokens, which
+  // live in the metastore.
+  modules_.Register(
+      "auth", {"server", "metastore-client"}, [this] { return std::make_unique<AuthModule>(this); },
+      /*user_visible=*/false);
+  std::vector<std::string> distributor_deps = {"server"};
+  if (config_.distributor_segment_writer_addresses.empty()) {
+    distributor_deps.push_back("segment-writer");
+  }
+  std::vector<std::string> frontend_deps = {"server", "storage", "metastore-client"};
+  if (config_.auth_enabled) {
+    distributor_deps.push_back("auth");
+    frontend_deps.push_back("auth");
+  }
+  modules_.Register("distributor", distributor_deps,
                     [this] { return std::make_unique<DistributorModule>(this); });
   modules_.Register("compaction-worker", {"storage", "metastore-client"},
                     [this] { return std::make_unique<CompactionWorkerModule>(this); });
@@ -594,7 +648,7 @@ void App::RegisterModules() {
   // query-backend module serves plan shares to remote frontends.
   modules_.Register("query-backend", {"server", "storage"},
                     [this] { return std::make_unique<QueryBackendModule>(this); });
-  modules_.Register("query-frontend", {"server", "storage", "metastore-client"},
+  modules_.Register("query-frontend", frontend_deps,
                     [this] { return std::make_unique<QueryFrontendModule>(this); });
   modules_.RegisterAlias("all", {"metastore", "distributor", "segment-writer", "compaction-worker",
                                  "query-frontend", "query-backend"});

@@ -61,6 +61,7 @@ class App {
   friend class SegmentWriterModule;
   friend class DistributorModule;
   friend class CompactionWorkerModule;
+  friend class AuthModule;
 
   void RegisterModules();
   void RegisterProcessRoutes();
@@ -75,6 +76,9 @@ class App {
   Config config_;
   ProcessInfo info_;
   TenantResolver tenants_;
+  // The tenant rule of the internal services: X-Scope-OrgID as sent by the component that calls
+  // (never a user's API token).
+  TenantResolver internal_tenants_;
   RpcEnvironment rpc_env_;
   // The environment of the internal services: rpc_env_ plus the cluster secret every call must
   // carry.
@@ -113,6 +117,9 @@ class App {
   std::unique_ptr<distributor::Distributor> distributor_;
   std::atomic<distributor::Distributor*> distributor_ptr_{nullptr};
   std::unique_ptr<query::QueryFrontend> query_frontend_;
+  // -auth.enabled: checks the public requests' API tokens (set while the auth module runs).
+  std::unique_ptr<TokenAuthenticator> authenticator_;
+  std::atomic<TokenAuthenticator*> authenticator_ptr_{nullptr};
 };
 
 }  // namespace embers::server

@@ -12,6 +12,15 @@ void Config::RegisterFlags(FlagSet& f) {
   f.Bool("auth.multitenancy-enabled", &multitenancy_enabled,
          "require the X-Scope-OrgID header; when false every request is tenant \"anonymous\"",
          {.yaml_path = "multitenancy_enabled"});
+  f.Bool("auth.enabled", &auth_enabled,
+         "require an API token (Authorization: Bearer, or the Basic password) on every public "
+         "request; the token decides the tenant and X-Scope-OrgID may only repeat it");
+  f.String("auth.admin-token", &auth_admin_token,
+           "secret of the token admin API (/api/v1/auth/tokens); empty: the API is off",
+           {.secret = true});
+  f.Duration("auth.token-refresh-interval", &auth_token_refresh_interval,
+             "how often each process reloads the API tokens from the metastore (a token revoked "
+             "through another process stops working here within this time)");
   f.Bool("client-capability.allow-utf8-labelnames", &allow_utf8_label_names,
          "let clients that send `allow-utf8-labelnames=true` in their Accept header push and list "
          "label names outside [a-zA-Z_.][a-zA-Z0-9_.]* (UTF-8 names); other clients never see "

@@ -19,6 +19,10 @@ struct Config {
   std::vector<std::string> target = {"all"};
   std::string log_level = "info";
   bool multitenancy_enabled = false;
+  // API tokens (token_authenticator.h): required of every public request when enabled.
+  bool auth_enabled = false;
+  std::string auth_admin_token;
+  absl::Duration auth_token_refresh_interval = absl::Seconds(5);
   bool allow_utf8_label_names = false;
 
   // HTTP (public API, UI, metrics).

@@ -32,7 +32,7 @@ void PushProfiles(const IngestRouteDeps& deps, const CallContext& ctx,
 }
 
 void HandleLegacyIngest(const IngestRouteDeps& deps, HttpRequest& http, HttpResponder responder) {
-  absl::StatusOr<std::string> tenant = deps.tenants->Resolve(http.Header("x-scope-orgid"));
+  absl::StatusOr<std::string> tenant = deps.tenants->Resolve(HttpCredentials(http));
   if (!tenant.ok()) return responder.Send(ErrorResponse(tenant.status(), false));
   ingest::LegacyIngestRequest req;
   req.name = std::string(http.Query("name"));
@@ -61,7 +61,7 @@ void HandleOtlpHttp(const IngestRouteDeps& deps, HttpRequest& http, HttpResponde
   std::string content_type(http.Header("content-type"));
   const bool json = content_type.find("json") != std::string::npos;
   auto fail = [&](const absl::Status& st) { responder.Send(ErrorResponse(st, false)); };
-  absl::StatusOr<std::string> tenant = deps.tenants->Resolve(http.Header("x-scope-orgid"));
+  absl::StatusOr<std::string> tenant = deps.tenants->Resolve(HttpCredentials(http));
   if (!tenant.ok()) return fail(tenant.status());
   absl::StatusOr<ingest::OtlpExportRequest> request =
       ingest::ParseOtlpHttpBody(content_type, http.body);

@@ -176,7 +176,7 @@ struct RenderCall {
 
 void HandleRender(query::QueryFrontend* frontend, const RpcEnvironment* env, HttpRequest& http,
                   HttpResponder responder) {
-  absl::StatusOr<std::string> tenant = env->tenants->Resolve(http.Header("x-scope-orgid"));
+  absl::StatusOr<std::string> tenant = env->tenants->Resolve(HttpCredentials(http));
   if (!tenant.ok()) return responder.Send(ErrorResponse(tenant.status(), false));
   auto fail = [&responder](absl::Status st) { responder.Send(ErrorResponse(st, false)); };
 
@@ -247,7 +247,7 @@ void HandleRender(query::QueryFrontend* frontend, const RpcEnvironment* env, Htt
 // flamebearer (7 integers per node: left x/total/self, right x/total/self, name).
 void HandleRenderDiff(query::QueryFrontend* frontend, const RpcEnvironment* env, HttpRequest& http,
                       HttpResponder responder) {
-  absl::StatusOr<std::string> tenant = env->tenants->Resolve(http.Header("x-scope-orgid"));
+  absl::StatusOr<std::string> tenant = env->tenants->Resolve(HttpCredentials(http));
   if (!tenant.ok()) return responder.Send(ErrorResponse(tenant.status(), false));
   auto fail = [&responder](absl::Status st) { responder.Send(ErrorResponse(st, false)); };
   absl::StatusOr<LegacyQuery> left = ParseLegacyQuery(http, "leftQuery", "leftFrom", "leftUntil");
@@ -286,7 +286,7 @@ void HandleRenderDiff(query::QueryFrontend* frontend, const RpcEnvironment* env,
 // __name__ are the profile type ids, as upstream answers it.
 void HandleLabels(query::QueryFrontend* frontend, const RpcEnvironment* env, HttpRequest& http,
                   HttpResponder responder, bool values) {
-  absl::StatusOr<std::string> tenant = env->tenants->Resolve(http.Header("x-scope-orgid"));
+  absl::StatusOr<std::string> tenant = env->tenants->Resolve(HttpCredentials(http));
   if (!tenant.ok()) return responder.Send(ErrorResponse(tenant.status(), false));
   auto fail = [&responder](absl::Status st) { responder.Send(ErrorResponse(st, false)); };
   std::string_view label = http.Query("label");

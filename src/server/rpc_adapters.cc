@@ -49,7 +49,7 @@ void RegisterConnectUnaryErased(HttpRouter& router, std::string path, MessageFac
       if (env->observer) env->observer("grpc", path, st, SecondsSince(start));
       return responder.Send(HttpResponse::Text(505, std::string(st.message())));
     }
-    absl::StatusOr<std::string> tenant = env->tenants->Resolve(http.Header("x-scope-orgid"));
+    absl::StatusOr<std::string> tenant = env->tenants->Resolve(HttpCredentials(http));
     if (!tenant.ok()) return fail(tenant.status());
 
     CallContext ctx;
@@ -130,10 +130,14 @@ grpc::ServerUnaryReactor* ServeGrpcUnaryErased(grpc::CallbackServerContext* cont
       return reactor;
     }
   }
-  std::string_view org;
-  if (auto it = metadata.find("x-scope-orgid"); it != metadata.end()) {
-    org = std::string_view(it->second.data(), it->second.size());
-  }
+  auto header = [&metadata](const char* key) {
+    auto it = metadata.find(key);
+    return it == metadata.end() ? std::string_view()
+                                : std::string_view(it->second.data(), it->second.size());
+  };
+  const RequestCredentials credentials{.org_id = header("x-scope-orgid"),
+                                       .authorization = header("authorization"),
+                                       .path = full_method};
   bool utf8_label_names = false;
   if (env->allow_utf8_label_names) {
     auto [from, to] = metadata.equal_range("accept");
@@ -142,7 +146,7 @@ grpc::ServerUnaryReactor* ServeGrpcUnaryErased(grpc::CallbackServerContext* cont
           AcceptAllowsUtf8LabelNames(std::string_view(it->second.data(), it->second.size()));
     }
   }
-  absl::StatusOr<std::string> tenant = env->tenants->Resolve(org);
+  absl::StatusOr<std::string> tenant = env->tenants->Resolve(credentials);
   if (!tenant.ok()) {
     finish(tenant.status());
     return reactor;

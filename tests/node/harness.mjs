@@ -250,7 +250,8 @@ async function spawnServer(extraArgs, reuseDir, ports) {
 
 /** The ports a server reports in its `msg="listening" http=host:port grpc=… internal_grpc=…` line. */
 export function listeningPorts(log) {
-  const line = /msg="listening"[^\n]*/.exec(log);
+  // Only a whole line: the log may arrive cut in the middle of a port number.
+  const line = /msg="listening"[^\n]*\n/.exec(log);
   if (!line) return null;
   const port = (key) => {
     const m = new RegExp(`\\b${key}=\\S*:(\\d+)`).exec(line[0]);
