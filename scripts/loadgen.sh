@@ -4,7 +4,7 @@
 # bounded time, samples the server's RSS, threads and CPU from /proc every second, prints the
 # results and stops the server. Numbers go to docs/performance.md.
 #
-#   scripts/loadgen.sh [-b build-dir] [-d seconds] [-s segment-duration] [-n nice]
+#   scripts/loadgen.sh [-b build-dir] [-d seconds] [-s segment-duration] [-n nice] [-a]
 #                      [-- loadgen flags...]
 #   scripts/loadgen.sh -b build -d 30 -- -connections=1500 -max-profile-bytes=32768
 #   scripts/loadgen.sh -b build -d 30 -- -http2 -connections=2000 -rate=3000
@@ -20,6 +20,9 @@
 # compiling the server gets about one core; `-n -10` (root) shows what it does with the cores.
 # Report which was used.
 #
+# -a runs the server with API tokens (-auth.enabled): a read,write token is created through the
+# admin API and every push carries it (the cost of authentication on the write path).
+#
 # EMBERS_ARGS adds server flags. Pyroscope's default ingestion limit is 4 MB/s per tenant; it is
 # disabled here (-distributor.ingestion-rate-limit-mb=0) so that it does not cap the test.
 set -euo pipefail
@@ -29,13 +32,15 @@ build=build
 duration=30
 segment=500ms
 nice=""
-while getopts "b:d:s:n:h" opt; do
+auth=""
+while getopts "b:d:s:n:ah" opt; do
   case $opt in
     b) build=$OPTARG ;;
     d) duration=$OPTARG ;;
     s) segment=$OPTARG ;;
     n) nice=$OPTARG ;;
-    *) sed -n '2,21p' "$0"; exit 2 ;;
+    a) auth=1 ;;
+    *) sed -n '2,24p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -53,7 +58,9 @@ free_port() {
 tmp=$(mktemp -d)
 port=$(free_port)
 gport=$(free_port)
-# shellcheck disable=SC2086  # EMBERS_ARGS is a list of flags
+auth_flags=""
+[ -n "$auth" ] && auth_flags="-auth.enabled=true -auth.admin-token=loadgen-admin"
+# shellcheck disable=SC2086  # EMBERS_ARGS and auth_flags are lists of flags
 "$bin" -server.http-listen-address=127.0.0.1 -server.http-listen-port="$port" \
   -server.grpc-listen-address=127.0.0.1 -server.grpc-listen-port="$gport" \
   -server.internal-grpc-listen-port=0 \
@@ -61,7 +68,7 @@ gport=$(free_port)
   -metastore.data-dir="$tmp/metastore" \
   -distributor.ingestion-rate-limit-mb=0 \
   -segment-writer.segment-duration="$segment" \
-  -log.level=warn ${EMBERS_ARGS:-} 2>"$tmp/server.log" &
+  -log.level=warn $auth_flags ${EMBERS_ARGS:-} 2>"$tmp/server.log" &
 pid=$!
 sampler=""
 old_nice=""
@@ -82,6 +89,15 @@ fi
 
 for _ in $(seq 100); do curl -sf "127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
 curl -sf "127.0.0.1:$port/ready" >/dev/null || { echo "embers did not become ready:" >&2; cat "$tmp/server.log" >&2; exit 1; }
+
+loadgen_auth=()
+if [ -n "$auth" ]; then
+  token=$(curl -sf -H "Authorization: Bearer loadgen-admin" -d '{"tenant":"loadgen","scopes":"read,write"}' \
+    "127.0.0.1:$port/api/v1/auth/tokens" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+  [ -n "$token" ] || { echo "could not create an API token" >&2; exit 1; }
+  loadgen_auth=(-authorization="Bearer $token")
+  echo "== API tokens on: every push carries a Bearer token of tenant loadgen"
+fi
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -105,7 +121,7 @@ sample &
 sampler=$!
 
 status=0
-"$loadgen" -url="http://127.0.0.1:$port" -duration="${duration}s" "$@" | tee "$tmp/loadgen.out" ||
+"$loadgen" -url="http://127.0.0.1:$port" -duration="${duration}s" "${loadgen_auth[@]}" "$@" | tee "$tmp/loadgen.out" ||
   status=$?
 
 kill "$sampler" 2>/dev/null || true

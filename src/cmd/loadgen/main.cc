@@ -59,6 +59,9 @@ struct Config {
              "query: time queries over it");
     f.String("url", &run.url, "base URL of the server (http:// only)");
     f.String("tenant", &run.tenant, "X-Scope-OrgID sent with every push (none when empty)");
+    f.String("authorization", &run.authorization,
+             "Authorization header sent with every request, e.g. \"Bearer emb_…\" (none when "
+             "empty)");
     f.Int("connections", &run.connections,
           "concurrent pushes in flight: one keep-alive connection each, or with -http2 one stream "
           "each, -http2-streams of them per connection");
@@ -180,6 +183,7 @@ int Fail(const absl::Status& status) {
 int RunQueryMode(Config& config) {
   config.query.url = config.run.url;
   config.query.tenant = config.run.tenant;
+  config.query.authorization = config.run.authorization;
   config.query.timeout = config.run.timeout;
   config.query.manifest = config.manifest;
   config.query.end_ms = config.end_ms;

@@ -86,9 +86,11 @@ absl::StatusOr<Manifest> LoadManifest(const std::string& path, const std::string
 // One keep-alive connection making Connect unary calls with application/proto bodies.
 class ConnectClient {
  public:
-  ConnectClient(HttpTarget target, std::string tenant, absl::Duration timeout)
+  ConnectClient(HttpTarget target, std::string tenant, std::string authorization,
+                absl::Duration timeout)
       : target_(std::move(target)),
         tenant_(std::move(tenant)),
+        authorization_(std::move(authorization)),
         timeout_(absl::ToInt64Milliseconds(timeout)),
         stream_(ioc_) {}
 
@@ -107,6 +109,7 @@ class ConnectClient {
     req.set("Connect-Protocol-Version", "1");
     req.set("Connect-Timeout-Ms", std::to_string(timeout_));
     if (!tenant_.empty()) req.set("X-Scope-OrgID", tenant_);
+    if (!authorization_.empty()) req.set(http::field::authorization, authorization_);
     req.body() = request.SerializeAsString();
     req.keep_alive(true);
     req.prepare_payload();
@@ -146,6 +149,7 @@ class ConnectClient {
  private:
   HttpTarget target_;
   std::string tenant_;
+  std::string authorization_;
   int64_t timeout_;
   asio::io_context ioc_;
   beast::tcp_stream stream_;
@@ -289,7 +293,7 @@ absl::Status RunQueries(const QueryOptions& o) {
       *std::min_element(windows.begin(), windows.end(),
                         [](const Window& a, const Window& b) { return a.start_ms < b.start_ms; });
 
-  ConnectClient client(*target, o.tenant, o.timeout);
+  ConnectClient client(*target, o.tenant, o.authorization, o.timeout);
   std::string result = "RESULT";
 
   // 1. Wait until the longest window answers with the whole dataset.

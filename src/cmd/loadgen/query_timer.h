@@ -27,7 +27,8 @@ namespace embers::loadgen {
 
 struct QueryOptions {
   std::string url = "http://127.0.0.1:4040";
-  std::string tenant;  // X-Scope-OrgID, omitted when empty
+  std::string tenant;         // X-Scope-OrgID, omitted when empty
+  std::string authorization;  // Authorization (an API token), omitted when empty
   std::string profile_type = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
   std::string selector = "{service_name=\"bench-go\"}";
   std::vector<std::string> windows = {"6h", "1h"};  // trailing windows ending at the end time

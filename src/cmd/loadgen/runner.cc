@@ -451,6 +451,8 @@ absl::StatusOr<RunResult> Run(const RunOptions& options, PushSource& source, Sta
                {"Connect-Protocol-Version", "1"},
                {"Connect-Timeout-Ms", std::to_string(s.timeout.count())}};
   if (!options.tenant.empty()) s.headers.emplace_back("X-Scope-OrgID", options.tenant);
+  if (!options.authorization.empty())
+    s.headers.emplace_back("Authorization", options.authorization);
   if (options.rate > 0) {
     s.interval = std::chrono::duration_cast<Clock::duration>(
         std::chrono::duration<double>(source.batch() / options.rate));

@@ -32,6 +32,7 @@ namespace embers::loadgen {
 struct RunOptions {
   std::string url = "http://127.0.0.1:4040";  // base URL; only http:// is supported
   std::string tenant;                         // X-Scope-OrgID, omitted when empty
+  std::string authorization;                  // Authorization (an API token), omitted when empty
   int connections = 1000;
   int threads = 1;
   double rate = 0;  // profiles/s; 0 = flat out
