@@ -223,6 +223,21 @@ T& Family<T>::WithLabels(std::span<const std::string_view> values) {
 }
 
 template <typename T>
+bool Family<T>::Remove(std::span<const std::string_view> values) {
+  absl::MutexLock lock(&mu_);
+  auto it = children_.find(values);
+  if (it == children_.end()) return false;
+  children_.erase(it);
+  return true;
+}
+
+template <typename T>
+size_t Family<T>::size() const {
+  absl::MutexLock lock(&mu_);
+  return children_.size();
+}
+
+template <typename T>
 void Family<T>::Collect(Writer& w) const {
   absl::MutexLock lock(&mu_);
   for (const auto& [values, child] : children_) {

@@ -15,7 +15,7 @@
 // Updates (Counter::Inc, Gauge::Set/Add, Histogram::Observe) are lock-free atomics. Looking a
 // child up by label values (WithLabels) takes the family's mutex, so callers should cache the
 // returned reference, which stays valid for the life of the registry (forever, for the global
-// one): families and children are never removed.
+// one): families are never removed, and children only by an explicit Family::Remove (see there).
 //
 // Misuse that can only be a programming error (an invalid metric or label name, asking for the
 // same family with a different type, label names or buckets, the wrong number of label values)
@@ -160,6 +160,17 @@ class Family final : public FamilyBase {
   }
   T& WithLabels(std::span<const std::string_view> values);
   T& WithLabels(std::span<const std::string> values);
+
+  // Removes the child of these label values, if any (Prometheus then sees the series end). Only
+  // for families whose users look the child up for each update and never keep the reference
+  // past it, e.g. per-tenant series dropped when a tenant has been idle (distributor.cc). Returns
+  // whether there was such a child.
+  bool Remove(std::initializer_list<std::string_view> values) {
+    return Remove(std::span<const std::string_view>(values.begin(), values.size()));
+  }
+  bool Remove(std::span<const std::string_view> values);
+  // Children (series) in the family.
+  size_t size() const;
 
   // Histogram bucket bounds; empty for counters and gauges.
   const std::vector<double>& bounds() const { return bounds_; }

@@ -339,5 +339,22 @@ TEST(ProcessMetricsTest, PresentAndPlausible) {
   t.join();
 }
 
+TEST(Metrics, RemovedChildrenLeaveTheExposition) {
+  Registry r;
+  CounterFamily& f = r.Counter("removal_test_total", "Removal.", {"tenant"});
+  f.WithLabels({"a"}).Inc(2);
+  f.WithLabels({"b"}).Inc(3);
+  EXPECT_EQ(f.size(), 2u);
+  EXPECT_TRUE(f.Remove({"a"}));
+  EXPECT_FALSE(f.Remove({"a"}));
+  EXPECT_EQ(f.size(), 1u);
+  std::string text = r.Render();
+  EXPECT_EQ(text.find("tenant=\"a\""), std::string::npos) << text;
+  EXPECT_NE(text.find("removal_test_total{tenant=\"b\"} 3"), std::string::npos) << text;
+  // Coming back starts from zero, as a restarted counter.
+  f.WithLabels({"a"}).Inc();
+  EXPECT_NE(r.Render().find("removal_test_total{tenant=\"a\"} 1"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace embers::metrics

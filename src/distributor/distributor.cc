@@ -60,10 +60,9 @@ class Distributor::RateLimiter {
  public:
   RateLimiter(double rate_bytes_per_s, double burst_bytes)
       : rate_(rate_bytes_per_s), burst_(burst_bytes) {}
-  bool Allow(const std::string& tenant, double bytes) {
+  bool Allow(const std::string& tenant, double bytes, absl::Time now) {
     if (rate_ <= 0) return true;
     std::lock_guard<std::mutex> lock(mu_);
-    absl::Time now = absl::Now();
     Bucket& b = buckets_[tenant];
     if (b.last == absl::InfinitePast())
       b.tokens = burst_;
@@ -77,6 +76,14 @@ class Distributor::RateLimiter {
       return true;
     }
     return false;
+  }
+  void Forget(const std::string& tenant) {
+    std::lock_guard<std::mutex> lock(mu_);
+    buckets_.erase(tenant);
+  }
+  size_t size() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return buckets_.size();
   }
 
  private:
@@ -97,12 +104,50 @@ Distributor::Distributor(DistributorOptions options, segmentwriter::SegmentWrite
 
 Distributor::~Distributor() = default;
 
+void Distributor::TouchTenant(const std::string& tenant, absl::Time now) {
+  const absl::Duration idle = std::max(options_.tenant_idle_timeout, absl::Minutes(1));
+  std::vector<std::string> forgotten;
+  {
+    std::lock_guard<std::mutex> lock(tenants_mu_);
+    tenant_last_push_[tenant] = now;
+    // A sweep every quarter of the timeout keeps the cost off most pushes; a tenant is forgotten
+    // between 1 and 1.25 timeouts after its last push.
+    if (now - last_sweep_ < idle / 4) return;
+    last_sweep_ = now;
+    for (auto it = tenant_last_push_.begin(); it != tenant_last_push_.end();) {
+      if (now - it->second > idle) {
+        forgotten.push_back(it->first);
+        tenant_last_push_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+  // A push of these tenants updates their series within this call, long before they could be
+  // idle, so no caller holds a reference to the series removed here.
+  for (const std::string& t : forgotten) {
+    limiter_->Forget(t);
+    M().received_bytes.Remove({t});
+    M().profiles.Remove({t});
+  }
+  if (!forgotten.empty()) {
+    log::Debug("forgot idle tenants", {{"tenants", static_cast<int64_t>(forgotten.size())}});
+  }
+}
+
+size_t Distributor::active_tenants() {
+  std::lock_guard<std::mutex> lock(tenants_mu_);
+  return tenant_last_push_.size();
+}
+
 void Distributor::Push(const CallContext& ctx, std::vector<IngestProfile> profiles,
                        UnaryDone done) {
   const std::string& tenant = ctx.tenant;
   double bytes = 0;
   for (const auto& p : profiles) bytes += static_cast<double>(p.received_bytes);
-  if (!limiter_->Allow(tenant, bytes)) {
+  const absl::Time now = options_.now();
+  TouchTenant(tenant, now);
+  if (!limiter_->Allow(tenant, bytes, now)) {
     M().rejected.WithLabels({"rate_limited"}).Inc(static_cast<double>(profiles.size()));
     done(absl::ResourceExhaustedError(
         StrCat("tenant ", tenant, " is over its ingestion rate limit of ",
@@ -128,7 +173,6 @@ void Distributor::Push(const CallContext& ctx, std::vector<IngestProfile> profil
   };
   M().received_bytes.WithLabels({tenant}).Inc(bytes);
 
-  const absl::Time now = absl::Now();
   Placement placement({.shards = options_.shards});
   std::map<uint32_t, std::vector<segmentwriter::ProfileToWrite>> by_shard;
   size_t series_count = 0;

@@ -8,10 +8,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "base/call_context.h"
 #include "ingest/ingest_profile.h"
 #include "model/labels.h"
@@ -41,6 +44,12 @@ struct DistributorOptions {
   // -validation.reject-older-than / -reject-newer-than; zero disables the check.
   absl::Duration reject_older_than = absl::Hours(1);
   absl::Duration reject_newer_than = absl::Minutes(10);
+  // A tenant that has not pushed for this long is forgotten: its rate-limiter bucket and its
+  // per-tenant metric series go, so that the state and /metrics stay bounded by the tenants
+  // active within this window rather than every tenant ever seen (at least 1 minute).
+  absl::Duration tenant_idle_timeout = absl::Minutes(15);
+  // The clock (tests advance it instead of sleeping).
+  std::function<absl::Time()> now = [] { return absl::Now(); };
 };
 
 class Distributor {
@@ -58,10 +67,20 @@ class Distributor {
 
  private:
   class RateLimiter;
+  // Records that `tenant` pushes now, and forgets the tenants idle past tenant_idle_timeout.
+  void TouchTenant(const std::string& tenant, absl::Time now);
+
   DistributorOptions options_;
   segmentwriter::SegmentWriterClient* writer_;
   std::unique_ptr<RateLimiter> limiter_;
   std::shared_ptr<std::atomic<int64_t>> inflight_bytes_ = std::make_shared<std::atomic<int64_t>>(0);
+  std::mutex tenants_mu_;
+  absl::flat_hash_map<std::string, absl::Time> tenant_last_push_;  // guarded by tenants_mu_
+  absl::Time last_sweep_ = absl::InfinitePast();                   // guarded by tenants_mu_
+
+ public:
+  // Tenants seen within tenant_idle_timeout (for tests and /metrics).
+  size_t active_tenants();
 };
 
 }  // namespace embers::distributor

@@ -1,5 +1,7 @@
 #include "distributor/distributor.h"
 
+#include "base/metrics.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -106,6 +108,35 @@ TEST_F(DistributorTest, MissingServiceNameBecomesUnknownService) {
   auto labels = index_.QueryMetadataLabels(req);
   ASSERT_TRUE(labels.ok()) << labels.status();
   EXPECT_EQ(labels->labels_size(), 1);
+}
+
+TEST_F(DistributorTest, IdleTenantsAreForgottenWithTheirMetricSeries) {
+  absl::Time clock = absl::FromUnixSeconds(1'700'000'000);
+  DistributorOptions o = Options();
+  o.tenant_idle_timeout = absl::Minutes(1);
+  o.now = [&clock] { return clock; };
+  Distributor d(o, client_.get());
+  // Empty pushes still count the tenant (and create its series): no test data needed.
+  for (std::string t : {"idle-a", "idle-b", "idle-c"}) ASSERT_TRUE(Push(d, {}, t).ok());
+  EXPECT_EQ(d.active_tenants(), 3u);
+  std::string metrics = metrics::Registry::Global().Render();
+  EXPECT_NE(metrics.find("tenant=\"idle-b\""), std::string::npos) << metrics;
+
+  clock += absl::Seconds(30);  // not idle long enough yet
+  ASSERT_TRUE(Push(d, {}, "idle-b").ok());
+  EXPECT_EQ(d.active_tenants(), 3u);
+
+  clock += absl::Seconds(45);  // a and c: 75 s idle; b: 45 s
+  ASSERT_TRUE(Push(d, {}, "busy").ok());
+  EXPECT_EQ(d.active_tenants(), 2u);  // b and busy
+  metrics = metrics::Registry::Global().Render();
+  EXPECT_EQ(metrics.find("tenant=\"idle-a\""), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find("tenant=\"idle-c\""), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("tenant=\"idle-b\""), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("tenant=\"busy\""), std::string::npos) << metrics;
+  // A forgotten tenant that comes back starts afresh.
+  ASSERT_TRUE(Push(d, {}, "idle-a").ok());
+  EXPECT_EQ(d.active_tenants(), 3u);
 }
 
 TEST_F(DistributorTest, RateLimitAnswersResourceExhausted) {
