@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <thread>
 
 #include "objstore/forwarding_bucket.h"
 #include "objstore/memory_bucket.h"
@@ -43,22 +42,25 @@ UploadPolicy Fast() {
 
 auto Bytes() { return std::make_shared<const std::string>("object bytes"); }
 
+// The bucket is declared before the Uploader in each test, so the Uploader (which waits for the
+// attempts still running) goes first: no sleep keeps the bucket alive for abandoned attempts.
+
 TEST(HedgedUpload, SlowFirstAttemptIsOvertakenByTheHedge) {
   SlowBucket bucket;
   bucket.slow_puts = 1;
   bucket.stall = absl::Milliseconds(400);
-  ASSERT_TRUE(UploadObject(&bucket, "k", Bytes(), Fast()).ok());
+  Uploader uploader(&bucket, 2, 8);
+  ASSERT_TRUE(uploader.Upload("k", Bytes(), Fast()).ok());
   // The hedge answered while the first attempt was still stalled.
   EXPECT_EQ(bucket.puts.load(), 2);
   EXPECT_EQ(*bucket.Get("k"), "object bytes");
-  // Let the abandoned attempt finish before the bucket goes away.
-  absl::SleepFor(absl::Milliseconds(500));
 }
 
 TEST(HedgedUpload, FailuresAreRetriedThenReported) {
   SlowBucket bucket;
   bucket.fail = true;
-  absl::Status st = UploadObject(&bucket, "k", Bytes(), Fast());
+  Uploader uploader(&bucket, 2, 8);
+  absl::Status st = uploader.Upload("k", Bytes(), Fast());
   EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
   EXPECT_EQ(bucket.puts.load(), 3);  // first + 2 retries; failing fast never needs a hedge
 }
@@ -66,14 +68,32 @@ TEST(HedgedUpload, FailuresAreRetriedThenReported) {
 TEST(HedgedUpload, EveryAttemptStallingIsADeadlineError) {
   SlowBucket bucket;
   bucket.slow_puts = 100;
-  bucket.stall = absl::Seconds(1);
+  bucket.stall = absl::Milliseconds(300);
+  Uploader uploader(&bucket, 2, 8);
   UploadPolicy p = Fast();
   p.timeout = absl::Milliseconds(100);
   p.max_retries = 0;
-  absl::Status st = UploadObject(&bucket, "k", Bytes(), p);
+  absl::Status st = uploader.Upload("k", Bytes(), p);
   EXPECT_EQ(st.code(), absl::StatusCode::kDeadlineExceeded) << st;
-  // Let the abandoned attempts finish before the bucket goes away.
-  absl::SleepFor(absl::Milliseconds(1200));
+}
+
+TEST(HedgedUpload, AHungBucketCostsBoundedThreadsAndAttempts) {
+  SlowBucket bucket;
+  bucket.slow_puts = 1000;
+  bucket.stall = absl::Seconds(2);  // hung for the whole test, however slow the machine
+  Uploader uploader(&bucket, /*threads=*/2, /*max_pending=*/4);
+  UploadPolicy p = Fast();
+  p.timeout = absl::Milliseconds(30);
+  p.hedge_after = absl::Milliseconds(10);
+  p.max_retries = 3;
+  // Two attempts stall on the two threads; the rest queue up to the bound, then fail at once.
+  absl::Status st = uploader.Upload("k", Bytes(), p);
+  EXPECT_FALSE(st.ok());
+  EXPECT_LE(uploader.pending(), 4u);
+  EXPECT_LE(bucket.puts.load(), 2) << "more Puts ran at once than the pool has threads";
+  absl::Status again = uploader.Upload("k2", Bytes(), p);
+  EXPECT_EQ(again.code(), absl::StatusCode::kUnavailable) << again;
+  EXPECT_NE(again.message().find("already queued or running"), std::string_view::npos) << again;
 }
 
 }  // namespace

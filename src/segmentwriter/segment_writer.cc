@@ -34,7 +34,10 @@ Metrics& M() {
 
 SegmentWriter::SegmentWriter(SegmentWriterOptions options, objstore::Bucket* bucket,
                              metastore::IndexService* metastore)
-    : options_(std::move(options)), bucket_(bucket), metastore_(metastore) {}
+    : options_(std::move(options)), bucket_(bucket), metastore_(metastore) {
+  const int workers = std::max(1, options_.flush_workers);
+  uploader_ = std::make_unique<Uploader>(bucket_, 2 * workers, 8 * static_cast<size_t>(workers));
+}
 
 SegmentWriter::~SegmentWriter() { Stop(absl::Now()); }
 
@@ -222,7 +225,7 @@ absl::Status SegmentWriter::Upload(const std::string& key, std::string bytes) {
   policy.retry_min_period = options_.upload_retry_min_period;
   policy.retry_max_period = options_.upload_retry_max_period;
   policy.hedge_after = options_.upload_hedge_after;
-  return UploadObject(bucket_, key, std::make_shared<const std::string>(std::move(bytes)), policy);
+  return uploader_->Upload(key, std::make_shared<const std::string>(std::move(bytes)), policy);
 }
 
 absl::Status SegmentWriter::RegisterBlock(const metastore::v1::BlockMeta& meta) {

@@ -35,6 +35,7 @@
 #include "model/trace_id.h"
 #include "objstore/bucket.h"
 #include "pprof/profile.h"
+#include "segmentwriter/hedged_upload.h"
 
 namespace embers::segmentwriter {
 
@@ -123,6 +124,9 @@ class SegmentWriter {
 
   SegmentWriterOptions options_;
   objstore::Bucket* bucket_;
+  // Runs upload attempts: two threads per flush worker (an attempt and its hedge), at most eight
+  // attempts per flush worker queued or running (segment_writer.cc).
+  std::unique_ptr<Uploader> uploader_;
   metastore::IndexService* metastore_;
 
   std::mutex shards_mu_;
