@@ -323,3 +323,37 @@ describe('connection floods', () => {
     }
   });
 });
+
+describe('speedscope bombs on /ingest', () => {
+  const embers = useEmbers();
+  const peakRssKiB = () => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${embers().pid}/status`, 'utf8'))[1]);
+  const SCHEMA = '{"$schema":"https://www.speedscope.app/file-format-schema.json",';
+  const ingest = (body) => call(embers(), '/ingest?name=bomb&format=speedscope', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body,
+  });
+
+  it('deeply nested arrays are refused without building them (peak RSS grows < 32 MiB)', { timeout: 60_000 }, async () => {
+    // 2 M levels of nesting in 4 MiB: a JSON document of it took ~40× its size.
+    const depth = 2 * 1024 * 1024;
+    const body = `${SCHEMA}"junk":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    const before = peakRssKiB();
+    const res = await ingest(body);
+    assert.equal(res.status, 413, show(res));
+    assert.match(res.text, /nested deeper than/);
+    const grown = (peakRssKiB() - before) / 1024;
+    assert.ok(grown < 32, `peak RSS grew by ${grown.toFixed(1)} MiB`);
+  });
+
+  it('a flat array of millions of frame indices costs about its own size', { timeout: 60_000 }, async () => {
+    // 2 M one-frame samples: refused for the weights mismatch, after reading every index.
+    const n = 2 * 1024 * 1024;
+    const body = `${SCHEMA}"shared":{"frames":[{"name":"a"}]},"profiles":[{"type":"sampled","unit":"none","name":"p",` +
+      `"samples":[[${'0,'.repeat(n)}0]],"weights":[]}]}`;
+    const before = peakRssKiB();
+    const res = await ingest(body);
+    assert.equal(res.status, 422, show(res));
+    assert.match(res.text, /1 samples but 0 weights/);
+    const grown = (peakRssKiB() - before) / 1024;
+    assert.ok(grown < 48, `peak RSS grew by ${grown.toFixed(1)} MiB for a ${(body.length / 1048576).toFixed(1)} MiB body`);
+  });
+});

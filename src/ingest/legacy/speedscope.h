@@ -51,7 +51,10 @@ uint32_t SpeedscopeDefaultSampleRate(SpeedscopeUnit unit);
 
 // Errors: 422 (InvalidArgument) for malformed JSON (with the byte offset), an unknown $schema,
 // unit or profile type, out-of-range frame indices, events out of order or unbalanced, negative
-// weights, samples/weights of different lengths; 413 when ParseLimits are exceeded.
+// weights, samples/weights of different lengths; 413 when ParseLimits are exceeded or the JSON
+// nests deeper than 64 levels. The body is read as a stream (SAX): no JSON document is built, only
+// the frame names and compact arrays of the profiles' numbers, so memory stays near the body size
+// whatever its shape (members may come in any order; unknown ones are skipped).
 absl::StatusOr<std::vector<SpeedscopeProfile>> ParseSpeedscope(
     std::string_view body, const ParseLimits& limits = ParseLimits());
 

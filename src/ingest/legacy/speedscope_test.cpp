@@ -108,4 +108,56 @@ TEST(SpeedscopeTest, Errors) {
 }
 
 }  // namespace
+TEST(SpeedscopeTest, DeepNestingIsRefusedWithoutBuildingIt) {
+  // 4 million nested arrays in a member nobody reads: a JSON document would allocate for each
+  // level; the streaming reader stops at the nesting limit.
+  const std::string bomb = R"({"$schema":"https://www.speedscope.app/file-format-schema.json",)"
+                           R"("junk":)" +
+                           std::string(4'000'000, '[') + std::string(4'000'000, ']') + "}";
+  auto p = ParseSpeedscope(bomb);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(HttpStatusOverride(p.status()), 413) << p.status();
+  EXPECT_NE(p.status().message().find("nested deeper"), absl::string_view::npos) << p.status();
+}
+
+TEST(SpeedscopeTest, MembersInAnyOrderAndUnknownOnesSkipped) {
+  // Profiles before the shared frames, unknown members (nested) anywhere.
+  const std::string body =
+      R"({"profiles":[{"type":"sampled","name":"p","unit":"none","x":{"y":[1,[2]]},)"
+      R"("samples":[[0,1],[1]],"weights":[2,3]}],"exporter":"t",)"
+      R"("shared":{"frames":[{"name":"a","file":"f.go"},{"name":"b","line":3}]},)"
+      R"("$schema":"https://www.speedscope.app/file-format-schema.json"})";
+  auto p = ParseSpeedscope(body);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->size(), 1u);
+  const StackSamples& s = (*p)[0].samples;
+  ASSERT_EQ(s.num_samples(), 2u);
+  int64_t total = 0;
+  for (size_t i = 0; i < s.num_samples(); ++i) total += s.value(i);
+  EXPECT_EQ(total, 500);  // (2 + 3) × 100 for unit none
+}
+
+TEST(SpeedscopeTest, ContainersWhereScalarsBelongAreTypeErrors) {
+  const std::string head = R"({"$schema":"https://www.speedscope.app/file-format-schema.json",)";
+  for (const auto& [body, want] : std::vector<std::pair<std::string, std::string>>{
+           {head + R"("shared":{"frames":[{"name":{"a":1}}]}})", "want a string"},
+           {head + R"("profiles":[{"type":"sampled","unit":"none","samples":[[[0]]],)"
+                   R"("weights":[1]}],"shared":{"frames":[{"name":"a"}]}})",
+            "frame index is not a number"},
+           {head + R"("profiles":[{"type":"sampled","unit":"none","samples":[[0]],)"
+                   R"("weights":[[1]]}]})",
+            "want a number"},
+           {head + R"("profiles":5})", "want an array"},
+           {head + R"("profiles":[{"type":"evented","unit":"none","events":[{"type":"O",)"
+                   R"("at":1,"frame":[0]}]}]})",
+            "frame index is not a number"},
+       }) {
+    auto p = ParseSpeedscope(body);
+    ASSERT_FALSE(p.ok()) << body;
+    EXPECT_EQ(HttpStatusOverride(p.status()), 422) << body << " → " << p.status();
+    EXPECT_NE(p.status().message().find(want), absl::string_view::npos)
+        << body << " → " << p.status();
+  }
+}
+
 }  // namespace embers::ingest
