@@ -28,6 +28,8 @@ pkgs=(
 if [ "$want_test" = 1 ]; then
   # go tool pprof is the independent oracle for pprof round trips and merged totals.
   pkgs+=(wrk curl golang-go golang-github-google-pprof-dev nghttp2-client)
+  # The zstd CLI compresses request bodies for the Content-Encoding: zstd tests.
+  pkgs+=(zstd)
   # The machine image may ship its own Node.js (with npm) outside dpkg; Debian's npm would conflict
   # with it, so install Node.js from Debian only when there is none.
   command -v node >/dev/null || pkgs+=(nodejs)

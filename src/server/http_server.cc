@@ -250,7 +250,7 @@ absl::Status HttpServer::Impl::Convert(http::request<http::string_body>&& msg,
     out->headers.try_emplace(std::move(name), std::string(field.value()));
   }
   out->body = std::move(msg.body());
-  return DecodeBody(out);
+  return absl::OkStatus();
 }
 
 absl::Status HttpServer::Impl::DecodeBody(HttpRequest* request) const {
@@ -310,6 +310,17 @@ void HttpServer::Impl::LeaveHandlerQueue(int64_t bytes) {
 
 void HttpServer::Impl::RunHandler(HttpRequest* request, const HttpRouter::Match& match,
                                   HttpResponder responder) {
+  // Undoes Content-Encoding where the handler runs: for CPU-bound routes (the pushes) that is the
+  // handler pool, so inflating a body never holds an I/O thread, and at most one body per handler
+  // thread is being inflated at any time (each bounded by the body limit).
+  auto decode_then_handle = [this, connect = match.connect](const HttpHandler& handler,
+                                                            HttpRequest& request,
+                                                            HttpResponder responder) {
+    if (absl::Status decoded = DecodeBody(&request); !decoded.ok()) {
+      return responder.Send(TransportError(decoded, connect, request.Header("content-type")));
+    }
+    handler(request, std::move(responder));
+  };
   if (match.cpu_bound && handler_pool_ != nullptr) {
     const int64_t bytes = static_cast<int64_t>(request->body.size());
     if (!EnterHandlerQueue(bytes)) {
@@ -322,13 +333,13 @@ void HttpServer::Impl::RunHandler(HttpRequest* request, const HttpRouter::Match&
     }
     // Self outlives the task: Stop() drains the pool before the server goes away.
     handler_pool_->Submit([self = this, bytes, route_handler = match.handler, request,
-                           responder = std::move(responder)]() mutable {
+                           decode_then_handle, responder = std::move(responder)]() mutable {
       self->LeaveHandlerQueue(bytes);
-      (*route_handler)(*request, std::move(responder));
+      decode_then_handle(*route_handler, *request, std::move(responder));
     });
     return;
   }
-  (*match.handler)(*request, std::move(responder));
+  decode_then_handle(*match.handler, *request, std::move(responder));
 }
 
 template <class Token>
@@ -372,9 +383,6 @@ void HttpServer::Impl::ServeHttp2Request(std::shared_ptr<HttpRequest> request,
   if (match.handler == nullptr) {
     return finish(
         RouteError(match, request->method, request->path, request->Header("content-type")));
-  }
-  if (absl::Status decoded = DecodeBody(request.get()); !decoded.ok()) {
-    return finish(TransportError(decoded, match.connect, request->Header("content-type")));
   }
   in_flight_->fetch_add(1);
   // The request lives in the responder's closure until the answer is sent.

@@ -30,6 +30,12 @@ try {
   problems.push('protoc is not on PATH (Debian package protobuf-compiler)');
 }
 
+try {
+  execFileSync('zstd', ['--version'], { stdio: 'ignore', timeout: 10_000 });
+} catch {
+  problems.push('zstd is not on PATH (Debian package zstd)');
+}
+
 if (problems.length > 0) {
   console.error(`e2e test dependencies are missing:\n  - ${problems.join('\n  - ')}\n` +
     'Run scripts/install-deps.sh --test from the project root (it runs `npm ci` in tests/node).');

@@ -6,14 +6,18 @@
 //    Content-Length, and chunked) → 413, and the server keeps serving afterwards;
 //  - operational endpoints: /ready 200, /metrics (valid Prometheus text, embers_build_info, a request
 //    counter for a route we called; made-up methods counted as "other", not as new series), /config
-//    (YAML with the effective http_listen_port);
+//    (YAML with the http_listen_port it was started with);
 //  - a push of many small gzip bombs (each under the per-profile limit) is 413 once all of its
 //    profiles together pass -distributor.max-push-decompressed-bytes, and the server's peak RSS
 //    grows by less than 48 MiB doing it (50 × 4 MiB would decode without the budget);
+//  - Content-Encoding: gzip and zstd pushes are stored; a zstd bomb over the body limit is 413, a
+//    corrupt zstd body 400, an unknown encoding 415 (inflated on the handler threads, not the
+//    I/O threads);
 //  - SIGTERM → exit code 0.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -231,5 +235,49 @@ describe('Push: all profiles of one push share a decompressed-bytes budget', () 
     assert.ok(grown < 48 * 1024, `peak RSS grew by ${grown} KiB`);
     const ready = await call(embers(), '/ready');
     assert.equal(ready.status, 200, show(ready));
+  });
+});
+
+describe('Content-Encoding request bodies', () => {
+  const embers = useEmbers({ extraArgs: ['-validation.reject-older-than=0', '-server.http-max-request-body-bytes=4194304'] });
+  const zstd = (buf, args = []) => execFileSync('zstd', ['-q', '-c', ...args], { input: buf, maxBuffer: 64 << 20 });
+  const pushBody = (service) => Buffer.from(JSON.stringify({
+    series: [{
+      labels: [{ name: '__name__', value: 'process_cpu' }, { name: 'service_name', value: service }],
+      samples: [{ rawProfile: Buffer.from(encodeProfile({ samples: [{ stack: ['main', service], cpu: 10_000_000, count: 1 }], timeMs: Date.now() - 1000 })).toString('base64') }],
+    }],
+  }));
+  const push = (body, encoding) => call(embers(), '/push.v1.PusherService/Push', {
+    method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Encoding': encoding }, body,
+  });
+
+  it('gzip and zstd pushes are stored like plain ones', { timeout: 30_000 }, async () => {
+    let res = await push(zlib.gzipSync(pushBody('gzip-body')), 'gzip');
+    assert.equal(res.status, 200, show(res));
+    res = await push(zstd(pushBody('zstd-body')), 'zstd');
+    assert.equal(res.status, 200, show(res));
+    res = await call(embers(), '/querier.v1.QuerierService/LabelValues', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'service_name', start: String(Date.now() - 3_600_000), end: String(Date.now()) }),
+    });
+    assert.equal(res.status, 200, show(res));
+    assert.deepEqual(JSON.parse(res.text).names.sort(), ['gzip-body', 'zstd-body']);
+  });
+
+  it('a zstd bomb over the body limit is 413, a corrupt one 400, an unknown encoding 415', { timeout: 30_000 }, async () => {
+    // 64 MiB of zeros in a few KiB, against a 4 MiB limit.
+    const bomb = zstd(Buffer.alloc(64 << 20), ['-19']);
+    assert.ok(bomb.length < 64 << 10, `bomb is ${bomb.length} bytes`);
+    let res = await push(bomb, 'zstd');
+    assert.equal(res.status, 413, show(res));
+    const corrupt = Buffer.from(zstd(pushBody('x')));
+    corrupt[corrupt.length >> 1] ^= 0xff;
+    res = await push(corrupt, 'zstd');
+    assert.ok([400, 413].includes(res.status), show(res));
+    assert.notEqual(res.status, 413, show(res));
+    res = await push(pushBody('br-body'), 'br');
+    assert.equal(res.status, 415, show(res));
+    // The server is still fine.
+    assert.equal((await call(embers(), '/ready')).status, 200);
   });
 });
