@@ -38,6 +38,16 @@ inline int64_t ZigzagDecode(uint64_t v) {
 }
 inline void PutZigzag64(std::string* out, int64_t v) { PutVarint64(out, ZigzagEncode(v)); }
 
+// Bytes PutVarint64 writes for `v` (1–10).
+inline size_t VarintLength(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
 // Appends many varints at once: `encode(p)` writes at most `max_bytes` at `p` and returns the end.
 // Columns of thousands of values are written this way without a size check per value.
 template <typename Encode>

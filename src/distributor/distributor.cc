@@ -77,6 +77,15 @@ class Distributor::RateLimiter {
     }
     return false;
   }
+  // Whether the tenant has any budget now (a bucket never seen is full).
+  bool HasBudget(const std::string& tenant, absl::Time now) {
+    if (rate_ <= 0) return true;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = buckets_.find(tenant);
+    if (it == buckets_.end()) return true;
+    const Bucket& b = it->second;
+    return b.tokens + rate_ * absl::ToDoubleSeconds(now - b.last) > 0;
+  }
   void Forget(const std::string& tenant) {
     std::lock_guard<std::mutex> lock(mu_);
     buckets_.erase(tenant);
@@ -138,6 +147,23 @@ void Distributor::TouchTenant(const std::string& tenant, absl::Time now) {
 size_t Distributor::active_tenants() {
   std::lock_guard<std::mutex> lock(tenants_mu_);
   return tenant_last_push_.size();
+}
+
+absl::Status Distributor::Admit(const std::string& tenant) {
+  if (!limiter_->HasBudget(tenant, options_.now())) {
+    M().rejected.WithLabels({"rate_limited"}).Inc();
+    return absl::ResourceExhaustedError(
+        StrCat("tenant ", tenant, " is over its ingestion rate limit of ",
+               options_.ingestion_rate_limit_mb, " MB/s (burst ", options_.ingestion_burst_size_mb,
+               " MB); retry later"));
+  }
+  if (options_.max_inflight_bytes > 0 && inflight_bytes_->load() >= options_.max_inflight_bytes) {
+    M().rejected.WithLabels({"overloaded"}).Inc();
+    return absl::ResourceExhaustedError(
+        StrCat("ingestion is overloaded: more than ", options_.max_inflight_bytes,
+               " bytes of pushes are waiting to be stored; retry later"));
+  }
+  return absl::OkStatus();
 }
 
 void Distributor::Push(const CallContext& ctx, std::vector<IngestProfile> profiles,

@@ -65,6 +65,12 @@ class Distributor {
   // tenant is over its rate limit, Unavailable (503) when storing failed (clients retry).
   void Push(const CallContext& ctx, std::vector<IngestProfile> profiles, UnaryDone done);
 
+  // The checks that need no decoded profile, for the ingest APIs to run before decoding a body:
+  // ResourceExhausted (429) when the tenant has no rate-limit budget left at all or the
+  // in-flight bound is already reached, so an over-limit client costs no decompression or
+  // parsing. Push() still applies the exact checks afterwards.
+  absl::Status Admit(const std::string& tenant);
+
  private:
   class RateLimiter;
   // Records that `tenant` pushes now, and forgets the tenants idle past tenant_idle_timeout.

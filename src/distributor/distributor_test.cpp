@@ -139,6 +139,24 @@ TEST_F(DistributorTest, IdleTenantsAreForgottenWithTheirMetricSeries) {
   EXPECT_EQ(d.active_tenants(), 3u);
 }
 
+TEST_F(DistributorTest, AdmitRefusesATenantWithoutBudgetBeforeAnyDecoding) {
+  absl::Time clock = absl::FromUnixSeconds(1'700'000'000);
+  DistributorOptions o = Options();
+  o.ingestion_rate_limit_mb = 0.001;  // 1 KB/s
+  o.ingestion_burst_size_mb = 0.001;
+  o.now = [&clock] { return clock; };
+  Distributor d(o, client_.get());
+  EXPECT_TRUE(d.Admit("t1").ok());
+  // A 3 KB push empties the bucket (allowed whole from a full one); its content does not matter.
+  IngestProfile big{model::Labels({{"service_name", "api"}}), pprof::Profile{}, 3000};
+  (void)Push(d, {std::move(big)}, "t1");
+  absl::Status st = d.Admit("t1");
+  EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted) << st;
+  EXPECT_TRUE(d.Admit("t2").ok()) << "another tenant has its own budget";
+  clock += absl::Seconds(3);  // refilled past zero
+  EXPECT_TRUE(d.Admit("t1").ok());
+}
+
 TEST_F(DistributorTest, RateLimitAnswersResourceExhausted) {
   if (!std::filesystem::exists(TestData() / "pyroscope")) GTEST_SKIP() << "no testdata";
   DistributorOptions o = Options();

@@ -23,6 +23,13 @@ absl::Status ForIngest(absl::Status st) {
   return st;
 }
 
+// Distributor::Admit before any decoding (OK while the distributor is starting: PushProfiles
+// answers that).
+absl::Status Admit(const IngestRouteDeps& deps, const std::string& tenant) {
+  distributor::Distributor* d = deps.distributor->load();
+  return d == nullptr ? absl::OkStatus() : d->Admit(tenant);
+}
+
 void PushProfiles(const IngestRouteDeps& deps, const CallContext& ctx,
                   std::vector<ingest::IngestProfile> profiles, UnaryDone done) {
   distributor::Distributor* d = deps.distributor->load();
@@ -34,6 +41,9 @@ void PushProfiles(const IngestRouteDeps& deps, const CallContext& ctx,
 void HandleLegacyIngest(const IngestRouteDeps& deps, HttpRequest& http, HttpResponder responder) {
   absl::StatusOr<std::string> tenant = deps.tenants->Resolve(HttpCredentials(http));
   if (!tenant.ok()) return responder.Send(ErrorResponse(tenant.status(), false));
+  if (absl::Status st = Admit(deps, *tenant); !st.ok()) {
+    return responder.Send(ErrorResponse(st, false));
+  }
   ingest::LegacyIngestRequest req;
   req.name = std::string(http.Query("name"));
   req.from = std::string(http.Query("from"));
@@ -63,6 +73,7 @@ void HandleOtlpHttp(const IngestRouteDeps& deps, HttpRequest& http, HttpResponde
   auto fail = [&](const absl::Status& st) { responder.Send(ErrorResponse(st, false)); };
   absl::StatusOr<std::string> tenant = deps.tenants->Resolve(HttpCredentials(http));
   if (!tenant.ok()) return fail(tenant.status());
+  if (absl::Status st = Admit(deps, *tenant); !st.ok()) return fail(st);
   absl::StatusOr<ingest::OtlpExportRequest> request =
       ingest::ParseOtlpHttpBody(content_type, http.body);
   if (!request.ok()) return fail(request.status());
@@ -91,6 +102,7 @@ UnaryMethod<otlp_v1::ExportProfilesServiceRequest, otlp_v1::ExportProfilesServic
 OtlpExportMethod(IngestRouteDeps deps) {
   return [deps](const CallContext& ctx, const otlp_v1::ExportProfilesServiceRequest& req,
                 otlp_v1::ExportProfilesServiceResponse*, UnaryDone done) {
+    if (absl::Status st = Admit(deps, ctx.tenant); !st.ok()) return done(st);
     absl::StatusOr<std::vector<ingest::IngestProfile>> profiles = ingest::ConvertOtlp(req);
     if (!profiles.ok()) return done(profiles.status());
     PushProfiles(deps, ctx, std::move(*profiles), std::move(done));

@@ -15,6 +15,7 @@ UnaryMethod<PushRequest, PushResponse> PushMethod(PusherServiceDeps deps) {
   return [deps](const CallContext& ctx, const PushRequest& req, PushResponse*, UnaryDone done) {
     distributor::Distributor* d = deps.distributor->load();
     if (d == nullptr) return done(absl::UnavailableError("the distributor is starting"));
+    if (absl::Status admitted = d->Admit(ctx.tenant); !admitted.ok()) return done(admitted);
     absl::StatusOr<std::vector<ingest::IngestProfile>> profiles =
         ingest::ConvertPushRequest(req, deps.decode, deps.max_push_decompressed_bytes);
     if (!profiles.ok()) return done(profiles.status());

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, after } from 'node:test';
-import { EMBERS_BIN, EMBERS_SRC, HOST, freePort, listeningPorts, request } from './harness.mjs';
+import { EMBERS_BIN, EMBERS_SRC, HOST, freeStablePort, listeningPorts, request } from './harness.mjs';
 
 const TESTDATA = process.env.EMBERS_TESTDATA || path.join(EMBERS_SRC, '..', 'shared', 'testdata');
 const PROFILE = path.join(TESTDATA, 'pyroscope', 'pprof', 'go_cpu_tiny.pb.gz');
@@ -27,7 +27,7 @@ describe('acknowledged pushes survive kill -9', { skip: fs.existsSync(PROFILE) ?
 
   async function start() {
     // The first start binds any free HTTP/gRPC ports and reports them; restarts reuse them.
-    if (!ports) ports = { http: 0, grpc: 0, internal: 0, raft: await freePort() };
+    if (!ports) ports = { http: 0, grpc: 0, internal: 0, raft: await freeStablePort() };
     log = '';
     child = spawn(EMBERS_BIN, [
       `-server.http-listen-address=${HOST}`, `-server.http-listen-port=${ports.http}`,

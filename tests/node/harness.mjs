@@ -45,6 +45,32 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
+/**
+ * A free TCP port on 127.0.0.1 below the kernel's ephemeral range, for an address that must be
+ * chosen before the server starts (the metastore's Raft address is part of its log). A port the
+ * kernel hands out for port 0 comes from the ephemeral range, so servers binding port 0 (every
+ * HTTP/gRPC listener here) can never take it between the pick and the bind; two picks colliding
+ * is left to startServer's retry.
+ */
+export async function freeStablePort() {
+  let low = 32768;
+  try {
+    low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch { /* not Linux: keep the usual bound */ }
+  const from = Math.max(1024, Math.min(20000, low - 4096));
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    const free = await new Promise((resolve) => {
+      const srv = net.createServer();
+      srv.unref();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, HOST, () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port found in [${from}, ${low})`);
+}
+
 /** A free TCP port on 127.0.0.1 (listen on port 0, read it, close). */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -216,7 +242,9 @@ export async function startServer({ extraArgs = [], dir, ports } = {}) {
     } catch (err) {
       lastError = err;
       await server.kill();
-      const portTaken = server.exit && /address already in use|EADDRINUSE/i.test(server.logTail());
+      // libraft reports a taken port as "raft start: I/O error".
+      const portTaken = server.exit &&
+        /address already in use|EADDRINUSE|raft start: I\/O error/i.test(server.logTail()) && !ports?.raft;
       if (!portTaken) break;
     }
   }
@@ -226,7 +254,7 @@ export async function startServer({ extraArgs = [], dir, ports } = {}) {
 async function spawnServer(extraArgs, reuseDir, ports) {
   // HTTP and gRPC ports are bound by the server (0) unless a restart asks for the old ones; the
   // metastore's Raft address is part of its log, so it is chosen here.
-  const raftPort = ports?.raft ?? await freePort();
+  const raftPort = ports?.raft ?? await freeStablePort();
   const dir = reuseDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'embers-e2e-'));
   const args = [
     `-server.http-listen-address=${HOST}`,

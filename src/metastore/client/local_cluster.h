@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "base/test_ports.h"
 #include "metastore/client/metastore_client.h"
 #include "metastore/v1/raft_node.pb.h"
 
@@ -69,8 +70,7 @@ class LocalCluster {
   std::unique_ptr<MetastoreClient> admin_;  // for NodeInfo
 };
 
-// A loopback TCP port that was free a moment ago.
-int FreeLoopbackPort();
+using ::embers::testing::FreeLoopbackPort;
 
 }  // namespace embers::metastore
 

@@ -1,5 +1,6 @@
 #include "metastore/raft/command_encoding.h"
 
+#include "base/varint.h"
 #include "metastore/v1/raft_log.pb.h"
 
 namespace embers::metastore::raft {
@@ -8,30 +9,13 @@ namespace {
 
 constexpr uint32_t kVarint = 0, kLengthDelimited = 2;
 
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    n++;
-  }
-  return n;
-}
-
 void PutTag(std::string* out, int field, uint32_t wire_type) {
-  PutVarint(out, (static_cast<uint64_t>(field) << 3) | wire_type);
+  PutVarint64(out, (static_cast<uint64_t>(field) << 3) | wire_type);
 }
 
 void PutBytes(std::string* out, int field, std::string_view bytes) {
   PutTag(out, field, kLengthDelimited);
-  PutVarint(out, bytes.size());
+  PutVarint64(out, bytes.size());
   out->append(bytes);
 }
 
@@ -43,18 +27,18 @@ std::string EncodeAddBlockCommand(std::string_view request_id, const v1::AddBloc
   out.reserve(request_id.size() + size + 16);
   PutBytes(&out, v1::RaftCommand::kRequestIdFieldNumber, request_id);
   PutTag(&out, v1::RaftCommand::kAddBlockFieldNumber, kLengthDelimited);
-  PutVarint(&out, size);
+  PutVarint64(&out, size);
   request.AppendToString(&out);
   return out;
 }
 
 std::string EncodeBatchCommand(const std::vector<std::string>& commands) {
   size_t body = 0;
-  for (const std::string& c : commands) body += 1 + VarintSize(c.size()) + c.size();
+  for (const std::string& c : commands) body += 1 + VarintLength(c.size()) + c.size();
   std::string out;
   out.reserve(body + 16);
   PutTag(&out, v1::RaftCommand::kBatchFieldNumber, kLengthDelimited);
-  PutVarint(&out, body);
+  PutVarint64(&out, body);
   for (const std::string& c : commands) {
     PutBytes(&out, v1::RaftCommandBatch::kCommandsFieldNumber, c);
   }
@@ -63,7 +47,7 @@ std::string EncodeBatchCommand(const std::vector<std::string>& commands) {
 
 void AppendLeaderTime(std::string* command, int64_t leader_time_ms) {
   PutTag(command, v1::RaftCommand::kLeaderTimeMsFieldNumber, kVarint);
-  PutVarint(command, static_cast<uint64_t>(leader_time_ms));
+  PutVarint64(command, static_cast<uint64_t>(leader_time_ms));
 }
 
 }  // namespace embers::metastore::raft
