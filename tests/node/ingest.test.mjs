@@ -26,7 +26,7 @@ function multipart(fields) {
 }
 
 describe('/ingest and OTLP end to end', { skip: haveTestdata ? false : `no testdata at ${DATA}` }, () => {
-  const embers = useEmbers({ extraArgs: ['-validation.reject-older-than=0', '-segment-writer.segment-duration=100ms'] });
+  const embers = useEmbers({ extraArgs: ['-validation.reject-older-than=0', '-segment-writer.segment-duration=100ms', '-distributor.ingestion-rate-limit-mb=0'] });
   const ingest = (query, body, headers = {}) =>
     call(embers(), `/ingest?${query}`, { method: 'POST', body, headers, timeoutMs: 20_000 });
 

@@ -30,7 +30,7 @@ function listFiles(dir) {
 
 describe('push.v1 Push end to end', { skip: haveTestdata ? false : `no testdata at ${PPROF_DIR}` }, () => {
   // Test data is years old: disable the too-old check, as Pyroscope's own integration tests do.
-  const embers = useEmbers({ extraArgs: ['-validation.reject-older-than=0', '-segment-writer.segment-duration=100ms'] });
+  const embers = useEmbers({ extraArgs: ['-validation.reject-older-than=0', '-segment-writer.segment-duration=100ms', '-distributor.ingestion-rate-limit-mb=0'] });
   let Pusher, Querier;
   before(() => { Pusher = pusherServiceDescriptor(); Querier = querierServiceDescriptor(); });
 
