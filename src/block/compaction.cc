@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -65,10 +66,16 @@ absl::Status CheckJob(std::span<const metastore::v1::BlockMeta> sources,
   return absl::OkStatus();
 }
 
+// A dataset's rows are split into the partitions its time range covers. A segment holds
+// profiles from the ingestion window only and a compacted block one partition, so a wider range
+// means damaged metadata: 4,096 partitions of 6 h are almost three years.
+constexpr uint64_t kMaxPartitionsPerDataset = 4096;
+
 // Start of the partition of `width` ms holding time `t` (floor division: negative times too).
 int64_t PartitionStart(int64_t t, int64_t width) {
   int64_t q = t / width;
-  if (t % width < 0) --q;
+  // (Not below the lowest partition int64 can hold: damaged metadata may say INT64_MIN.)
+  if (t % width < 0 && q > std::numeric_limits<int64_t>::min() / width) --q;
   return q * width;
 }
 
@@ -123,8 +130,20 @@ class Job {
           return absl::DataLossError(
               StrCat("object ", reader->key(), " dataset ", d, ": time range runs backwards"));
         }
-        for (int64_t p = PartitionStart(dataset.min_time(), width); p <= dataset.max_time();
-             p += width) {
+        // Counted in unsigned arithmetic: a damaged time range near the int64 limits must
+        // neither overflow nor make millions of (empty) outputs.
+        const int64_t first = PartitionStart(dataset.min_time(), width);
+        const uint64_t partitions =
+            (static_cast<uint64_t>(dataset.max_time()) - static_cast<uint64_t>(first)) /
+                static_cast<uint64_t>(width) +
+            1;
+        if (partitions > kMaxPartitionsPerDataset) {
+          return absl::DataLossError(
+              StrCat("object ", reader->key(), " dataset ", d, ": its time range spans ",
+                     partitions, " partitions (at most ", kMaxPartitionsPerDataset, ")"));
+        }
+        for (uint64_t i = 0; i < partitions; ++i) {
+          const int64_t p = first + static_cast<int64_t>(i) * width;
           outputs[{std::string(tenant), p}][std::string(reader->String(dataset.name()))].push_back(
               {reader.get(), d});
         }
