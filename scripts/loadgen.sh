@@ -4,7 +4,7 @@
 # bounded time, samples the server's RSS, threads and CPU from /proc every second, prints the
 # results and stops the server. Numbers go to docs/performance.md.
 #
-#   scripts/loadgen.sh [-b build-dir] [-d seconds] [-s segment-duration] [-n nice] [-a]
+#   scripts/loadgen.sh [-b build-dir] [-d seconds] [-s segment-duration] [-n nice] [-a] [-t]
 #                      [-- loadgen flags...]
 #   scripts/loadgen.sh -b build -d 30 -- -connections=1500 -max-profile-bytes=32768
 #   scripts/loadgen.sh -b build -d 30 -- -http2 -connections=2000 -rate=3000
@@ -23,6 +23,9 @@
 # -a runs the server with API tokens (-auth.enabled): a read,write token is created through the
 # admin API and every push carries it (the cost of authentication on the write path).
 #
+# -t serves the HTTP port over TLS (-server.http-tls-*, a P-256 certificate made for the run by the
+# openssl CLI) and pushes over https:// (HTTP/1.1): the cost of TLS on the write path.
+#
 # EMBERS_ARGS adds server flags. Pyroscope's default ingestion limit is 4 MB/s per tenant; it is
 # disabled here (-distributor.ingestion-rate-limit-mb=0) so that it does not cap the test.
 set -euo pipefail
@@ -33,14 +36,16 @@ duration=30
 segment=500ms
 nice=""
 auth=""
-while getopts "b:d:s:n:ah" opt; do
+tls=""
+while getopts "b:d:s:n:ath" opt; do
   case $opt in
     b) build=$OPTARG ;;
     d) duration=$OPTARG ;;
     s) segment=$OPTARG ;;
     n) nice=$OPTARG ;;
     a) auth=1 ;;
-    *) sed -n '2,24p' "$0"; exit 2 ;;
+    t) tls=1 ;;
+    *) sed -n '2,27p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -60,6 +65,18 @@ port=$(free_port)
 gport=$(free_port)
 auth_flags=""
 [ -n "$auth" ] && auth_flags="-auth.enabled=true -auth.admin-token=loadgen-admin"
+scheme=http
+curl_tls=()
+loadgen_tls=()
+if [ -n "$tls" ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$tmp/tls.key" -out "$tmp/tls.crt" 2>/dev/null
+  auth_flags="$auth_flags -server.http-tls-cert-path=$tmp/tls.crt -server.http-tls-key-path=$tmp/tls.key"
+  scheme=https
+  curl_tls=(--cacert "$tmp/tls.crt")
+  loadgen_tls=(-tls-ca-path="$tmp/tls.crt")
+fi
 # shellcheck disable=SC2086  # EMBERS_ARGS and auth_flags are lists of flags
 "$bin" -server.http-listen-address=127.0.0.1 -server.http-listen-port="$port" \
   -server.grpc-listen-address=127.0.0.1 -server.grpc-listen-port="$gport" \
@@ -87,13 +104,13 @@ if [ -n "$nice" ]; then  # the whole session's autogroup: applies to the running
   echo "$nice" >/proc/$$/autogroup
 fi
 
-for _ in $(seq 100); do curl -sf "127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
-curl -sf "127.0.0.1:$port/ready" >/dev/null || { echo "embers did not become ready:" >&2; cat "$tmp/server.log" >&2; exit 1; }
+for _ in $(seq 100); do curl -sf "${curl_tls[@]}" "$scheme://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
+curl -sf "${curl_tls[@]}" "$scheme://127.0.0.1:$port/ready" >/dev/null || { echo "embers did not become ready:" >&2; cat "$tmp/server.log" >&2; exit 1; }
 
 loadgen_auth=()
 if [ -n "$auth" ]; then
-  token=$(curl -sf -H "Authorization: Bearer loadgen-admin" -d '{"tenant":"loadgen","scopes":"read,write"}' \
-    "127.0.0.1:$port/api/v1/auth/tokens" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+  token=$(curl -sf "${curl_tls[@]}" -H "Authorization: Bearer loadgen-admin" -d '{"tenant":"loadgen","scopes":"read,write"}' \
+    "$scheme://127.0.0.1:$port/api/v1/auth/tokens" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
   [ -n "$token" ] || { echo "could not create an API token" >&2; exit 1; }
   loadgen_auth=(-authorization="Bearer $token")
   echo "== API tokens on: every push carries a Bearer token of tenant loadgen"
@@ -121,7 +138,8 @@ sample &
 sampler=$!
 
 status=0
-"$loadgen" -url="http://127.0.0.1:$port" -duration="${duration}s" "${loadgen_auth[@]}" "$@" | tee "$tmp/loadgen.out" ||
+[ -n "$tls" ] && echo "== TLS on: pushes over https:// (HTTP/1.1, ECDSA P-256 certificate)"
+"$loadgen" -url="$scheme://127.0.0.1:$port" -duration="${duration}s" "${loadgen_tls[@]}" "${loadgen_auth[@]}" "$@" | tee "$tmp/loadgen.out" ||
   status=$?
 
 kill "$sampler" 2>/dev/null || true
@@ -157,7 +175,7 @@ awk -v hz="$(getconf CLK_TCK)" -v profiles="${profiles:-0}" -v pbytes="${pbytes:
   }' "$tmp/samples"
 # Compaction: time from a segment's write to the end of its first compaction (histogram
 # quantiles, interpolated within buckets), jobs and bytes per level, what the index holds.
-metrics=$(curl -sf "127.0.0.1:$port/metrics" || true)
+metrics=$(curl -sf "${curl_tls[@]}" "$scheme://127.0.0.1:$port/metrics" || true)
 quantile() { # quantile q of a histogram family from the metrics text
   awk -v q="$1" -v fam="$2" '
     index($0, fam "_bucket{") == 1 {
@@ -182,7 +200,7 @@ echo "== compaction: segments compacted $(grep "^${ttc}_count" <<<"$metrics" | a
   "within 5 s: $(awk -v fam="$ttc" 'index($0, fam "_bucket{le=\"5\"}") == 1 { w = $NF }
       index($0, fam "_count") == 1 { n = $NF } END { if (n > 0) printf "%.1f%%", 100 * w / n; else print "n/a" }' <<<"$metrics")"
 grep -E '^embers_compaction_worker_(jobs_total|bytes_total|profiles_total|job_duration_seconds_sum|job_duration_seconds_count)\{' <<<"$metrics" | sed 's/^/   /' || true
-curl -sf "127.0.0.1:$port/metastore/status" | python3 -c '
+curl -sf "${curl_tls[@]}" "$scheme://127.0.0.1:$port/metastore/status" | python3 -c '
 import json, sys
 c = json.load(sys.stdin)["compaction"]
 print("== index: " + ", ".join("L%d %d blocks (%d queued, lag %.1f s)" % (l["level"], l["blocks"], l["queued_blocks"], l["oldest_queued_age_ms"] / 1000) for l in c["levels"]) +

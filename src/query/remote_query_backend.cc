@@ -57,7 +57,10 @@ absl::StatusOr<std::shared_ptr<RemoteQueryBackend>> RemoteQueryBackend::Create(
   for (const std::string& a : addresses) {
     if (a.empty()) return absl::InvalidArgumentError("empty query-backend address");
     r->stubs_.push_back(qb::QueryBackendService::NewStub(
-        grpc::CreateCustomChannel(a, grpc::InsecureChannelCredentials(), args)));
+        grpc::CreateCustomChannel(a,
+                                  options.channel_credentials ? options.channel_credentials
+                                                              : grpc::InsecureChannelCredentials(),
+                                  args)));
   }
   return r;
 }

@@ -31,6 +31,8 @@ struct RemoteQueryBackendOptions {
   int64_t max_message_bytes = 100ll << 20;
   // -server.cluster-secret: sent on every Invoke (base/cluster_secret.h); empty sends none.
   std::string cluster_secret;
+  // -server.internal-grpc-tls-*: mutual TLS to the query-backends (null: cleartext).
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
 };
 
 class RemoteQueryBackend final : public QueryExecutor,

@@ -137,8 +137,11 @@ absl::StatusOr<std::shared_ptr<RemoteSegmentWriters>> RemoteSegmentWriters::Crea
     if (a.empty()) return absl::InvalidArgumentError("empty segment-writer address");
     r->writers_.push_back(
         Writer{.address = a,
-               .stub = swv1::SegmentWriterService::NewStub(
-                   grpc::CreateCustomChannel(a, grpc::InsecureChannelCredentials(), args)),
+               .stub = swv1::SegmentWriterService::NewStub(grpc::CreateCustomChannel(
+                   a,
+                   options.channel_credentials ? options.channel_credentials
+                                               : grpc::InsecureChannelCredentials(),
+                   args)),
                .breaker = std::make_unique<CircuitBreaker>(options.breaker)});
   }
   return r;

@@ -33,6 +33,8 @@ struct RemoteSegmentWritersOptions {
   int64_t max_message_bytes = 100ll << 20;
   // -server.cluster-secret: sent on every Push (base/cluster_secret.h); empty sends none.
   std::string cluster_secret;
+  // -server.internal-grpc-tls-*: mutual TLS to the segment-writers (null: cleartext).
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
 };
 
 class RemoteSegmentWriters final : public SegmentWriterClient,

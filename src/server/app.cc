@@ -2,6 +2,8 @@
 #include "base/open_files_limit.h"
 #include "base/strings.h"
 #include "server/auth_routes.h"
+#include "server/grpc_tls_credentials.h"
+#include "server/reloading_tls_context.h"
 
 #include <unistd.h>
 
@@ -257,6 +259,7 @@ class MetastoreClientModule : public Module {
     o.addresses =
         metastore::MetastoreClient::ParseAddresses(Join(app_->config_.metastore_address, ","));
     o.cluster_secret = app_->config_.cluster_secret;
+    o.channel_credentials = app_->internal_channel_credentials_;
     absl::StatusOr<std::unique_ptr<metastore::MetastoreClient>> client =
         metastore::MetastoreClient::Create(std::move(o));
     if (!client.ok()) return Annotate(client.status(), "-metastore.address");
@@ -345,7 +348,8 @@ class DistributorModule : public Module {
               c.distributor_segment_writer_addresses,
               {.tokens_per_writer = o.shards,
                .timeout = c.segment_writer_upload_timeout * 3,
-               .cluster_secret = c.cluster_secret});
+               .cluster_secret = c.cluster_secret,
+               .channel_credentials = app_->internal_channel_credentials_});
       if (!remote.ok()) return Annotate(remote.status(), "-distributor.segment-writer-addresses");
       o.shards = (*remote)->shard_count();
       app_->segment_writer_client_ = *remote;
@@ -450,9 +454,11 @@ class QueryFrontendModule : public Module {
       absl::StatusOr<std::shared_ptr<query::RemoteQueryBackend>> remote =
           query::RemoteQueryBackend::Create(
               c.query_backend_address,
-              query::RemoteQueryBackendOptions{.timeout = c.query_backend_client_timeout,
-                                               .max_message_bytes = c.grpc_max_recv_msg_size,
-                                               .cluster_secret = c.cluster_secret});
+              query::RemoteQueryBackendOptions{
+                  .timeout = c.query_backend_client_timeout,
+                  .max_message_bytes = c.grpc_max_recv_msg_size,
+                  .cluster_secret = c.cluster_secret,
+                  .channel_credentials = app_->internal_channel_credentials_});
       if (!remote.ok()) return Annotate(remote.status(), "-query-backend.address");
       app_->query_frontend_->SetBackend(*remote);
       return absl::OkStatus();
@@ -684,14 +690,15 @@ void App::RegisterProcessRoutes() {
 
 absl::Status App::StartServers() {
   if (!internal_grpc_services_.empty() && config_.cluster_secret.empty() &&
+      !config_.internal_grpc_tls.enabled() &&
       !IsLoopbackHost(config_.internal_grpc_listen_address)) {
     // Off loopback, anyone who reaches the port could add blocks, read every tenant's index or
     // push into any shard: refuse to serve it unauthenticated.
     return absl::InvalidArgumentError(
         StrCat("-server.internal-grpc-listen-address=", config_.internal_grpc_listen_address,
                " is not a loopback address: set -server.cluster-secret (the same in every process "
-               "of the cluster) so that only the cluster's components can call its internal "
-               "services"));
+               "of the cluster) or -server.internal-grpc-tls-* (mutual TLS) so that only the "
+               "cluster's components can call its internal services"));
   }
   HttpServerOptions http;
   http.address = config_.http_listen_address;
@@ -707,6 +714,12 @@ absl::Status App::StartServers() {
   http.read_timeout = config_.http_read_timeout;
   http.write_timeout = config_.http_write_timeout;
   http.idle_timeout = config_.http_idle_timeout;
+  if (config_.http_tls.enabled()) {
+    absl::StatusOr<std::unique_ptr<ReloadingTlsContext>> tls =
+        ReloadingTlsContext::Create(config_.http_tls, http_tls_auth_, config_.tls_reload_interval);
+    if (!tls.ok()) return Annotate(tls.status(), "-server.http-tls-*");
+    http.tls = std::move(*tls);
+  }
   http_server_ = std::make_unique<HttpServer>(
       http, &router_,
       [](std::string_view method, std::string_view route, int status, double seconds) {
@@ -727,8 +740,10 @@ absl::Status App::StartServers() {
   for (auto& service : NewProcessGrpcServices(&info_, &process_env_)) {
     grpc_services_.push_back(std::move(service));
   }
-  if (absl::Status st = StartGrpcServer(config_.grpc_listen_address, config_.grpc_listen_port,
-                                        grpc_services_, &grpc_server_, &grpc_port_);
+  if (absl::Status st = StartGrpcServer(
+          config_.grpc_listen_address, config_.grpc_listen_port,
+          GrpcServerCredentials(config_.grpc_tls, grpc_tls_auth_, config_.tls_reload_interval),
+          grpc_services_, &grpc_server_, &grpc_port_);
       !st.ok()) {
     StopServers(absl::Now());
     return st;
@@ -737,6 +752,9 @@ absl::Status App::StartServers() {
   if (!internal_grpc_services_.empty()) {
     if (absl::Status st =
             StartGrpcServer(config_.internal_grpc_listen_address, config_.internal_grpc_listen_port,
+                            GrpcServerCredentials(config_.internal_grpc_tls,
+                                                  TlsClientAuth::kRequireAndVerifyClientCert,
+                                                  config_.tls_reload_interval),
                             internal_grpc_services_, &internal_grpc_server_, &internal_grpc_port_);
         !st.ok()) {
       StopServers(absl::Now());
@@ -751,11 +769,11 @@ absl::Status App::StartServers() {
 }
 
 absl::Status App::StartGrpcServer(const std::string& address, int port,
+                                  std::shared_ptr<grpc::ServerCredentials> credentials,
                                   const std::vector<std::unique_ptr<grpc::Service>>& services,
                                   std::unique_ptr<grpc::Server>* server, int* bound_port) {
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(StrCat(address, ":", port), grpc::InsecureServerCredentials(),
-                           bound_port);
+  builder.AddListeningPort(StrCat(address, ":", port), std::move(credentials), bound_port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.grpc_max_recv_msg_size));
   builder.SetMaxSendMessageSize(static_cast<int>(config_.grpc_max_send_msg_size));
   for (const auto& service : services) builder.RegisterService(service.get());
@@ -779,7 +797,30 @@ void App::StopServers(absl::Time deadline) {
   }
 }
 
-absl::Status App::Start() { return modules_.Start(config_.target); }
+absl::Status App::LoadTlsSettings() {
+  absl::StatusOr<TlsClientAuth> http = ValidateTlsConfig(config_.http_tls, "-server.http-tls");
+  if (!http.ok()) return http.status();
+  http_tls_auth_ = *http;
+  absl::StatusOr<TlsClientAuth> grpc = ValidateTlsConfig(config_.grpc_tls, "-server.grpc-tls");
+  if (!grpc.ok()) return grpc.status();
+  grpc_tls_auth_ = *grpc;
+  // Mutual TLS or nothing: the internal listener serves only the cluster's own components.
+  TlsConfig internal = config_.internal_grpc_tls;
+  internal.client_auth = internal.enabled() ? "RequireAndVerifyClientCert" : "NoClientCert";
+  absl::StatusOr<TlsClientAuth> internal_auth =
+      ValidateTlsConfig(internal, "-server.internal-grpc-tls");
+  if (!internal_auth.ok()) return internal_auth.status();
+  config_.internal_grpc_tls = internal;
+  if (internal.enabled()) {
+    internal_channel_credentials_ = GrpcChannelCredentials(internal, config_.tls_reload_interval);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status App::Start() {
+  if (absl::Status st = LoadTlsSettings(); !st.ok()) return st;
+  return modules_.Start(config_.target);
+}
 
 void App::Stop() { modules_.Stop(absl::Now() + config_.graceful_shutdown_timeout); }
 

@@ -70,8 +70,12 @@ class App {
   // Builds and starts one gRPC server on address:port (0: any free port, reported in
   // *bound_port).
   absl::Status StartGrpcServer(const std::string& address, int port,
+                               std::shared_ptr<grpc::ServerCredentials> credentials,
                                const std::vector<std::unique_ptr<grpc::Service>>& services,
                                std::unique_ptr<grpc::Server>* server, int* bound_port);
+
+  // Checks the -server.*-tls-* flags and builds the internal clients' credentials.
+  absl::Status LoadTlsSettings();
 
   Config config_;
   ProcessInfo info_;
@@ -83,6 +87,10 @@ class App {
   // The environment of the internal services: rpc_env_ plus the cluster secret every call must
   // carry.
   RpcEnvironment internal_env_;
+  TlsClientAuth http_tls_auth_ = TlsClientAuth::kNoClientCert;
+  TlsClientAuth grpc_tls_auth_ = TlsClientAuth::kNoClientCert;
+  // Mutual TLS for calls to other components (-server.internal-grpc-tls-*); null: cleartext.
+  std::shared_ptr<grpc::ChannelCredentials> internal_channel_credentials_;
   // The process services describe the process, not a tenant's data: no X-Scope-OrgID needed.
   TenantResolver process_tenants_{false};
   RpcEnvironment process_env_;

@@ -1,5 +1,9 @@
 #include "server/config.h"
 
+#include <tuple>
+
+#include "base/strings.h"
+
 namespace embers::server {
 
 void Config::RegisterFlags(FlagSet& f) {
@@ -60,6 +64,30 @@ void Config::RegisterFlags(FlagSet& f) {
            "secret shared by the processes of a cluster: sent on every internal call and required "
            "of every call to the internal listener (empty: none, allowed on loopback only)",
            {.secret = true});
+  for (auto [prefix, tls, what] :
+       {std::tuple{"server.http-tls", &http_tls, "the HTTP listener"},
+        std::tuple{"server.grpc-tls", &grpc_tls, "the public gRPC listener"}}) {
+    f.String(StrCat(prefix, "-cert-path"), &tls->cert_path,
+             StrCat("PEM certificate chain ", what, " serves TLS with (empty: cleartext)"));
+    f.String(StrCat(prefix, "-key-path"), &tls->key_path, "PEM private key of that certificate");
+    f.String(StrCat(prefix, "-ca-path"), &tls->ca_path,
+             StrCat("PEM CA bundle client certificates of ", what, " are verified against"));
+    f.String(StrCat(prefix, "-client-auth"), &tls->client_auth,
+             StrCat("client certificates ", what,
+                    " asks for: NoClientCert, VerifyClientCertIfGiven or "
+                    "RequireAndVerifyClientCert"));
+  }
+  f.String("server.internal-grpc-tls-cert-path", &internal_grpc_tls.cert_path,
+           "PEM certificate of this process on the internal listener, also presented as its client "
+           "certificate when it calls other components; setting it makes internal calls mutual TLS "
+           "(empty: cleartext)");
+  f.String("server.internal-grpc-tls-key-path", &internal_grpc_tls.key_path,
+           "PEM private key of the internal certificate");
+  f.String("server.internal-grpc-tls-ca-path", &internal_grpc_tls.ca_path,
+           "PEM CA bundle that the certificates of all components chain to (required with "
+           "-server.internal-grpc-tls-cert-path)");
+  f.Duration("server.tls-reload-interval", &tls_reload_interval,
+             "how often certificate, key and CA files are checked for changes and reloaded");
   f.Int("server.grpc-max-recv-msg-size-bytes", &grpc_max_recv_msg_size,
         "largest gRPC message the server accepts");
   f.Int("server.grpc-max-send-msg-size-bytes", &grpc_max_send_msg_size,

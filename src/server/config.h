@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "base/flags.h"
 #include "objstore/bucket_config.h"
+#include "server/tls_config.h"
 
 namespace embers::server {
 
@@ -47,6 +48,12 @@ struct Config {
   std::string internal_grpc_listen_address = "127.0.0.1";
   int internal_grpc_listen_port = 9096;
   std::string cluster_secret;
+  // TLS of each listener (tls_config.h); the internal one is always mutual: its certificate is
+  // also the client certificate this process presents to the others.
+  TlsConfig http_tls;
+  TlsConfig grpc_tls;
+  TlsConfig internal_grpc_tls{.client_auth = "RequireAndVerifyClientCert"};
+  absl::Duration tls_reload_interval = absl::Minutes(1);
   int64_t grpc_max_recv_msg_size = 100ll << 20;
   int64_t grpc_max_send_msg_size = 100ll << 20;
 

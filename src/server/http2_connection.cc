@@ -47,9 +47,11 @@ nghttp2_nv MakeNv(std::string_view name, std::string_view value) {
                     value.size(), NGHTTP2_NV_FLAG_NONE};
 }
 
-class Connection : public std::enable_shared_from_this<Connection> {
+// `Socket` is tcp::socket (h2c) or TlsStream (h2).
+template <class Socket>
+class Connection : public std::enable_shared_from_this<Connection<Socket>> {
  public:
-  Connection(tcp::socket socket, const Http2Options& options, Http2Dispatch dispatch,
+  Connection(Socket socket, const Http2Options& options, Http2Dispatch dispatch,
              std::function<void()> on_close)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
@@ -57,9 +59,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
         dispatch_(std::move(dispatch)),
         on_close_(std::move(on_close)) {
     boost::system::error_code ec;
-    auto ep = socket_.remote_endpoint(ec);
+    auto ep = LowestSocket(socket_).remote_endpoint(ec);
     if (!ec) remote_ = StrCat(ep.address().to_string(), ":", ep.port());
   }
+
+  using std::enable_shared_from_this<Connection<Socket>>::shared_from_this;
 
   ~Connection() {
     if (session_ != nullptr) nghttp2_session_del(session_);
@@ -352,20 +356,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
         }
         return;
       }
-      // Write what the kernel takes now (the socket is non-blocking): responses go out without
-      // a trip through the I/O queue, as on the HTTP/1.1 path.
-      boost::system::error_code ec;
-      size_t written = 0;
-      while (written < write_buffer_.size()) {
-        written += socket_.write_some(
-            asio::buffer(write_buffer_.data() + written, write_buffer_.size() - written), ec);
-        if (ec) break;
+      if constexpr (std::is_same_v<Socket, tcp::socket>) {
+        // Write what the kernel takes now (the socket is non-blocking): responses go out
+        // without a trip through the I/O queue, as on the HTTP/1.1 path. (Not through TLS,
+        // whose records cannot be written in part.)
+        boost::system::error_code ec;
+        size_t written = 0;
+        while (written < write_buffer_.size()) {
+          written += socket_.write_some(
+              asio::buffer(write_buffer_.data() + written, write_buffer_.size() - written), ec);
+          if (ec) break;
+        }
+        if (written == write_buffer_.size()) continue;
+        if (ec != asio::error::would_block && ec != asio::error::try_again) return Close();
+        write_buffer_.erase(0, written);
       }
-      if (written == write_buffer_.size()) continue;
-      if (ec != asio::error::would_block && ec != asio::error::try_again) return Close();
       writing_ = true;
       write_started_ = Clock::now();
-      write_buffer_.erase(0, written);
       asio::async_write(socket_, asio::buffer(write_buffer_),
                         [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
                           self->writing_ = false;
@@ -402,12 +409,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     closed_ = true;
     boost::system::error_code ec;
     timer_.cancel();
-    socket_.shutdown(tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    LowestSocket(socket_).shutdown(tcp::socket::shutdown_both, ec);
+    LowestSocket(socket_).close(ec);
     if (on_close_) std::exchange(on_close_, nullptr)();
   }
 
-  tcp::socket socket_;
+  Socket socket_;
   asio::steady_timer timer_;
   Http2Options options_;
   Http2Dispatch dispatch_;
@@ -432,9 +439,16 @@ std::string_view Http2ClientPreface() { return kPreface; }
 void StartHttp2Connection(tcp::socket socket, std::string received,
                           std::optional<Http2Upgrade> upgrade, const Http2Options& options,
                           Http2Dispatch dispatch, std::function<void()> on_close) {
-  auto connection = std::make_shared<Connection>(std::move(socket), options, std::move(dispatch),
-                                                 std::move(on_close));
+  auto connection = std::make_shared<Connection<tcp::socket>>(
+      std::move(socket), options, std::move(dispatch), std::move(on_close));
   connection->Start(std::move(received), std::move(upgrade));
+}
+
+void StartHttp2Connection(TlsStream stream, std::string received, const Http2Options& options,
+                          Http2Dispatch dispatch, std::function<void()> on_close) {
+  auto connection = std::make_shared<Connection<TlsStream>>(
+      std::move(stream), options, std::move(dispatch), std::move(on_close));
+  connection->Start(std::move(received), std::nullopt);
 }
 
 }  // namespace embers::server

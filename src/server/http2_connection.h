@@ -1,14 +1,16 @@
-// Http2Connection: one cleartext HTTP/2 (h2c) connection on the HTTP port, framed by nghttp2.
+// Http2Connection: one HTTP/2 connection on the HTTP port (cleartext h2c, or h2 over TLS),
+// framed by nghttp2.
 //
 // The HttpServer hands a connection over when its first bytes are the HTTP/2 client preface
-// (prior knowledge, as gRPC clients connect) or after answering an HTTP/1.1 `Upgrade: h2c`
-// request with 101. From then on everything runs on the connection's strand with callbacks, not a
-// thread per stream: reads feed nghttp2, which collects each stream's headers and body; a
-// complete request goes to the server's dispatch function like an HTTP/1.1 request, and its
-// answer (arriving later from any thread) is posted back to the strand, submitted to nghttp2 and
-// written out. nghttp2 does the flow control, HPACK and the protocol checks; this class bounds
-// what it keeps: concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS), header bytes and body
-// bytes per stream, and closes connections that are idle or do not read their responses.
+// (prior knowledge, as gRPC clients connect, or after ALPN chose h2 on a TLS connection) or after
+// answering an HTTP/1.1 `Upgrade: h2c` request with 101. From then on everything runs on the
+// connection's strand with callbacks, not a thread per stream: reads feed nghttp2, which collects
+// each stream's headers and body; a complete request goes to the server's dispatch function like an
+// HTTP/1.1 request, and its answer (arriving later from any thread) is posted back to the strand,
+// submitted to nghttp2 and written out. nghttp2 does the flow control, HPACK and the protocol
+// checks; this class bounds what it keeps: concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS),
+// header bytes and body bytes per stream, and closes connections that are idle or do not read their
+// responses.
 //
 // Used by src/server/http_server.cc only.
 #ifndef EMBERS_SERVER_HTTP2_CONNECTION_H_
@@ -24,6 +26,7 @@
 
 #include "absl/time/time.h"
 #include "server/http_message.h"
+#include "server/tls_stream.h"
 
 namespace embers::server {
 
@@ -50,6 +53,9 @@ struct Http2Upgrade {
 // strand, when the connection is gone.
 void StartHttp2Connection(boost::asio::ip::tcp::socket socket, std::string received,
                           std::optional<Http2Upgrade> upgrade, const Http2Options& options,
+                          Http2Dispatch dispatch, std::function<void()> on_close);
+// The same on a TLS connection whose handshake is done (`received`: bytes already decrypted).
+void StartHttp2Connection(TlsStream stream, std::string received, const Http2Options& options,
                           Http2Dispatch dispatch, std::function<void()> on_close);
 
 // The 24-byte client preface ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").

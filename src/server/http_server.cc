@@ -9,6 +9,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "absl/strings/escaping.h"
 #include "base/compression.h"
@@ -17,6 +18,7 @@
 #include "base/status.h"
 #include "base/worker_pool.h"
 #include "server/http2_connection.h"
+#include "server/reloading_tls_context.h"
 #include "server/rpc_protocol.h"
 #include "server/status_mapping.h"
 
@@ -102,9 +104,15 @@ class HttpServer::Impl {
 
  private:
   asio::awaitable<void> AcceptLoop();
+  // Serves one accepted connection (after the TLS handshake, with TLS).
   asio::awaitable<void> Session(tcp::socket socket);
-  asio::awaitable<void> WriteResponse(beast::tcp_stream& stream, const HttpResponse& response,
-                                      bool keep_alive, beast::error_code& ec);
+  // Serves HTTP/1.1 requests on `stream` (beast::tcp_stream or TlsStream) until it closes; true
+  // when it was handed to an Http2Connection instead.
+  template <class Stream>
+  asio::awaitable<bool> Serve(Stream& stream, const std::string& remote);
+  template <class Stream>
+  asio::awaitable<void> WriteResponse(Stream& stream, const HttpResponse& response, bool keep_alive,
+                                      beast::error_code& ec);
 
   // Builds the HttpRequest from the parsed message; a non-OK status is the answer to send.
   absl::Status Convert(http::request<http::string_body>&& msg, HttpRequest* out) const;
@@ -123,6 +131,7 @@ class HttpServer::Impl {
   Http2Options Http2OptionsFromServer() const;
   // Hands the connection to an Http2Connection; the session coroutine ends.
   void StartHttp2(tcp::socket socket, std::string received, std::optional<Http2Upgrade> upgrade);
+  void StartHttp2(TlsStream stream, std::string received);
 
   // Accounts `bytes` of request body to the handler queue; false (nothing accounted) when that
   // would exceed max_handler_queue_bytes. A request is always let into an empty queue, so a
@@ -394,9 +403,9 @@ void HttpServer::Impl::ServeHttp2Request(std::shared_ptr<HttpRequest> request,
   RunHandler(request.get(), match, std::move(responder));
 }
 
-asio::awaitable<void> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,
-                                                      const HttpResponse& response, bool keep_alive,
-                                                      beast::error_code& ec) {
+template <class Stream>
+asio::awaitable<void> HttpServer::Impl::WriteResponse(Stream& stream, const HttpResponse& response,
+                                                      bool keep_alive, beast::error_code& ec) {
   http::response<http::string_body> res;
   res.version(11);
   res.result(static_cast<unsigned>(response.status));
@@ -406,22 +415,25 @@ asio::awaitable<void> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,
   res.body() = response.body;
   res.keep_alive(keep_alive);
   res.prepare_payload();
-  // Most responses fit in the socket's send buffer: write them at once. Going through async_write
-  // would put the completion at the back of the I/O queue, and when a segment flush completes
-  // ~1,500 pushes at the same moment that trip costs each of them tens of milliseconds. Whatever
-  // the kernel does not take now (the socket is non-blocking) is finished asynchronously.
   http::serializer<false, http::string_body> serializer(res);
-  beast::error_code direct_ec;
-  while (!serializer.is_done()) {
-    http::write_some(stream.socket(), serializer, direct_ec);
-    if (direct_ec) break;
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    // Most responses fit in the socket's send buffer: write them at once. Going through
+    // async_write would put the completion at the back of the I/O queue, and when a segment
+    // flush completes ~1,500 pushes at the same moment that trip costs each of them tens of
+    // milliseconds. Whatever the kernel does not take now (the socket is non-blocking) is
+    // finished asynchronously. (Not through TLS, whose records cannot be written in part.)
+    beast::error_code direct_ec;
+    while (!serializer.is_done()) {
+      http::write_some(stream.socket(), serializer, direct_ec);
+      if (direct_ec) break;
+    }
+    if (serializer.is_done()) co_return;
+    if (direct_ec != asio::error::would_block && direct_ec != asio::error::try_again) {
+      ec = direct_ec;
+      co_return;
+    }
   }
-  if (serializer.is_done()) co_return;
-  if (direct_ec != asio::error::would_block && direct_ec != asio::error::try_again) {
-    ec = direct_ec;
-    co_return;
-  }
-  stream.expires_after(ToChrono(options_.write_timeout));
+  beast::get_lowest_layer(stream).expires_after(ToChrono(options_.write_timeout));
   co_await http::async_write(stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
 }
 
@@ -452,21 +464,84 @@ void HttpServer::Impl::StartHttp2(tcp::socket socket, std::string received,
       [this] { connections_.fetch_sub(1); });
 }
 
+void HttpServer::Impl::StartHttp2(TlsStream stream, std::string received) {
+  beast::get_lowest_layer(stream).expires_never();
+  StartHttp2Connection(
+      std::move(stream), std::move(received), Http2OptionsFromServer(),
+      [this](std::shared_ptr<HttpRequest> request, HttpResponder::SendFn send) {
+        ServeHttp2Request(std::move(request),
+                          [send = std::move(send), ioc = ioc_](HttpResponse response) {
+                            send(std::move(response));
+                          });
+      },
+      [this] { connections_.fetch_sub(1); });
+}
+
+namespace {
+
+metrics::CounterFamily& TlsHandshakeErrors() {
+  static auto& c = metrics::Registry::Global().Counter(
+      "embers_http_tls_handshake_errors_total",
+      "TLS handshakes on the HTTP port that failed (no common protocol or cipher, a client "
+      "certificate missing or not signed by the CA, a timeout).");
+  return c;
+}
+
+}  // namespace
+
 // connections_ already counts this connection (AcceptLoop); the session or the HTTP/2 connection
 // it becomes releases it.
 asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
   beast::error_code ec;
   // Lets WriteResponse try a synchronous write that never blocks an I/O thread.
-  stream.socket().non_blocking(true, ec);
+  socket.non_blocking(true, ec);
   // A response is written whole, so Nagle's algorithm could only delay it (Go's net/http also
   // disables it on every connection).
-  stream.socket().set_option(tcp::no_delay(true), ec);
+  socket.set_option(tcp::no_delay(true), ec);
   std::string remote;
   {
-    auto ep = stream.socket().remote_endpoint(ec);
+    auto ep = socket.remote_endpoint(ec);
     if (!ec) remote = StrCat(ep.address().to_string(), ":", ep.port());
   }
+  bool handed_over = false;
+  if (options_.tls == nullptr) {
+    beast::tcp_stream stream(std::move(socket));
+    handed_over = co_await Serve(stream, remote);
+    if (!handed_over) stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  } else {
+    // The stream holds its own reference to the context's SSL_CTX: a reload meanwhile is fine.
+    TlsStream stream(std::move(socket), *options_.tls->Current());
+    beast::get_lowest_layer(stream).expires_after(ToChrono(options_.read_timeout));
+    co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      TlsHandshakeErrors().WithLabels({}).Inc();
+      log::Debug("TLS handshake failed", {{"remote", remote}, {"error", ec.message()}});
+      if (ec.category() == asio::error::get_ssl_category() &&
+          ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_HTTP_REQUEST) {
+        // Someone typed http:// for https://: say so in plain HTTP, as Go's servers do,
+        // rather than close without a word.
+        static constexpr std::string_view kPlainHttp =
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Connection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+        beast::error_code wec;
+        asio::write(LowestSocket(stream), asio::buffer(kPlainHttp), wec);
+      }
+    } else {
+      handed_over = co_await Serve(stream, remote);
+    }
+    // No close_notify: every response is framed by its length, and waiting for the peer's
+    // answer would hold the connection open for nothing.
+    if (!handed_over) LowestSocket(stream).shutdown(tcp::socket::shutdown_send, ec);
+  }
+  if (!handed_over) connections_.fetch_sub(1);
+}
+
+template <class Stream>
+asio::awaitable<bool> HttpServer::Impl::Serve(Stream& stream, const std::string& remote) {
+  constexpr bool kCleartext = std::is_same_v<Stream, beast::tcp_stream>;
+  auto& tcp_layer = beast::get_lowest_layer(stream);
+  beast::error_code ec;
   beast::flat_buffer buffer;
   try {
     // HTTP/2 with prior knowledge (how gRPC clients connect) begins with the client preface; an
@@ -476,7 +551,7 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
       return std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size());
     };
     while (buffer.size() < preface.size() && preface.substr(0, buffer.size()) == received()) {
-      stream.expires_after(ToChrono(options_.idle_timeout));
+      tcp_layer.expires_after(ToChrono(options_.idle_timeout));
       const size_t n = co_await stream.async_read_some(
           buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
@@ -484,15 +559,19 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
     }
     if (!ec && received().substr(0, preface.size()) == preface) {
       std::string bytes(received());
-      stream.expires_never();
-      StartHttp2(stream.release_socket(), std::move(bytes), std::nullopt);
-      co_return;
+      tcp_layer.expires_never();
+      if constexpr (kCleartext) {
+        StartHttp2(stream.release_socket(), std::move(bytes), std::nullopt);
+      } else {
+        StartHttp2(std::move(stream), std::move(bytes));
+      }
+      co_return true;
     }
     while (!ec && !stopping_.load()) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(kHeaderLimitBytes);
       parser.body_limit(static_cast<uint64_t>(options_.max_request_body_bytes));
-      stream.expires_after(ToChrono(options_.idle_timeout));
+      tcp_layer.expires_after(ToChrono(options_.idle_timeout));
       co_await http::async_read_header(stream, buffer, parser,
                                        asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
@@ -541,7 +620,7 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
         answer_early = true;
       } else if (parser.get()[http::field::expect] == "100-continue") {
         http::response<http::empty_body> cont{http::status::continue_, 11};
-        stream.expires_after(ToChrono(options_.write_timeout));
+        tcp_layer.expires_after(ToChrono(options_.write_timeout));
         co_await http::async_write(stream, cont, asio::redirect_error(asio::use_awaitable, ec));
         if (ec) break;
       }
@@ -552,7 +631,7 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
         break;
       }
 
-      stream.expires_after(ToChrono(options_.read_timeout));
+      tcp_layer.expires_after(ToChrono(options_.read_timeout));
       co_await http::async_read(stream, buffer, parser,
                                 asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
@@ -570,7 +649,10 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
       const bool keep_alive = parser.get().keep_alive();
       const std::string content_type(parser.get()[http::field::content_type]);
 
-      if (std::optional<std::string> settings = H2cUpgradeSettings(parser.get())) {
+      // h2c is HTTP/2 in cleartext: on TLS, ALPN is the way to HTTP/2 (RFC 7540 §3.3).
+      std::optional<std::string> settings;
+      if constexpr (kCleartext) settings = H2cUpgradeSettings(parser.get());
+      if (settings) {
         // RFC 7540 §3.2: answer 101, then serve this request as stream 1 of an HTTP/2 connection.
         auto request = std::make_shared<HttpRequest>();
         request->remote_address = remote;
@@ -583,7 +665,7 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
                                  false, wec);
           break;
         }
-        {
+        if constexpr (kCleartext) {
           stream.expires_after(ToChrono(options_.write_timeout));
           co_await asio::async_write(stream, asio::buffer(kSwitching),
                                      asio::redirect_error(asio::use_awaitable, ec));
@@ -592,7 +674,7 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
           stream.expires_never();
           StartHttp2(stream.release_socket(), std::move(rest),
                      Http2Upgrade{std::move(request), std::move(*settings)});
-          co_return;
+          co_return true;
         }
       }
 
@@ -622,8 +704,7 @@ asio::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
   } catch (const std::exception& e) {
     log::Error("HTTP session failed", {{"remote", remote}, {"error", e.what()}});
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  connections_.fetch_sub(1);
+  co_return false;
 }
 
 HttpServer::HttpServer(HttpServerOptions options, const HttpRouter* router,

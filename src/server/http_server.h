@@ -1,10 +1,15 @@
-// HttpServer: the public HTTP/1.1 endpoint (port 4040 by default).
+// HttpServer: the public HTTP endpoint (port 4040 by default): HTTP/1.1 and HTTP/2, in cleartext
+// or over TLS.
 //
 // Boost.Beast with C++20 coroutines on a small pool of I/O threads: one coroutine per connection,
 // so idle keep-alive connections cost memory but no threads. Each request is read with a body
 // limit and timeouts, decompressed when it has a Content-Encoding (bounded by the same limit), and
 // dispatched through the HttpRouter. The handler's answer may arrive later from any thread; the
 // connection's coroutine is parked meanwhile and resumed on its own strand.
+//
+// With TLS (HttpServerOptions::tls) each accepted connection does the handshake on its I/O
+// thread first; ALPN "h2" or the HTTP/2 client preface then hands it to an Http2Connection, as
+// on the cleartext port.
 //
 // Used by src/server/app.cc, which registers every route before Start().
 #ifndef EMBERS_SERVER_HTTP_SERVER_H_
@@ -20,6 +25,8 @@
 #include "server/http_router.h"
 
 namespace embers::server {
+
+class ReloadingTlsContext;
 
 struct HttpServerOptions {
   std::string address = "0.0.0.0";
@@ -40,6 +47,8 @@ struct HttpServerOptions {
   // a flood of connections runs into this bound rather than into the process's open-files limit,
   // where the other listeners, the bucket and the Raft log would fail too (0: no bound).
   int64_t max_connections = 0;
+  // Serve TLS with this context (null: cleartext).
+  std::shared_ptr<ReloadingTlsContext> tls;
 };
 
 // Called once per answered request, on an I/O thread (metrics).

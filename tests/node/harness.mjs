@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -101,9 +102,12 @@ class LogTail {
 
 /** One running embers process. Create it with startServer(). */
 export class EmbersServer {
-  constructor({ dir, args, child }) {
+  constructor({ dir, args, child, tls }) {
     this.dir = dir;
     this.args = args;
+    // When the HTTP port serves TLS (baseUrl is https then): {ca, cert, key} (PEM) that requests
+    // to it verify the server with and, for client authentication, present.
+    this.tls = tls;
     this.child = child;
     this.pid = child.pid;
     this.setPorts({ http: 0, grpc: 0, internal: 0 });
@@ -127,7 +131,7 @@ export class EmbersServer {
     this.httpPort = http;
     this.grpcPort = grpc;
     this.internalPort = internal;
-    this.baseUrl = `http://${HOST}:${http}`;
+    this.baseUrl = `${this.tls ? 'https' : 'http'}://${HOST}:${http}`;
     this.grpcAddress = `${HOST}:${grpc}`;
     // Where other components reach this process's metastore, segment-writer and query-backend.
     this.internalAddress = `${HOST}:${internal}`;
@@ -230,12 +234,15 @@ function assertBinary() {
  * address is part of its log, so it keeps its port).
  * Retries with a new Raft port if the chosen one was taken meanwhile (the only port picked before
  * the server binds it).
+ * tls: for a server started with -server.http-tls-*, {ca, cert?, key?} (PEM): the CA its
+ * certificate chains to and a client certificate; baseUrl, call() and the readiness check then
+ * use https.
  */
-export async function startServer({ extraArgs = [], dir, ports } = {}) {
+export async function startServer({ extraArgs = [], dir, ports, tls } = {}) {
   assertBinary();
   let lastError;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const server = await spawnServer(extraArgs, dir, ports);
+    const server = await spawnServer(extraArgs, dir, ports, tls);
     try {
       await waitReady(server);
       return server;
@@ -251,7 +258,7 @@ export async function startServer({ extraArgs = [], dir, ports } = {}) {
   throw lastError;
 }
 
-async function spawnServer(extraArgs, reuseDir, ports) {
+async function spawnServer(extraArgs, reuseDir, ports, tls) {
   // HTTP and gRPC ports are bound by the server (0) unless a restart asks for the old ones; the
   // metastore's Raft address is part of its log, so it is chosen here.
   const raftPort = ports?.raft ?? await freeStablePort();
@@ -269,7 +276,7 @@ async function spawnServer(extraArgs, reuseDir, ports) {
     ...extraArgs,
   ];
   const child = spawn(EMBERS_BIN, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const server = new EmbersServer({ dir, args, child });
+  const server = new EmbersServer({ dir, args, child, tls });
   server.ports = { raft: raftPort };
   // A spawn failure (ENOENT, EACCES) is reported as an 'error' event followed by 'exit'.
   child.on('error', (err) => server.stderr.push(Buffer.from(`spawn error: ${err.message}\n`)));
@@ -300,7 +307,7 @@ async function waitReady(server) {
       Object.assign(server.ports, bound);
     }
     try {
-      const res = await request(server.url('/ready'), { timeoutMs: 1000 });
+      const res = await request(server.url('/ready'), { timeoutMs: 1000, ...server.tls });
       if (res.status === 200) return;
       last = `HTTP ${res.status} ${res.text.slice(0, 200)}`;
     } catch (err) {
@@ -359,13 +366,16 @@ export async function stopCleanly(server) {
 }
 
 /**
- * One HTTP/1.1 request on a fresh connection (no keep-alive pooling).
+ * One HTTP/1.1 request on a fresh connection (no keep-alive pooling); https:// URLs are verified
+ * against `ca` (PEM) and may present a client certificate (`cert`, `key`).
  * Returns {status, headers, body: Buffer, text, json()}; rejects on network errors and timeouts.
  * The response is returned even if the server answers before reading the whole request body.
  */
-export function request(url, { method = 'GET', headers = {}, body, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+export function request(url, { method = 'GET', headers = {}, body, timeoutMs = REQUEST_TIMEOUT_MS, ca, cert, key } = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, agent: false });
+    const req = String(url).startsWith('https:')
+      ? https.request(url, { method, headers, agent: false, ca, cert, key })
+      : http.request(url, { method, headers, agent: false });
     let settled = false;
     const finish = (fn, v) => { if (!settled) { settled = true; clearTimeout(timer); fn(v); } };
     const timer = setTimeout(() => {
@@ -404,7 +414,7 @@ export function request(url, { method = 'GET', headers = {}, body, timeoutMs = R
 export async function call(server, pathname, options) {
   server.assertRunning();
   try {
-    return await request(server.url(pathname), options);
+    return await request(server.url(pathname), { ...server.tls, ...options });
   } catch (err) {
     if (server.exit) server.assertRunning();
     throw err;

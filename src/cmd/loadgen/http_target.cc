@@ -9,19 +9,23 @@ std::string HttpTarget::HostHeader() const { return StrCat(host, ":", port); }
 std::string HttpTarget::Path(std::string_view method) const { return StrCat(base_path, method); }
 
 absl::StatusOr<HttpTarget> ParseHttpUrl(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    return absl::InvalidArgumentError(StrCat("-url ", url, ": only http:// is supported"));
+  HttpTarget t;
+  if (url.substr(0, 8) == "https://") {
+    t.tls = true;
+    url.remove_prefix(8);
+  } else if (url.substr(0, 7) == "http://") {
+    url.remove_prefix(7);
+  } else {
+    return absl::InvalidArgumentError(StrCat("-url ", url, ": not an http:// or https:// URL"));
   }
-  url.remove_prefix(kScheme.size());
   const size_t slash = url.find('/');
   std::string_view authority = url.substr(0, slash);
   std::string_view base = slash == url.npos ? "" : url.substr(slash);
   while (!base.empty() && base.back() == '/') base.remove_suffix(1);
-  HttpTarget t;
   const size_t colon = authority.rfind(':');
   t.host = std::string(authority.substr(0, colon));
-  t.port = colon == authority.npos ? "80" : std::string(authority.substr(colon + 1));
+  t.port =
+      colon == authority.npos ? (t.tls ? "443" : "80") : std::string(authority.substr(colon + 1));
   t.base_path = std::string(base);
   if (t.host.empty()) return absl::InvalidArgumentError(StrCat("-url ", url, ": no host"));
   return t;

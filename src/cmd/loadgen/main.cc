@@ -57,7 +57,10 @@ struct Config {
     f.String("mode", &mode,
              "push: random load for -duration; dataset: push the query benchmark's data set; "
              "query: time queries over it");
-    f.String("url", &run.url, "base URL of the server (http:// only)");
+    f.String("url", &run.url,
+             "base URL of the server: http://, or https:// (HTTP/1.1 pushes; see -tls-ca-path)");
+    f.String("tls-ca-path", &run.tls_ca_path,
+             "PEM CA an https:// server's certificate must chain to (default: the system's)");
     f.String("tenant", &run.tenant, "X-Scope-OrgID sent with every push (none when empty)");
     f.String("authorization", &run.authorization,
              "Authorization header sent with every request, e.g. \"Bearer emb_…\" (none when "

@@ -258,6 +258,9 @@ absl::Status CheckTotal(std::string_view what, const Window& w, double got) {
 absl::Status RunQueries(const QueryOptions& o) {
   absl::StatusOr<HttpTarget> target = ParseHttpUrl(o.url);
   if (!target.ok()) return target.status();
+  if (target->tls) {
+    return absl::InvalidArgumentError("query timing speaks http:// only (TLS: pushes only)");
+  }
   if (o.runs < 1) return absl::InvalidArgumentError("-runs must be >= 1");
   if (o.windows.empty()) return absl::InvalidArgumentError("-windows is empty");
 

@@ -6,12 +6,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -32,6 +34,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+// An https:// push connection.
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 constexpr std::string_view kPushPath = "/push.v1.PusherService/Push";
 
@@ -46,6 +50,8 @@ struct Shared {
   // The headers of every push besides Host, the same over HTTP/1.1 and HTTP/2.
   std::vector<std::pair<std::string, std::string>> headers;
   tcp::resolver::results_type endpoints;
+  // For https:// (null for http://).
+  std::unique_ptr<asio::ssl::context> tls;
   std::chrono::milliseconds timeout{0};
   Clock::time_point start;
   Clock::time_point deadline;
@@ -110,13 +116,46 @@ int64_t UnixNanos() {
       .count();
 }
 
+// A new unconnected stream for a push connection: plain TCP, or TLS over it.
+template <class Stream>
+std::unique_ptr<Stream> NewStream(Shared* s, const asio::any_io_executor& executor) {
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    auto stream = std::make_unique<TlsStream>(executor, *s->tls);
+    // SNI and the name the server's certificate is checked against.
+    SSL_set_tlsext_host_name(stream->native_handle(), s->target.host.c_str());
+    stream->set_verify_callback(asio::ssl::host_name_verification(s->target.host));
+    return stream;
+  } else {
+    return std::make_unique<Stream>(executor);
+  }
+}
+
+// Connects (and with TLS does the handshake).
+template <class Stream>
+asio::awaitable<void> Open(Shared* s, Stream& stream, beast::error_code& ec) {
+  beast::tcp_stream& tcp_layer = beast::get_lowest_layer(stream);
+  tcp_layer.expires_after(s->timeout);
+  co_await tcp_layer.async_connect(s->endpoints, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+  tcp_layer.socket().set_option(tcp::no_delay(true), ec);
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    co_await stream.async_handshake(asio::ssl::stream_base::client,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+template <class Stream>
+tcp::socket& Socket(Stream& stream) {
+  return beast::get_lowest_layer(stream).socket();
+}
+
 // Opens `stream` and sends one GET /ready on it, before the measured run starts. Without this,
 // a thousand connections opened at once under load wait in the server's accept queue (see
 // docs/performance.md) and the first push of each measures the accept delay, not the write path.
-asio::awaitable<void> Prewarm(Shared* s, beast::tcp_stream* stream) {
+template <class Stream>
+asio::awaitable<void> Prewarm(Shared* s, Stream* stream) {
   beast::error_code ec;
-  stream->expires_after(s->timeout);
-  co_await stream->async_connect(s->endpoints, asio::redirect_error(asio::use_awaitable, ec));
+  co_await Open(s, *stream, ec);
   if (!ec) {
     http::request<http::empty_body> req(http::verb::get, "/ready", 11);
     req.set(http::field::host, s->host_header);
@@ -129,35 +168,38 @@ asio::awaitable<void> Prewarm(Shared* s, beast::tcp_stream* stream) {
     co_await http::async_read(*stream, buffer, res, asio::redirect_error(asio::use_awaitable, ec));
     if (!ec && !res.keep_alive()) ec = asio::error::connection_reset;
   }
-  if (ec) stream->socket().close(ec);  // Connection() reconnects
+  if (ec) Socket(*stream).close(ec);  // Connection() reconnects
 }
 
-// One keep-alive connection: push, wait for the ack, repeat until the deadline.
-asio::awaitable<void> Connection(Shared* s, beast::tcp_stream* stream_ptr, uint64_t seed) {
-  beast::tcp_stream& stream = *stream_ptr;
-  asio::steady_timer timer(stream.get_executor());
+// One keep-alive connection: push, wait for the ack, repeat until the deadline. `slot` holds the
+// connection's stream, replaced on each reconnect (a TLS stream cannot be reused once closed).
+template <class Stream>
+asio::awaitable<void> Connection(Shared* s, std::unique_ptr<Stream>* slot, uint64_t seed) {
+  const asio::any_io_executor executor = (*slot)->get_executor();
+  asio::steady_timer timer(executor);
   beast::flat_buffer buffer;
   std::mt19937_64 rng(seed);
   beast::error_code ec;
-  bool connected = stream.socket().is_open();
-  while (std::optional<Clock::time_point> slot = NextSlot(*s)) {
-    if (*slot > Clock::now()) {
-      timer.expires_at(*slot);
+  bool connected = Socket(**slot).is_open();
+  while (std::optional<Clock::time_point> next = NextSlot(*s)) {
+    if (*next > Clock::now()) {
+      timer.expires_at(*next);
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     if (!connected) {
-      stream.expires_after(s->timeout);
-      co_await stream.async_connect(s->endpoints, asio::redirect_error(asio::use_awaitable, ec));
+      *slot = NewStream<Stream>(s, executor);
+      co_await Open(s, **slot, ec);
       if (ec) {
         s->stats.Failed(0, StrCat("connect: ", ec.message()));
+        Socket(**slot).close(ec);
         timer.expires_after(std::chrono::milliseconds(100));  // do not spin on a dead server
         co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
-      stream.socket().set_option(tcp::no_delay(true), ec);
       buffer.clear();
       connected = true;
     }
+    Stream& stream = **slot;
     PushBody body = s->source.Next(rng, UnixNanos());
     if (body.profiles == 0) break;  // nothing left to send (or every file was refused)
 
@@ -172,7 +214,7 @@ asio::awaitable<void> Connection(Shared* s, beast::tcp_stream* stream_ptr, uint6
     http::response<http::string_body> res;
     s->stats.BeginRequest();
     const Clock::time_point sent = Clock::now();
-    stream.expires_after(s->timeout);
+    beast::get_lowest_layer(stream).expires_after(s->timeout);
     co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
     if (!ec) {
       co_await http::async_read(stream, buffer, res, asio::redirect_error(asio::use_awaitable, ec));
@@ -182,17 +224,17 @@ asio::awaitable<void> Connection(Shared* s, beast::tcp_stream* stream_ptr, uint6
     s->stats.EndRequest();
     if (ec) {
       s->stats.Failed(0, StrCat("transport: ", ec.message()));
-      stream.socket().close(ec);
+      Socket(stream).close(ec);
       connected = false;
       continue;
     }
     Answered(*s, body, wire_bytes, micros, static_cast<int>(res.result_int()), res.body());
     if (!res.keep_alive()) {
-      stream.socket().close(ec);
+      Socket(stream).close(ec);
       connected = false;
     }
   }
-  stream.socket().close(ec);
+  Socket(**slot).close(ec);
   if (s->active.fetch_sub(1) == 1) s->finished.store(Clock::now().time_since_epoch().count());
 }
 
@@ -321,12 +363,13 @@ void RunThreads(asio::io_context& ioc, int threads) {
   ioc.restart();
 }
 
+template <class Stream>
 void RunHttp1(Shared& s, asio::io_context& ioc) {
   const RunOptions& options = s.options;
   // One stream per connection, each on its own strand; they outlive both phases below.
-  std::vector<std::unique_ptr<beast::tcp_stream>> streams;
+  std::vector<std::unique_ptr<Stream>> streams;
   for (int i = 0; i < options.connections; ++i) {
-    streams.push_back(std::make_unique<beast::tcp_stream>(asio::make_strand(ioc)));
+    streams.push_back(NewStream<Stream>(&s, asio::make_strand(ioc)));
   }
   if (options.prewarm) {
     const Clock::time_point begin = Clock::now();
@@ -335,7 +378,7 @@ void RunHttp1(Shared& s, asio::io_context& ioc) {
     }
     RunThreads(ioc, options.threads);
     int open = 0;
-    for (auto& stream : streams) open += stream->socket().is_open() ? 1 : 0;
+    for (auto& stream : streams) open += Socket(*stream).is_open() ? 1 : 0;
     if (!options.quiet) {
       std::printf("%d of %d connections open and warm in %.2f s\n", open, options.connections,
                   Seconds(Clock::now() - begin));
@@ -347,8 +390,7 @@ void RunHttp1(Shared& s, asio::io_context& ioc) {
   s.active = options.connections;
   for (int i = 0; i < options.connections; ++i) {
     asio::co_spawn(streams[i]->get_executor(),
-                   Connection(&s, streams[i].get(), 0x9e3779b97f4a7c15ULL * (i + 1)),
-                   asio::detached);
+                   Connection(&s, &streams[i], 0x9e3779b97f4a7c15ULL * (i + 1)), asio::detached);
   }
   asio::co_spawn(asio::make_strand(ioc), Progress(&s), asio::detached);
   RunThreads(ioc, options.threads);
@@ -431,6 +473,9 @@ absl::StatusOr<RunResult> Run(const RunOptions& options, PushSource& source, Sta
   if (options.http2 && options.http2_streams < 1) {
     return absl::InvalidArgumentError("-http2-streams must be >= 1");
   }
+  if (options.http2 && target->tls) {
+    return absl::InvalidArgumentError("-http2 pushes over h2c only: use an http:// -url");
+  }
 
   asio::io_context ioc(std::max(1, options.threads));
   Shared s{.options = options,
@@ -439,6 +484,20 @@ absl::StatusOr<RunResult> Run(const RunOptions& options, PushSource& source, Sta
            .target = *target,
            .path = target->Path(kPushPath)};
   s.host_header = target->HostHeader();
+  if (target->tls) {
+    s.tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    beast::error_code ec;
+    if (options.tls_ca_path.empty()) {
+      s.tls->set_default_verify_paths(ec);
+    } else {
+      s.tls->load_verify_file(options.tls_ca_path, ec);
+    }
+    if (ec) {
+      return absl::InvalidArgumentError(
+          StrCat("-tls-ca-path ", options.tls_ca_path, ": ", ec.message()));
+    }
+    s.tls->set_verify_mode(asio::ssl::verify_peer);
+  }
   {
     tcp::resolver resolver(ioc);
     beast::error_code ec;
@@ -459,8 +518,10 @@ absl::StatusOr<RunResult> Run(const RunOptions& options, PushSource& source, Sta
   }
   if (options.http2) {
     RunHttp2(s, ioc);
+  } else if (target->tls) {
+    RunHttp1<TlsStream>(s, ioc);
   } else {
-    RunHttp1(s, ioc);
+    RunHttp1<beast::tcp_stream>(s, ioc);
   }
 
   RunResult result;

@@ -30,9 +30,10 @@
 namespace embers::loadgen {
 
 struct RunOptions {
-  std::string url = "http://127.0.0.1:4040";  // base URL; only http:// is supported
-  std::string tenant;                         // X-Scope-OrgID, omitted when empty
-  std::string authorization;                  // Authorization (an API token), omitted when empty
+  std::string url = "http://127.0.0.1:4040";  // base URL: http://, or https:// (HTTP/1.1 only)
+  std::string tls_ca_path;    // PEM CA that an https:// server's certificate is verified against
+  std::string tenant;         // X-Scope-OrgID, omitted when empty
+  std::string authorization;  // Authorization (an API token), omitted when empty
   int connections = 1000;
   int threads = 1;
   double rate = 0;  // profiles/s; 0 = flat out

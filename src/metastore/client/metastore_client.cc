@@ -119,7 +119,11 @@ std::shared_ptr<MetastoreClient::Stubs> MetastoreClient::StubsFor(const std::str
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     s = std::make_shared<Stubs>();
-    s->channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    s->channel =
+        grpc::CreateCustomChannel(address,
+                                  options_.channel_credentials ? options_.channel_credentials
+                                                               : grpc::InsecureChannelCredentials(),
+                                  args);
     s->index = v1::IndexService::NewStub(s->channel);
     s->query = v1::MetadataQueryService::NewStub(s->channel);
     s->tenant = v1::TenantService::NewStub(s->channel);

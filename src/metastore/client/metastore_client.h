@@ -27,6 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include <grpcpp/security/credentials.h>
+
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "metastore/compaction_service.h"
@@ -47,6 +49,8 @@ struct MetastoreClientOptions {
   absl::Duration max_backoff = absl::Milliseconds(200);
   // -server.cluster-secret: sent on every call (base/cluster_secret.h); empty sends none.
   std::string cluster_secret;
+  // -server.internal-grpc-tls-*: mutual TLS to the nodes (null: cleartext).
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
 };
 
 class MetastoreClient final : public IndexService, public CompactionService {
