@@ -13,6 +13,7 @@
 #include "pprof/decoder.h"
 #include "pprof/normalize.h"
 #include "pprof/split.h"
+#include "pprof/testdata.h"
 
 namespace embers::block {
 namespace {
@@ -327,19 +328,32 @@ TEST(Symbols, AddProfilesGivesTheIdsOfAddProfilePerSet) {
 // The segment-writer appends the series split from one pushed profile in one call; the encoded
 // dataset must be byte for byte the one appending them one by one gives.
 TEST(Block, SplitSeriesAppendedTogetherEncodeAsAppendedOneByOne) {
-  auto dir = TestData() / "pyroscope" / "pprof";
-  if (!std::filesystem::exists(dir)) GTEST_SKIP() << "testdata not found at " << dir;
+  // CPU profiles made in code: with pprof labels (several series), with span ids, a larger one,
+  // and a profile twice.
+  const std::string with_labels =
+      pprof::testing::SyntheticPprof({.labels = {{"handler", {"/api", "/health", "/metrics"}}}});
+  std::vector<std::pair<std::string, std::string>> inputs = {
+      {"synthetic with labels", with_labels},
+      {"synthetic with span ids", pprof::testing::SyntheticPprof({.span_label = "span_id"})},
+      {"synthetic with labels", with_labels},
+      {"synthetic, larger",
+       pprof::testing::SyntheticPprof({.functions = 200, .samples = 120, .max_depth = 48})}};
+  // Where the shared test data is, real ones too: heap (4 types), CPU with pprof labels, span
+  // ids, several types with labels, and a profile twice.
+  if (auto dir = TestData() / "pyroscope" / "pprof"; std::filesystem::exists(dir)) {
+    for (const char* name :
+         {"go_heap_delta.pb.gz", "go_cpu_with_labels.pb.gz", "go_cpu_span_id.pb.gz",
+          "nodejs_cpu_wall.pb.gz", "dotnet_multi_type_with_labels.pb", "pyspy_with_labels.pb",
+          "go_heap_delta.pb.gz", "java_asyncprofiler_cpu.pb.gz"}) {
+      inputs.emplace_back(name, pprof::testing::ReadFile(dir / name));
+    }
+  }
   DatasetBuilder one_by_one("anonymous", "svc");
   DatasetBuilder together("anonymous", "svc");
   int64_t ts = 1000;
   size_t grouped = 0;
-  // Heap (4 types), CPU with pprof labels (several series), span ids, several types with
-  // labels, and a profile twice.
-  for (const char* name :
-       {"go_heap_delta.pb.gz", "go_cpu_with_labels.pb.gz", "go_cpu_span_id.pb.gz",
-        "nodejs_cpu_wall.pb.gz", "dotnet_multi_type_with_labels.pb", "pyspy_with_labels.pb",
-        "go_heap_delta.pb.gz", "java_asyncprofiler_cpu.pb.gz"}) {
-    auto p = DecodeFile(dir / name);
+  for (const auto& [name, encoded] : inputs) {
+    auto p = pprof::Decode(encoded, {.max_decompressed_size = 64 << 20});
     ASSERT_TRUE(p.ok()) << name << ": " << p.status();
     ASSERT_TRUE(pprof::Normalize(&*p, {.max_samples = 0, .now_nanos = 1}).ok()) << name;
     auto split = pprof::SplitBySeries(

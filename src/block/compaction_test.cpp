@@ -36,6 +36,8 @@ using testing::SpanIdsOf;
 using testing::StackSample;
 using testing::StoredProfile;
 
+using pprof::testing::SyntheticPprof;
+
 constexpr uint64_t kT0 = 1'700'000'000'000;
 constexpr char kCpu[] = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
 
@@ -43,6 +45,16 @@ model::Labels Series(std::string_view service, std::string_view pod) {
   return model::Labels({{"__profile_type__", kCpu},
                         {"service_name", std::string(service)},
                         {"pod", std::string(pod)}});
+}
+
+// The series of an encoded pprof (a test-data file's or SyntheticPprof's), as the distributor
+// splits it.
+absl::StatusOr<std::vector<pprof::SeriesProfile>> Split(const std::string& encoded,
+                                                        const model::Labels& labels) {
+  absl::StatusOr<pprof::Profile> p = pprof::Decode(encoded, {.max_decompressed_size = 64 << 20});
+  if (!p.ok()) return p.status();
+  if (absl::Status st = pprof::Normalize(&*p, {.now_nanos = 1}); !st.ok()) return st;
+  return pprof::SplitBySeries(std::move(*p), labels);
 }
 
 // One level-0 segment (or, with a tenant, a level-1 block) being written, as the segment-writer
@@ -56,24 +68,26 @@ class SegmentWriter {
         .Append(Series(service, pod), ts, duration_ns, ProfileOf(samples), SpanIdsOf(samples), id);
   }
 
-  // The series of a test-data pprof file, as the distributor splits it.
-  void AddFile(const std::string& tenant, const std::string& service, std::string_view pod,
-               int64_t ts, const std::string& file) {
-    absl::StatusOr<pprof::Profile> p = pprof::Decode(
-        pprof::testing::ReadFile(pprof::testing::TestdataDir() + "/pyroscope/pprof/" + file),
-        {.max_decompressed_size = 64 << 20});
-    ASSERT_TRUE(p.ok()) << file << ": " << p.status();
-    ASSERT_TRUE(pprof::Normalize(&*p, {.now_nanos = 1}).ok()) << file;
-    absl::StatusOr<std::vector<pprof::SeriesProfile>> split = pprof::SplitBySeries(
-        std::move(*p),
+  // The series of an encoded pprof, as the distributor splits it.
+  void AddPprof(const std::string& tenant, const std::string& service, std::string_view pod,
+                int64_t ts, const std::string& encoded) {
+    absl::StatusOr<std::vector<pprof::SeriesProfile>> split = Split(
+        encoded,
         model::Labels(
             {{"__name__", "process_cpu"}, {"service_name", service}, {"pod", std::string(pod)}}));
-    ASSERT_TRUE(split.ok()) << file << ": " << split.status();
+    ASSERT_TRUE(split.ok()) << split.status();
     for (const pprof::SeriesProfile& sp : *split) {
       if (sp.samples.samples.empty()) continue;
       Dataset(tenant, service)
           .Append(sp.labels, ts, sp.samples.duration_nanos, sp.samples, *sp.symbols, sp.span_ids);
     }
+  }
+  // A test-data pprof file's.
+  void AddFile(const std::string& tenant, const std::string& service, std::string_view pod,
+               int64_t ts, const std::string& file) {
+    SCOPED_TRACE(file);
+    AddPprof(tenant, service, pod, ts,
+             pprof::testing::ReadFile(pprof::testing::TestdataDir() + "/pyroscope/pprof/" + file));
   }
 
   // Writes the object to `bucket`; returns its metadata as the metastore indexes it.
@@ -150,9 +164,14 @@ class CompactionTest : public ::testing::Test {
   }
 
   // Three segments of one shard: two tenants, three services, series that recur across
-  // segments, real profiles (Go CPU with pprof labels and span ids, Java, Node.js), and
-  // client profile ids on some rows.
+  // segments, pprof profiles split as the distributor does (Go CPU with pprof labels and with
+  // span ids, made in code; and real Go, Java and Node.js ones where the shared test data is),
+  // and client profile ids on some rows.
   std::vector<metastore::v1::BlockMeta> WriteSegments(objstore::Bucket* bucket) {
+    const bool real_profiles = !pprof::testing::TestdataDir().empty();
+    const std::string with_labels = SyntheticPprof(
+        {.labels = {{"handler", {"/api", "/health", "/metrics"}}, {"foo", {"bar"}}}});
+    const std::string with_spans = SyntheticPprof({.span_label = "profile_id", .seed = 2});
     std::vector<metastore::v1::BlockMeta> segments;
     for (int s = 0; s < 3; ++s) {
       SegmentWriter w;
@@ -162,10 +181,19 @@ class CompactionTest : public ::testing::Test {
               i % 4 == 0 ? model::ProfileId{uint64_t(s), uint64_t(i + 1)} : model::ProfileId{});
         w.Add("tenant-b", "api", "pod-" + std::to_string(i % 2), ts, Samples(i + 1));
       }
-      w.AddFile("tenant-a", "go-app", "pod-0", kT0 + s * 10'000, "go_cpu_with_labels.pb.gz");
-      w.AddFile("tenant-a", "go-app", "pod-1", kT0 + s * 10'000, "go_cpu_span_id.pb.gz");
-      w.AddFile("tenant-b", "java-app", "pod-0", kT0 + s * 10'000,
-                s == 1 ? "nodejs_cpu_wall.pb.gz" : "java_asyncprofiler_cpu.pb.gz");
+      const int64_t ts = kT0 + s * 10'000;
+      w.AddPprof("tenant-a", "go-app", "pod-0", ts, with_labels);
+      w.AddPprof("tenant-a", "go-app", "pod-1", ts, with_spans);
+      w.AddPprof(
+          "tenant-b", "java-app", "pod-0", ts,
+          SyntheticPprof(
+              {.functions = 200, .samples = 120, .max_depth = 48, .seed = s == 1 ? 3u : 4u}));
+      if (real_profiles) {
+        w.AddFile("tenant-a", "go-app", "pod-2", ts, "go_cpu_with_labels.pb.gz");
+        w.AddFile("tenant-a", "go-app", "pod-3", ts, "go_cpu_span_id.pb.gz");
+        w.AddFile("tenant-b", "java-app", "pod-1", ts,
+                  s == 1 ? "nodejs_cpu_wall.pb.gz" : "java_asyncprofiler_cpu.pb.gz");
+      }
       segments.push_back(w.Upload(bucket, SourceId(s)));
     }
     return segments;
@@ -176,7 +204,6 @@ class CompactionTest : public ::testing::Test {
 };
 
 TEST_F(CompactionTest, MergedOutputEqualsTheInputsReadDirectly) {
-  if (pprof::testing::TestdataDir().empty()) GTEST_SKIP() << "no testdata";
   objstore::MemoryBucket bucket;
   const std::vector<metastore::v1::BlockMeta> segments = WriteSegments(&bucket);
   absl::StatusOr<CompactionResult> result = CompactBlocks(&bucket, segments, Options());
@@ -291,7 +318,6 @@ TEST_F(CompactionTest, SymbolsOnlyADroppedRowUsedAreNotCopied) {
 }
 
 TEST_F(CompactionTest, SameJobWritesTheSameIdsAndBytes) {
-  if (pprof::testing::TestdataDir().empty()) GTEST_SKIP() << "no testdata";
   objstore::MemoryBucket bucket;
   std::vector<metastore::v1::BlockMeta> segments = WriteSegments(&bucket);
   absl::StatusOr<CompactionResult> first = CompactBlocks(&bucket, segments, Options());
@@ -411,16 +437,28 @@ TEST_F(CompactionTest, OtherReadErrorsFailTheJobNamingTheObject) {
   EXPECT_EQ(TempFiles(), 0u);
 }
 
-// Many rows of real Go CPU profiles, values perturbed per row, in `segments` segments.
-std::vector<metastore::v1::BlockMeta> WriteGoCpuSegments(objstore::Bucket* bucket, int segments,
+// Large Go CPU profiles (over a thousand functions, deep stacks), encoded: one made in code, and
+// go_cpu_truncated_stacks.pb.gz where the shared test data is. Named for SCOPED_TRACE.
+std::vector<std::pair<std::string, std::string>> LargeGoCpuProfiles() {
+  std::vector<std::pair<std::string, std::string>> out = {
+      {"synthetic", SyntheticPprof({.functions = 1500, .samples = 650, .max_depth = 64})}};
+  if (const std::string dir = pprof::testing::TestdataDir(); !dir.empty()) {
+    out.emplace_back(
+        "go_cpu_truncated_stacks.pb.gz",
+        pprof::testing::ReadFile(dir + "/pyroscope/pprof/go_cpu_truncated_stacks.pb.gz"));
+  }
+  return out;
+}
+
+// Many rows of the CPU series of `encoded` (a Go CPU pprof), values perturbed per row, in
+// `segments` segments.
+std::vector<metastore::v1::BlockMeta> WriteGoCpuSegments(objstore::Bucket* bucket,
+                                                         const std::string& encoded, int segments,
                                                          int rows_per_segment) {
-  absl::StatusOr<pprof::Profile> p = pprof::Decode(pprof::testing::ReadFile(
-      pprof::testing::TestdataDir() + "/pyroscope/pprof/go_cpu_truncated_stacks.pb.gz"));
-  EXPECT_TRUE(p.ok());
-  EXPECT_TRUE(pprof::Normalize(&*p, {.now_nanos = 1}).ok());
-  absl::StatusOr<std::vector<pprof::SeriesProfile>> split = pprof::SplitBySeries(
-      std::move(*p), model::Labels({{"__name__", "process_cpu"}, {"service_name", "go"}}));
-  EXPECT_TRUE(split.ok());
+  absl::StatusOr<std::vector<pprof::SeriesProfile>> split =
+      Split(encoded, model::Labels({{"__name__", "process_cpu"}, {"service_name", "go"}}));
+  EXPECT_TRUE(split.ok() && !split->empty()) << split.status();
+  if (!split.ok() || split->empty()) return {};
   const pprof::SeriesProfile& cpu = split->front();
   std::vector<metastore::v1::BlockMeta> out;
   for (int s = 0; s < segments; ++s) {
@@ -494,18 +532,21 @@ TEST_F(CompactionTest, SpillingUnderATinyMemoryLimitGivesTheSameBytes) {
 }
 
 TEST_F(CompactionTest, SymbolsBeyondTheMemoryLimitAreResourceExhausted) {
-  if (pprof::testing::TestdataDir().empty()) GTEST_SKIP() << "no testdata";
-  objstore::MemoryBucket bucket;
-  const std::vector<metastore::v1::BlockMeta> segments = WriteGoCpuSegments(&bucket, 2, 10);
-  CompactionOptions options = Options();
-  options.memory_limit_bytes = 100'000;
-  absl::StatusOr<CompactionResult> result = CompactBlocks(&bucket, segments, options);
-  ASSERT_EQ(result.status().code(), absl::StatusCode::kResourceExhausted) << result.status();
-  EXPECT_NE(result.status().message().find("memory limit of 100000 bytes"), std::string::npos)
-      << result.status();
-  EXPECT_NE(result.status().message().find("t/go"), std::string::npos);
-  EXPECT_EQ(objstore::ListKeys(bucket, "blocks/").value().size(), 0u);
-  EXPECT_EQ(TempFiles(), 0u);
+  for (const auto& [name, encoded] : LargeGoCpuProfiles()) {
+    SCOPED_TRACE(name);
+    objstore::MemoryBucket bucket;
+    const std::vector<metastore::v1::BlockMeta> segments =
+        WriteGoCpuSegments(&bucket, encoded, 2, 10);
+    CompactionOptions options = Options();
+    options.memory_limit_bytes = 100'000;
+    absl::StatusOr<CompactionResult> result = CompactBlocks(&bucket, segments, options);
+    ASSERT_EQ(result.status().code(), absl::StatusCode::kResourceExhausted) << result.status();
+    EXPECT_NE(result.status().message().find("memory limit of 100000 bytes"), std::string::npos)
+        << result.status();
+    EXPECT_NE(result.status().message().find("t/go"), std::string::npos);
+    EXPECT_EQ(objstore::ListKeys(bucket, "blocks/").value().size(), 0u);
+    EXPECT_EQ(TempFiles(), 0u);
+  }
 }
 
 // Sets `cancel` once `reads_before_cancel` ranged reads were served.
@@ -525,26 +566,28 @@ class CancellingBucket final : public objstore::ForwardingBucket {
 };
 
 TEST_F(CompactionTest, CancelStopsEarlyAndUploadsNothing) {
-  if (pprof::testing::TestdataDir().empty()) GTEST_SKIP() << "no testdata";
-  std::atomic<bool> cancel{false};
-  CancellingBucket bucket(&cancel, 3);
-  const std::vector<metastore::v1::BlockMeta> segments = WriteGoCpuSegments(&bucket.inner, 4, 150);
-  CompactionOptions options = Options();
-  options.cancel = &cancel;
-  options.whole_object_max_bytes = 0;  // sources read by range, so the reads above count
-  absl::StatusOr<CompactionResult> result = CompactBlocks(&bucket, segments, options);
-  ASSERT_EQ(result.status().code(), absl::StatusCode::kCancelled) << result.status();
-  EXPECT_TRUE(cancel.load());
-  EXPECT_EQ(objstore::ListKeys(bucket.inner, "blocks/").value().size(), 0u);
-  EXPECT_EQ(TempFiles(), 0u);
+  for (const auto& [name, encoded] : LargeGoCpuProfiles()) {
+    SCOPED_TRACE(name);
+    std::atomic<bool> cancel{false};
+    CancellingBucket bucket(&cancel, 3);
+    const std::vector<metastore::v1::BlockMeta> segments =
+        WriteGoCpuSegments(&bucket.inner, encoded, 4, 150);
+    CompactionOptions options = Options();
+    options.cancel = &cancel;
+    options.whole_object_max_bytes = 0;  // sources read by range, so the reads above count
+    absl::StatusOr<CompactionResult> result = CompactBlocks(&bucket, segments, options);
+    ASSERT_EQ(result.status().code(), absl::StatusCode::kCancelled) << result.status();
+    EXPECT_TRUE(cancel.load());
+    EXPECT_EQ(objstore::ListKeys(bucket.inner, "blocks/").value().size(), 0u);
+    EXPECT_EQ(TempFiles(), 0u);
 
-  // Cancelled before it starts: nothing read at all.
-  absl::StatusOr<CompactionResult> again = CompactBlocks(&bucket, segments, options);
-  EXPECT_EQ(again.status().code(), absl::StatusCode::kCancelled);
+    // Cancelled before it starts: nothing read at all.
+    absl::StatusOr<CompactionResult> again = CompactBlocks(&bucket, segments, options);
+    EXPECT_EQ(again.status().code(), absl::StatusCode::kCancelled);
+  }
 }
 
 TEST_F(CompactionTest, LevelOneBlocksCompactIntoLevelTwoOnAFilesystemBucket) {
-  if (pprof::testing::TestdataDir().empty()) GTEST_SKIP() << "no testdata";
   absl::StatusOr<std::unique_ptr<objstore::FilesystemBucket>> opened =
       objstore::FilesystemBucket::Open(dir_ + "/bucket");
   ASSERT_TRUE(opened.ok());

@@ -4,33 +4,18 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <future>
-#include <sstream>
 
 #include "block/object_reader.h"
 #include "block/object_writer.h"
 #include "metastore/index_service.h"
 #include "objstore/memory_bucket.h"
 #include "pprof/decoder.h"
+#include "pprof/testdata.h"
 #include "segmentwriter/segment_writer_client.h"
 
 namespace embers::distributor {
 namespace {
-
-std::filesystem::path TestData() {
-  if (const char* env = std::getenv("EMBERS_TESTDATA")) return env;
-  return "../shared/testdata";
-}
-
-std::string ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class DistributorTest : public testing::Test {
  protected:
@@ -53,8 +38,10 @@ class DistributorTest : public testing::Test {
     return f.get();
   }
 
-  IngestProfile FromFile(const std::string& name, model::Labels labels) {
-    std::string raw = ReadFile(TestData() / "pyroscope" / "pprof" / name);
+  // A Go CPU profile (samples/count and cpu/nanoseconds, years old) as a push carries it: the
+  // encoded bytes decoded, their size the received bytes.
+  IngestProfile GoCpu(model::Labels labels) {
+    const std::string raw = pprof::testing::SyntheticPprof();
     auto p = pprof::Decode(raw);
     EXPECT_TRUE(p.ok()) << p.status();
     return IngestProfile{std::move(labels), std::move(*p), static_cast<int64_t>(raw.size())};
@@ -62,7 +49,7 @@ class DistributorTest : public testing::Test {
 
   DistributorOptions Options() {
     DistributorOptions o;
-    o.reject_older_than = absl::ZeroDuration();  // testdata profiles are years old
+    o.reject_older_than = absl::ZeroDuration();  // GoCpu() profiles are years old
     return o;
   }
 
@@ -74,11 +61,9 @@ class DistributorTest : public testing::Test {
 };
 
 TEST_F(DistributorTest, PushedProfilesAreStoredAndIndexedByProfileType) {
-  if (!std::filesystem::exists(TestData() / "pyroscope")) GTEST_SKIP() << "no testdata";
   Distributor d(Options(), client_.get());
-  ASSERT_TRUE(Push(d, {FromFile("go_cpu_tiny.pb.gz", model::Labels({{"__name__", "process_cpu"},
-                                                                    {"service_name", "api"}}))})
-                  .ok());
+  ASSERT_TRUE(
+      Push(d, {GoCpu(model::Labels({{"__name__", "process_cpu"}, {"service_name", "api"}}))}).ok());
   metastore::v1::QueryMetadataLabelsRequest req;
   req.add_tenant_id("t1");
   req.set_start_time(0);
@@ -96,10 +81,8 @@ TEST_F(DistributorTest, PushedProfilesAreStoredAndIndexedByProfileType) {
 }
 
 TEST_F(DistributorTest, MissingServiceNameBecomesUnknownService) {
-  if (!std::filesystem::exists(TestData() / "pyroscope")) GTEST_SKIP() << "no testdata";
   Distributor d(Options(), client_.get());
-  ASSERT_TRUE(
-      Push(d, {FromFile("go_cpu_tiny.pb.gz", model::Labels({{"__name__", "process_cpu"}}))}).ok());
+  ASSERT_TRUE(Push(d, {GoCpu(model::Labels({{"__name__", "process_cpu"}}))}).ok());
   metastore::v1::QueryMetadataLabelsRequest req;
   req.add_tenant_id("t1");
   req.set_end_time(INT64_MAX / 2);
@@ -158,24 +141,22 @@ TEST_F(DistributorTest, AdmitRefusesATenantWithoutBudgetBeforeAnyDecoding) {
 }
 
 TEST_F(DistributorTest, RateLimitAnswersResourceExhausted) {
-  if (!std::filesystem::exists(TestData() / "pyroscope")) GTEST_SKIP() << "no testdata";
   DistributorOptions o = Options();
   o.ingestion_rate_limit_mb = 0.001;  // 1 KB/s
   o.ingestion_burst_size_mb = 0.001;
   Distributor d(o, client_.get());
   model::Labels labels({{"__name__", "process_cpu"}, {"service_name", "api"}});
-  ASSERT_TRUE(Push(d, {FromFile("go_cpu_tiny.pb.gz", labels)}).ok());  // the burst
-  absl::Status st = Push(d, {FromFile("go_cpu_tiny.pb.gz", labels)});
+  ASSERT_TRUE(Push(d, {GoCpu(labels)}).ok());  // the burst
+  absl::Status st = Push(d, {GoCpu(labels)});
   EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted) << st;
   // Another tenant has its own bucket.
-  EXPECT_TRUE(Push(d, {FromFile("go_cpu_tiny.pb.gz", labels)}, "t2").ok());
+  EXPECT_TRUE(Push(d, {GoCpu(labels)}, "t2").ok());
 }
 
 TEST_F(DistributorTest, OverloadAnswersResourceExhaustedAndReleasesOnCompletion) {
-  if (!std::filesystem::exists(TestData() / "pyroscope")) GTEST_SKIP() << "no testdata";
   DistributorOptions o = Options();
   model::Labels labels({{"__name__", "process_cpu"}, {"service_name", "api"}});
-  IngestProfile p = FromFile("go_cpu_tiny.pb.gz", labels);
+  IngestProfile p = GoCpu(labels);
   o.max_inflight_bytes = p.received_bytes * 3 / 2;  // room for one push at a time
   Distributor d(o, client_.get());
   // Two concurrent pushes: the second finds the first still in flight.
@@ -183,28 +164,25 @@ TEST_F(DistributorTest, OverloadAnswersResourceExhaustedAndReleasesOnCompletion)
   CallContext ctx;
   ctx.tenant = "t1";
   d.Push(ctx, {std::move(p)}, [&first](absl::Status st) { first.set_value(st); });
-  absl::Status second = Push(d, {FromFile("go_cpu_tiny.pb.gz", labels)});
+  absl::Status second = Push(d, {GoCpu(labels)});
   EXPECT_EQ(second.code(), absl::StatusCode::kResourceExhausted) << second;
   EXPECT_TRUE(first.get_future().get().ok());
   // Once the first is stored its bytes are released.
-  EXPECT_TRUE(Push(d, {FromFile("go_cpu_tiny.pb.gz", labels)}).ok());
+  EXPECT_TRUE(Push(d, {GoCpu(labels)}).ok());
 }
 
 TEST_F(DistributorTest, InvalidInputIsRejectedWithInvalidArgument) {
-  if (!std::filesystem::exists(TestData() / "pyroscope")) GTEST_SKIP() << "no testdata";
   Distributor d(Options(), client_.get());
   // A label name that is not allowed.
   absl::Status bad_label =
-      Push(d, {FromFile("go_cpu_tiny.pb.gz", model::Labels({{"__name__", "process_cpu"},
-                                                            {"service_name", "api"},
-                                                            {"bad-name", "x"}}))});
+      Push(d, {GoCpu(model::Labels(
+                  {{"__name__", "process_cpu"}, {"service_name", "api"}, {"bad-name", "x"}}))});
   EXPECT_EQ(bad_label.code(), absl::StatusCode::kInvalidArgument) << bad_label;
   // Too old, with Pyroscope's default window.
   DistributorOptions strict;
   Distributor d2(strict, client_.get());
   absl::Status old =
-      Push(d2, {FromFile("go_cpu_tiny.pb.gz",
-                         model::Labels({{"__name__", "process_cpu"}, {"service_name", "api"}}))});
+      Push(d2, {GoCpu(model::Labels({{"__name__", "process_cpu"}, {"service_name", "api"}}))});
   EXPECT_EQ(old.code(), absl::StatusCode::kInvalidArgument) << old;
   EXPECT_NE(old.message().find("older"), absl::string_view::npos) << old;
 }
