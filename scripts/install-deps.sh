@@ -30,6 +30,8 @@ if [ "$want_test" = 1 ]; then
   pkgs+=(wrk curl golang-go golang-github-google-pprof-dev nghttp2-client)
   # The zstd CLI compresses request bodies for the Content-Encoding: zstd tests.
   pkgs+=(zstd)
+  # The openssl CLI makes the certificates of the TLS tests (and of scripts/loadgen.sh -t).
+  pkgs+=(openssl)
   # The machine image may ship its own Node.js (with npm) outside dpkg; Debian's npm would conflict
   # with it, so install Node.js from Debian only when there is none.
   command -v node >/dev/null || pkgs+=(nodejs)

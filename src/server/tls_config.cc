@@ -84,6 +84,9 @@ absl::StatusOr<std::shared_ptr<ssl::context>> LoadServerTlsContext(const TlsConf
   static constexpr unsigned char kSessionContext[] = "embers";
   SSL_CTX_set_session_id_context(native, kSessionContext, sizeof(kSessionContext) - 1);
   SSL_CTX_set_alpn_select_cb(native, &SelectAlpn, nullptr);
+  // Read and write buffers (~34 KiB each) are freed while a connection is idle: keep-alive
+  // connections that wait between pushes then cost a few KiB instead of ~80.
+  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
   return context;
 }
 

@@ -36,6 +36,12 @@ try {
   problems.push('zstd is not on PATH (Debian package zstd)');
 }
 
+try {
+  execFileSync('openssl', ['version'], { stdio: 'ignore', timeout: 10_000 });
+} catch {
+  problems.push('openssl is not on PATH (Debian package openssl)');
+}
+
 if (problems.length > 0) {
   console.error(`e2e test dependencies are missing:\n  - ${problems.join('\n  - ')}\n` +
     'Run scripts/install-deps.sh --test from the project root (it runs `npm ci` in tests/node).');
