@@ -562,6 +562,10 @@ void QueryFrontend::SelectSeries(const CallContext& ctx,
   if (!(request.step() > 0) || !std::isfinite(request.step())) {
     return done(absl::InvalidArgumentError("step must be a positive number of seconds"));
   }
+  // Past ~31 years the step overflows int64 milliseconds (as SelectHeatmap checks).
+  if (request.step() > 1e9) {
+    return done(absl::InvalidArgumentError(StrCat("step ", request.step(), "s is too large")));
+  }
   if (request.has_stack_trace_selector() && request.stack_trace_selector().has_go_pgo()) {
     return done(absl::UnimplementedError(
         "the GoPGO stack-trace selector shapes a pprof: use SelectMergeProfile"));

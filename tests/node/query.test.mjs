@@ -262,6 +262,10 @@ describe('querier.v1 queries end to end', { skip: haveTestdata ? false : `no tes
         return true;
       });
     }
+    for (const [step, message] of [[0, /positive/], [-1, /positive/], [1e20, /too large/]]) {
+      await assert.rejects(client.selectSeries({ profileTypeID: CPU, labelSelector: '{}', start: 1n, end: 2n, step }, { timeoutMs: 10_000 }),
+        (err) => err.code === Code.InvalidArgument && message.test(err.message), `step ${step}`);
+    }
     const res = await call(embers(), `/pyroscope/render?query=${encodeURIComponent(`${CPU}{a=}`)}&from=now-1h&until=now`);
     assert.equal(res.status, 400, show(res));
   });
