@@ -1,12 +1,12 @@
 #include "server/api_tokens.h"
 
-#include <openssl/sha.h>
 #include <sys/random.h>
 
 #include <array>
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "base/sha256.h"
 #include "base/strings.h"
 #include "model/tenant_id.h"
 
@@ -25,16 +25,6 @@ bool IsLowerHex(std::string_view s) {
   return true;
 }
 
-std::string HexOf(const unsigned char* bytes, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(2 * n, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes[i] & 15];
-  }
-  return out;
-}
-
 std::string RandomHex(size_t bytes) {
   std::vector<unsigned char> buf(bytes);
   size_t got = 0;
@@ -43,7 +33,7 @@ std::string RandomHex(size_t bytes) {
     ssize_t n = ::getrandom(buf.data() + got, bytes - got, 0);
     if (n > 0) got += static_cast<size_t>(n);
   }
-  return HexOf(buf.data(), bytes);
+  return LowerHex(std::string_view(reinterpret_cast<const char*>(buf.data()), bytes));
 }
 
 }  // namespace
@@ -173,12 +163,6 @@ absl::StatusOr<std::string> TokenFromAuthorization(std::string_view authorizatio
   }
   return absl::UnauthenticatedError(
       StrCat("unsupported authorization scheme \"", scheme, "\": use Bearer or Basic"));
-}
-
-std::string Sha256Hex(std::string_view data) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
-  return HexOf(digest.data(), digest.size());
 }
 
 }  // namespace embers::server

@@ -64,8 +64,6 @@ std::optional<PresentedToken> ParseToken(std::string_view token);
 // Unauthenticated naming what is wrong.
 absl::StatusOr<std::string> TokenFromAuthorization(std::string_view authorization);
 
-std::string Sha256Hex(std::string_view data);
-
 }  // namespace embers::server
 
 #endif  // EMBERS_SERVER_API_TOKENS_H_

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/escaping.h"
+#include "base/sha256.h"
 #include "base/strings.h"
 
 namespace embers::server {

@@ -5,6 +5,7 @@
 
 #include "base/cluster_secret.h"
 #include "base/logging.h"
+#include "base/sha256.h"
 #include "base/strings.h"
 #include "metastore/tenant_settings.h"
 
