@@ -12,6 +12,29 @@ Sha256Digest Sha256(std::string_view data) {
   return digest;
 }
 
+// EVP rather than SHA256_Init & co., which OpenSSL 3 deprecates.
+struct Sha256Hasher::State {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~State() { EVP_MD_CTX_free(ctx); }
+};
+
+Sha256Hasher::Sha256Hasher() : state_(new State) {
+  EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr);
+}
+
+Sha256Hasher::~Sha256Hasher() { delete state_; }
+
+void Sha256Hasher::Update(std::string_view data) {
+  EVP_DigestUpdate(state_->ctx, data.data(), data.size());
+}
+
+Sha256Digest Sha256Hasher::Finish() {
+  Sha256Digest digest{};
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(state_->ctx, digest.data(), &size);
+  return digest;
+}
+
 Sha256Digest HmacSha256(std::string_view key, std::string_view data) {
   Sha256Digest digest{};
   unsigned int size = 0;

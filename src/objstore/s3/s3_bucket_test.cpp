@@ -1,0 +1,186 @@
+// S3Bucket behaviour beyond the conformance suite, on a real s3rver: multipart uploads, the
+// start-up probe's errors, keys that need encoding, many listing pages.
+#include "objstore/s3/s3_bucket.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/strings.h"
+#include "base/test_ports.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "objstore/s3/s3rver_process.h"
+#include "objstore/test_temp_dir.h"
+
+namespace embers::objstore::s3 {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+// One s3rver for the whole test binary; each test gets its own bucket.
+class S3BucketTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    auto server = S3rverProcess::Start(dir_->path(), "embers");
+    if (server.ok()) {
+      server_ = server->release();
+    } else {
+      start_error_ = new absl::Status(server.status());
+    }
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete dir_;
+    delete start_error_;
+    server_ = nullptr;
+    dir_ = nullptr;
+    start_error_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_EQ(start_error_, nullptr) << *start_error_;
+    bucket_name_ = StrCat("test-", ++buckets_);
+    ASSERT_TRUE(server_->CreateBucket(bucket_name_).ok());
+  }
+
+  S3BucketOptions Options() const { return server_->BucketOptions(bucket_name_); }
+
+  std::unique_ptr<S3Bucket> Open(S3BucketOptions options) {
+    absl::StatusOr<std::unique_ptr<S3Bucket>> b = S3Bucket::Open(std::move(options));
+    EXPECT_TRUE(b.ok()) << b.status();
+    return b.ok() ? std::move(*b) : nullptr;
+  }
+
+  std::string File(std::string_view data) {
+    const std::string path = files_.path() + "/f" + StrCat(++files_made_);
+    std::ofstream(path, std::ios::binary) << data;
+    return path;
+  }
+
+  static TempDir* dir_;
+  static S3rverProcess* server_;
+  static absl::Status* start_error_;
+  static int buckets_;
+  std::string bucket_name_;
+  TempDir files_;
+  int files_made_ = 0;
+};
+
+TempDir* S3BucketTest::dir_ = nullptr;
+S3rverProcess* S3BucketTest::server_ = nullptr;
+absl::Status* S3BucketTest::start_error_ = nullptr;
+int S3BucketTest::buckets_ = 0;
+
+std::string Data(size_t size) {
+  std::string data(size, '\0');
+  for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>((i * 7 + i / 4096) & 0xFF);
+  return data;
+}
+
+TEST_F(S3BucketTest, NameSaysBucketAndEndpoint) {
+  std::unique_ptr<S3Bucket> b = Open(Options());
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->Name(), StrCat("s3://", bucket_name_, " at http://", server_->endpoint()));
+}
+
+TEST_F(S3BucketTest, PutFileAbovePartSizeIsAMultipartUpload) {
+  S3BucketOptions options = Options();
+  options.part_size = 5 << 20;
+  std::unique_ptr<S3Bucket> b = Open(options);
+  ASSERT_NE(b, nullptr);
+  const std::string data = Data((11 << 20) + 12345);  // three parts, the last one short
+  ASSERT_TRUE(b->PutFile("blocks/big", File(data)).ok());
+  absl::StatusOr<std::string> got = b->Get("blocks/big");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(*got == data);
+  EXPECT_EQ(b->Size("blocks/big").value(), data.size());
+  EXPECT_EQ(b->GetRange("blocks/big", (5 << 20) - 3, 6).value(), data.substr((5 << 20) - 3, 6));
+  // s3rver keeps an upload's parts in a directory until it completes or is aborted.
+  EXPECT_FALSE(std::filesystem::exists(dir_->path() + "/s3rver-data/" + bucket_name_ +
+                                       "/._S3rver_uploads") &&
+               !std::filesystem::is_empty(dir_->path() + "/s3rver-data/" + bucket_name_ +
+                                          "/._S3rver_uploads"));
+  // Exactly one part's worth (not multipart) and an overwrite by a smaller file.
+  ASSERT_TRUE(b->PutFile("blocks/big", File(Data(5 << 20))).ok());
+  EXPECT_EQ(b->Size("blocks/big").value(), 5u << 20);
+}
+
+TEST_F(S3BucketTest, KeysThatNeedEncoding) {
+  std::unique_ptr<S3Bucket> b = Open(Options());
+  ASSERT_NE(b, nullptr);
+  const std::vector<std::string> keys = {
+      "a+b/c d",           "a+b/c%20d", "q?x=1&y=2#f", "ü/ñ/€", "semi;colon,comma:@$!'()*",
+      "tilde~/under_score"};
+  for (const std::string& key : keys) ASSERT_TRUE(b->Put(key, key).ok()) << key;
+  for (const std::string& key : keys) EXPECT_EQ(b->Get(key).value(), key) << key;
+  std::vector<std::string> sorted = keys;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(ListKeys(*b, "").value(), sorted);
+  EXPECT_EQ(ListKeys(*b, "a+b/").value(), (std::vector<std::string>{"a+b/c d", "a+b/c%20d"}));
+}
+
+TEST_F(S3BucketTest, ListsManyPages) {
+  S3BucketOptions options = Options();
+  options.list_page_size = 3;
+  std::unique_ptr<S3Bucket> b = Open(options);
+  ASSERT_NE(b, nullptr);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 25; ++i) keys.push_back(StrCat("k/", 100 + i));
+  for (const std::string& key : keys) ASSERT_TRUE(b->Put(key, "v").ok());
+  EXPECT_EQ(ListKeys(*b, "k/").value(), keys);
+  EXPECT_EQ(ListKeys(*b, "k/11").value().size(), 10u);
+}
+
+TEST_F(S3BucketTest, OpenFailsClearlyOnAnUnknownAccessKey) {
+  S3BucketOptions options = Options();
+  options.credentials.access_key_id = "WRONG";
+  absl::StatusOr<std::unique_ptr<S3Bucket>> b = S3Bucket::Open(options);
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(std::string(b.status().message()),
+              AllOf(HasSubstr("opening S3 bucket s3://" + bucket_name_),
+                    HasSubstr("InvalidAccessKeyId"), HasSubstr("-storage.s3.access-key-id")));
+}
+
+TEST_F(S3BucketTest, OpenFailsClearlyOnAMissingBucket) {
+  S3BucketOptions options = Options();
+  options.bucket = "no-such-bucket";
+  absl::StatusOr<std::unique_ptr<S3Bucket>> b = S3Bucket::Open(options);
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(b.status().message()),
+              AllOf(HasSubstr("NoSuchBucket"), HasSubstr("-storage.s3.bucket-name")));
+}
+
+TEST_F(S3BucketTest, OpenFailsQuicklyOnAnUnreachableEndpoint) {
+  S3BucketOptions options = Options();
+  options.endpoint = StrCat("127.0.0.1:", testing::FreeLoopbackPort());
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::unique_ptr<S3Bucket>> b = S3Bucket::Open(options);
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(b.status().message()),
+              AllOf(HasSubstr("opening S3 bucket"), HasSubstr(options.endpoint)));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST_F(S3BucketTest, OptionsAreChecked) {
+  auto code = [&](auto change) {
+    S3BucketOptions options = Options();
+    change(options);
+    return S3Bucket::Open(options).status().code();
+  };
+  const auto kInvalid = absl::StatusCode::kInvalidArgument;
+  EXPECT_EQ(code([](S3BucketOptions& o) { o.bucket = ""; }), kInvalid);
+  EXPECT_EQ(code([](S3BucketOptions& o) { o.endpoint = "http://127.0.0.1:1"; }), kInvalid);
+  EXPECT_EQ(code([](S3BucketOptions& o) { o.credentials.secret_access_key = ""; }), kInvalid);
+  EXPECT_EQ(code([](S3BucketOptions& o) { o.part_size = 1 << 20; }), kInvalid);
+  EXPECT_EQ(code([](S3BucketOptions& o) { o.list_page_size = 1001; }), kInvalid);
+  EXPECT_EQ(code([](S3BucketOptions& o) { o.region = ""; }), kInvalid);
+}
+
+}  // namespace
+}  // namespace embers::objstore::s3
