@@ -33,7 +33,7 @@ all_targets=(pprof_decode_fuzzer compression_fuzzer jfr_fuzzer
   fuzz_ingest_folded fuzz_ingest_trie fuzz_ingest_tree fuzz_ingest_speedscope
   fuzz_ingest_multipart fuzz_ingest_app_name fuzz_ingest_perf_script fuzz_ingest_flamebearer
   otlp_fuzzer block_object_fuzzer rpc_protocol_fuzzer
-  fsm_snapshot_fuzzer)
+  fsm_snapshot_fuzzer s3_xml_fuzzer)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 if [ -n "${FUZZ_SKIP:-}" ]; then
   kept=()
@@ -167,6 +167,11 @@ seed_text rpc_protocol_fuzzer connect-json '\x01\x00\x00\x00\x00\x02{}'
 # fuzzer to find), and recipe bytes (see fsm_snapshot_fuzzer.cc).
 seed_text fsm_snapshot_fuzzer v2 'EMFS\x02\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00h\x00\x00\x00\x00\x00\x00\x00\x00'
 seed_text fsm_snapshot_fuzzer recipe '\x07header and index bytes'
+
+# s3_xml_fuzzer: answers of an S3 store (AWS's and s3rver's forms).
+seed_text s3_xml_fuzzer list '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><EncodingType>url</EncodingType><IsTruncated>true</IsTruncated><Contents><Key>a%%2Fb+c</Key><ETag>&quot;x&quot;</ETag></Contents><NextContinuationToken>t/1=</NextContinuationToken></ListBucketResult>'
+seed_text s3_xml_fuzzer error '<Error><Code>NoSuchKey</Code><Message>a &amp; b &#x41;</Message><RequestId>R</RequestId></Error>'
+seed_text s3_xml_fuzzer initiate '<!-- c --><InitiateMultipartUploadResult><UploadId><![CDATA[u<1>]]></UploadId></InitiateMultipartUploadResult>'
 
 # --- run -------------------------------------------------------------------------------------------
 failed=()

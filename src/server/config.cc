@@ -95,10 +95,30 @@ void Config::RegisterFlags(FlagSet& f) {
   f.Duration("server.graceful-shutdown-timeout", &graceful_shutdown_timeout,
              "time allowed for in-flight requests and modules to finish on SIGTERM/SIGINT");
 
-  f.String("storage.backend", &storage.backend, "object storage backend: filesystem or memory");
+  f.String("storage.backend", &storage.backend, "object storage backend: filesystem, memory or s3");
   f.String("storage.filesystem.dir", &storage.filesystem_dir,
            "root directory of the filesystem bucket");
   f.String("storage.prefix", &storage.prefix, "prefix prepended to every object key");
+  f.String("storage.s3.endpoint", &storage.s3.endpoint,
+           "S3 endpoint as host[:port], without a scheme (empty: s3.<region>.amazonaws.com)");
+  f.String("storage.s3.bucket-name", &storage.s3.bucket_name, "S3 bucket name");
+  f.String("storage.s3.region", &storage.s3.region, "S3 region (SigV4 signs with it)");
+  f.String("storage.s3.access-key-id", &storage.s3.access_key_id,
+           "S3 access key id (empty: AWS_ACCESS_KEY_ID, with AWS_SESSION_TOKEN if set)");
+  f.String("storage.s3.secret-access-key", &storage.s3.secret_access_key,
+           "S3 secret access key (empty: AWS_SECRET_ACCESS_KEY)", {.secret = true});
+  f.Bool("storage.s3.insecure", &storage.s3.insecure,
+         "talk to the S3 endpoint over http:// instead of https://");
+  f.Bool("storage.s3.force-path-style", &storage.s3.force_path_style,
+         "address objects as endpoint/bucket/key instead of bucket.endpoint/key (needed for "
+         "endpoints on an IP address or without wildcard DNS, e.g. MinIO)");
+  f.Bool("storage.s3.http.insecure-skip-verify", &storage.s3.insecure_skip_verify,
+         "do not verify the S3 endpoint's TLS certificate (test endpoints only)");
+  f.Int("storage.s3.part-size", &storage.s3.part_size,
+        "files larger than this many bytes are uploaded to S3 in parts of this size (5 MiB to "
+        "5 GiB)");
+  f.Int("storage.s3.max-connections", &storage.s3.max_connections,
+        "concurrent requests to the S3 endpoint at most (more wait for a free connection)");
   f.String("metastore.data-dir", &metastore_data_dir,
            "directory of the metastore's Raft log and snapshots");
   f.Int("metastore.raft.node-id", &metastore_node_id,

@@ -1,0 +1,140 @@
+// The S3 backend end to end (issue 13): embers with -storage.backend=s3 on a real s3rver (started
+// here, through s3rver_s3_semantics.cjs), push then query, the objects it wrote read back with the
+// AWS SDK, a restart that queries the same data again, and the one clear start-up error for a
+// wrong access key and a missing bucket.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it, before, after } from 'node:test';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { EMBERS_BIN, EMBERS_SRC, HOST, bucketObjects, call, freeStablePort, request, show, startServer, stopCleanly } from './harness.mjs';
+import { encodeProfile } from './synthetic_profiles.mjs';
+
+const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
+const BUCKET = 'embers';
+
+async function startS3rver(dir) {
+  const port = await freeStablePort();
+  const child = spawn(process.execPath, [
+    '--openssl-legacy-provider', path.join(EMBERS_SRC, 'tests', 'node', 's3rver_s3_semantics.cjs'),
+    '-d', dir, '-a', HOST, '-p', String(port), '--configure-bucket', BUCKET, '--silent',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (c) => { log += c; });
+  child.stderr.on('data', (c) => { log += c; });
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    try {
+      const res = await request(`http://${HOST}:${port}/${BUCKET}?list-type=2&max-keys=1`, { timeoutMs: 1000 });
+      if (res.status === 200) return { child, endpoint: `${HOST}:${port}` };
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`s3rver did not answer on port ${port}:\n${log}`);
+}
+
+describe('S3 backend on s3rver', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'embers-s3-'));
+  let s3rver;
+  let sdk;
+  let embers;
+  let ports;
+  const s3Args = (overrides = {}) => Object.entries({
+    'storage.backend': 's3', 'storage.s3.endpoint': s3rver.endpoint, 'storage.s3.bucket-name': BUCKET,
+    'storage.s3.insecure': 'true', 'storage.s3.force-path-style': 'true',
+    'storage.s3.access-key-id': 'S3RVER', 'storage.s3.secret-access-key': 'S3RVER', ...overrides,
+  }).map(([k, v]) => `-${k}=${v}`);
+  const common = ['-validation.reject-older-than=0', '-segment-writer.segment-duration=100ms'];
+  const json = (method, pathname, body) => call(embers, pathname, {
+    method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const range = () => ({ start: String(Date.now() - 3_600_000), end: String(Date.now() + 60_000) });
+  const total = async () => {
+    const res = await json('POST', '/querier.v1.QuerierService/SelectMergeStacktraces', {
+      profileTypeID: CPU, labelSelector: '{service_name="s3-svc"}', ...range(),
+    });
+    assert.equal(res.status, 200, show(res));
+    return Number(JSON.parse(res.text).flamegraph?.total ?? 0);
+  };
+
+  before(async () => {
+    s3rver = await startS3rver(path.join(dir, 's3rver'));
+    sdk = new S3Client({
+      endpoint: `http://${s3rver.endpoint}`, region: 'us-east-1', forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+  });
+  after(async () => {
+    if (embers) await embers.kill();
+    s3rver?.child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('pushes go to the bucket and queries read them back', { timeout: 60_000 }, async () => {
+    ports = { raft: await freeStablePort() };
+    fs.mkdirSync(path.join(dir, 'embers'), { recursive: true });
+    embers = await startServer({ extraArgs: [...s3Args(), ...common], dir: path.join(dir, 'embers'), ports });
+    ports = { http: embers.httpPort, grpc: embers.grpcPort, internal: embers.internalPort, raft: embers.ports.raft };
+    const res = await json('POST', '/push.v1.PusherService/Push', {
+      series: [{
+        labels: [{ name: '__name__', value: 'process_cpu' }, { name: 'service_name', value: 's3-svc' }],
+        samples: [{ rawProfile: Buffer.from(encodeProfile({ samples: [{ stack: ['main', 'work'], cpu: 30_000_000, count: 3 }], timeMs: Date.now() - 1000 })).toString('base64') }],
+      }],
+    });
+    assert.equal(res.status, 200, show(res));
+    assert.equal(await total(), 30_000_000);
+    // No object on the local disk (only the compaction-worker's scratch directory): the segment is
+    // in s3rver (read back in the next test).
+    assert.deepEqual(bucketObjects(path.join(dir, 'embers')), []);
+    const config = await call(embers, '/config');
+    assert.ok(!config.text.includes('secret_access_key: S3RVER'), 'the secret shows in /config');
+  });
+
+  it('the objects embers wrote read back with the AWS SDK', { timeout: 30_000 }, async () => {
+    const listed = await sdk.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'segments/' }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key);
+    assert.ok(keys.length >= 1 && keys.every((k) => k.endsWith('/block.bin')), `segments: ${keys}`);
+    for (const key of keys) {
+      const head = await sdk.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+      const got = await sdk.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+      const bytes = Buffer.from(await got.Body.transformToByteArray());
+      assert.ok(bytes.length > 0);
+      assert.equal(bytes.length, head.ContentLength);
+      // The same bytes as s3rver stored on its disk.
+      const onDisk = fs.readFileSync(path.join(dir, 's3rver', BUCKET, `${key}._S3rver_object`));
+      assert.ok(bytes.equals(onDisk), key);
+    }
+  });
+
+  it('a restart serves the same data from the bucket', { timeout: 60_000 }, async () => {
+    assert.equal(await stopCleanly(embers), null);
+    embers = await startServer({ extraArgs: [...s3Args(), ...common], dir: path.join(dir, 'embers'), ports });
+    assert.equal(await total(), 30_000_000);
+  });
+
+  for (const [what, overrides, expected] of [
+    ['an unknown access key', { 'storage.s3.access-key-id': 'WRONG' }, /InvalidAccessKeyId.*-storage\.s3\.access-key-id/],
+    ['a missing bucket', { 'storage.s3.bucket-name': 'no-such-bucket' }, /NoSuchBucket.*-storage\.s3\.bucket-name/],
+  ]) {
+    it(`${what} stops start-up with one clear error`, { timeout: 30_000 }, async () => {
+      const own = fs.mkdtempSync(path.join(dir, 'bad-'));
+      const child = spawn(EMBERS_BIN, [
+        `-server.http-listen-address=${HOST}`, '-server.http-listen-port=0',
+        `-server.grpc-listen-address=${HOST}`, '-server.grpc-listen-port=0',
+        `-server.internal-grpc-listen-address=${HOST}`, '-server.internal-grpc-listen-port=0',
+        `-metastore.raft.bind-address=${HOST}:${await freeStablePort()}`,
+        `-metastore.data-dir=${path.join(own, 'metastore')}`, ...s3Args(overrides),
+      ], { cwd: own, stdio: ['ignore', 'ignore', 'pipe'] });
+      let log = '';
+      child.stderr.on('data', (c) => { log += c; });
+      const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+      assert.notEqual(code, 0, log);
+      assert.match(log, expected);
+      assert.match(log, /opening S3 bucket s3:\/\//);
+    });
+  }
+});
