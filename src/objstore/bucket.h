@@ -4,8 +4,9 @@
 // compaction-workers GetRange sources, PutFile the blocks they assembled in a local file and Delete
 // the replaced sources, query-backends read sections by
 // byte range, and the metastore parks metadata under dlq/. Implementations: FilesystemBucket
-// (single node, the default), MemoryBucket (tests), PrefixedBucket (a key-prefix wrapper), and
-// later S3. All of them must pass bucket_conformance_test.cpp.
+// (single node, the default), MemoryBucket (tests), PrefixedBucket (a key-prefix wrapper) and
+// S3Bucket (s3/s3_bucket.h, any S3-compatible store). All of them pass
+// bucket_conformance_test.cpp.
 //
 // Keys are '/'-separated paths such as "segments/1/anonymous/<ULID>/block.bin". Every
 // implementation validates keys with ValidateKey() below, so a key is accepted or rejected the

@@ -2,6 +2,8 @@
 
 #include "objstore/bucket_config.h"
 
+#include <stdlib.h>
+
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -11,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "objstore/memory_bucket.h"
 #include "objstore/prefixed_bucket.h"
+#include "objstore/s3/s3rver_process.h"
 #include "objstore/test_temp_dir.h"
 
 namespace embers::objstore {
@@ -56,6 +59,48 @@ TEST(BucketConfigTest, UnknownBackendListsValidOnes) {
   EXPECT_THAT(std::string(bucket.status().message()), HasSubstr("gcs"));
   EXPECT_THAT(std::string(bucket.status().message()), HasSubstr("filesystem"));
   EXPECT_THAT(std::string(bucket.status().message()), HasSubstr("memory"));
+  EXPECT_THAT(std::string(bucket.status().message()), HasSubstr("s3"));
+}
+
+TEST(BucketConfigTest, OpensS3WithFlagsOrTheAwsEnvironment) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<s3::S3rverProcess>> server =
+      s3::S3rverProcess::Start(dir.path(), "embers");
+  ASSERT_TRUE(server.ok()) << server.status();
+  BucketConfig config;
+  config.backend = "s3";
+  config.s3.endpoint = (*server)->endpoint();
+  config.s3.insecure = true;
+  config.s3.force_path_style = true;
+  EXPECT_EQ(OpenBucket(config).status().code(), absl::StatusCode::kInvalidArgument);  // no name
+  config.s3.bucket_name = "embers";
+
+  // Empty flags: the AWS SDKs' variables.
+  ::setenv("AWS_ACCESS_KEY_ID", s3::S3rverProcess::kAccessKeyId, 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", s3::S3rverProcess::kSecretAccessKey, 1);
+  absl::StatusOr<std::unique_ptr<Bucket>> bucket = OpenBucket(config);
+  ASSERT_TRUE(bucket.ok()) << bucket.status();
+  ASSERT_TRUE((*bucket)->Put("a/b", "v").ok());
+  EXPECT_EQ((*bucket)->Get("a/b").value(), "v");
+  EXPECT_THAT(std::string((*bucket)->Name()), HasSubstr("s3://embers"));
+
+  // s3rver checks the key id (not the signature): a wrong one in the environment is refused...
+  ::setenv("AWS_ACCESS_KEY_ID", "WRONG", 1);
+  EXPECT_EQ(OpenBucket(config).status().code(), absl::StatusCode::kUnauthenticated);
+  // ...and flags take precedence over it.
+  config.s3.access_key_id = s3::S3rverProcess::kAccessKeyId;
+  config.s3.secret_access_key = s3::S3rverProcess::kSecretAccessKey;
+  bucket = OpenBucket(config);
+  ASSERT_TRUE(bucket.ok()) << bucket.status();
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+
+  // Through a prefix, as the server may configure it.
+  config.prefix = "cluster-a";
+  absl::StatusOr<std::unique_ptr<Bucket>> prefixed = OpenBucket(config);
+  ASSERT_TRUE(prefixed.ok()) << prefixed.status();
+  ASSERT_TRUE((*prefixed)->Put("x", "w").ok());
+  EXPECT_THAT(ListKeys(**bucket, "").value(), ElementsAre("a/b", "cluster-a/x"));
 }
 
 TEST(BucketConfigTest, EmptyFilesystemDirIsInvalid) {
