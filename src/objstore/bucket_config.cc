@@ -45,6 +45,7 @@ absl::StatusOr<std::unique_ptr<Bucket>> OpenS3(const S3Config& config) {
   options.part_size = static_cast<uint64_t>(config.part_size);
   options.http.max_connections = config.max_connections;
   options.http.verify_tls = !config.insecure_skip_verify;
+  options.http.ca_file = config.tls_ca_path;
   absl::StatusOr<std::unique_ptr<s3::S3Bucket>> bucket = s3::S3Bucket::Open(std::move(options));
   if (!bucket.ok()) return bucket.status();
   return std::unique_ptr<Bucket>(std::move(*bucket));

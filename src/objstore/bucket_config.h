@@ -27,6 +27,7 @@ struct S3Config {
   bool insecure = false;  // http:// instead of https://
   bool force_path_style = false;
   bool insecure_skip_verify = false;  // TLS without certificate checks (test endpoints only)
+  std::string tls_ca_path;            // PEM CA bundle instead of the system CAs
   int64_t part_size = 64ll << 20;     // PutFile uses multipart upload above this size
   int max_connections = 32;           // concurrent requests to the store at most
 };

@@ -114,6 +114,9 @@ void Config::RegisterFlags(FlagSet& f) {
          "endpoints on an IP address or without wildcard DNS, e.g. MinIO)");
   f.Bool("storage.s3.http.insecure-skip-verify", &storage.s3.insecure_skip_verify,
          "do not verify the S3 endpoint's TLS certificate (test endpoints only)");
+  f.String("storage.s3.http.tls-ca-path", &storage.s3.tls_ca_path,
+           "PEM CA bundle the S3 endpoint's certificate is verified against (empty: the system "
+           "CAs)");
   f.Int("storage.s3.part-size", &storage.s3.part_size,
         "files larger than this many bytes are uploaded to S3 in parts of this size (5 MiB to "
         "5 GiB)");

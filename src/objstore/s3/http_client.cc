@@ -229,6 +229,7 @@ absl::Status HttpClient::RunAttempt(void* handle, const HttpRequest& request, ab
                    std::max(1L, static_cast<long>(absl::ToInt64Seconds(options_.stall_timeout))));
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+  if (!options_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Attempt::Header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &attempt);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Attempt::Write);

@@ -48,6 +48,8 @@ struct HttpClientOptions {
   absl::Duration max_backoff = absl::Seconds(5);
   // Check the server's certificate against the system CAs (false: test endpoints only).
   bool verify_tls = true;
+  // A PEM CA bundle to check it against instead (a private CA); empty: the system CAs.
+  std::string ca_file;
 };
 
 // `size` bytes from `offset` of the open file `fd` (owned by the caller).

@@ -3,6 +3,7 @@
 #include "objstore/s3/s3_bucket.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -135,6 +136,59 @@ TEST_F(S3BucketTest, ListsManyPages) {
   for (const std::string& key : keys) ASSERT_TRUE(b->Put(key, "v").ok());
   EXPECT_EQ(ListKeys(*b, "k/").value(), keys);
   EXPECT_EQ(ListKeys(*b, "k/11").value().size(), 10u);
+}
+
+TEST_F(S3BucketTest, VirtualHostStyle) {
+  // Requests go to <bucket>.s3.localhost:<port>/<key>; s3rver finds the bucket in the host name.
+  S3BucketOptions options = Options();
+  options.endpoint = server_->vhost_endpoint();
+  options.force_path_style = false;
+  std::unique_ptr<S3Bucket> b = Open(options);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(b->Put("v/h", "hosted").ok());
+  EXPECT_EQ(b->Get("v/h").value(), "hosted");
+  EXPECT_EQ(ListKeys(*b, "").value(), std::vector<std::string>{"v/h"});
+  // The same object through path style: the same bucket.
+  std::unique_ptr<S3Bucket> path_style = Open(Options());
+  ASSERT_NE(path_style, nullptr);
+  EXPECT_EQ(path_style->Get("v/h").value(), "hosted");
+}
+
+// https on an s3rver whose certificate (for localhost) was made here with the openssl CLI.
+TEST_F(S3BucketTest, TlsVerifiesTheCertificate) {
+  const std::string cert = files_.path() + "/cert.pem";
+  const std::string key = files_.path() + "/key.pem";
+  const std::string command = StrCat(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext "
+      "subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ",
+      key, " -out ", cert, " >/dev/null 2>&1");
+  ASSERT_EQ(std::system(command.c_str()), 0) << "openssl CLI missing? " << command;
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<S3rverProcess>> tls_server =
+      S3rverProcess::Start(dir.path(), "secure", {.cert_path = cert, .key_path = key});
+  ASSERT_TRUE(tls_server.ok()) << tls_server.status();
+  S3BucketOptions options = (*tls_server)->BucketOptions("secure");
+  ASSERT_FALSE(options.insecure);
+
+  // The system CAs do not know this certificate: one clear error when the bucket opens.
+  absl::StatusOr<std::unique_ptr<S3Bucket>> untrusted = S3Bucket::Open(options);
+  EXPECT_EQ(untrusted.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(untrusted.status().message()),
+              AllOf(HasSubstr("https://"), HasSubstr("certificate")));
+
+  // With it as the CA bundle the connection is verified, host name included.
+  options.http.ca_file = cert;
+  std::unique_ptr<S3Bucket> b = Open(options);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(b->Put("k", "over tls").ok());
+  EXPECT_EQ(b->Get("k").value(), "over tls");
+
+  // Verification off (test endpoints only) works without the CA.
+  options.http.ca_file.clear();
+  options.http.verify_tls = false;
+  std::unique_ptr<S3Bucket> unverified = Open(options);
+  ASSERT_NE(unverified, nullptr);
+  EXPECT_EQ(unverified->Get("k").value(), "over tls");
 }
 
 TEST_F(S3BucketTest, OpenFailsClearlyOnAnUnknownAccessKey) {

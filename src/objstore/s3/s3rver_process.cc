@@ -66,16 +66,26 @@ pid_t Spawn(const std::string& node, const std::vector<std::string>& args,
 }
 
 // Asks for the bucket's listing: 200 when the server is up and the bucket configured.
-bool Answers(HttpClient& http, const std::string& endpoint, const std::string& bucket) {
-  absl::StatusOr<HttpResponse> r =
-      http.Send({.url = StrCat("http://", endpoint, "/", bucket, "?list-type=2&max-keys=1")});
+bool Answers(HttpClient& http, const std::string& url) {
+  absl::StatusOr<HttpResponse> r = http.Send({.url = url});
   return r.ok() && r->status == 200;
+}
+
+// An HTTP client for the fixture's own requests (readiness, bucket creation), which need no
+// certificate checks.
+absl::StatusOr<std::unique_ptr<HttpClient>> FixtureClient() {
+  return HttpClient::Create({.max_connections = 1,
+                             .connect_timeout = absl::Seconds(1),
+                             .deadline = absl::Seconds(5),
+                             .max_attempts = 1,
+                             .verify_tls = false});
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<S3rverProcess>> S3rverProcess::Start(const std::string& dir,
-                                                                    const std::string& bucket) {
+                                                                    const std::string& bucket,
+                                                                    const Tls& tls) {
   const std::string installed =
       StrCat(EMBERS_SOURCE_DIR, "/tests/node/node_modules/s3rver/bin/s3rver.js");
   if (::access(installed.c_str(), R_OK) != 0) {
@@ -93,23 +103,35 @@ absl::StatusOr<std::unique_ptr<S3rverProcess>> S3rverProcess::Start(const std::s
     return absl::InternalError(StrCat("mkdir ", data_dir, " failed"));
   }
   const std::string log_path = dir + "/s3rver.log";
-  absl::StatusOr<std::unique_ptr<HttpClient>> http =
-      HttpClient::Create({.max_connections = 1,
-                          .connect_timeout = absl::Seconds(1),
-                          .deadline = absl::Seconds(2),
-                          .max_attempts = 1});
+  absl::StatusOr<std::unique_ptr<HttpClient>> http = FixtureClient();
   if (!http.ok()) return http.status();
   std::string failure;
   // A port picked free may be taken by the time s3rver binds it: then another one.
   for (int attempt = 0; attempt < 3; ++attempt) {
     const int port = testing::FreeLoopbackPort();
     const std::string endpoint = StrCat("127.0.0.1:", port);
-    const pid_t pid = Spawn(node,
-                            {"--openssl-legacy-provider", script, "-d", data_dir, "-a", "127.0.0.1",
-                             "-p", StrCat(port), "--configure-bucket", bucket, "--silent"},
-                            log_path);
+    std::vector<std::string> args = {"--openssl-legacy-provider",
+                                     script,
+                                     "-d",
+                                     data_dir,
+                                     "-a",
+                                     "127.0.0.1",
+                                     "-p",
+                                     StrCat(port),
+                                     "--service-endpoint",
+                                     "localhost",
+                                     "--configure-bucket",
+                                     bucket,
+                                     "--silent"};
+    if (!tls.cert_path.empty()) {
+      args.insert(args.end(), {"--cert", tls.cert_path, "--key", tls.key_path});
+    }
+    const pid_t pid = Spawn(node, args, log_path);
     if (pid < 0) return absl::InternalError("fork failed");
-    auto process = std::unique_ptr<S3rverProcess>(new S3rverProcess(pid, endpoint, log_path));
+    auto process = std::unique_ptr<S3rverProcess>(
+        new S3rverProcess(pid, endpoint, log_path, !tls.cert_path.empty()));
+    const std::string probe = StrCat(process->tls_ ? "https://" : "http://", endpoint, "/", bucket,
+                                     "?list-type=2&max-keys=1");
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
     while (absl::Now() < deadline) {
       int wstatus = 0;
@@ -117,7 +139,7 @@ absl::StatusOr<std::unique_ptr<S3rverProcess>> S3rverProcess::Start(const std::s
         process->pid_ = -1;  // already reaped
         break;
       }
-      if (Answers(**http, endpoint, bucket)) return process;
+      if (Answers(**http, probe)) return process;
       absl::SleepFor(absl::Milliseconds(100));
     }
     failure = StrCat("s3rver (", node, " ", script, ") did not answer on ", endpoint,
@@ -140,11 +162,15 @@ S3rverProcess::~S3rverProcess() {
   ::waitpid(pid_, &wstatus, 0);
 }
 
+std::string S3rverProcess::vhost_endpoint() const {
+  return StrCat("s3.localhost", endpoint_.substr(endpoint_.rfind(':')));
+}
+
 absl::Status S3rverProcess::CreateBucket(const std::string& bucket) const {
-  absl::StatusOr<std::unique_ptr<HttpClient>> http = HttpClient::Create({.max_connections = 1});
+  absl::StatusOr<std::unique_ptr<HttpClient>> http = FixtureClient();
   if (!http.ok()) return http.status();
-  absl::StatusOr<HttpResponse> r =
-      (*http)->Send({.method = "PUT", .url = StrCat("http://", endpoint_, "/", bucket)});
+  absl::StatusOr<HttpResponse> r = (*http)->Send(
+      {.method = "PUT", .url = StrCat(tls_ ? "https://" : "http://", endpoint_, "/", bucket)});
   if (!r.ok()) return r.status();
   if (r->status != 200) {
     return absl::InternalError(
@@ -158,7 +184,7 @@ S3BucketOptions S3rverProcess::BucketOptions(const std::string& bucket) const {
   options.endpoint = endpoint_;
   options.bucket = bucket;
   options.credentials = {.access_key_id = kAccessKeyId, .secret_access_key = kSecretAccessKey};
-  options.insecure = true;
+  options.insecure = !tls_;
   options.force_path_style = true;
   return options;
 }

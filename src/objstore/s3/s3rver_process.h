@@ -28,11 +28,18 @@ class S3rverProcess {
   static constexpr const char* kAccessKeyId = "S3RVER";
   static constexpr const char* kSecretAccessKey = "S3RVER";
 
+  // PEM certificate and key to serve https with (both empty: http).
+  struct Tls {
+    std::string cert_path;
+    std::string key_path;
+  };
+
   // Starts s3rver storing its objects under `dir` (which must exist), with an empty bucket
   // `bucket`, and waits until it answers. FailedPrecondition, saying to run
   // scripts/install-deps.sh --test, when node or s3rver is not installed.
   static absl::StatusOr<std::unique_ptr<S3rverProcess>> Start(const std::string& dir,
-                                                              const std::string& bucket);
+                                                              const std::string& bucket,
+                                                              const Tls& tls = {});
   // Stops the server (SIGTERM, then SIGKILL).
   ~S3rverProcess();
   S3rverProcess(const S3rverProcess&) = delete;
@@ -40,18 +47,24 @@ class S3rverProcess {
 
   // "127.0.0.1:<port>"
   const std::string& endpoint() const { return endpoint_; }
+  // "s3.localhost:<port>": the endpoint for virtual-host style. s3rver maps the host
+  // <bucket>.s3.localhost to the bucket (its service endpoint is set to "localhost"), and libcurl
+  // resolves every *.localhost name to the loopback address itself.
+  std::string vhost_endpoint() const;
   // Creates another empty bucket (3 to 63 characters: lower-case letters, digits, '-').
   absl::Status CreateBucket(const std::string& bucket) const;
-  // Options for an S3Bucket on `bucket` of this server: http, path style, s3rver's credentials.
+  // Options for an S3Bucket on `bucket` of this server: path style, s3rver's credentials, http
+  // (https without a CA: set http.ca_file or http.verify_tls).
   S3BucketOptions BucketOptions(const std::string& bucket) const;
 
  private:
-  S3rverProcess(pid_t pid, std::string endpoint, std::string log_path)
-      : pid_(pid), endpoint_(std::move(endpoint)), log_path_(std::move(log_path)) {}
+  S3rverProcess(pid_t pid, std::string endpoint, std::string log_path, bool tls)
+      : pid_(pid), endpoint_(std::move(endpoint)), log_path_(std::move(log_path)), tls_(tls) {}
 
   pid_t pid_;
   std::string endpoint_;
   std::string log_path_;
+  bool tls_;
 };
 
 }  // namespace embers::objstore::s3
