@@ -2,11 +2,7 @@
 // answers whose body is not wanted.
 #include "objstore/s3/http_client.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,11 +11,11 @@
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "base/strings.h"
 #include "base/test_ports.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "objstore/s3/scripted_http_server.h"
 #include "objstore/test_temp_dir.h"
 
 namespace embers::objstore::s3 {
@@ -27,92 +23,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-// Answers the n-th request with the n-th scripted answer (the last one repeats) and records
-// what each request carried. An empty answer closes the connection without a word.
-class ScriptedServer {
- public:
-  explicit ScriptedServer(std::vector<std::string> answers) : answers_(std::move(answers)) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(::listen(listener_, 16), 0);
-    socklen_t len = sizeof(addr);
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~ScriptedServer() {
-    stop_ = true;
-    thread_.join();
-    ::close(listener_);
-  }
-
-  std::string url(std::string_view path = "/x") const {
-    return StrCat("http://127.0.0.1:", port_, path);
-  }
-  // "METHOD /path body" per request received.
-  std::vector<std::string> requests() {
-    absl::MutexLock lock(&mu_);
-    return requests_;
-  }
-
- private:
-  void Serve() {
-    while (!stop_) {
-      pollfd p{listener_, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) continue;
-      const int fd = ::accept(listener_, nullptr, nullptr);
-      if (fd < 0) continue;
-      std::string in;
-      char buf[65536];
-      size_t header_end = std::string::npos;
-      size_t body_size = 0;
-      while (header_end == std::string::npos || in.size() < header_end + 4 + body_size) {
-        const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-        if (n <= 0) break;
-        in.append(buf, static_cast<size_t>(n));
-        if (header_end == std::string::npos && (header_end = in.find("\r\n\r\n")) != in.npos) {
-          for (std::string_view line : Split(std::string_view(in).substr(0, header_end), '\n')) {
-            if (EqualsIgnoreCase(line.substr(0, 15), "content-length:")) {
-              int64_t v = 0;
-              ParseInt64(StripWhitespace(line.substr(15)), &v);
-              body_size = static_cast<size_t>(v);
-            }
-          }
-        }
-      }
-      std::string answer;
-      {
-        absl::MutexLock lock(&mu_);
-        const std::string_view first_line = std::string_view(in).substr(0, in.find(" HTTP/"));
-        requests_.push_back(StrCat(
-            first_line, " ", header_end == std::string::npos ? "" : in.substr(header_end + 4)));
-        answer = answers_[std::min(requests_.size(), answers_.size()) - 1];
-      }
-      if (!answer.empty()) ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
-      // An answer promising more body than it has: keep the connection open a while, as a
-      // server that never sends the rest would.
-      if (answer.find("X-Hold: 1") != std::string::npos) ::usleep(3'000'000);
-      ::close(fd);
-    }
-  }
-
-  std::vector<std::string> answers_;
-  int listener_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-  absl::Mutex mu_;
-  std::vector<std::string> requests_ ABSL_GUARDED_BY(mu_);
-};
-
-std::string Answer(int status, std::string_view body) {
-  return StrCat("HTTP/1.1 ", status, " X\r\nContent-Length: ", body.size(),
-                "\r\nConnection: close\r\n\r\n", body);
-}
 
 std::unique_ptr<HttpClient> Client(int max_attempts = 4) {
   return HttpClient::Create({.max_connections = 2,
@@ -126,7 +36,7 @@ std::unique_ptr<HttpClient> Client(int max_attempts = 4) {
 }
 
 TEST(HttpClientTest, RetriesServerErrorsThenSucceeds) {
-  ScriptedServer server({Answer(503, "slow down"), Answer(500, ""), Answer(200, "ok")});
+  ScriptedHttpServer server({Answer(503, "slow down"), Answer(500, ""), Answer(200, "ok")});
   absl::StatusOr<HttpResponse> r = Client()->Send({.url = server.url()});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, 200);
@@ -136,7 +46,7 @@ TEST(HttpClientTest, RetriesServerErrorsThenSucceeds) {
 }
 
 TEST(HttpClientTest, GivesUpAfterMaxAttemptsWithTheLastAnswer) {
-  ScriptedServer server({Answer(429, "busy")});
+  ScriptedHttpServer server({Answer(429, "busy")});
   absl::StatusOr<HttpResponse> r = Client(3)->Send({.url = server.url()});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, 429);
@@ -145,7 +55,7 @@ TEST(HttpClientTest, GivesUpAfterMaxAttemptsWithTheLastAnswer) {
 }
 
 TEST(HttpClientTest, ClientErrorsAreNotRetried) {
-  ScriptedServer server({Answer(404, "<Error/>"), Answer(200, "")});
+  ScriptedHttpServer server({Answer(404, "<Error/>"), Answer(200, "")});
   absl::StatusOr<HttpResponse> r = Client()->Send({.method = "DELETE", .url = server.url()});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, 404);
@@ -153,7 +63,7 @@ TEST(HttpClientTest, ClientErrorsAreNotRetried) {
 }
 
 TEST(HttpClientTest, RetriesADroppedConnection) {
-  ScriptedServer server({"", Answer(200, "second")});
+  ScriptedHttpServer server({"", Answer(200, "second")});
   absl::StatusOr<HttpResponse> r = Client()->Send({.url = server.url()});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->body, "second");
@@ -175,7 +85,7 @@ TEST(HttpClientTest, StreamsAFileRangeAndRewindsItOnARetry) {
   std::ofstream(path) << "0123456789abcdefghij";
   const int fd = ::open(path.c_str(), O_RDONLY);
   ASSERT_GE(fd, 0);
-  ScriptedServer server({Answer(503, ""), Answer(200, "")});
+  ScriptedHttpServer server({Answer(503, ""), Answer(200, "")});
   absl::StatusOr<HttpResponse> r =
       Client()->Send({.method = "PUT",
                       .url = server.url(),
@@ -187,7 +97,7 @@ TEST(HttpClientTest, StreamsAFileRangeAndRewindsItOnARetry) {
 }
 
 TEST(HttpClientTest, MemoryBodiesAndMethods) {
-  ScriptedServer server({Answer(200, "")});
+  ScriptedHttpServer server({Answer(200, "")});
   std::unique_ptr<HttpClient> client = Client();
   ASSERT_TRUE(
       client->Send({.method = "POST", .url = server.url("/p?uploads="), .body = "<x/>"}).ok());
@@ -197,7 +107,7 @@ TEST(HttpClientTest, MemoryBodiesAndMethods) {
 
 TEST(HttpClientTest, AnUnwantedBodyIsNotWaitedFor) {
   // Promises 5 bytes and sends none, holding the connection open for 3 s.
-  ScriptedServer server(
+  ScriptedHttpServer server(
       {"HTTP/1.1 206 X\r\nContent-Range: bytes 0-0/0\r\nContent-Length: 5\r\nX-Hold: 1\r\n\r\n"});
   const absl::Time start = absl::Now();
   absl::StatusOr<HttpResponse> r = Client()->Send(
@@ -210,7 +120,7 @@ TEST(HttpClientTest, AnUnwantedBodyIsNotWaitedFor) {
 }
 
 TEST(HttpClientTest, ConcurrentCallersShareTheBoundedPool) {
-  ScriptedServer server({Answer(200, "")});
+  ScriptedHttpServer server({Answer(200, "")});
   std::unique_ptr<HttpClient> client = Client();  // two connections
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};

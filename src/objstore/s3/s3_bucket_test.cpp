@@ -15,12 +15,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "objstore/s3/s3rver_process.h"
+#include "objstore/s3/scripted_http_server.h"
 #include "objstore/test_temp_dir.h"
 
 namespace embers::objstore::s3 {
 namespace {
 
 using ::testing::AllOf;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 // One s3rver for the whole test binary; each test gets its own bucket.
@@ -110,6 +112,16 @@ TEST_F(S3BucketTest, PutFileAbovePartSizeIsAMultipartUpload) {
   // Exactly one part's worth (not multipart) and an overwrite by a smaller file.
   ASSERT_TRUE(b->PutFile("blocks/big", File(Data(5 << 20))).ok());
   EXPECT_EQ(b->Size("blocks/big").value(), 5u << 20);
+}
+
+TEST_F(S3BucketTest, OneByteRanges) {
+  // s3rver 3.7 answers "bytes=0-0" with the whole object (it reads the end 0 as "none").
+  std::unique_ptr<S3Bucket> b = Open(Options());
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(b->Put("r", "0123456789").ok());
+  EXPECT_EQ(b->GetRange("r", 0, 1).value(), "0");
+  EXPECT_EQ(b->GetRange("r", 9, 1).value(), "9");
+  EXPECT_EQ(b->GetRange("r", 5, 1).value(), "5");
 }
 
 TEST_F(S3BucketTest, KeysThatNeedEncoding) {
@@ -234,6 +246,115 @@ TEST_F(S3BucketTest, OptionsAreChecked) {
   EXPECT_EQ(code([](S3BucketOptions& o) { o.part_size = 1 << 20; }), kInvalid);
   EXPECT_EQ(code([](S3BucketOptions& o) { o.list_page_size = 1001; }), kInvalid);
   EXPECT_EQ(code([](S3BucketOptions& o) { o.region = ""; }), kInvalid);
+}
+
+// Answers no real store gives on demand, from a scripted server: the first answer is always the
+// probe's listing.
+class S3BucketFaultTest : public ::testing::Test {
+ protected:
+  static constexpr std::string_view kEmptyListing =
+      "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>";
+
+  std::unique_ptr<S3Bucket> Open(ScriptedHttpServer& server, int max_attempts = 5) {
+    S3BucketOptions options;
+    options.endpoint = server.url("").substr(std::string_view("http://").size());
+    options.bucket = "b";
+    options.credentials = {.access_key_id = "AK", .secret_access_key = "SK"};
+    options.insecure = true;
+    options.force_path_style = true;
+    options.part_size = 5 << 20;
+    options.http.max_attempts = max_attempts;
+    options.http.initial_backoff = absl::Milliseconds(1);
+    absl::StatusOr<std::unique_ptr<S3Bucket>> b = S3Bucket::Open(options);
+    EXPECT_TRUE(b.ok()) << b.status();
+    return b.ok() ? std::move(*b) : nullptr;
+  }
+
+  // "METHOD /path?query" of every request the server got.
+  static std::vector<std::string> RequestLines(ScriptedHttpServer& server) {
+    std::vector<std::string> lines;
+    for (const std::string& r : server.requests())
+      lines.push_back(r.substr(0, r.find(' ', r.find(' ') + 1)));
+    return lines;
+  }
+
+  static std::string PartAnswer(std::string_view etag) {
+    return StrCat("HTTP/1.1 200 OK\r\nETag: ", etag,
+                  "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  }
+
+  std::string File(size_t size) {
+    const std::string path = dir_.path() + "/f";
+    std::ofstream(path, std::ios::binary) << Data(size);
+    return path;
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(S3BucketFaultTest, AFailedPartAbortsTheMultipartUpload) {
+  ScriptedHttpServer server({Answer(200, kEmptyListing),
+                             Answer(200,
+                                    "<InitiateMultipartUploadResult><UploadId>U1</UploadId>"
+                                    "</InitiateMultipartUploadResult>"),
+                             PartAnswer("\"e1\""),
+                             Answer(403, "<Error><Code>AccessDenied</Code></Error>"),
+                             Answer(204, "")});
+  std::unique_ptr<S3Bucket> b = Open(server);
+  ASSERT_NE(b, nullptr);
+  absl::Status s = b->PutFile("big", File(11 << 20));
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
+  EXPECT_THAT(std::string(s.message()), AllOf(HasSubstr("UploadPart"), HasSubstr("AccessDenied")));
+  EXPECT_THAT(RequestLines(server),
+              ElementsAre(HasSubstr("GET /b?list-type=2"),
+                          "POST /b/big?uploads=", "PUT /b/big?partNumber=1&uploadId=U1",
+                          "PUT /b/big?partNumber=2&uploadId=U1", "DELETE /b/big?uploadId=U1"));
+}
+
+TEST_F(S3BucketFaultTest, AnErrorInsideACompleteAnswerFailsAndAborts) {
+  // S3 may fail CompleteMultipartUpload after it has sent 200: the error is in the body.
+  ScriptedHttpServer server(
+      {Answer(200, kEmptyListing),
+       Answer(200,
+              "<InitiateMultipartUploadResult><UploadId>U2</UploadId>"
+              "</InitiateMultipartUploadResult>"),
+       PartAnswer("\"e1\""), PartAnswer("\"e2\""),
+       Answer(200, "<Error><Code>InternalError</Code><Message>try again</Message></Error>"),
+       Answer(204, "")});
+  std::unique_ptr<S3Bucket> b = Open(server);
+  ASSERT_NE(b, nullptr);
+  absl::Status s = b->PutFile("big", File((5 << 20) + 1));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  const std::vector<std::string> requests = server.requests();
+  ASSERT_EQ(requests.size(), 6u);
+  EXPECT_EQ(requests[4],
+            "POST /b/big?uploadId=U2 <CompleteMultipartUpload><Part><PartNumber>1</PartNumber>"
+            "<ETag>&quot;e1&quot;</ETag></Part><Part><PartNumber>2</PartNumber><ETag>&quot;e2&quot;"
+            "</ETag></Part></CompleteMultipartUpload>");
+  EXPECT_EQ(RequestLines(server)[5], "DELETE /b/big?uploadId=U2");
+}
+
+TEST_F(S3BucketFaultTest, ARangeTheStoreIgnoredIsCut) {
+  ScriptedHttpServer server({Answer(200, kEmptyListing), Answer(200, "0123456789")});
+  std::unique_ptr<S3Bucket> b = Open(server);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->GetRange("k", 2, 3).value(), "234");
+  EXPECT_EQ(b->GetRange("k", 8, 5).value(), "89");
+  EXPECT_EQ(b->GetRange("k", 11, 1).status().code(), absl::StatusCode::kOutOfRange);
+}
+
+TEST_F(S3BucketFaultTest, AnOverloadedStoreIsUnavailableAfterTheRetries) {
+  ScriptedHttpServer server({Answer(200, kEmptyListing),
+                             Answer(503,
+                                    "<Error><Code>SlowDown</Code><Message>Reduce your request "
+                                    "rate.</Message></Error>")});
+  std::unique_ptr<S3Bucket> b = Open(server, 3);
+  ASSERT_NE(b, nullptr);
+  absl::StatusOr<std::string> got = b->Get("hot");
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(got.status().message()),
+              AllOf(HasSubstr("GetObject of \"hot\""), HasSubstr("HTTP 503 SlowDown")));
+  EXPECT_EQ(server.requests().size(), 1u + 3u);
 }
 
 }  // namespace
