@@ -6,6 +6,7 @@
 
 #include "base/strings.h"
 #include "objstore/filesystem_bucket.h"
+#include "objstore/instrumented_bucket.h"
 #include "objstore/memory_bucket.h"
 #include "objstore/prefixed_bucket.h"
 #include "objstore/s3/s3_bucket.h"
@@ -68,7 +69,9 @@ absl::StatusOr<std::unique_ptr<Bucket>> OpenBackend(const BucketConfig& config) 
 
 absl::StatusOr<std::unique_ptr<Bucket>> OpenBucket(const BucketConfig& config) {
   absl::StatusOr<std::unique_ptr<Bucket>> bucket = OpenBackend(config);
-  if (!bucket.ok() || config.prefix.empty()) return bucket;
+  if (!bucket.ok()) return bucket;
+  bucket = std::unique_ptr<Bucket>(new InstrumentedBucket(std::move(*bucket), config.backend));
+  if (config.prefix.empty()) return bucket;
   absl::StatusOr<std::unique_ptr<PrefixedBucket>> prefixed =
       PrefixedBucket::Create(std::move(*bucket), config.prefix);
   if (!prefixed.ok()) return prefixed.status();

@@ -92,6 +92,12 @@ describe('S3 backend on s3rver', () => {
     assert.deepEqual(bucketObjects(path.join(dir, 'embers')), []);
     const config = await call(embers, '/config');
     assert.ok(!config.text.includes('secret_access_key: S3RVER'), 'the secret shows in /config');
+    // What the store cost, on /metrics: the segment's PUT and the query's reads, with their bytes.
+    const metrics = (await call(embers, '/metrics')).text;
+    const value = (series) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
+    assert.ok(value('embers_objstore_operations_total{backend="s3",operation="put",result="OK"}') >= 1, 'PUTs counted');
+    assert.ok(value('embers_objstore_bytes_total{backend="s3",operation="put"}') > 0, 'bytes written counted');
+    assert.ok(value('embers_objstore_operation_duration_seconds_count{backend="s3",operation="put"}') >= 1, 'PUTs timed');
   });
 
   it('the objects embers wrote read back with the AWS SDK', { timeout: 30_000 }, async () => {
