@@ -13,6 +13,11 @@
 #include "objstore/s3/s3_responses.h"
 
 namespace embers::objstore::s3 {
+
+using ::embers::objstore::http::FileBody;
+using ::embers::objstore::http::HttpClient;
+using ::embers::objstore::http::HttpRequest;
+using ::embers::objstore::http::HttpResponse;
 namespace {
 
 constexpr uint64_t kMinPartSize = 5ull << 20;  // S3's minimum for every part but the last

@@ -32,11 +32,16 @@
 
 #include "absl/status/statusor.h"
 #include "objstore/bucket.h"
+#include "objstore/http/http_client.h"
 #include "objstore/local_file.h"
-#include "objstore/s3/http_client.h"
 #include "objstore/s3/sigv4.h"
 
 namespace embers::objstore::s3 {
+
+using ::embers::objstore::http::HttpClient;
+using ::embers::objstore::http::HttpClientOptions;
+using ::embers::objstore::http::HttpRequest;
+using ::embers::objstore::http::HttpResponse;
 
 struct S3BucketOptions {
   // host[:port] of the store, without a scheme; empty: s3.<region>.amazonaws.com.

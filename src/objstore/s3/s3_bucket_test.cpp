@@ -14,12 +14,15 @@
 #include "base/test_ports.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "objstore/http/scripted_http_server.h"
 #include "objstore/s3/s3rver_process.h"
-#include "objstore/s3/scripted_http_server.h"
 #include "objstore/test_temp_dir.h"
 
 namespace embers::objstore::s3 {
 namespace {
+
+using ::embers::objstore::http::Answer;
+using ::embers::objstore::http::ScriptedHttpServer;
 
 using ::testing::AllOf;
 using ::testing::ElementsAre;

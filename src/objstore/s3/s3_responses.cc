@@ -3,9 +3,13 @@
 #include <utility>
 
 #include "base/strings.h"
-#include "objstore/s3/xml_reader.h"
+#include "objstore/http/xml_reader.h"
 
 namespace embers::objstore::s3 {
+
+using ::embers::objstore::http::ParseXml;
+using ::embers::objstore::http::XmlElement;
+using ::embers::objstore::http::XmlEscape;
 
 std::optional<S3ErrorDocument> ParseS3Error(std::string_view body) {
   absl::StatusOr<XmlElement> root = ParseXml(body);

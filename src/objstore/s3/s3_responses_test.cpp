@@ -3,9 +3,12 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "objstore/s3/xml_reader.h"
+#include "objstore/http/xml_reader.h"
 
 namespace embers::objstore::s3 {
+
+using ::embers::objstore::http::ParseXml;
+using ::embers::objstore::http::XmlElement;
 namespace {
 
 using ::testing::ElementsAre;

@@ -12,12 +12,12 @@
 #include <string>
 #include <string_view>
 
+#include "objstore/http/xml_reader.h"
 #include "objstore/s3/s3_responses.h"
-#include "objstore/s3/xml_reader.h"
 
 namespace {
 
-using embers::objstore::s3::XmlElement;
+using embers::objstore::http::XmlElement;
 
 size_t Depth(const XmlElement& e) {
   size_t d = 0;
@@ -27,7 +27,7 @@ size_t Depth(const XmlElement& e) {
 
 // Text first, then children: the reader concatenates an element's text wherever it stands.
 void Write(const XmlElement& e, std::string* out) {
-  *out += "<" + e.name + ">" + embers::objstore::s3::XmlEscape(e.text);
+  *out += "<" + e.name + ">" + embers::objstore::http::XmlEscape(e.text);
   for (const XmlElement& c : e.children) Write(c, out);
   *out += "</" + e.name + ">";
 }
@@ -58,14 +58,14 @@ bool Same(const XmlElement& a, const XmlElement& b) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  const embers::objstore::s3::XmlLimits limits{.max_depth = 16, .max_elements = 10000};
-  auto root = embers::objstore::s3::ParseXml(input, limits);
+  const embers::objstore::http::XmlLimits limits{.max_depth = 16, .max_elements = 10000};
+  auto root = embers::objstore::http::ParseXml(input, limits);
   if (root.ok()) {
     if (Depth(*root) > limits.max_depth) std::abort();
     if (PlainNames(*root)) {
       std::string rebuilt;
       Write(*root, &rebuilt);
-      auto again = embers::objstore::s3::ParseXml(rebuilt, limits);
+      auto again = embers::objstore::http::ParseXml(rebuilt, limits);
       if (!again.ok() || !Same(*root, *again)) std::abort();
     }
   }

@@ -16,9 +16,12 @@
 
 #include "base/strings.h"
 #include "base/test_ports.h"
-#include "objstore/s3/http_client.h"
+#include "objstore/http/http_client.h"
 
 namespace embers::objstore::s3 {
+
+using ::embers::objstore::http::HttpClient;
+using ::embers::objstore::http::HttpResponse;
 namespace {
 
 constexpr std::string_view kInstallHint =

@@ -1,6 +1,6 @@
 // HttpClient against a scripted loopback HTTP server: retries, give-ups, streamed file bodies and
 // answers whose body is not wanted.
-#include "objstore/s3/http_client.h"
+#include "objstore/http/http_client.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -15,10 +15,10 @@
 #include "base/test_ports.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "objstore/s3/scripted_http_server.h"
+#include "objstore/http/scripted_http_server.h"
 #include "objstore/test_temp_dir.h"
 
-namespace embers::objstore::s3 {
+namespace embers::objstore::http {
 namespace {
 
 using ::testing::ElementsAre;
@@ -135,4 +135,4 @@ TEST(HttpClientTest, ConcurrentCallersShareTheBoundedPool) {
 }
 
 }  // namespace
-}  // namespace embers::objstore::s3
+}  // namespace embers::objstore::http

@@ -1,8 +1,8 @@
 // ScriptedHttpServer: a loopback HTTP/1.1 server that answers requests from a script, for tests
 // of the S3 HTTP client and bucket that need answers a real store will not give on demand
 // (5xx, dropped connections, a failing upload part). Test-only.
-#ifndef EMBERS_OBJSTORE_S3_SCRIPTED_HTTP_SERVER_H_
-#define EMBERS_OBJSTORE_S3_SCRIPTED_HTTP_SERVER_H_
+#ifndef EMBERS_OBJSTORE_HTTP_SCRIPTED_HTTP_SERVER_H_
+#define EMBERS_OBJSTORE_HTTP_SCRIPTED_HTTP_SERVER_H_
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,7 +21,7 @@
 #include "base/strings.h"
 #include "gtest/gtest.h"
 
-namespace embers::objstore::s3 {
+namespace embers::objstore::http {
 
 // Answers the n-th request with the n-th scripted answer (the last one repeats) and records
 // what each request carried. An empty answer closes the connection without a word.
@@ -110,6 +110,6 @@ inline std::string Answer(int status, std::string_view body) {
                 "\r\nConnection: close\r\n\r\n", body);
 }
 
-}  // namespace embers::objstore::s3
+}  // namespace embers::objstore::http
 
-#endif  // EMBERS_OBJSTORE_S3_SCRIPTED_HTTP_SERVER_H_
+#endif  // EMBERS_OBJSTORE_HTTP_SCRIPTED_HTTP_SERVER_H_

@@ -1,4 +1,4 @@
-#include "objstore/s3/xml_reader.h"
+#include "objstore/http/xml_reader.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -7,7 +7,7 @@
 #include "base/status.h"
 #include "base/strings.h"
 
-namespace embers::objstore::s3 {
+namespace embers::objstore::http {
 namespace {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -300,4 +300,4 @@ std::string XmlEscape(std::string_view text) {
   return out;
 }
 
-}  // namespace embers::objstore::s3
+}  // namespace embers::objstore::http

@@ -1,4 +1,4 @@
-#include "objstore/s3/http_client.h"
+#include "objstore/http/http_client.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 
 #include "base/strings.h"
 
-namespace embers::objstore::s3 {
+namespace embers::objstore::http {
 namespace {
 
 // Error answers are small XML documents; a misbehaving endpoint must not make us buffer more.
@@ -310,4 +310,4 @@ absl::StatusOr<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   return response;
 }
 
-}  // namespace embers::objstore::s3
+}  // namespace embers::objstore::http

@@ -1,12 +1,12 @@
 // ParseXml on the shapes S3 answers take, and on malformed or hostile input.
-#include "objstore/s3/xml_reader.h"
+#include "objstore/http/xml_reader.h"
 
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace embers::objstore::s3 {
+namespace embers::objstore::http {
 namespace {
 
 using ::testing::HasSubstr;
@@ -103,4 +103,4 @@ TEST(XmlReaderTest, Escape) {
 }
 
 }  // namespace
-}  // namespace embers::objstore::s3
+}  // namespace embers::objstore::http

@@ -1,10 +1,11 @@
-// HttpClient: the HTTP/1.1 transport of the S3 bucket, over libcurl's easy interface.
+// HttpClient: the HTTP/1.1 transport of the cloud buckets (S3, Azure Blob), over libcurl's easy
+// interface.
 //
-// Used by S3Bucket for every request to the store (docs/architecture.md says why libcurl). Send()
-// blocks its calling thread: Bucket is a synchronous interface called from worker threads, and
-// the number of requests in flight is bounded by max_connections (a caller waits for a free
-// handle, within the request's deadline). Each handle is kept in a pool with its connection open
-// (keep-alive), so consecutive requests reuse connections and TLS sessions.
+// Used by S3Bucket and AzureBucket for every request to the store (docs/architecture.md says why
+// libcurl). Send() blocks its calling thread: Bucket is a synchronous interface called from worker
+// threads, and the number of requests in flight is bounded by max_connections (a caller waits for a
+// free handle, within the request's deadline). Each handle is kept in a pool with its connection
+// open (keep-alive), so consecutive requests reuse connections and TLS sessions.
 //
 // Retries: an attempt that fails to connect, times out, loses its connection, or gets 5xx or 429
 // is tried again after a jittered exponential backoff ("full jitter": a uniform delay up to
@@ -14,8 +15,8 @@
 //
 // A request body comes from memory or from a range of an open file, streamed by the read
 // callback (PutFile never holds the file in memory); both rewind on a retry.
-#ifndef EMBERS_OBJSTORE_S3_HTTP_CLIENT_H_
-#define EMBERS_OBJSTORE_S3_HTTP_CLIENT_H_
+#ifndef EMBERS_OBJSTORE_HTTP_HTTP_CLIENT_H_
+#define EMBERS_OBJSTORE_HTTP_HTTP_CLIENT_H_
 
 #include <cstdint>
 #include <functional>
@@ -31,7 +32,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace embers::objstore::s3 {
+namespace embers::objstore::http {
 
 struct HttpClientOptions {
   // Requests in flight at most (and pooled connections kept).
@@ -117,6 +118,6 @@ class HttpClient {
   int in_use_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-}  // namespace embers::objstore::s3
+}  // namespace embers::objstore::http
 
-#endif  // EMBERS_OBJSTORE_S3_HTTP_CLIENT_H_
+#endif  // EMBERS_OBJSTORE_HTTP_HTTP_CLIENT_H_
