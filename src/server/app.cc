@@ -7,9 +7,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
+#include "absl/synchronization/mutex.h"
 #include "base/logging.h"
 #include "base/metrics.h"
 #include "base/status.h"
@@ -60,12 +62,18 @@ class ServerModule : public Module {
 };
 
 // The object-storage bucket shared by the write path, compaction and queries.
+//
+// A bucket that cannot be opened (a wrong key, a missing bucket, an unreachable endpoint, a clock
+// the store finds skewed) does not end the process: the error is logged once, /ready answers 503
+// with it, and opening is retried with a capped backoff until it works or shutdown is requested.
+// Orchestrators then see an unready pod that says why, and the process recovers by itself when the
+// store comes back. Only a configuration the backend rejects outright (InvalidArgument) stops the
+// start.
 class StorageModule : public Module {
  public:
   explicit StorageModule(App* app) : app_(app) {}
   absl::Status Start() override {
-    absl::StatusOr<std::unique_ptr<objstore::Bucket>> bucket =
-        objstore::OpenBucket(app_->config_.storage);
+    absl::StatusOr<std::unique_ptr<objstore::Bucket>> bucket = OpenWithRetries();
     if (!bucket.ok()) return bucket.status();
     app_->bucket_ = std::move(*bucket);
     log::Info("bucket opened", {{"bucket", app_->bucket_->Name()}});
@@ -79,12 +87,60 @@ class StorageModule : public Module {
           sweep_bucket_.get(), std::chrono::hours(1), std::chrono::hours(1),
           std::chrono::minutes(1));
     }
+    opened_ = true;
     return absl::OkStatus();
   }
   void Stop(absl::Time) override { sweeper_.reset(); }
+  bool Ready() const override { return opened_; }
+  std::string NotReadyReason() const override {
+    absl::MutexLock lock(&mu_);
+    return open_error_;
+  }
 
  private:
+  absl::StatusOr<std::unique_ptr<objstore::Bucket>> OpenWithRetries() {
+    constexpr absl::Duration kFirstBackoff = absl::Seconds(1);
+    constexpr absl::Duration kMaxBackoff = absl::Seconds(30);
+    // Repeating the same error is logged at most this often; a new error is logged at once.
+    constexpr absl::Duration kRepeatLogInterval = absl::Minutes(5);
+    absl::Duration backoff = kFirstBackoff;
+    std::string last_logged;
+    absl::Time last_logged_at = absl::InfinitePast();
+    for (int attempt = 1;; ++attempt) {
+      absl::StatusOr<std::unique_ptr<objstore::Bucket>> bucket =
+          objstore::OpenBucket(app_->config_.storage);
+      if (bucket.ok() || bucket.status().code() == absl::StatusCode::kInvalidArgument) {
+        absl::MutexLock lock(&mu_);
+        open_error_.clear();
+        if (bucket.ok() && attempt > 1) {
+          log::Info("the bucket opened after failed attempts", {{"attempts", attempt}});
+        }
+        return bucket;
+      }
+      const std::string error = StrCat("cannot open the bucket: ", bucket.status().ToString());
+      {
+        absl::MutexLock lock(&mu_);
+        open_error_ = error;
+      }
+      if (error != last_logged || absl::Now() - last_logged_at >= kRepeatLogInterval) {
+        log::Error("cannot open the bucket; /ready answers 503 until it opens, retrying",
+                   {{"error", bucket.status().ToString()},
+                    {"attempt", attempt},
+                    {"retry_in", absl::FormatDuration(backoff)}});
+        last_logged = error;
+        last_logged_at = absl::Now();
+      }
+      if (app_->shutdown_requested_.WaitForNotificationWithTimeout(backoff)) {
+        return absl::CancelledError(StrCat("shutdown requested while waiting: ", error));
+      }
+      backoff = std::min(backoff * 2, kMaxBackoff);
+    }
+  }
+
   App* app_;
+  mutable absl::Mutex mu_;
+  std::string open_error_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> opened_{false};
   std::unique_ptr<objstore::FilesystemBucket> sweep_bucket_;
   std::unique_ptr<objstore::TempFileSweeper> sweeper_;
 };
@@ -611,8 +667,9 @@ void App::RegisterModules() {
   modules_.Register(
       "server", {}, [this] { return std::make_unique<ServerModule>(this); },
       /*user_visible=*/false);
+  // After the server, so that /ready can say why while the bucket does not open.
   modules_.Register(
-      "storage", {}, [this] { return std::make_unique<StorageModule>(this); },
+      "storage", {"server"}, [this] { return std::make_unique<StorageModule>(this); },
       /*user_visible=*/false);
   modules_.Register("metastore", {"server", "storage"},
                     [this] { return std::make_unique<MetastoreModule>(this); });
@@ -666,9 +723,11 @@ void App::RegisterProcessRoutes() {
       responder.Send(HttpResponse::Text(200, "ready"));
       return;
     }
+    // "not ready: storage (cannot open the bucket s3://…: …), metastore"
     std::vector<std::string> waiting;
-    for (const auto& [name, ready] : modules_.States()) {
-      if (!ready) waiting.push_back(name);
+    for (const ModuleState& m : modules_.States()) {
+      if (m.ready) continue;
+      waiting.push_back(m.reason.empty() ? m.name : StrCat(m.name, " (", m.reason, ")"));
     }
     responder.Send(HttpResponse::Text(
         503, StrCat("not ready: ", waiting.empty() ? "starting" : Join(waiting, ", "))));

@@ -16,6 +16,7 @@
 #include <atomic>
 
 #include "absl/status/status.h"
+#include "absl/synchronization/notification.h"
 #include "compactor/compaction_worker.h"
 #include "distributor/distributor.h"
 #include "metastore/compaction_service.h"
@@ -44,8 +45,14 @@ class App {
   App(const App&) = delete;
   App& operator=(const App&) = delete;
 
+  // Starts the modules of -target. May wait (for the bucket to open) until RequestShutdown();
+  // returns Cancelled then.
   absl::Status Start();
   void Stop();
+  // A shutdown signal arrived: wakes Start() if it waits, and WaitForShutdownRequest().
+  void RequestShutdown() { shutdown_requested_.Notify(); }
+  void WaitForShutdownRequest() { shutdown_requested_.WaitForNotification(); }
+  bool ShutdownRequested() const { return shutdown_requested_.HasBeenNotified(); }
 
   int http_port() const;
   int grpc_port() const { return grpc_port_; }
@@ -96,6 +103,7 @@ class App {
   RpcEnvironment process_env_;
   HttpRouter router_;
   ModuleManager modules_;
+  absl::Notification shutdown_requested_;
 
   std::unique_ptr<HttpServer> http_server_;
   // Public services (push, querier, OTLP, settings, ad hoc profiles) on -server.grpc-listen-*;

@@ -80,7 +80,15 @@ absl::Status ModuleManager::Start(const std::vector<std::string>& targets) {
   std::vector<std::pair<std::string, std::unique_ptr<Module>>> created;
   for (const auto& name : *order) created.emplace_back(name, Find(name)->factory());
   for (auto& [name, module] : created) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      starting_ = {name, module.get()};
+    }
     absl::Status st = module->Start();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      starting_ = {"", nullptr};
+    }
     if (!st.ok()) {
       log::Error("module failed to start", {{"module", name}, {"error", st.ToString()}});
       Stop(absl::Now() + absl::Seconds(5));
@@ -120,10 +128,17 @@ bool ModuleManager::AllReady() const {
                      [](const auto& m) { return m.second->Ready(); });
 }
 
-std::vector<std::pair<std::string, bool>> ModuleManager::States() const {
+std::vector<ModuleState> ModuleManager::States() const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<std::pair<std::string, bool>> out;
-  for (const auto& [name, module] : started_) out.emplace_back(name, module->Ready());
+  std::vector<ModuleState> out;
+  auto add = [&out](const std::string& name, const Module& module, bool started) {
+    // A module is ready only once its Start() returned.
+    ModuleState& s =
+        out.emplace_back(ModuleState{.name = name, .ready = started && module.Ready()});
+    if (!s.ready) s.reason = module.NotReadyReason();
+  };
+  for (const auto& [name, module] : started_) add(name, *module, true);
+  if (starting_.second != nullptr) add(starting_.first, *starting_.second, false);
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -27,6 +28,16 @@ class Module {
   // Stops gracefully, finishing or failing in-flight work, by `deadline`.
   virtual void Stop(absl::Time deadline) = 0;
   virtual bool Ready() const { return true; }
+  // Why the module is not ready (e.g. the bucket cannot be opened), for /ready; "" if there is
+  // nothing to add to its name. Called from I/O threads, also while Start() runs.
+  virtual std::string NotReadyReason() const { return {}; }
+};
+
+// One module's state as /ready reports it.
+struct ModuleState {
+  std::string name;
+  bool ready = false;
+  std::string reason;  // Module::NotReadyReason() when not ready
 };
 
 class ModuleManager {
@@ -47,8 +58,8 @@ class ModuleManager {
   void Stop(absl::Time deadline);
 
   bool AllReady() const;
-  // (name, ready) for every started module, in start order.
-  std::vector<std::pair<std::string, bool>> States() const;
+  // Every started module and the one starting now, in start order.
+  std::vector<ModuleState> States() const;
   std::vector<std::string> UserVisibleNames() const;
 
  private:
@@ -65,6 +76,8 @@ class ModuleManager {
   // Guards started_ and all_started_: /ready reads them from an I/O thread while Start() runs.
   mutable std::mutex mu_;
   std::vector<std::pair<std::string, std::unique_ptr<Module>>> started_;
+  // The module whose Start() is running (it may wait, e.g. for the bucket), owned by Start().
+  std::pair<std::string, const Module*> starting_{"", nullptr};
   bool all_started_ = false;
 };
 

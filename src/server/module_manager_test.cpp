@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+
 namespace embers::server {
 namespace {
 
@@ -79,6 +83,44 @@ TEST(ModuleManager, FailedStartStopsWhatStarted) {
   EXPECT_THAT(log, testing::ElementsAre("start server", "start storage", "start metastore",
                                         "stop storage", "stop server"));
   EXPECT_FALSE(m.AllReady());
+}
+
+// A module that waits in Start() (as storage does for a bucket that does not open) is listed by
+// States() as not ready, with its reason, so /ready can say why.
+class WaitingModule : public Module {
+ public:
+  explicit WaitingModule(absl::Notification* release) : release_(release) {}
+  absl::Status Start() override {
+    release_->WaitForNotification();
+    return absl::OkStatus();
+  }
+  void Stop(absl::Time) override {}
+  std::string NotReadyReason() const override { return "cannot open the bucket: denied"; }
+
+ private:
+  absl::Notification* release_;
+};
+
+TEST(ModuleManager, TheModuleStartingNowIsReportedWithItsReason) {
+  std::vector<std::string> log;
+  absl::Notification release;
+  ModuleManager m;
+  m.Register("server", {}, [&] { return std::make_unique<RecordingModule>("server", &log); });
+  m.Register("storage", {"server"}, [&] { return std::make_unique<WaitingModule>(&release); });
+  absl::Status started;
+  std::thread starter([&] { started = m.Start({"storage"}); });
+  std::vector<ModuleState> states;
+  while (states.size() < 2) states = m.States();  // until storage's Start() runs
+  EXPECT_TRUE(states[0].ready);
+  EXPECT_EQ(states[1].name, "storage");
+  EXPECT_FALSE(states[1].ready);
+  EXPECT_EQ(states[1].reason, "cannot open the bucket: denied");
+  EXPECT_FALSE(m.AllReady());
+  release.Notify();
+  starter.join();
+  EXPECT_TRUE(started.ok());
+  EXPECT_TRUE(m.AllReady());
+  m.Stop(absl::Now());
 }
 
 }  // namespace

@@ -295,17 +295,39 @@ export function listeningPorts(log) {
   return { http: port('http'), grpc: port('grpc'), internal: port('internal_grpc') };
 }
 
-async function waitReady(server) {
+/** Reads the bound ports from the log once they are there; true when known. */
+function learnPorts(server) {
+  if (server.httpPort) return true;
+  const bound = listeningPorts(server.logTail(1 << 20));
+  if (!bound) return false;
+  server.setPorts(bound);
+  Object.assign(server.ports, bound);
+  return true;
+}
+
+/**
+ * Starts embers like startServer() but returns as soon as its HTTP port listens, ready or not: for
+ * tests of a server that stays unready (a bucket that does not open) and says why on /ready.
+ */
+export async function startServerListening({ extraArgs = [], dir, ports, tls } = {}) {
+  assertBinary();
+  const server = await spawnServer(extraArgs, dir, ports, tls);
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline && !server.exit) {
+    if (learnPorts(server)) return server;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await server.kill();
+  throw new Error(`embers never logged its msg="listening" line (${server.describeExit()}).\n` +
+    `command: ${server.commandLine()}\n--- embers stderr ---\n${server.logTail(64 * 1024)}`);
+}
+
+export async function waitReady(server) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let last = 'no answer yet';
   while (Date.now() < deadline) {
     if (server.exit) break;
-    if (!server.httpPort) {
-      const bound = listeningPorts(server.logTail(1 << 20));
-      if (!bound) { await new Promise((r) => setTimeout(r, 20)); continue; }
-      server.setPorts(bound);
-      Object.assign(server.ports, bound);
-    }
+    if (!learnPorts(server)) { await new Promise((r) => setTimeout(r, 20)); continue; }
     try {
       const res = await request(server.url('/ready'), { timeoutMs: 1000, ...server.tls });
       if (res.status === 200) return;

@@ -1,7 +1,8 @@
 // The S3 backend end to end (issue 13): embers with -storage.backend=s3 on a real s3rver (started
 // here, through s3rver_s3_semantics.cjs), push then query, the objects it wrote read back with the
-// AWS SDK, a restart that queries the same data again, and the one clear start-up error for a
-// wrong access key and a missing bucket.
+// AWS SDK, a restart that queries the same data again; a wrong access key, a missing bucket and an
+// unreachable endpoint each keep /ready at 503 with one clear error, and a bucket created later is
+// picked up without a restart.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,8 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, before, after } from 'node:test';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { EMBERS_BIN, EMBERS_SRC, HOST, bucketObjects, call, freeStablePort, request, show, startServer, stopCleanly } from './harness.mjs';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { EMBERS_SRC, HOST, bucketObjects, call, freeStablePort, request, show, startServer, startServerListening, stopCleanly, waitReady } from './harness.mjs';
 import { encodeProfile } from './synthetic_profiles.mjs';
 
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
@@ -122,25 +123,62 @@ describe('S3 backend on s3rver', () => {
     assert.equal(await total(), 30_000_000);
   });
 
+  // A bucket that does not open leaves embers up but unready: /ready answers 503 with the error,
+  // the log says it once, and SIGTERM still ends the process at once.
+  async function startUnready(overrides, expected) {
+    const server = await startServerListening({ extraArgs: [...s3Args(overrides), ...common] });
+    const deadline = Date.now() + 15_000;
+    let last;
+    while (Date.now() < deadline) {
+      last = await call(server, '/ready');
+      if (last.status === 503 && expected.test(last.text)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(last.status, 503, show(last));
+    assert.match(last.text, /^not ready: storage \(cannot open the bucket: .*opening S3 bucket s3:\/\//);
+    assert.match(last.text, expected);
+    server.assertRunning();
+    return server;
+  }
+  const errorLines = (server) => server.logTail(1 << 20).split('\n').filter((l) => l.includes('cannot open the bucket'));
+
   for (const [what, overrides, expected] of [
     ['an unknown access key', { 'storage.s3.access-key-id': 'WRONG' }, /InvalidAccessKeyId.*-storage\.s3\.access-key-id/],
     ['a missing bucket', { 'storage.s3.bucket-name': 'no-such-bucket' }, /NoSuchBucket.*-storage\.s3\.bucket-name/],
+    ['an unreachable endpoint', { 'storage.s3.endpoint': '127.0.0.1:1' }, /UNAVAILABLE.*127\.0\.0\.1:1/],
   ]) {
-    it(`${what} stops start-up with one clear error`, { timeout: 30_000 }, async () => {
-      const own = fs.mkdtempSync(path.join(dir, 'bad-'));
-      const child = spawn(EMBERS_BIN, [
-        `-server.http-listen-address=${HOST}`, '-server.http-listen-port=0',
-        `-server.grpc-listen-address=${HOST}`, '-server.grpc-listen-port=0',
-        `-server.internal-grpc-listen-address=${HOST}`, '-server.internal-grpc-listen-port=0',
-        `-metastore.raft.bind-address=${HOST}:${await freeStablePort()}`,
-        `-metastore.data-dir=${path.join(own, 'metastore')}`, ...s3Args(overrides),
-      ], { cwd: own, stdio: ['ignore', 'ignore', 'pipe'] });
-      let log = '';
-      child.stderr.on('data', (c) => { log += c; });
-      const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
-      assert.notEqual(code, 0, log);
-      assert.match(log, expected);
-      assert.match(log, /opening S3 bucket s3:\/\//);
+    it(`${what} keeps /ready at 503 with one clear error`, { timeout: 60_000 }, async () => {
+      const server = await startUnready(overrides, expected);
+      try {
+        // Three more attempts (1 s, 2 s backoff) fail the same way: still one error in the log.
+        await new Promise((r) => setTimeout(r, 3500));
+        assert.equal((await call(server, '/ready')).status, 503);
+        assert.equal(errorLines(server).length, 1, errorLines(server).join('\n'));
+        const exit = await server.stop();
+        assert.equal(exit.code, 0, `${JSON.stringify(exit)}\n${server.logTail()}`);
+      } finally {
+        await server.kill();
+      }
     });
   }
+
+  it('becomes ready by itself once the missing bucket exists', { timeout: 90_000 }, async () => {
+    const name = 'created-later';
+    const server = await startUnready({ 'storage.s3.bucket-name': name }, /NoSuchBucket/);
+    try {
+      await sdk.send(new CreateBucketCommand({ Bucket: name }));
+      await waitReady(server);
+      const res = await call(server, '/push.v1.PusherService/Push', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ series: [{
+          labels: [{ name: '__name__', value: 'process_cpu' }, { name: 'service_name', value: 'late' }],
+          samples: [{ rawProfile: Buffer.from(encodeProfile({ samples: [{ stack: ['main'], cpu: 10_000_000, count: 1 }], timeMs: Date.now() - 1000 })).toString('base64') }],
+        }] }),
+      });
+      assert.equal(res.status, 200, show(res));
+      assert.match(server.logTail(1 << 20), /the bucket opened after failed attempts/);
+    } finally {
+      await server.kill();
+    }
+  });
 });

@@ -2,8 +2,10 @@
 // stops them gracefully on SIGTERM or SIGINT.
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <iostream>
+#include <thread>
 #include <utility>
 
 #include "base/flags.h"
@@ -76,15 +78,37 @@ int main(int argc, char** argv) {
       .utf8_label_names = config.allow_utf8_label_names,
   };
   embers::server::App app(config, std::move(info));
+  // Signals are taken by a thread of their own because start-up may wait (for a bucket that does
+  // not open yet) and must still end on SIGTERM.
+  std::atomic<bool> exiting{false};
+  std::thread signal_waiter([&app, &exiting, shutdown_signals] {
+    const timespec poll = {.tv_sec = 0, .tv_nsec = 200'000'000};
+    while (!exiting.load()) {
+      int signal_number = sigtimedwait(&shutdown_signals, nullptr, &poll);
+      if (signal_number < 0) continue;  // timeout or EINTR
+      embers::log::Info("shutting down",
+                        {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      app.RequestShutdown();
+      return;
+    }
+  });
+  auto finish = [&](int code) {
+    exiting = true;
+    signal_waiter.join();
+    return code;
+  };
   if (absl::Status st = app.Start(); !st.ok()) {
+    if (app.ShutdownRequested()) {
+      embers::log::Info("stopped before start-up completed", {{"reason", st.ToString()}});
+      return finish(0);
+    }
     embers::log::Error("startup failed", {{"error", st.ToString()}});
-    return 1;
+    return finish(1);
   }
   embers::log::Info("embers is ready to serve");
 
-  int signal_number = 0;
-  sigwait(&shutdown_signals, &signal_number);
-  embers::log::Info("shutting down", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  app.WaitForShutdownRequest();
+  finish(0);
   app.Stop();
   embers::log::Info("stopped");
   return 0;
