@@ -5,38 +5,17 @@
 // picked up without a restart.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, before, after } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { EMBERS_SRC, HOST, bucketObjects, call, freeStablePort, request, show, startServer, startServerListening, stopCleanly, waitReady } from './harness.mjs';
+import { bucketObjects, call, freeStablePort, show, startServer, startServerListening, stopCleanly, waitReady } from './harness.mjs';
+import { startS3rver } from './s3rver.mjs';
 import { encodeProfile } from './synthetic_profiles.mjs';
 
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const BUCKET = 'embers';
-
-async function startS3rver(dir) {
-  const port = await freeStablePort();
-  const child = spawn(process.execPath, [
-    '--openssl-legacy-provider', path.join(EMBERS_SRC, 'tests', 'node', 's3rver_s3_semantics.cjs'),
-    '-d', dir, '-a', HOST, '-p', String(port), '--configure-bucket', BUCKET, '--silent',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (c) => { log += c; });
-  child.stderr.on('data', (c) => { log += c; });
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    try {
-      const res = await request(`http://${HOST}:${port}/${BUCKET}?list-type=2&max-keys=1`, { timeoutMs: 1000 });
-      if (res.status === 200) return { child, endpoint: `${HOST}:${port}` };
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`s3rver did not answer on port ${port}:\n${log}`);
-}
 
 describe('S3 backend on s3rver', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'embers-s3-'));
@@ -63,7 +42,7 @@ describe('S3 backend on s3rver', () => {
   };
 
   before(async () => {
-    s3rver = await startS3rver(path.join(dir, 's3rver'));
+    s3rver = await startS3rver(path.join(dir, 's3rver'), BUCKET);
     sdk = new S3Client({
       endpoint: `http://${s3rver.endpoint}`, region: 'us-east-1', forcePathStyle: true,
       credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
