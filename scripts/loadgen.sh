@@ -4,7 +4,7 @@
 # bounded time, samples the server's RSS, threads and CPU from /proc every second, prints the
 # results and stops the server. Numbers go to docs/performance.md.
 #
-#   scripts/loadgen.sh [-b build-dir] [-d seconds] [-s segment-duration] [-n nice] [-a] [-t]
+#   scripts/loadgen.sh [-b build-dir] [-d seconds] [-s segment-duration] [-n nice] [-a] [-t] [-3]
 #                      [-- loadgen flags...]
 #   scripts/loadgen.sh -b build -d 30 -- -connections=1500 -max-profile-bytes=32768
 #   scripts/loadgen.sh -b build -d 30 -- -http2 -connections=2000 -rate=3000
@@ -26,6 +26,10 @@
 # -t serves the HTTP port over TLS (-server.http-tls-*, a P-256 certificate made for the run by the
 # openssl CLI) and pushes over https:// (HTTP/1.1): the cost of TLS on the write path.
 #
+# -3 stores the objects in S3: a real s3rver (npm, from tests/node/node_modules, installed by
+# `scripts/install-deps.sh --test`) started for the run, reached over HTTP on loopback. The report
+# then adds what the store was asked: requests per segment flush and server CPU per MB uploaded.
+#
 # EMBERS_ARGS adds server flags. Pyroscope's default ingestion limit is 4 MB/s per tenant; it is
 # disabled here (-distributor.ingestion-rate-limit-mb=0) so that it does not cap the test.
 set -euo pipefail
@@ -37,7 +41,8 @@ segment=500ms
 nice=""
 auth=""
 tls=""
-while getopts "b:d:s:n:ath" opt; do
+s3=""
+while getopts "b:d:s:n:at3h" opt; do
   case $opt in
     b) build=$OPTARG ;;
     d) duration=$OPTARG ;;
@@ -45,7 +50,8 @@ while getopts "b:d:s:n:ath" opt; do
     n) nice=$OPTARG ;;
     a) auth=1 ;;
     t) tls=1 ;;
-    *) sed -n '2,27p' "$0"; exit 2 ;;
+    3) s3=1 ;;
+    *) sed -n '2,31p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -77,11 +83,20 @@ if [ -n "$tls" ]; then
   curl_tls=(--cacert "$tmp/tls.crt")
   loadgen_tls=(-tls-ca-path="$tmp/tls.crt")
 fi
-# shellcheck disable=SC2086  # EMBERS_ARGS and auth_flags are lists of flags
+storage_flags="-storage.backend=filesystem -storage.filesystem.dir=$tmp/bucket"
+s3rver_pid=""
+if [ -n "$s3" ]; then
+  # shellcheck source=lib/s3rver.sh
+  . scripts/lib/s3rver.sh
+  start_s3rver "$tmp/s3rver" "$tmp/s3rver.log"
+  s3rver_pid=$S3RVER_PID
+  storage_flags=$S3_STORAGE_FLAGS
+fi
+# shellcheck disable=SC2086  # EMBERS_ARGS, storage_flags and auth_flags are lists of flags
 "$bin" -server.http-listen-address=127.0.0.1 -server.http-listen-port="$port" \
   -server.grpc-listen-address=127.0.0.1 -server.grpc-listen-port="$gport" \
   -server.internal-grpc-listen-port=0 \
-  -storage.backend=filesystem -storage.filesystem.dir="$tmp/bucket" \
+  $storage_flags \
   -metastore.data-dir="$tmp/metastore" \
   -distributor.ingestion-rate-limit-mb=0 \
   -segment-writer.segment-duration="$segment" \
@@ -93,6 +108,7 @@ cleanup() {
   [ -n "$sampler" ] && kill "$sampler" 2>/dev/null || true
   kill -TERM "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  [ -n "$s3rver_pid" ] && kill "$s3rver_pid" 2>/dev/null && wait "$s3rver_pid" 2>/dev/null
   rm -rf "$tmp"
   [ -n "$old_nice" ] && echo "$old_nice" >/proc/$$/autogroup
   return 0
@@ -206,8 +222,27 @@ c = json.load(sys.stdin)["compaction"]
 print("== index: " + ", ".join("L%d %d blocks (%d queued, lag %.1f s)" % (l["level"], l["blocks"], l["queued_blocks"], l["oldest_queued_age_ms"] / 1000) for l in c["levels"]) +
       "; tombstones %d; deleted %d objects, %.1f MB" % (c["tombstones"], c["deleted_objects"], c["deleted_bytes"] / 1e6))
 ' || true
-objects=$(find "$tmp/bucket" -name block.bin 2>/dev/null | wc -l)
-echo "== bucket: $objects objects, $(du -sh "$tmp/bucket" 2>/dev/null | cut -f1)"
+if [ -n "$s3" ]; then
+  # What the store was asked during the run, per segment flush, and the server CPU per MB sent.
+  awk -v hz="$(getconf CLK_TCK)" -v ticks="$(awk '{print $14 + $15}' "/proc/$pid/stat")" '
+    /^embers_objstore_operations_total\{backend="s3"/ {
+      op = $0; sub(/.*operation="/, "", op); sub(/".*/, "", op); ops[op] += $NF; total += $NF
+      if ($0 !~ /result="OK"/) failed += $NF
+    }
+    /^embers_objstore_bytes_total\{backend="s3",operation="put/ { put_bytes += $NF }
+    /^embers_segment_writer_segments_total/ { flushes += $NF }
+    END {
+      line = ""; for (op in ops) line = line sprintf(" %s %d", op, ops[op])
+      printf "== S3: %d requests (%s), %d failed; %.1f MB uploaded\n", total, substr(line, 2), failed, put_bytes / 1e6
+      if (flushes > 0) printf "   %d segment flushes: %.2f PUTs per flush\n", flushes, ops["put"] / flushes
+      if (put_bytes > 0) printf "   server CPU %.1f ms per MB uploaded (all server work, over the whole run)\n", ticks / hz * 1000 / (put_bytes / 1e6)
+    }' <<<"$metrics"
+  objects=$(find "$tmp/s3rver" -name '*._S3rver_object' 2>/dev/null | wc -l)
+  echo "== bucket (s3rver): $objects objects, $(du -sh "$tmp/s3rver" 2>/dev/null | cut -f1)"
+else
+  objects=$(find "$tmp/bucket" -name block.bin 2>/dev/null | wc -l)
+  echo "== bucket: $objects objects, $(du -sh "$tmp/bucket" 2>/dev/null | cut -f1)"
+fi
 if grep -q 'level=error' "$tmp/server.log"; then
   echo "== server errors (first 5):"
   grep 'level=error' "$tmp/server.log" | head -5

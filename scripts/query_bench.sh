@@ -17,6 +17,7 @@
 #   QB_PERF=0     1: `perf record -g -p <server>` during the last round; prints the top symbols
 #   QB_GO=1       0: skip the `go tool pprof` baseline (and writing the raw profiles)
 #   QB_COMPACTION_WAIT=1  0: query at once instead of waiting for compaction to catch up
+#   QB_S3=0       1: the bucket is a real s3rver started for the run (scripts/lib/s3rver.sh)
 #   EMBERS_ARGS   extra server flags
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,21 +55,32 @@ port=$(free_port)
 gport=$(free_port)
 rport=$(free_port)
 pid=""
+S3RVER_PID=""
 cleanup() {
   [ -n "$pid" ] && { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+  [ -n "$S3RVER_PID" ] && { kill "$S3RVER_PID" 2>/dev/null; wait "$S3RVER_PID" 2>/dev/null; }
   rm -rf "$tmp"
   return 0
 }
 trap cleanup EXIT
 
+storage_flags="-storage.backend=filesystem -storage.filesystem.dir=$tmp/bucket"
+objects() { find "$tmp/bucket" -name block.bin | wc -l; }
+if [ "${QB_S3:-0}" = 1 ]; then
+  # shellcheck source=lib/s3rver.sh
+  . scripts/lib/s3rver.sh
+  start_s3rver "$tmp/bucket" "$tmp/s3rver.log"
+  storage_flags=$S3_STORAGE_FLAGS
+  objects() { find "$tmp/bucket" -name '*._S3rver_object' | wc -l; }
+fi
 # Profiles are up to 6 h old: no reject-older-than; no ingestion rate limit so that it does not cap
 # the ingest rate reported below.
-# shellcheck disable=SC2086  # EMBERS_ARGS is a list of flags
+# shellcheck disable=SC2086  # EMBERS_ARGS and storage_flags are lists of flags
 "$bin" -target=all -server.http-listen-address=127.0.0.1 -server.http-listen-port="$port" \
   -server.grpc-listen-address=127.0.0.1 -server.grpc-listen-port="$gport" \
   -server.internal-grpc-listen-port=0 \
   -metastore.raft.bind-address=127.0.0.1:"$rport" \
-  -storage.backend=filesystem -storage.filesystem.dir="$tmp/bucket" \
+  $storage_flags \
   -metastore.data-dir="$tmp/metastore" \
   -validation.reject-older-than=0 -distributor.ingestion-rate-limit-mb=0 \
   -log.level=warn ${EMBERS_ARGS:-} 2>"$tmp/server.log" &
@@ -91,7 +103,7 @@ t1=$(ticks "$pid")
 profiles=$(sed -n 's/.*profiles_total=\([0-9]*\).*/\1/p' "$tmp/ingest.out")
 awk -v t="$((t1 - t0))" -v hz="$hz" -v n="$profiles" \
   'BEGIN { printf "server CPU during ingest: %.1f s, %.2f ms per profile\n", t / hz, t / hz * 1e3 / n }'
-echo "== bucket: $(find "$tmp/bucket" -name block.bin | wc -l) objects, $(du -sh "$tmp/bucket" | cut -f1); server RSS $(awk '/^VmRSS:/{print $2/1024" MiB"}' "/proc/$pid/status")"
+echo "== bucket ($(cut -d' ' -f1 <<<"$storage_flags" | cut -d= -f2)): $(objects) objects, $(du -sh "$tmp/bucket" | cut -f1); server RSS $(awk '/^VmRSS:/{print $2/1024" MiB"}' "/proc/$pid/status")"
 
 # --- 1b. Compaction catches up: no segment left uncompacted, no job queued or running, and the
 # replaced objects deleted (run with -compaction.cleanup-delay short enough). Levels 1 and 2 keep
@@ -112,7 +124,7 @@ print(busy, " ".join("L%d=%d" % (x["level"], x["blocks"]) for x in l))'
     sleep 0.5
   done
   echo "== compaction caught up after $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s" \
-    "(ingest already overlapped it): index $levels; bucket $(find "$tmp/bucket" -name block.bin | wc -l) objects, $(du -sh "$tmp/bucket" | cut -f1)"
+    "(ingest already overlapped it): index $levels; bucket $(objects) objects, $(du -sh "$tmp/bucket" | cut -f1)"
 fi
 
 # --- 2. Queries (the first round waits until the data set is queryable).

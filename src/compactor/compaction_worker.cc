@@ -340,17 +340,19 @@ absl::Status CompactionWorker::Clean(const v1::BlockTombstones& tombstone) {
   // Segments (tenant "") live under segments/, every compacted level under blocks/.
   const uint32_t level =
       tombstone.tenant().empty() ? 0 : std::max(1u, tombstone.compaction_level());
-  for (const std::string& id : tombstone.blocks()) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (exit_) return absl::CancelledError("stopping");
-    }
-    absl::Status s =
-        bucket_->Delete(block::ObjectKey(level, tombstone.shard(), tombstone.tenant(), id));
-    Deleted().WithLabels({s.ok() ? "deleted" : "error"}).Inc();
-    if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (exit_) return absl::CancelledError("stopping");
   }
-  return absl::OkStatus();
+  // One batch: S3 deletes up to 1,000 keys a request.
+  std::vector<std::string> keys;
+  keys.reserve(static_cast<size_t>(tombstone.blocks_size()));
+  for (const std::string& id : tombstone.blocks()) {
+    keys.push_back(block::ObjectKey(level, tombstone.shard(), tombstone.tenant(), id));
+  }
+  absl::Status s = bucket_->DeleteMany(keys);
+  Deleted().WithLabels({s.ok() ? "deleted" : "error"}).Inc(static_cast<double>(keys.size()));
+  return s;
 }
 
 }  // namespace embers::compactor

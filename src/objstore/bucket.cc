@@ -77,6 +77,13 @@ absl::Status RangeStartPastEndError(std::string_view bucket, std::string_view ke
                                       " starts at ", offset, ", past its end (size ", size, ")"));
 }
 
+absl::Status Bucket::DeleteMany(std::span<const std::string> keys) {
+  for (const std::string& key : keys) {
+    if (absl::Status s = Delete(key); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<std::string>> ListKeys(Bucket& bucket, std::string_view prefix) {
   std::vector<std::string> keys;
   absl::Status s = bucket.List(prefix, [&keys](std::string_view key) {

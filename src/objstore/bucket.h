@@ -4,9 +4,9 @@
 // compaction-workers GetRange sources, PutFile the blocks they assembled in a local file and Delete
 // the replaced sources, query-backends read sections by
 // byte range, and the metastore parks metadata under dlq/. Implementations: FilesystemBucket
-// (single node, the default), MemoryBucket (tests), PrefixedBucket (a key-prefix wrapper) and
-// S3Bucket (s3/s3_bucket.h, any S3-compatible store). All of them pass
-// bucket_conformance_test.cpp.
+// (single node, the default), MemoryBucket (tests), PrefixedBucket (a key-prefix wrapper),
+// S3Bucket (s3/s3_bucket.h, any S3-compatible store) and AzureBucket (azure/azure_bucket.h, Azure
+// Blob Storage). All of them pass bucket_conformance_test.cpp.
 //
 // Keys are '/'-separated paths such as "segments/1/anonymous/<ULID>/block.bin". Every
 // implementation validates keys with ValidateKey() below, so a key is accepted or rejected the
@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,6 +87,12 @@ class Bucket {
 
   // Removes the object. Deleting a missing object is OK, so retries are harmless.
   virtual absl::Status Delete(std::string_view key) = 0;
+
+  // Removes every object of `keys`, missing ones being OK as with Delete. Stores with a batch
+  // operation override it (S3's DeleteObjects takes 1,000 keys a request: compaction's cleanup
+  // deletes whole batches of replaced blocks); this default deletes one key after another. On an
+  // error some of the keys may be deleted already; calling again is harmless.
+  virtual absl::Status DeleteMany(std::span<const std::string> keys);
 
   virtual absl::StatusOr<bool> Exists(std::string_view key) = 0;
 

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "objstore/bucket.h"
@@ -44,6 +45,9 @@ class FaultInjectingBucket final : public Bucket {
     return inner_->PutFile(key, path);
   }
   absl::Status Delete(std::string_view key) override { return inner_->Delete(key); }
+  absl::Status DeleteMany(std::span<const std::string> keys) override {
+    return inner_->DeleteMany(keys);
+  }
   absl::StatusOr<bool> Exists(std::string_view key) override {
     if (fail_gets) return Injected("exists", key);
     return inner_->Exists(key);

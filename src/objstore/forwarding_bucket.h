@@ -6,6 +6,7 @@
 #ifndef EMBERS_OBJSTORE_FORWARDING_BUCKET_H_
 #define EMBERS_OBJSTORE_FORWARDING_BUCKET_H_
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,9 @@ class ForwardingBucket : public Bucket {
     return inner_->PutFile(key, path);
   }
   absl::Status Delete(std::string_view key) override { return inner_->Delete(key); }
+  absl::Status DeleteMany(std::span<const std::string> keys) override {
+    return inner_->DeleteMany(keys);
+  }
   absl::StatusOr<bool> Exists(std::string_view key) override { return inner_->Exists(key); }
   absl::StatusOr<uint64_t> Size(std::string_view key) override { return inner_->Size(key); }
   absl::Status List(std::string_view prefix, ListCallback callback) override {

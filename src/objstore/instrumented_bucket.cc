@@ -100,6 +100,13 @@ absl::Status InstrumentedBucket::Delete(std::string_view key) {
   return st;
 }
 
+absl::Status InstrumentedBucket::DeleteMany(std::span<const std::string> keys) {
+  Recording r(backend_, "delete_many");
+  absl::Status st = inner_->DeleteMany(keys);
+  r.Done(st);
+  return st;
+}
+
 absl::StatusOr<bool> InstrumentedBucket::Exists(std::string_view key) {
   Recording r(backend_, "exists");
   absl::StatusOr<bool> out = inner_->Exists(key);

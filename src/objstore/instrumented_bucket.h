@@ -3,12 +3,13 @@
 //
 // OpenBucket (bucket_config.h) wraps every configured backend in one, so the write path, compaction
 // and queries report what the store costs them whatever the backend. Labels come from fixed sets
-// (operation names, canonical status codes, the backend name), so the series are bounded: 9
+// (operation names, canonical status codes, the backend name), so the series are bounded: 10
 // operations × at most 17 results for one backend.
 #ifndef EMBERS_OBJSTORE_INSTRUMENTED_BUCKET_H_
 #define EMBERS_OBJSTORE_INSTRUMENTED_BUCKET_H_
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,8 @@ class InstrumentedBucket : public Bucket {
   absl::Status Put(std::string_view key, std::string_view data) override;
   absl::Status PutFile(std::string_view key, const std::string& path) override;
   absl::Status Delete(std::string_view key) override;
+  // One "delete_many" operation per call, whatever the number of keys.
+  absl::Status DeleteMany(std::span<const std::string> keys) override;
   absl::StatusOr<bool> Exists(std::string_view key) override;
   absl::StatusOr<uint64_t> Size(std::string_view key) override;
   absl::Status List(std::string_view prefix, ListCallback callback) override;

@@ -1,6 +1,7 @@
 #include "objstore/prefixed_bucket.h"
 
 #include <utility>
+#include <vector>
 
 #include "base/strings.h"
 
@@ -64,6 +65,17 @@ absl::Status PrefixedBucket::Delete(std::string_view key) {
   absl::StatusOr<std::string> full = Full(key);
   if (!full.ok()) return full.status();
   return inner_->Delete(*full);
+}
+
+absl::Status PrefixedBucket::DeleteMany(std::span<const std::string> keys) {
+  std::vector<std::string> full_keys;
+  full_keys.reserve(keys.size());
+  for (const std::string& key : keys) {
+    absl::StatusOr<std::string> full = Full(key);
+    if (!full.ok()) return full.status();
+    full_keys.push_back(*std::move(full));
+  }
+  return inner_->DeleteMany(full_keys);
 }
 
 absl::StatusOr<bool> PrefixedBucket::Exists(std::string_view key) {

@@ -8,6 +8,7 @@
 #define EMBERS_OBJSTORE_PREFIXED_BUCKET_H_
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,7 @@ class PrefixedBucket final : public Bucket {
   absl::Status Put(std::string_view key, std::string_view data) override;
   absl::Status PutFile(std::string_view key, const std::string& path) override;
   absl::Status Delete(std::string_view key) override;
+  absl::Status DeleteMany(std::span<const std::string> keys) override;
   absl::StatusOr<bool> Exists(std::string_view key) override;
   absl::StatusOr<uint64_t> Size(std::string_view key) override;
   absl::Status List(std::string_view prefix, ListCallback callback) override;

@@ -4,6 +4,9 @@
 #include <limits>
 #include <utility>
 
+#include <openssl/evp.h>
+
+#include "absl/strings/escaping.h"
 #include "base/logging.h"
 #include "base/sha256.h"
 #include "base/status.h"
@@ -66,6 +69,17 @@ absl::StatusOr<std::string> HashFileRange(const LocalFileReader& file, uint64_t 
 }
 
 bool IsSuccess(int status) { return status >= 200 && status < 300; }
+
+// Content-MD5 of a body: DeleteObjects requires it (AWS, MinIO, Ceph and GCS all check it).
+std::string ContentMd5(std::string_view body) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(body.data(), body.size(), digest, &size, EVP_md5(), nullptr);
+  return absl::Base64Escape(absl::string_view(reinterpret_cast<const char*>(digest), size));
+}
+
+// Keys per DeleteObjects request, S3's limit.
+constexpr size_t kMaxKeysPerDeleteObjects = 1000;
 
 }  // namespace
 
@@ -325,6 +339,40 @@ absl::Status S3Bucket::Delete(std::string_view key) {
   // S3 answers 204 for a missing key too; some compatible stores answer 404 NoSuchKey.
   absl::Status s = Failure("DeleteObject", key, response);
   return s.code() == absl::StatusCode::kNotFound ? absl::OkStatus() : s;
+}
+
+absl::Status S3Bucket::DeleteMany(std::span<const std::string> keys) {
+  for (const std::string& key : keys) EMBERS_RETURN_IF_ERROR(ValidateKey(key));
+  for (size_t start = 0; start < keys.size(); start += kMaxKeysPerDeleteObjects) {
+    const std::span<const std::string> batch =
+        keys.subspan(start, std::min(kMaxKeysPerDeleteObjects, keys.size() - start));
+    if (batch.size() == 1) {  // one DELETE costs the store less than a batch of one
+      EMBERS_RETURN_IF_ERROR(Delete(batch.front()));
+      continue;
+    }
+    const std::string body = DeleteObjectsBody(batch);
+    HttpRequest request{.method = "POST", .body = body};
+    request.headers.emplace_back("Content-MD5", ContentMd5(body));
+    request.headers.emplace_back("Content-Type", "application/xml");
+    EMBERS_ASSIGN_OR_RETURN(HttpResponse response, Send(std::move(request), "", {{"delete", ""}}));
+    if (!IsSuccess(response.status)) return Failure("DeleteObjects", "", response);
+    // A 200 may still list keys the store did not delete (AccessDenied, InternalError, …); a key
+    // that was already gone is no failure, as with Delete.
+    absl::StatusOr<std::vector<DeleteObjectsError>> errors = ParseDeleteResult(response.body);
+    if (!errors.ok()) {
+      return absl::UnavailableError(
+          StrCat("DeleteObjects on ", name_, ": unreadable answer: ", errors.status().message()));
+    }
+    std::erase_if(*errors, [](const DeleteObjectsError& e) { return e.code == "NoSuchKey"; });
+    if (!errors->empty()) {
+      const DeleteObjectsError& first = errors->front();
+      return absl::Status(
+          CodeForS3Error(first.code, 500),
+          StrCat("DeleteObjects on ", name_, ": ", errors->size(), " of ", batch.size(),
+                 " keys not deleted; key \"", first.key, "\": ", first.code, ": ", first.message));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<bool> S3Bucket::Exists(std::string_view key) {

@@ -15,6 +15,8 @@
 // - PutFile: the file is hashed, then streamed; above part_size as a multipart upload (parts of
 //   part_size, one after another), aborted when any step fails so no parts are left behind.
 // - Delete: DELETE; S3 answers 204 whether or not the key existed.
+// - DeleteMany: DeleteObjects (POST ?delete, quiet, Content-MD5) per 1,000 keys; a key the answer
+//   lists as NoSuchKey counts as deleted, any other listed key fails the call.
 // - Exists/Size: HEAD.
 // - List: ListObjectsV2 pages (continuation tokens, encoding-type=url), keys in byte order as S3
 //   returns them. A whole page is read before the callback sees its first key, so the callback
@@ -25,6 +27,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -75,6 +78,8 @@ class S3Bucket : public Bucket {
   absl::Status Put(std::string_view key, std::string_view data) override;
   absl::Status PutFile(std::string_view key, const std::string& path) override;
   absl::Status Delete(std::string_view key) override;
+  // DeleteObjects, 1,000 keys a request (a single key: DELETE).
+  absl::Status DeleteMany(std::span<const std::string> keys) override;
   absl::StatusOr<bool> Exists(std::string_view key) override;
   absl::StatusOr<uint64_t> Size(std::string_view key) override;
   absl::Status List(std::string_view prefix, ListCallback callback) override;

@@ -337,6 +337,36 @@ TEST_F(S3BucketFaultTest, AnErrorInsideACompleteAnswerFailsAndAborts) {
   EXPECT_EQ(RequestLines(server)[5], "DELETE /b/big?uploadId=U2");
 }
 
+TEST_F(S3BucketFaultTest, DeleteManySendsBatchesAndReportsWhatWasNotDeleted) {
+  const std::string denied =
+      "<DeleteResult><Error><Key>k1</Key><Code>NoSuchKey</Code><Message>gone</Message></Error>"
+      "<Error><Key>k1001</Key><Code>AccessDenied</Code><Message>no</Message></Error>"
+      "</DeleteResult>";
+  ScriptedHttpServer server({Answer(200, kEmptyListing),
+                             Answer(200, "<DeleteResult></DeleteResult>"), Answer(204, ""),
+                             Answer(200, denied)});
+  std::unique_ptr<S3Bucket> b = Open(server);
+  ASSERT_NE(b, nullptr);
+  // 1,001 keys: a batch of 1,000 and a single DELETE.
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1001; ++i) keys.push_back(StrCat("k", i));
+  ASSERT_TRUE(b->DeleteMany(keys).ok());
+  const std::vector<std::string> requests = server.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_THAT(RequestLines(server),
+              ElementsAre(HasSubstr("GET /b?list-type=2"), "POST /b?delete=", "DELETE /b/k1000"));
+  EXPECT_THAT(requests[1], AllOf(HasSubstr("<Object><Key>k999</Key></Object></Delete>"),
+                                 HasSubstr("<Delete><Quiet>true</Quiet><Object><Key>k0</Key>")));
+  EXPECT_THAT(server.request_headers(1), HasSubstr("content-md5: "));
+  // A key the store could not delete fails the call; one that was already gone does not.
+  absl::Status s = b->DeleteMany(std::vector<std::string>{"k1", "k1001"});
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
+  EXPECT_THAT(std::string(s.message()), AllOf(HasSubstr("1 of 2 keys not deleted"),
+                                              HasSubstr("k1001"), HasSubstr("AccessDenied")));
+  EXPECT_EQ(b->DeleteMany(std::vector<std::string>{"ok", "../bad"}).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(S3BucketFaultTest, ARangeTheStoreIgnoredIsCut) {
   ScriptedHttpServer server({Answer(200, kEmptyListing), Answer(200, "0123456789")});
   std::unique_ptr<S3Bucket> b = Open(server);

@@ -75,6 +75,31 @@ std::string CompleteMultipartUploadBody(const std::vector<std::string>& etags) {
   return body;
 }
 
+std::string DeleteObjectsBody(std::span<const std::string> keys) {
+  std::string body = "<Delete><Quiet>true</Quiet>";
+  for (const std::string& key : keys)
+    body += StrCat("<Object><Key>", XmlEscape(key), "</Key></Object>");
+  body += "</Delete>";
+  return body;
+}
+
+absl::StatusOr<std::vector<DeleteObjectsError>> ParseDeleteResult(std::string_view body) {
+  absl::StatusOr<XmlElement> root = ParseXml(body);
+  if (!root.ok()) return root.status();
+  if (root->name != "DeleteResult") {
+    return absl::InvalidArgumentError(
+        StrCat("expected a DeleteResult document, got <", root->name, ">"));
+  }
+  std::vector<DeleteObjectsError> errors;
+  for (const XmlElement& child : root->children) {
+    if (child.name != "Error") continue;
+    errors.push_back({.key = std::string(child.ChildText("Key")),
+                      .code = std::string(child.ChildText("Code")),
+                      .message = std::string(child.ChildText("Message"))});
+  }
+  return errors;
+}
+
 absl::StatusOr<std::string> UrlDecodeKey(std::string_view encoded) {
   std::string out;
   out.reserve(encoded.size());

@@ -7,6 +7,7 @@
 #define EMBERS_OBJSTORE_S3_S3_RESPONSES_H_
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,20 @@ absl::StatusOr<std::string> ParseInitiateMultipartUpload(std::string_view body);
 // The request body of CompleteMultipartUpload for parts 1..n with these ETags (as the store
 // returned them, quotes included).
 std::string CompleteMultipartUploadBody(const std::vector<std::string>& etags);
+
+// The request body of DeleteObjects for `keys` in quiet mode (the answer lists only failures).
+std::string DeleteObjectsBody(std::span<const std::string> keys);
+
+// A key DeleteObjects did not delete, from the <Error> elements of its DeleteResult.
+struct DeleteObjectsError {
+  std::string key;
+  std::string code;
+  std::string message;
+};
+
+// The failures a DeleteResult lists (none: every key deleted). InvalidArgument when `body` is not
+// a DeleteResult.
+absl::StatusOr<std::vector<DeleteObjectsError>> ParseDeleteResult(std::string_view body);
 
 // Decodes a key the store URL-encoded (encoding-type=url): %XY escapes, and '+' as a space as
 // S3 writes it (a literal '+' comes as %2B). InvalidArgument on a malformed escape.

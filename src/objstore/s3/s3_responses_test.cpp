@@ -91,6 +91,29 @@ TEST(S3ResponsesTest, CompleteMultipartUploadBody) {
   EXPECT_EQ(parsed->children[1].ChildText("ETag"), "\"e&2\"");
 }
 
+TEST(S3ResponsesTest, DeleteObjectsBodyAndResult) {
+  const std::vector<std::string> keys = {"a/b", "x&y<z"};
+  EXPECT_EQ(DeleteObjectsBody(keys),
+            "<Delete><Quiet>true</Quiet><Object><Key>a/b</Key></Object>"
+            "<Object><Key>x&amp;y&lt;z</Key></Object></Delete>");
+  // AWS's answer in quiet mode: only the failures.
+  absl::StatusOr<std::vector<DeleteObjectsError>> errors = ParseDeleteResult(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?><DeleteResult "
+      "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Error><Key>x&amp;y</Key>"
+      "<Code>AccessDenied</Code><Message>Access Denied</Message></Error></DeleteResult>");
+  ASSERT_TRUE(errors.ok()) << errors.status();
+  ASSERT_EQ(errors->size(), 1u);
+  EXPECT_EQ((*errors)[0].key, "x&y");
+  EXPECT_EQ((*errors)[0].code, "AccessDenied");
+  EXPECT_EQ((*errors)[0].message, "Access Denied");
+  // Non-quiet stores also list what they deleted: no failure.
+  errors = ParseDeleteResult("<DeleteResult><Deleted><Key>a</Key></Deleted></DeleteResult>");
+  ASSERT_TRUE(errors.ok());
+  EXPECT_TRUE(errors->empty());
+  EXPECT_FALSE(ParseDeleteResult("<Error><Code>NoSuchBucket</Code></Error>").ok());
+  EXPECT_FALSE(ParseDeleteResult("not xml").ok());
+}
+
 TEST(S3ResponsesTest, UrlDecodeKey) {
   EXPECT_EQ(UrlDecodeKey("a%2Fb+c%2bd").value(), "a/b c+d");
   EXPECT_EQ(UrlDecodeKey("").value(), "");

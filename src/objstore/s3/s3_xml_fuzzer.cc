@@ -72,6 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)embers::objstore::s3::ParseS3Error(input);
   (void)embers::objstore::s3::ParseListObjectsV2(input);
   (void)embers::objstore::s3::ParseInitiateMultipartUpload(input);
+  (void)embers::objstore::s3::ParseDeleteResult(input);
   (void)embers::objstore::s3::UrlDecodeKey(input);
   return 0;
 }
