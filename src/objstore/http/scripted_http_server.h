@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <string>
 #include <thread>
 #include <utility>
@@ -54,7 +53,7 @@ class ScriptedHttpServer {
     absl::MutexLock lock(&mu_);
     return requests_;
   }
-  // The header lines of request `i` (0-based), names and values lower-cased.
+  // The request line and header lines of request `i` (0-based), as received.
   std::string request_headers(size_t i) {
     absl::MutexLock lock(&mu_);
     return i < headers_.size() ? headers_[i] : "";
@@ -91,9 +90,7 @@ class ScriptedHttpServer {
         const std::string_view first_line = std::string_view(in).substr(0, in.find(" HTTP/"));
         requests_.push_back(StrCat(
             first_line, " ", header_end == std::string::npos ? "" : in.substr(header_end + 4)));
-        std::string headers = in.substr(0, std::min(header_end, in.size()));
-        for (char& c : headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        headers_.push_back(std::move(headers));
+        headers_.push_back(in.substr(0, std::min(header_end, in.size())));
         answer = answers_[std::min(requests_.size(), answers_.size()) - 1];
       }
       if (!answer.empty()) ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);

@@ -107,6 +107,21 @@ absl::StatusOr<std::unique_ptr<S3Bucket>> S3Bucket::Open(S3BucketOptions options
     return absl::InvalidArgumentError(
         StrCat("S3: part size ", options.part_size, " is outside [5 MiB, 5 GiB], S3's limits"));
   }
+  if (options.sse_type != "" && options.sse_type != "SSE-S3" && options.sse_type != "SSE-KMS") {
+    return absl::InvalidArgumentError(StrCat("S3: server-side encryption type \"", options.sse_type,
+                                             "\" is not one of SSE-S3, SSE-KMS"));
+  }
+  if (options.sse_type == "SSE-KMS" && options.sse_kms_key_id.empty()) {
+    return absl::InvalidArgumentError("S3: SSE-KMS needs a KMS key id");
+  }
+  if (options.sse_type != "SSE-KMS" &&
+      !(options.sse_kms_key_id.empty() && options.sse_kms_encryption_context.empty())) {
+    return absl::InvalidArgumentError("S3: a KMS key id or encryption context needs SSE-KMS");
+  }
+  if (const std::string& context = options.sse_kms_encryption_context;
+      !context.empty() && (context.front() != '{' || context.back() != '}')) {
+    return absl::InvalidArgumentError("S3: the KMS encryption context must be a JSON object");
+  }
   if (options.list_page_size < 1 || options.list_page_size > 1000) {
     return absl::InvalidArgumentError("S3: list page size must be from 1 to 1000");
   }
@@ -161,6 +176,20 @@ absl::StatusOr<HttpResponse> S3Bucket::Send(HttpRequest request, std::string_vie
   }
   request.headers.emplace_back("User-Agent", "embers/" EMBERS_VERSION);
   return http_->Send(request);
+}
+
+void S3Bucket::AddEncryptionHeaders(HttpRequest& request) const {
+  if (options_.sse_type == "SSE-S3") {
+    request.headers.emplace_back("x-amz-server-side-encryption", "AES256");
+  } else if (options_.sse_type == "SSE-KMS") {
+    request.headers.emplace_back("x-amz-server-side-encryption", "aws:kms");
+    request.headers.emplace_back("x-amz-server-side-encryption-aws-kms-key-id",
+                                 options_.sse_kms_key_id);
+    if (!options_.sse_kms_encryption_context.empty()) {
+      request.headers.emplace_back("x-amz-server-side-encryption-context",
+                                   absl::Base64Escape(options_.sse_kms_encryption_context));
+    }
+  }
 }
 
 absl::Status S3Bucket::Failure(std::string_view operation, std::string_view key,
@@ -250,7 +279,9 @@ absl::StatusOr<uint64_t> S3Bucket::Head(std::string_view key) {
 
 absl::Status S3Bucket::Put(std::string_view key, std::string_view data) {
   EMBERS_RETURN_IF_ERROR(ValidateKey(key));
-  EMBERS_ASSIGN_OR_RETURN(HttpResponse response, Send({.method = "PUT", .body = data}, key, {}));
+  HttpRequest request{.method = "PUT", .body = data};
+  AddEncryptionHeaders(request);
+  EMBERS_ASSIGN_OR_RETURN(HttpResponse response, Send(std::move(request), key, {}));
   if (!IsSuccess(response.status)) return Failure("PutObject", key, response);
   return absl::OkStatus();
 }
@@ -271,6 +302,7 @@ absl::Status S3Bucket::PutFileRange(std::string_view key, const LocalFileReader&
   EMBERS_ASSIGN_OR_RETURN(std::string hash, HashFileRange(file, offset, size));
   HttpRequest request{.method = "PUT",
                       .file_body = FileBody{.fd = file.fd(), .offset = offset, .size = size}};
+  if (query.empty()) AddEncryptionHeaders(request);  // a whole object, not a part
   absl::StatusOr<HttpResponse> response = Send(std::move(request), key, query, std::move(hash));
   if (!response.ok()) return Annotate(response.status(), StrCat("uploading \"", file.path(), "\""));
   if (!IsSuccess(response->status)) {
@@ -284,7 +316,10 @@ absl::Status S3Bucket::MultipartUpload(std::string_view key, const LocalFileRead
   const uint64_t size = file.size();
   // Parts of part_size, larger when the file would otherwise need more than S3's 10000 parts.
   const uint64_t part_size = std::max(options_.part_size, (size + kMaxParts - 1) / kMaxParts);
-  EMBERS_ASSIGN_OR_RETURN(HttpResponse initiated, Send({.method = "POST"}, key, {{"uploads", ""}}));
+  HttpRequest initiate{.method = "POST"};
+  AddEncryptionHeaders(initiate);
+  EMBERS_ASSIGN_OR_RETURN(HttpResponse initiated,
+                          Send(std::move(initiate), key, {{"uploads", ""}}));
   if (!IsSuccess(initiated.status)) return Failure("CreateMultipartUpload", key, initiated);
   absl::StatusOr<std::string> upload_id = ParseInitiateMultipartUpload(initiated.body);
   if (!upload_id.ok()) {

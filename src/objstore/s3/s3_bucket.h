@@ -60,6 +60,12 @@ struct S3BucketOptions {
   bool force_path_style = false;
   // PutFile of a larger file is a multipart upload in parts of this size (5 MiB to 5 GiB).
   uint64_t part_size = 64ull << 20;
+  // Server-side encryption of what is written: "" (the bucket's default), "SSE-S3" (AES256 with
+  // keys S3 manages) or "SSE-KMS" (a KMS key: sse_kms_key_id, and optionally an encryption
+  // context, a JSON object). Sent on PutObject and CreateMultipartUpload, never on parts.
+  std::string sse_type;
+  std::string sse_kms_key_id;
+  std::string sse_kms_encryption_context;
   // Keys per ListObjectsV2 page (1 to 1000); tests use small pages to exercise continuation.
   int list_page_size = 1000;
   HttpClientOptions http;
@@ -93,6 +99,8 @@ class S3Bucket : public Bucket {
   // hex SHA-256 of the body (of `request.body` when empty).
   absl::StatusOr<HttpResponse> Send(HttpRequest request, std::string_view key, const Query& query,
                                     std::string payload_hash = "");
+  // The server-side encryption headers of an object's first write (none without sse_type).
+  void AddEncryptionHeaders(HttpRequest& request) const;
   // The status for an answer that is not a success.
   absl::Status Failure(std::string_view operation, std::string_view key,
                        const HttpResponse& response) const;

@@ -27,6 +27,7 @@ using ::embers::objstore::http::ScriptedHttpServer;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // One s3rver for the whole test binary; each test gets its own bucket.
 class S3BucketTest : public ::testing::Test {
@@ -357,7 +358,7 @@ TEST_F(S3BucketFaultTest, DeleteManySendsBatchesAndReportsWhatWasNotDeleted) {
               ElementsAre(HasSubstr("GET /b?list-type=2"), "POST /b?delete=", "DELETE /b/k1000"));
   EXPECT_THAT(requests[1], AllOf(HasSubstr("<Object><Key>k999</Key></Object></Delete>"),
                                  HasSubstr("<Delete><Quiet>true</Quiet><Object><Key>k0</Key>")));
-  EXPECT_THAT(server.request_headers(1), HasSubstr("content-md5: "));
+  EXPECT_THAT(server.request_headers(1), HasSubstr("Content-MD5: "));
   // A key the store could not delete fails the call; one that was already gone does not.
   absl::Status s = b->DeleteMany(std::vector<std::string>{"k1", "k1001"});
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
@@ -365,6 +366,38 @@ TEST_F(S3BucketFaultTest, DeleteManySendsBatchesAndReportsWhatWasNotDeleted) {
                                               HasSubstr("k1001"), HasSubstr("AccessDenied")));
   EXPECT_EQ(b->DeleteMany(std::vector<std::string>{"ok", "../bad"}).code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(S3BucketFaultTest, ServerSideEncryptionHeadersAreSentAndSigned) {
+  ScriptedHttpServer server({Answer(200, kEmptyListing), Answer(200, "")});
+  S3BucketOptions options;
+  options.endpoint = server.url("").substr(std::string_view("http://").size());
+  options.bucket = "b";
+  options.credentials = {.access_key_id = "AK", .secret_access_key = "SK"};
+  options.insecure = true;
+  options.force_path_style = true;
+  options.sse_type = "SSE-KMS";
+  options.sse_kms_key_id = "arn:aws:kms:us-east-1:1:key/k";
+  options.sse_kms_encryption_context = R"({"app":"embers"})";
+  absl::StatusOr<std::unique_ptr<S3Bucket>> b = S3Bucket::Open(options);
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_TRUE((*b)->Put("k", "v").ok());
+  const std::string headers = server.request_headers(1);
+  EXPECT_THAT(headers, AllOf(HasSubstr("x-amz-server-side-encryption: aws:kms"),
+                             HasSubstr("x-amz-server-side-encryption-aws-kms-key-id: "
+                                       "arn:aws:kms:us-east-1:1:key/k"),
+                             HasSubstr("x-amz-server-side-encryption-context: "
+                                       "eyJhcHAiOiJlbWJlcnMifQ==")));
+  EXPECT_THAT(headers, HasSubstr("SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-server-"
+                                 "side-encryption;x-amz-server-side-encryption-aws-"
+                                 "kms-key-id;x-amz-server-side-encryption-context"));
+  // The listing probe carries none.
+  EXPECT_THAT(server.request_headers(0), Not(HasSubstr("x-amz-server-side-encryption")));
+  options.sse_type = "SSE-C";
+  EXPECT_EQ(S3Bucket::Open(options).status().code(), absl::StatusCode::kInvalidArgument);
+  options.sse_type = "SSE-KMS";
+  options.sse_kms_key_id = "";
+  EXPECT_EQ(S3Bucket::Open(options).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(S3BucketFaultTest, ARangeTheStoreIgnoredIsCut) {
