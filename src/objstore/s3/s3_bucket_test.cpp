@@ -259,7 +259,7 @@ class S3BucketFaultTest : public ::testing::Test {
   static constexpr std::string_view kEmptyListing =
       "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>";
 
-  std::unique_ptr<S3Bucket> Open(ScriptedHttpServer& server, int max_attempts = 5) {
+  static S3BucketOptions Options(ScriptedHttpServer& server, int max_attempts = 5) {
     S3BucketOptions options;
     options.endpoint = server.url("").substr(std::string_view("http://").size());
     options.bucket = "b";
@@ -269,7 +269,11 @@ class S3BucketFaultTest : public ::testing::Test {
     options.part_size = 5 << 20;
     options.http.max_attempts = max_attempts;
     options.http.initial_backoff = absl::Milliseconds(1);
-    absl::StatusOr<std::unique_ptr<S3Bucket>> b = S3Bucket::Open(options);
+    return options;
+  }
+
+  std::unique_ptr<S3Bucket> Open(ScriptedHttpServer& server, int max_attempts = 5) {
+    absl::StatusOr<std::unique_ptr<S3Bucket>> b = S3Bucket::Open(Options(server, max_attempts));
     EXPECT_TRUE(b.ok()) << b.status();
     return b.ok() ? std::move(*b) : nullptr;
   }
@@ -370,12 +374,7 @@ TEST_F(S3BucketFaultTest, DeleteManySendsBatchesAndReportsWhatWasNotDeleted) {
 
 TEST_F(S3BucketFaultTest, ServerSideEncryptionHeadersAreSentAndSigned) {
   ScriptedHttpServer server({Answer(200, kEmptyListing), Answer(200, "")});
-  S3BucketOptions options;
-  options.endpoint = server.url("").substr(std::string_view("http://").size());
-  options.bucket = "b";
-  options.credentials = {.access_key_id = "AK", .secret_access_key = "SK"};
-  options.insecure = true;
-  options.force_path_style = true;
+  S3BucketOptions options = Options(server);
   options.sse_type = "SSE-KMS";
   options.sse_kms_key_id = "arn:aws:kms:us-east-1:1:key/k";
   options.sse_kms_encryption_context = R"({"app":"embers"})";
