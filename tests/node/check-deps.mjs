@@ -42,6 +42,10 @@ try {
   problems.push('openssl is not on PATH (Debian package openssl)');
 }
 
+// The web UI's browser test (ui.test.mjs) drives Debian's chromium.
+const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
+if (!fs.existsSync(chromium)) problems.push(`${chromium} is missing (Debian package chromium)`);
+
 if (problems.length > 0) {
   console.error(`e2e test dependencies are missing:\n  - ${problems.join('\n  - ')}\n` +
     'Run scripts/install-deps.sh --test from the project root (it runs `npm ci` in tests/node).');

@@ -1,0 +1,2 @@
+// esbuild bundles the CSS a module imports into the page's stylesheet (build.mjs).
+declare module '*.css';
