@@ -33,7 +33,7 @@ all_targets=(pprof_decode_fuzzer compression_fuzzer jfr_fuzzer
   fuzz_ingest_folded fuzz_ingest_trie fuzz_ingest_tree fuzz_ingest_speedscope
   fuzz_ingest_multipart fuzz_ingest_app_name fuzz_ingest_perf_script fuzz_ingest_flamebearer
   otlp_fuzzer block_object_fuzzer rpc_protocol_fuzzer
-  fsm_snapshot_fuzzer s3_xml_fuzzer)
+  fsm_snapshot_fuzzer s3_xml_fuzzer azure_xml_fuzzer)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 if [ -n "${FUZZ_SKIP:-}" ]; then
   kept=()
@@ -173,6 +173,10 @@ seed_text s3_xml_fuzzer list '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucke
 seed_text s3_xml_fuzzer error '<Error><Code>NoSuchKey</Code><Message>a &amp; b &#x41;</Message><RequestId>R</RequestId></Error>'
 seed_text s3_xml_fuzzer initiate '<!-- c --><InitiateMultipartUploadResult><UploadId><![CDATA[u<1>]]></UploadId></InitiateMultipartUploadResult>'
 
+# azure_xml_fuzzer: answers of Azure Blob Storage and azurite, and connection strings.
+seed_text azure_xml_fuzzer list '\xef\xbb\xbf<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="http://127.0.0.1:10000/devstoreaccount1" ContainerName="c"><Prefix>s</Prefix><MaxResults>2</MaxResults><Blobs><Blob><Name>seg &amp; ü</Name><Properties><Content-Length>9</Content-Length></Properties></Blob></Blobs><NextMarker>m/1</NextMarker></EnumerationResults>'
+seed_text azure_xml_fuzzer error '<Error><Code>AuthenticationFailed</Code><Message>Server failed.\nRequestId:r\nTime:t</Message><AuthenticationErrorDetail>mac</AuthenticationErrorDetail></Error>'
+seed_text azure_xml_fuzzer connection 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5==;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;'
 # --- run -------------------------------------------------------------------------------------------
 failed=()
 for t in "${targets[@]}"; do

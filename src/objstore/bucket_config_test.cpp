@@ -9,8 +9,10 @@
 #include <memory>
 #include <string>
 
+#include "base/strings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "objstore/azure/azurite_process.h"
 #include "objstore/memory_bucket.h"
 #include "objstore/prefixed_bucket.h"
 #include "objstore/s3/s3rver_process.h"
@@ -60,6 +62,7 @@ TEST(BucketConfigTest, UnknownBackendListsValidOnes) {
   EXPECT_THAT(std::string(bucket.status().message()), HasSubstr("filesystem"));
   EXPECT_THAT(std::string(bucket.status().message()), HasSubstr("memory"));
   EXPECT_THAT(std::string(bucket.status().message()), HasSubstr("s3"));
+  EXPECT_THAT(std::string(bucket.status().message()), HasSubstr("azure"));
 }
 
 TEST(BucketConfigTest, OpensS3WithFlagsOrTheAwsEnvironment) {
@@ -101,6 +104,60 @@ TEST(BucketConfigTest, OpensS3WithFlagsOrTheAwsEnvironment) {
   ASSERT_TRUE(prefixed.ok()) << prefixed.status();
   ASSERT_TRUE((*prefixed)->Put("x", "w").ok());
   EXPECT_THAT(ListKeys(**bucket, "").value(), ElementsAre("a/b", "cluster-a/x"));
+  config.prefix = "";
+
+  // "auto" addresses a store on an IP address in path style, as s3rver needs.
+  config.s3.force_path_style = false;
+  ASSERT_EQ(config.s3.bucket_lookup_type, "auto");
+  EXPECT_TRUE(OpenBucket(config).ok());
+  config.s3.bucket_lookup_type = "sideways";
+  absl::StatusOr<std::unique_ptr<Bucket>> bad = OpenBucket(config);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("-storage.s3.bucket-lookup-type"));
+}
+
+TEST(BucketConfigTest, OpensAzureWithAConnectionStringOrAccountFlags) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<azure::AzuriteProcess>> server =
+      azure::AzuriteProcess::Start(dir.path(), "embers");
+  ASSERT_TRUE(server.ok()) << server.status();
+  BucketConfig config;
+  config.backend = "azure";
+  config.azure.connection_string =
+      StrCat("DefaultEndpointsProtocol=http;AccountName=", azure::AzuriteProcess::kAccountName,
+             ";AccountKey=", azure::AzuriteProcess::kAccountKey,
+             ";BlobEndpoint=", (*server)->endpoint_url(), ";");
+  EXPECT_EQ(OpenBucket(config).status().code(), absl::StatusCode::kInvalidArgument);  // no name
+  config.azure.container_name = "embers";
+  absl::StatusOr<std::unique_ptr<Bucket>> bucket = OpenBucket(config);
+  ASSERT_TRUE(bucket.ok()) << bucket.status();
+  ASSERT_TRUE((*bucket)->Put("a/b", "v").ok());
+  EXPECT_EQ((*bucket)->Get("a/b").value(), "v");
+  EXPECT_THAT(std::string((*bucket)->Name()), HasSubstr("azure://devstoreaccount1/embers"));
+
+  // Without a connection string: https://<account>.<suffix>. azurite serves http only, so this
+  // cannot reach it, but the error names the endpoint that was built.
+  BucketConfig flags;
+  flags.backend = "azure";
+  flags.azure.container_name = "embers";
+  EXPECT_EQ(OpenBucket(flags).status().code(), absl::StatusCode::kInvalidArgument);  // no account
+  flags.azure.account_name = "devstoreaccount1";
+  EXPECT_EQ(OpenBucket(flags).status().code(), absl::StatusCode::kInvalidArgument);  // no key
+  ::setenv("AZURE_STORAGE_KEY", azure::AzuriteProcess::kAccountKey, 1);
+  flags.azure.endpoint_suffix = StrCat("blob.localhost:", (*server)->endpoint().substr(10));
+  flags.azure.max_retries = 0;
+  absl::StatusOr<std::unique_ptr<Bucket>> https = OpenBucket(flags);
+  ::unsetenv("AZURE_STORAGE_KEY");
+  ASSERT_FALSE(https.ok());
+  EXPECT_THAT(std::string(https.status().message()),
+              HasSubstr(StrCat("https://devstoreaccount1.", flags.azure.endpoint_suffix)));
+
+  // A malformed connection string is named, its key never shown.
+  config.azure.connection_string = "AccountName=a;AccountKey=topsecret;SharedAccessSignature=y";
+  absl::StatusOr<std::unique_ptr<Bucket>> bad = OpenBucket(config);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("-storage.azure.connection-string"));
+  EXPECT_THAT(std::string(bad.status().message()), ::testing::Not(HasSubstr("topsecret")));
 }
 
 TEST(BucketConfigTest, EmptyFilesystemDirIsInvalid) {

@@ -34,6 +34,7 @@
 #include "server/query_backend_service.h"
 #include "server/segment_writer_service.h"
 #include "server/settings_service.h"
+#include "server/ui_routes.h"
 
 namespace embers::server {
 
@@ -487,6 +488,8 @@ class QueryFrontendModule : public Module {
         std::make_unique<query::QueryFrontend>(options, app->index_service_.get());
     RegisterQuerierConnectRoutes(app->query_frontend_.get(), app->router_, &app->rpc_env_);
     RegisterLegacyQueryRoutes(app->query_frontend_.get(), app->router_, &app->rpc_env_);
+    // The web UI at / speaks the querier API above, so it lives where that API is served.
+    RegisterUiRoutes(app->router_);
     app->grpc_services_.push_back(
         NewQuerierGrpcService(app->query_frontend_.get(), &app->rpc_env_));
     RegisterSettingsConnectRoutes(app->index_service_.get(), app->router_, &app->rpc_env_);
@@ -519,10 +522,7 @@ class QueryFrontendModule : public Module {
       app_->query_frontend_->SetBackend(*remote);
       return absl::OkStatus();
     }
-    app_->query_frontend_->SetBackend(std::make_shared<query::QueryBackend>(
-        query::QueryBackendOptions{
-            .threads = static_cast<int>(std::max<int64_t>(1, c.query_backend_threads))},
-        app_->bucket_.get()));
+    app_->query_frontend_->SetBackend(app_->NewQueryBackend());
     return absl::OkStatus();
   }
   void Stop(absl::Time) override { app_->query_frontend_->SetBackend(nullptr); }
@@ -539,10 +539,7 @@ class QueryBackendModule : public Module {
         NewQueryBackendGrpcService(&holder_, &app_->internal_env_));
   }
   absl::Status Start() override {
-    holder_.Set(std::make_shared<query::QueryBackend>(
-        query::QueryBackendOptions{
-            .threads = static_cast<int>(std::max<int64_t>(1, app_->config_.query_backend_threads))},
-        app_->bucket_.get()));
+    holder_.Set(app_->NewQueryBackend());
     return absl::OkStatus();
   }
   void Stop(absl::Time) override { holder_.Set(nullptr); }
@@ -874,6 +871,24 @@ absl::Status App::LoadTlsSettings() {
     internal_channel_credentials_ = GrpcChannelCredentials(internal, config_.tls_reload_interval);
   }
   return absl::OkStatus();
+}
+
+std::shared_ptr<query::QueryBackend> App::NewQueryBackend() {
+  // Modules start one after another, so the cache is made once without a lock.
+  if (query_read_cache_ == nullptr && config_.query_backend_read_cache_bytes > 0) {
+    query_read_cache_ = std::make_unique<objstore::ReadCacheBucket>(
+        bucket_.get(), objstore::ReadCacheOptions{
+                           .max_bytes = config_.query_backend_read_cache_bytes,
+                           .max_entry_bytes = config_.query_backend_read_cache_max_entry_bytes});
+  }
+  objstore::Bucket* source = query_read_cache_ != nullptr ? query_read_cache_.get() : bucket_.get();
+  // A read from S3 or Azure is a round trip of milliseconds during which the thread waits: more
+  // threads keep more reads in flight (measured in docs/performance.md, "Object storage").
+  const std::string& backend = config_.storage.backend;
+  int64_t threads = config_.query_backend_threads;
+  if (threads <= 0) threads = backend == "filesystem" || backend == "memory" ? 2 : 8;
+  return std::make_shared<query::QueryBackend>(
+      query::QueryBackendOptions{.threads = static_cast<int>(threads)}, source);
 }
 
 absl::Status App::Start() {

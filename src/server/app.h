@@ -24,6 +24,7 @@
 #include "metastore/index_service.h"
 #include "metastore/raft/metastore_node.h"
 #include "objstore/bucket.h"
+#include "objstore/read_cache_bucket.h"
 #include "query/query_frontend.h"
 #include "segmentwriter/segment_writer.h"
 #include "server/config.h"
@@ -73,6 +74,9 @@ class App {
   void RegisterModules();
   void RegisterProcessRoutes();
   absl::Status StartServers();
+  // The query-backend reading this process's bucket (through the read cache, shared by the
+  // query-frontend's and the query-backend module's backends).
+  std::shared_ptr<query::QueryBackend> NewQueryBackend();
   void StopServers(absl::Time deadline);
   // Builds and starts one gRPC server on address:port (0: any free port, reported in
   // *bound_port).
@@ -119,6 +123,7 @@ class App {
   // Components, created by their modules. Pointers other threads read while the process starts
   // are atomic; the rest are set before the servers accept traffic for them.
   std::unique_ptr<objstore::Bucket> bucket_;
+  std::unique_ptr<objstore::ReadCacheBucket> query_read_cache_;  // null: no cache
   // The IndexService components use (a proxy set by the metastore-client module), and this
   // process's metastore node while it runs (read by the metastore's gRPC services and routes).
   std::unique_ptr<metastore::IndexService> index_service_;

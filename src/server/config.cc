@@ -95,7 +95,8 @@ void Config::RegisterFlags(FlagSet& f) {
   f.Duration("server.graceful-shutdown-timeout", &graceful_shutdown_timeout,
              "time allowed for in-flight requests and modules to finish on SIGTERM/SIGINT");
 
-  f.String("storage.backend", &storage.backend, "object storage backend: filesystem, memory or s3");
+  f.String("storage.backend", &storage.backend,
+           "object storage backend: filesystem, memory, s3 or azure");
   f.String("storage.filesystem.dir", &storage.filesystem_dir,
            "root directory of the filesystem bucket");
   f.String("storage.prefix", &storage.prefix, "prefix prepended to every object key");
@@ -104,14 +105,26 @@ void Config::RegisterFlags(FlagSet& f) {
   f.String("storage.s3.bucket-name", &storage.s3.bucket_name, "S3 bucket name");
   f.String("storage.s3.region", &storage.s3.region, "S3 region (SigV4 signs with it)");
   f.String("storage.s3.access-key-id", &storage.s3.access_key_id,
-           "S3 access key id (empty: AWS_ACCESS_KEY_ID, with AWS_SESSION_TOKEN if set)");
+           "S3 access key id (empty: AWS_ACCESS_KEY_ID with AWS_SESSION_TOKEN, else the shared "
+           "credentials file AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile "
+           "AWS_PROFILE or default)");
   f.String("storage.s3.secret-access-key", &storage.s3.secret_access_key,
-           "S3 secret access key (empty: AWS_SECRET_ACCESS_KEY)", {.secret = true});
+           "S3 secret access key (empty: as the access key id)", {.secret = true});
   f.Bool("storage.s3.insecure", &storage.s3.insecure,
          "talk to the S3 endpoint over http:// instead of https://");
   f.Bool("storage.s3.force-path-style", &storage.s3.force_path_style,
-         "address objects as endpoint/bucket/key instead of bucket.endpoint/key (needed for "
-         "endpoints on an IP address or without wildcard DNS, e.g. MinIO)");
+         "deprecated: -storage.s3.bucket-lookup-type=path");
+  f.String("storage.s3.bucket-lookup-type", &storage.s3.bucket_lookup_type,
+           "how objects are addressed: path (endpoint/bucket/key), virtual-hosted "
+           "(bucket.endpoint/key) or auto (virtual-hosted on AWS and GCS endpoints, path style on "
+           "any other, e.g. MinIO, Ceph, an IP address)");
+  f.String("storage.s3.sse.type", &storage.s3.sse_type,
+           "server-side encryption of the objects written: SSE-S3 or SSE-KMS (empty: the "
+           "bucket's default)");
+  f.String("storage.s3.sse.kms-key-id", &storage.s3.sse_kms_key_id,
+           "KMS key id for -storage.s3.sse.type=SSE-KMS");
+  f.String("storage.s3.sse.kms-encryption-context", &storage.s3.sse_kms_encryption_context,
+           "KMS encryption context for SSE-KMS, a JSON object");
   f.Bool("storage.s3.http.insecure-skip-verify", &storage.s3.insecure_skip_verify,
          "do not verify the S3 endpoint's TLS certificate (test endpoints only)");
   f.String("storage.s3.http.tls-ca-path", &storage.s3.tls_ca_path,
@@ -122,6 +135,27 @@ void Config::RegisterFlags(FlagSet& f) {
         "5 GiB)");
   f.Int("storage.s3.max-connections", &storage.s3.max_connections,
         "concurrent requests to the S3 endpoint at most (more wait for a free connection)");
+  f.String("storage.azure.account-name", &storage.azure.account_name, "Azure storage account name");
+  f.String("storage.azure.account-key", &storage.azure.account_key,
+           "Azure storage account key, base64 (empty: AZURE_STORAGE_KEY)", {.secret = true});
+  f.String("storage.azure.connection-string", &storage.azure.connection_string,
+           "Azure storage connection string; when set, it gives the account, key (or SAS token: "
+           "SharedAccessSignature=…) and blob endpoint and -storage.azure.endpoint-suffix is not "
+           "used (the way to reach azurite: BlobEndpoint=http://host:port/devstoreaccount1) "
+           "(empty: AZURE_STORAGE_CONNECTION_STRING)",
+           {.secret = true});
+  f.String("storage.azure.container-name", &storage.azure.container_name,
+           "Azure storage container name");
+  f.String("storage.azure.endpoint-suffix", &storage.azure.endpoint_suffix,
+           "Azure blob endpoint suffix without a scheme; the account name is prefixed to it "
+           "(empty: blob.core.windows.net)");
+  f.Int("storage.azure.max-retries", &storage.azure.max_retries,
+        "retries of a failed Azure request (5xx, 429, timeouts, lost connections)");
+  f.Int("storage.azure.part-size", &storage.azure.part_size,
+        "files larger than this many bytes are uploaded to Azure as blocks of this size (1 MiB "
+        "to 4000 MiB), committed together");
+  f.Int("storage.azure.max-connections", &storage.azure.max_connections,
+        "concurrent requests to the Azure endpoint at most (more wait for a free connection)");
   f.String("metastore.data-dir", &metastore_data_dir,
            "directory of the metastore's Raft log and snapshots");
   f.Int("metastore.raft.node-id", &metastore_node_id,
@@ -254,7 +288,15 @@ void Config::RegisterFlags(FlagSet& f) {
         {.yaml_path = "limits.max_flamegraph_nodes_max"});
   f.Int("query-backend.max-query-memory", &query_backend_max_query_memory,
         "bytes the reports of one query may hold; larger queries fail with 429 (0 = unlimited)");
-  f.Int("query-backend.concurrency", &query_backend_threads, "threads reading objects for queries");
+  f.Int("query-backend.concurrency", &query_backend_threads,
+        "threads reading objects for queries (0: 2 on a local filesystem, 8 on S3 or Azure, where "
+        "a thread mostly waits for the store's answers)");
+  f.Int("query-backend.read-cache-bytes", &query_backend_read_cache_bytes,
+        "bytes of object sections (footers, series, symbols, profile chunks) queries keep in "
+        "memory for the next query; what S3 or Azure would otherwise be asked for again (0: no "
+        "cache)");
+  f.Int("query-backend.read-cache-max-entry-bytes", &query_backend_read_cache_max_entry_bytes,
+        "larger reads bypass the read cache");
   f.StringList(
       "query-backend.address", &query_backend_address,
       "internal gRPC addresses (host:port,…) of query-backends the query-frontend sends plans to "

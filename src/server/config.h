@@ -123,7 +123,9 @@ struct Config {
   int64_t querier_max_flamegraph_nodes_default = 8192;
   int64_t querier_max_flamegraph_nodes_max = 1048576;
   int64_t query_backend_max_query_memory = 1ll << 30;
-  int64_t query_backend_threads = 2;
+  int64_t query_backend_threads = 0;  // 0: by backend (App::NewQueryBackend)
+  int64_t query_backend_read_cache_bytes = 128ll << 20;
+  int64_t query_backend_read_cache_max_entry_bytes = 4ll << 20;
   std::vector<std::string> query_backend_address;
   absl::Duration query_backend_client_timeout = absl::Seconds(30);
 

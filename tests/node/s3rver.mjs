@@ -32,10 +32,10 @@ export async function startS3rver(dir, bucket, { port } = {}) {
   throw new Error(`s3rver did not answer on port ${port}:\n${log}`);
 }
 
-/** SIGKILLs s3rver and waits until it is gone. */
-export async function killS3rver(s3rver) {
-  if (s3rver.child.exitCode !== null || s3rver.child.signalCode !== null) return;
-  const exited = new Promise((r) => s3rver.child.once('exit', r));
-  s3rver.child.kill('SIGKILL');
+/** Stops a store started by startS3rver or startAzurite (SIGKILL unless told) and waits until it is gone. */
+export async function killStore(store, signal = 'SIGKILL') {
+  if (store.child.exitCode !== null || store.child.signalCode !== null) return;
+  const exited = new Promise((r) => store.child.once('exit', r));
+  store.child.kill(signal);
   await exited;
 }

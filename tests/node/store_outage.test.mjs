@@ -1,40 +1,67 @@
-// The S3 store dies under load and comes back (issue 13): while s3rver is down, pushes are
-// answered 503 (the segment could not be stored) and none is acknowledged falsely; once it is back
-// on the same data, pushes succeed again without restarting embers, and every push that was ever
-// acknowledged is in the query result.
+// The object store dies under load and comes back (issue 13), for S3 (s3rver) and Azure Blob
+// (azurite): while it is down, pushes are answered 503 (the segment could not be stored) and none
+// is acknowledged; once it is back on the same data, pushes succeed again without restarting
+// embers, and every push that was ever acknowledged is in the query result.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, after } from 'node:test';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { azuriteConnectionString, startAzurite } from './azurite.mjs';
 import { call, show, startServer } from './harness.mjs';
-import { killS3rver, startS3rver } from './s3rver.mjs';
+import { killStore, startS3rver } from './s3rver.mjs';
 import { encodeProfile } from './synthetic_profiles.mjs';
 
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const BUCKET = 'embers';
 const SERVICE = 'outage-svc';
 
-describe('S3 outage under load', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'embers-s3-outage-'));
-  let s3rver;
+// Each store: how to start it (again on the same data and port) and the flags embers reaches it with.
+const STORES = {
+  s3: {
+    start: (dir, options) => startS3rver(dir, BUCKET, options),
+    stopSignal: 'SIGKILL',
+    flags: (store) => [
+      '-storage.backend=s3', `-storage.s3.endpoint=${store.endpoint}`, `-storage.s3.bucket-name=${BUCKET}`,
+      '-storage.s3.insecure=true', '-storage.s3.access-key-id=S3RVER', '-storage.s3.secret-access-key=S3RVER',
+    ],
+  },
+  azure: {
+    // azurite keeps its metadata (containers, blob lists) in an in-memory database it saves every
+    // few seconds: after SIGKILL it comes back without what it had not saved, which no real store
+    // does. SIGTERM makes it save and exit; for embers the outage is the same (connections refused).
+    stopSignal: 'SIGTERM',
+    start: async (dir, options) => {
+      const azurite = await startAzurite(dir, options);
+      if (!options) {
+        await BlobServiceClient.fromConnectionString(azuriteConnectionString(azurite))
+          .getContainerClient(BUCKET).create();
+      }
+      return azurite;
+    },
+    flags: (store) => [
+      '-storage.backend=azure', `-storage.azure.connection-string=${azuriteConnectionString(store)}`,
+      `-storage.azure.container-name=${BUCKET}`,
+    ],
+  },
+};
+
+for (const [name, kind] of Object.entries(STORES)) describe(`${name} outage under load`, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `embers-${name}-outage-`));
+  let store;
   let embers;
   after(async () => {
     if (embers) await embers.kill();
-    if (s3rver) await killS3rver(s3rver);
+    if (store) await killStore(store);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('answers 503 while the store is down, recovers when it returns, and loses no acknowledged push', { timeout: 150_000 }, async () => {
-    s3rver = await startS3rver(path.join(dir, 's3rver'), BUCKET);
+    store = await kind.start(path.join(dir, 'store'));
     embers = await startServer({
-      extraArgs: [
-        '-storage.backend=s3', `-storage.s3.endpoint=${s3rver.endpoint}`, `-storage.s3.bucket-name=${BUCKET}`,
-        '-storage.s3.insecure=true', '-storage.s3.force-path-style=true',
-        '-storage.s3.access-key-id=S3RVER', '-storage.s3.secret-access-key=S3RVER',
-        '-validation.reject-older-than=0', '-segment-writer.segment-duration=100ms',
-      ],
+      extraArgs: [...kind.flags(store), '-validation.reject-older-than=0', '-segment-writer.segment-duration=100ms'],
     });
 
     // Each push carries one function of its own, worth a value of its own: the query at the end
@@ -78,7 +105,7 @@ describe('S3 outage under load', () => {
       await until('acknowledged pushes before the outage', () => acked.size >= 20, 30_000);
 
       // The store dies in the middle of the load.
-      await killS3rver(s3rver);
+      await killStore(store, kind.stopSignal);
       phase = 'down';
       const outageStart = Date.now();
       const ackedBeforeOutage = acked.size;
@@ -87,14 +114,14 @@ describe('S3 outage under load', () => {
 
       // It returns on the same data and port: embers recovers by itself.
       const outageMs = Date.now() - outageStart;
-      s3rver = await startS3rver(path.join(dir, 's3rver'), BUCKET, { port: s3rver.port });
+      store = await kind.start(path.join(dir, 'store'), { port: store.port });
       phase = 'back';
       const returned = Date.now();
       await until('the first acknowledged push after the store returned', () => count('back', 200) >= 1, 60_000);
       const recoveryMs = Date.now() - returned;
       await until('acknowledged pushes after the store returned', () => count('back', 200) >= 20, 60_000);
       const summary = Object.entries(statuses).map(([p, m]) => `${p}: ${[...m].map(([s, c]) => `${c}×${s}`).join(' ')}`);
-      console.log(`outage ${outageMs} ms, ${falseAcks} acks completed while down, first ack ${recoveryMs} ms after the store returned; ${summary.join('; ')}`);
+      console.log(`${name}: outage ${outageMs} ms, ${falseAcks} acks completed while down, first ack ${recoveryMs} ms after the store returned; ${summary.join('; ')}`);
       stop = true;
       await Promise.all(workers);
 

@@ -70,9 +70,9 @@ TEST(AwsCredentialsTest, FlagsThenEnvironmentThenSharedFile) {
   std::ofstream(home.path() + "/.aws/credentials") << kFile;
 
   Env all(Vars{{"AWS_ACCESS_KEY_ID", "ENVKEY"},
-           {"AWS_SECRET_ACCESS_KEY", "envsecret"},
-           {"AWS_SESSION_TOKEN", "envtoken"},
-           {"HOME", home.path()}});
+               {"AWS_SECRET_ACCESS_KEY", "envsecret"},
+               {"AWS_SESSION_TOKEN", "envtoken"},
+               {"HOME", home.path()}});
   absl::StatusOr<ResolvedAwsCredentials> r =
       ResolveAwsCredentials("FLAGKEY", "flagsecret", all.Getter());
   ASSERT_TRUE(r.ok()) << r.status();

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "base/strings.h"
+#include "objstore/http/store_answers.h"
 #include "objstore/s3/s3_responses.h"
 
 namespace embers::objstore::s3 {
@@ -69,40 +70,13 @@ std::string_view HintFor(std::string_view s3_code) {
   return {};
 }
 
-// A short, printable excerpt of a body that is not an S3 error document (a proxy's page).
-std::string Excerpt(std::string_view body) {
-  std::string out;
-  for (char c : body.substr(0, 160)) {
-    out.push_back(c >= 0x20 && c < 0x7F ? c : ' ');
-  }
-  if (body.size() > 160) out += "…";
-  return std::string(StripWhitespace(out));
-}
-
 }  // namespace
 
 absl::StatusCode CodeForS3Error(std::string_view s3_code, int http_status) {
   for (const KnownCode& known : kKnownCodes) {
     if (known.s3_code == s3_code) return known.code;
   }
-  if (http_status >= 500 || http_status == 429) return absl::StatusCode::kUnavailable;
-  switch (http_status) {
-    case 401:
-      return absl::StatusCode::kUnauthenticated;
-    case 403:
-      return absl::StatusCode::kPermissionDenied;
-    case 404:
-      return absl::StatusCode::kNotFound;
-    case 409:
-      return absl::StatusCode::kAborted;
-    case 412:
-      return absl::StatusCode::kFailedPrecondition;
-    case 416:
-      return absl::StatusCode::kOutOfRange;
-    default:
-      // The store refused a request we built: not the caller's argument, our bug or the store's.
-      return absl::StatusCode::kInternal;
-  }
+  return http::CodeForHttpStatus(http_status);
 }
 
 absl::Status S3ErrorStatus(const S3ErrorContext& context, int http_status, std::string_view body) {
@@ -115,7 +89,7 @@ absl::Status S3ErrorStatus(const S3ErrorContext& context, int http_status, std::
     if (!doc->message.empty()) message += StrCat(": ", doc->message);
     if (!doc->request_id.empty()) message += StrCat(" (request id ", doc->request_id, ")");
   } else if (!StripWhitespace(body).empty()) {
-    message += StrCat(": ", Excerpt(body));
+    message += StrCat(": ", http::BodyExcerpt(body));
   }
   const std::string_view s3_code = doc.has_value() ? std::string_view(doc->code) : "";
   if (std::string_view hint = HintFor(s3_code); !hint.empty()) message += StrCat("; ", hint);

@@ -12,12 +12,11 @@
 #ifndef EMBERS_OBJSTORE_S3_S3RVER_PROCESS_H_
 #define EMBERS_OBJSTORE_S3_S3RVER_PROCESS_H_
 
-#include <sys/types.h>
-
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "objstore/http/node_server_process.h"
 #include "objstore/s3/s3_bucket.h"
 
 namespace embers::objstore::s3 {
@@ -58,12 +57,11 @@ class S3rverProcess {
   S3BucketOptions BucketOptions(const std::string& bucket) const;
 
  private:
-  S3rverProcess(pid_t pid, std::string endpoint, std::string log_path, bool tls)
-      : pid_(pid), endpoint_(std::move(endpoint)), log_path_(std::move(log_path)), tls_(tls) {}
+  S3rverProcess(std::unique_ptr<http::NodeServerProcess> process, std::string endpoint, bool tls)
+      : process_(std::move(process)), endpoint_(std::move(endpoint)), tls_(tls) {}
 
-  pid_t pid_;
+  std::unique_ptr<http::NodeServerProcess> process_;
   std::string endpoint_;
-  std::string log_path_;
   bool tls_;
 };
 
