@@ -874,19 +874,28 @@ absl::Status App::LoadTlsSettings() {
 }
 
 std::shared_ptr<query::QueryBackend> App::NewQueryBackend() {
-  // Modules start one after another, so the cache is made once without a lock.
+  const std::string& backend = config_.storage.backend;
+  const bool object_store = backend != "filesystem" && backend != "memory";
+  // Modules start one after another, so the wrappers are made once without a lock.
+  objstore::Bucket* source = bucket_.get();
+  if (query_hedged_reads_ == nullptr && object_store &&
+      config_.query_backend_hedged_reads_after > absl::ZeroDuration()) {
+    query_hedged_reads_ = std::make_unique<objstore::HedgedReadBucket>(
+        bucket_.get(),
+        objstore::HedgedReadOptions{.hedge_after = config_.query_backend_hedged_reads_after});
+  }
+  if (query_hedged_reads_ != nullptr) source = query_hedged_reads_.get();
   if (query_read_cache_ == nullptr && config_.query_backend_read_cache_bytes > 0) {
     query_read_cache_ = std::make_unique<objstore::ReadCacheBucket>(
-        bucket_.get(), objstore::ReadCacheOptions{
-                           .max_bytes = config_.query_backend_read_cache_bytes,
-                           .max_entry_bytes = config_.query_backend_read_cache_max_entry_bytes});
+        source, objstore::ReadCacheOptions{
+                    .max_bytes = config_.query_backend_read_cache_bytes,
+                    .max_entry_bytes = config_.query_backend_read_cache_max_entry_bytes});
   }
-  objstore::Bucket* source = query_read_cache_ != nullptr ? query_read_cache_.get() : bucket_.get();
+  if (query_read_cache_ != nullptr) source = query_read_cache_.get();
   // A read from S3 or Azure is a round trip of milliseconds during which the thread waits: more
   // threads keep more reads in flight (measured in docs/performance.md, "Object storage").
-  const std::string& backend = config_.storage.backend;
   int64_t threads = config_.query_backend_threads;
-  if (threads <= 0) threads = backend == "filesystem" || backend == "memory" ? 2 : 8;
+  if (threads <= 0) threads = object_store ? 8 : 2;
   return std::make_shared<query::QueryBackend>(
       query::QueryBackendOptions{.threads = static_cast<int>(threads)}, source);
 }

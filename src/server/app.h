@@ -24,6 +24,7 @@
 #include "metastore/index_service.h"
 #include "metastore/raft/metastore_node.h"
 #include "objstore/bucket.h"
+#include "objstore/hedged_read_bucket.h"
 #include "objstore/read_cache_bucket.h"
 #include "query/query_frontend.h"
 #include "segmentwriter/segment_writer.h"
@@ -123,7 +124,9 @@ class App {
   // Components, created by their modules. Pointers other threads read while the process starts
   // are atomic; the rest are set before the servers accept traffic for them.
   std::unique_ptr<objstore::Bucket> bucket_;
-  std::unique_ptr<objstore::ReadCacheBucket> query_read_cache_;  // null: no cache
+  // The query path's view of the bucket: hedged reads (object stores), then the read cache.
+  std::unique_ptr<objstore::HedgedReadBucket> query_hedged_reads_;  // null: not hedged
+  std::unique_ptr<objstore::ReadCacheBucket> query_read_cache_;     // null: no cache
   // The IndexService components use (a proxy set by the metastore-client module), and this
   // process's metastore node while it runs (read by the metastore's gRPC services and routes).
   std::unique_ptr<metastore::IndexService> index_service_;

@@ -297,6 +297,9 @@ void Config::RegisterFlags(FlagSet& f) {
         "cache)");
   f.Int("query-backend.read-cache-max-entry-bytes", &query_backend_read_cache_max_entry_bytes,
         "larger reads bypass the read cache");
+  f.Duration("query-backend.hedged-reads-after", &query_backend_hedged_reads_after,
+             "on S3 and Azure, a read of the query path unanswered after this is sent again and "
+             "the first answer used (0: never)");
   f.StringList(
       "query-backend.address", &query_backend_address,
       "internal gRPC addresses (host:port,…) of query-backends the query-frontend sends plans to "

@@ -126,6 +126,7 @@ struct Config {
   int64_t query_backend_threads = 0;  // 0: by backend (App::NewQueryBackend)
   int64_t query_backend_read_cache_bytes = 128ll << 20;
   int64_t query_backend_read_cache_max_entry_bytes = 4ll << 20;
+  absl::Duration query_backend_hedged_reads_after = absl::Milliseconds(500);
   std::vector<std::string> query_backend_address;
   absl::Duration query_backend_client_timeout = absl::Seconds(30);
 

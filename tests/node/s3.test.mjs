@@ -78,6 +78,10 @@ describe('S3 backend on s3rver', () => {
     assert.ok(value('embers_objstore_operations_total{backend="s3",operation="put",result="OK"}') >= 1, 'PUTs counted');
     assert.ok(value('embers_objstore_bytes_total{backend="s3",operation="put"}') > 0, 'bytes written counted');
     assert.ok(value('embers_objstore_operation_duration_seconds_count{backend="s3",operation="put"}') >= 1, 'PUTs timed');
+    // The query read through the read cache and the hedging layer, then asked the store.
+    assert.ok(value('embers_objstore_read_cache_lookups_total{result="miss"}') >= 1, 'read cache consulted');
+    assert.ok(value('embers_objstore_hedged_reads_total{outcome="first"}') >= 1, 'reads go through the hedging layer');
+    assert.ok(value('embers_objstore_operations_total{backend="s3",operation="get_range",result="OK"}') >= 1, 'ranged reads counted');
   });
 
   it('the objects embers wrote read back with the AWS SDK', { timeout: 30_000 }, async () => {
