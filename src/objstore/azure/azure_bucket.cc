@@ -281,6 +281,81 @@ absl::Status AzureBucket::Delete(std::string_view key) {
   return s.code() == absl::StatusCode::kNotFound ? absl::OkStatus() : s;
 }
 
+absl::Status AzureBucket::DeleteMany(std::span<const std::string> keys) {
+  constexpr size_t kMaxPerBatch = 256;  // the service's limit of sub-requests per batch
+  for (const std::string& key : keys) EMBERS_RETURN_IF_ERROR(ValidateAzureKey(key));
+  if (!options_.sas_token.empty()) return Bucket::DeleteMany(keys);  // sub-requests need Shared Key
+  const std::string container_path =
+      StrCat(endpoint_path_, "/", AzureUriEncode(options_.container, false));
+  for (size_t start = 0; start < keys.size(); start += kMaxPerBatch) {
+    const std::span<const std::string> batch =
+        keys.subspan(start, std::min(kMaxPerBatch, keys.size() - start));
+    if (batch.size() == 1) {
+      EMBERS_RETURN_IF_ERROR(Delete(batch.front()));
+      continue;
+    }
+    // Each sub-request is signed on its own, without x-ms-version (the batch carries it).
+    std::vector<BatchSubRequest> deletes;
+    deletes.reserve(batch.size());
+    const std::string date = AzureDate(absl::Now());
+    for (const std::string& key : batch) {
+      BatchSubRequest& d = deletes.emplace_back(
+          BatchSubRequest{.method = "DELETE",
+                          .path = StrCat(container_path, "/", AzureUriEncode(key, true)),
+                          .headers = {{"x-ms-date", date}}});
+      const SharedKeyRequest to_sign{
+          .method = d.method, .encoded_path = d.path, .query = {}, .headers = d.headers};
+      d.headers.emplace_back("Authorization",
+                             SharedKeyAuthorization(to_sign, options_.account_name, decoded_key_));
+      d.headers.emplace_back("Content-Length", "0");
+    }
+    const std::string boundary = StrCat("batch_", UploadId(), UploadId());
+    const std::string body = BlobBatchBody(boundary, deletes);
+    HttpRequest request{
+        .method = "POST",
+        .headers = {{"Content-Type", StrCat("multipart/mixed; boundary=", boundary)}},
+        .body = body};
+    EMBERS_ASSIGN_OR_RETURN(
+        HttpResponse response,
+        Send(std::move(request), "", {{"restype", "container"}, {"comp", "batch"}}));
+    if (response.status != 202) return Failure("BlobBatch", "", response);
+    absl::StatusOr<std::vector<BatchSubResponse>> answers =
+        ParseBlobBatchResponse(response.Header("content-type").value_or(""), response.body);
+    if (!answers.ok()) {
+      return absl::UnavailableError(StrCat("Azure BlobBatch on ", name_,
+                                           ": unreadable answer: ", answers.status().message()));
+    }
+    // Every key needs its 202, or a 404 (already gone, as with Delete).
+    size_t deleted = 0;
+    const BatchSubResponse* failed = nullptr;
+    for (const BatchSubResponse& a : *answers) {
+      if (a.content_id >= 0 && static_cast<size_t>(a.content_id) < batch.size() &&
+          (a.status == 202 || a.status == 404)) {
+        ++deleted;
+      } else if (failed == nullptr) {
+        failed = &a;
+      }
+    }
+    if (failed != nullptr || deleted != batch.size()) {
+      const std::string key = failed != nullptr && failed->content_id >= 0 &&
+                                      static_cast<size_t>(failed->content_id) < batch.size()
+                                  ? batch[static_cast<size_t>(failed->content_id)]
+                                  : std::string();
+      return absl::Status(
+          failed != nullptr ? CodeForAzureError(failed->error_code, failed->status)
+                            : absl::StatusCode::kUnavailable,
+          StrCat("Azure BlobBatch on ", name_, ": ", batch.size() - deleted, " of ", batch.size(),
+                 " blobs not deleted",
+                 failed == nullptr
+                     ? std::string()
+                     : StrCat("; ",
+                              key.empty() ? std::string("the batch") : StrCat("blob \"", key, "\""),
+                              ": HTTP ", failed->status, " ", failed->error_code)));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> AzureBucket::Exists(std::string_view key) {
   EMBERS_RETURN_IF_ERROR(ValidateAzureKey(key));
   absl::StatusOr<uint64_t> size = Head(key);

@@ -33,6 +33,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -86,6 +87,8 @@ class AzureBucket : public Bucket {
   absl::Status Put(std::string_view key, std::string_view data) override;
   absl::Status PutFile(std::string_view key, const std::string& path) override;
   absl::Status Delete(std::string_view key) override;
+  // Blob Batch (container-scoped), 256 deletes a request (a single key: Delete Blob).
+  absl::Status DeleteMany(std::span<const std::string> keys) override;
   absl::StatusOr<bool> Exists(std::string_view key) override;
   absl::StatusOr<uint64_t> Size(std::string_view key) override;
   absl::Status List(std::string_view prefix, ListCallback callback) override;

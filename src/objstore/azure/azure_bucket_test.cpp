@@ -338,6 +338,46 @@ TEST_F(AzureBucketFaultTest, AFailedBlockCommitsNothing) {
   EXPECT_NE(lines[1], lines[2]);
 }
 
+// The answer of a Blob Batch with one sub-response per (status, error code).
+std::string BatchAnswer(const std::vector<std::pair<int, std::string>>& subs) {
+  std::string body;
+  for (size_t i = 0; i < subs.size(); ++i) {
+    body += StrCat(
+        "--batchresponse_1\r\nContent-Type: application/http\r\nContent-ID: ", i,
+        "\r\n\r\nHTTP/1.1 ", subs[i].first, " X\r\nx-ms-request-id: r\r\n",
+        subs[i].second.empty() ? "" : StrCat("x-ms-error-code: ", subs[i].second, "\r\n"), "\r\n");
+  }
+  body += "--batchresponse_1--";
+  return StrCat(
+      "HTTP/1.1 202 Accepted\r\nContent-Type: multipart/mixed; boundary=batchresponse_1"
+      "\r\nContent-Length: ",
+      body.size(), "\r\nConnection: close\r\n\r\n", body);
+}
+
+TEST_F(AzureBucketFaultTest, DeleteManySendsSignedBlobBatches) {
+  ScriptedHttpServer server({Answer(200, kEmptyListing),
+                             BatchAnswer({{202, ""}, {404, "BlobNotFound"}}),
+                             BatchAnswer({{202, ""}, {403, "AuthorizationPermissionMismatch"}})});
+  std::unique_ptr<AzureBucket> b = Open(server);
+  ASSERT_NE(b, nullptr);
+  // A key already gone counts as deleted.
+  ASSERT_TRUE(b->DeleteMany(std::vector<std::string>{"a/1", "a 2"}).ok());
+  const std::vector<std::string> requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_THAT(requests[1], HasSubstr("POST /acct/c?restype=container&comp=batch "));
+  EXPECT_THAT(requests[1], HasSubstr("Content-ID: 0\r\n\r\nDELETE /acct/c/a/1 HTTP/1.1\r\n"));
+  EXPECT_THAT(requests[1], HasSubstr("Content-ID: 1\r\n\r\nDELETE /acct/c/a%202 HTTP/1.1\r\n"));
+  EXPECT_THAT(requests[1], HasSubstr("Authorization: SharedKey acct:"));
+  EXPECT_THAT(server.request_headers(1),
+              HasSubstr("Content-Type: multipart/mixed; boundary=batch_"));
+  // A blob the store refused to delete fails the call and is named.
+  absl::Status s = b->DeleteMany(std::vector<std::string>{"x", "y"});
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
+  EXPECT_THAT(std::string(s.message()),
+              AllOf(HasSubstr("1 of 2 blobs not deleted"), HasSubstr("blob \"y\""),
+                    HasSubstr("AuthorizationPermissionMismatch")));
+}
+
 TEST_F(AzureBucketFaultTest, BlocksAreCommittedInOrderOnce) {
   ScriptedHttpServer server({Answer(200, kEmptyListing), Answer(201, ""), Answer(201, ""),
                              Answer(201, ""), Answer(201, "")});

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -44,6 +45,29 @@ absl::StatusOr<ListBlobsPage> ParseListBlobs(std::string_view body);
 
 // The body of Put Block List committing `block_ids` (base64, as sent with Put Block) in order.
 std::string BlockListBody(const std::vector<std::string>& block_ids);
+
+// One sub-request of a Blob Batch: its request line and headers (already signed).
+struct BatchSubRequest {
+  std::string method;  // "DELETE"
+  std::string path;    // encoded, as the URL would carry it
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// The multipart/mixed body of a Blob Batch with these sub-requests (Content-ID 0, 1, …).
+std::string BlobBatchBody(std::string_view boundary, const std::vector<BatchSubRequest>& requests);
+
+// What the store answered one sub-request: its status and x-ms-error-code (may be empty).
+// content_id is -1 for an answer without one (the whole batch refused).
+struct BatchSubResponse {
+  int content_id = -1;
+  int status = 0;
+  std::string error_code;
+};
+
+// The sub-responses of a Blob Batch answer whose Content-Type is `content_type`
+// ("multipart/mixed; boundary=…"). InvalidArgument when it is not such a body.
+absl::StatusOr<std::vector<BatchSubResponse>> ParseBlobBatchResponse(std::string_view content_type,
+                                                                     std::string_view body);
 
 }  // namespace embers::objstore::azure
 

@@ -79,5 +79,40 @@ TEST(AzureResponsesTest, BlockListBody) {
             "<Latest>Qg==</Latest></BlockList>");
 }
 
+TEST(AzureResponsesTest, BlobBatchBodyAndAnswer) {
+  const std::string body = BlobBatchBody(
+      "batch_x", {{.method = "DELETE", .path = "/c/a", .headers = {{"x-ms-date", "d"}}},
+                  {.method = "DELETE", .path = "/c/b", .headers = {}}});
+  EXPECT_EQ(body,
+            "--batch_x\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
+            "Content-ID: 0\r\n\r\nDELETE /c/a HTTP/1.1\r\nx-ms-date: d\r\n\r\n"
+            "--batch_x\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
+            "Content-ID: 1\r\n\r\nDELETE /c/b HTTP/1.1\r\n\r\n--batch_x--\r\n");
+  // As Azure answers: a 202 and a 404 with its error code.
+  absl::StatusOr<std::vector<BatchSubResponse>> answers = ParseBlobBatchResponse(
+      "multipart/mixed; boundary=batchresponse_66925647-d0cb-4109-b6d3-28efe3e1e5ed",
+      "--batchresponse_66925647-d0cb-4109-b6d3-28efe3e1e5ed\r\nContent-Type: application/http\r\n"
+      "Content-ID: 0\r\n\r\nHTTP/1.1 202 Accepted\r\nx-ms-delete-type-permanent: true\r\n"
+      "x-ms-request-id: 7\r\nx-ms-version: 2021-08-06\r\n\r\n"
+      "--batchresponse_66925647-d0cb-4109-b6d3-28efe3e1e5ed\r\nContent-Type: application/http\r\n"
+      "Content-ID: 1\r\n\r\nHTTP/1.1 404 The specified blob does not exist.\r\n"
+      "x-ms-error-code: BlobNotFound\r\nContent-Length: 216\r\n\r\n<?xml version=\"1.0\"?>"
+      "<Error><Code>BlobNotFound</Code></Error>\r\n"
+      "--batchresponse_66925647-d0cb-4109-b6d3-28efe3e1e5ed--");
+  ASSERT_TRUE(answers.ok()) << answers.status();
+  ASSERT_EQ(answers->size(), 2u);
+  EXPECT_EQ((*answers)[0].content_id, 0);
+  EXPECT_EQ((*answers)[0].status, 202);
+  EXPECT_EQ((*answers)[1].status, 404);
+  EXPECT_EQ((*answers)[1].error_code, "BlobNotFound");
+  // Not a batch answer, no closing boundary, a part without a status line.
+  EXPECT_FALSE(ParseBlobBatchResponse("application/xml", "<Error/>").ok());
+  EXPECT_FALSE(ParseBlobBatchResponse("multipart/mixed; boundary=b",
+                                      "--b\r\nContent-ID: 0\r\n\r\nHTTP/1.1 202 A\r\n")
+                   .ok());
+  EXPECT_FALSE(
+      ParseBlobBatchResponse("multipart/mixed; boundary=b", "--b\r\nContent-ID: 0\r\n--b--").ok());
+}
+
 }  // namespace
 }  // namespace embers::objstore::azure

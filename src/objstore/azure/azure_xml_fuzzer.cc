@@ -16,6 +16,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   (void)embers::objstore::azure::ParseAzureError(input);
+  (void)embers::objstore::azure::ParseBlobBatchResponse("multipart/mixed; boundary=b", input);
   auto page = embers::objstore::azure::ParseListBlobs(input);
   if (page.ok()) {
     for (const auto& name : page->names) {
