@@ -576,7 +576,7 @@ absl::StatusOr<std::unique_ptr<Bucket>> MakeAzure(const std::string&) {
   static int containers = 0;
   if (!server.ok()) return server.status();
   const std::string name = StrCat("conformance-", ++containers);
-  if (absl::Status s = (*server)->CreateContainer(name); !s.ok()) return s;
+  if (absl::Status s = (*server)->CreateBucket(name); !s.ok()) return s;
   azure::AzureBucketOptions options = (*server)->BucketOptions(name);
   options.list_page_size = 2;
   absl::StatusOr<std::unique_ptr<azure::AzureBucket>> bucket =

@@ -13,11 +13,11 @@ import {
   AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, BlobServiceClient, SASProtocol,
   StorageSharedKeyCredential, generateAccountSASQueryParameters,
 } from '@azure/storage-blob';
-import { HOST, bucketObjects, call, freeStablePort, show, startServer, startServerListening, stopCleanly } from './harness.mjs';
+import { HOST, bucketObjects, call, freeStablePort, show, startServer, stopCleanly } from './harness.mjs';
+import { checkOneErrorThenCleanStop, flameGraphTotal, startUnready } from './store_checks.mjs';
 import { AZURITE_ACCOUNT as ACCOUNT, AZURITE_KEY as KEY, startAzurite } from './azurite.mjs';
 import { encodeProfile } from './synthetic_profiles.mjs';
 
-const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const CONTAINER = 'embers';
 describe('Azure backend on azurite', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'embers-azure-'));
@@ -35,14 +35,7 @@ describe('Azure backend on azurite', () => {
   const json = (method, pathname, body) => call(embers, pathname, {
     method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
   });
-  const range = () => ({ start: String(Date.now() - 3_600_000), end: String(Date.now() + 60_000) });
-  const total = async () => {
-    const res = await json('POST', '/querier.v1.QuerierService/SelectMergeStacktraces', {
-      profileTypeID: CPU, labelSelector: '{service_name="azure-svc"}', ...range(),
-    });
-    assert.equal(res.status, 200, show(res));
-    return Number(JSON.parse(res.text).flamegraph?.total ?? 0);
-  };
+  const total = () => flameGraphTotal(embers, 'azure-svc');
   const segmentNames = async () => {
     const names = [];
     for await (const blob of container.listBlobsFlat({ prefix: 'segments/' })) names.push(blob.name);
@@ -147,26 +140,12 @@ describe('Azure backend on azurite', () => {
     embers = undefined;
   });
 
-  // A container that does not open leaves embers up but unready: /ready answers 503 with the
-  // error, the log says it once, and SIGTERM still ends the process at once. (The same helper as
-  // e2e.s3's, so a change of start-up behaviour is one edit here.)
-  async function startUnready(overrides, expected) {
-    const server = await startServerListening({ extraArgs: [...azureArgs(overrides), ...common] });
-    const deadline = Date.now() + 15_000;
-    let last;
-    while (Date.now() < deadline) {
-      last = await call(server, '/ready');
-      if (last.status === 503 && expected.test(last.text)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(last.status, 503, show(last));
-    assert.match(last.text, /^not ready: storage \(cannot open the bucket: .*opening Azure container azure:\/\//);
-    assert.match(last.text, expected);
-    assert.ok(!last.text.includes(KEY), 'the key shows in /ready');
-    server.assertRunning();
+  const unready = async (overrides, expected) => {
+    const server = await startUnready([...azureArgs(overrides), ...common], expected,
+      /opening Azure container azure:\/\//);
+    assert.ok(!(await call(server, '/ready')).text.includes(KEY), 'the key shows in /ready');
     return server;
-  }
-  const errorLines = (server) => server.logTail(1 << 20).split('\n').filter((l) => l.includes('cannot open the bucket'));
+  };
 
   for (const [what, overrides, expected] of [
     // Overrides are functions: azurite's endpoint is known once it runs.
@@ -178,17 +157,7 @@ describe('Azure backend on azurite', () => {
     ['an unreachable endpoint', () => ({ 'storage.azure.connection-string': connectionString({ endpoint: `http://${HOST}:1/${ACCOUNT}` }) }), /UNAVAILABLE.*127\.0\.0\.1:1/],
   ]) {
     it(`${what} keeps /ready at 503 with one clear error`, { timeout: 60_000 }, async () => {
-      const server = await startUnready(overrides(), expected);
-      try {
-        // Three more attempts (1 s, 2 s backoff) fail the same way: still one error in the log.
-        await new Promise((r) => setTimeout(r, 3500));
-        assert.equal((await call(server, '/ready')).status, 503);
-        assert.equal(errorLines(server).length, 1, errorLines(server).join('\n'));
-        const exit = await server.stop();
-        assert.equal(exit.code, 0, `${JSON.stringify(exit)}\n${server.logTail()}`);
-      } finally {
-        await server.kill();
-      }
+      await checkOneErrorThenCleanStop(await unready(overrides(), expected));
     });
   }
 });

@@ -10,11 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it, before, after } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { bucketObjects, call, freeStablePort, show, startServer, startServerListening, stopCleanly, waitReady } from './harness.mjs';
+import { bucketObjects, call, freeStablePort, show, startServer, stopCleanly, waitReady } from './harness.mjs';
+import { checkOneErrorThenCleanStop, flameGraphTotal, startUnready } from './store_checks.mjs';
 import { startS3rver } from './s3rver.mjs';
 import { encodeProfile } from './synthetic_profiles.mjs';
 
-const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const BUCKET = 'embers';
 
 describe('S3 backend on s3rver', () => {
@@ -32,14 +32,7 @@ describe('S3 backend on s3rver', () => {
   const json = (method, pathname, body) => call(embers, pathname, {
     method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
   });
-  const range = () => ({ start: String(Date.now() - 3_600_000), end: String(Date.now() + 60_000) });
-  const total = async () => {
-    const res = await json('POST', '/querier.v1.QuerierService/SelectMergeStacktraces', {
-      profileTypeID: CPU, labelSelector: '{service_name="s3-svc"}', ...range(),
-    });
-    assert.equal(res.status, 200, show(res));
-    return Number(JSON.parse(res.text).flamegraph?.total ?? 0);
-  };
+  const total = () => flameGraphTotal(embers, 's3-svc');
 
   before(async () => {
     s3rver = await startS3rver(path.join(dir, 's3rver'), BUCKET);
@@ -106,24 +99,8 @@ describe('S3 backend on s3rver', () => {
     assert.equal(await total(), 30_000_000);
   });
 
-  // A bucket that does not open leaves embers up but unready: /ready answers 503 with the error,
-  // the log says it once, and SIGTERM still ends the process at once.
-  async function startUnready(overrides, expected) {
-    const server = await startServerListening({ extraArgs: [...s3Args(overrides), ...common] });
-    const deadline = Date.now() + 15_000;
-    let last;
-    while (Date.now() < deadline) {
-      last = await call(server, '/ready');
-      if (last.status === 503 && expected.test(last.text)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(last.status, 503, show(last));
-    assert.match(last.text, /^not ready: storage \(cannot open the bucket: .*opening S3 bucket s3:\/\//);
-    assert.match(last.text, expected);
-    server.assertRunning();
-    return server;
-  }
-  const errorLines = (server) => server.logTail(1 << 20).split('\n').filter((l) => l.includes('cannot open the bucket'));
+  const unready = (overrides, expected) =>
+    startUnready([...s3Args(overrides), ...common], expected, /opening S3 bucket s3:\/\//);
 
   for (const [what, overrides, expected] of [
     ['an unknown access key', { 'storage.s3.access-key-id': 'WRONG' }, /InvalidAccessKeyId.*-storage\.s3\.access-key-id/],
@@ -131,23 +108,13 @@ describe('S3 backend on s3rver', () => {
     ['an unreachable endpoint', { 'storage.s3.endpoint': '127.0.0.1:1' }, /UNAVAILABLE.*127\.0\.0\.1:1/],
   ]) {
     it(`${what} keeps /ready at 503 with one clear error`, { timeout: 60_000 }, async () => {
-      const server = await startUnready(overrides, expected);
-      try {
-        // Three more attempts (1 s, 2 s backoff) fail the same way: still one error in the log.
-        await new Promise((r) => setTimeout(r, 3500));
-        assert.equal((await call(server, '/ready')).status, 503);
-        assert.equal(errorLines(server).length, 1, errorLines(server).join('\n'));
-        const exit = await server.stop();
-        assert.equal(exit.code, 0, `${JSON.stringify(exit)}\n${server.logTail()}`);
-      } finally {
-        await server.kill();
-      }
+      await checkOneErrorThenCleanStop(await unready(overrides, expected));
     });
   }
 
   it('becomes ready by itself once the missing bucket exists', { timeout: 90_000 }, async () => {
     const name = 'created-later';
-    const server = await startUnready({ 'storage.s3.bucket-name': name }, /NoSuchBucket/);
+    const server = await unready({ 'storage.s3.bucket-name': name }, /NoSuchBucket/);
     try {
       await sdk.send(new CreateBucketCommand({ Bucket: name }));
       await waitReady(server);

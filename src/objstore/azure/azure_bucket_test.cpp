@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "objstore/azure/azurite_process.h"
 #include "objstore/http/scripted_http_server.h"
+#include "objstore/store_server_test.h"
 #include "objstore/test_temp_dir.h"
 
 namespace embers::objstore::azure {
@@ -28,71 +29,20 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-std::string Data(size_t size) {
-  std::string data(size, '\0');
-  for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>((i * 7 + i / 4096) & 0xFF);
-  return data;
-}
-
 // One azurite for the whole test binary; each test gets its own container.
-class AzureBucketTest : public ::testing::Test {
+class AzureBucketTest : public StoreServerTest<AzuriteProcess> {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    auto server = AzuriteProcess::Start(dir_->path(), "embers");
-    if (server.ok()) {
-      server_ = server->release();
-    } else {
-      start_error_ = new absl::Status(server.status());
-    }
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete dir_;
-    delete start_error_;
-    server_ = nullptr;
-    dir_ = nullptr;
-    start_error_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_EQ(start_error_, nullptr) << *start_error_;
-    container_ = StrCat("test-", ++containers_);
-    ASSERT_TRUE(server_->CreateContainer(container_).ok());
-  }
-
-  AzureBucketOptions Options() const { return server_->BucketOptions(container_); }
-
   std::unique_ptr<AzureBucket> Open(AzureBucketOptions options) {
     absl::StatusOr<std::unique_ptr<AzureBucket>> b = AzureBucket::Open(std::move(options));
     EXPECT_TRUE(b.ok()) << b.status();
     return b.ok() ? std::move(*b) : nullptr;
   }
-
-  std::string File(std::string_view data) {
-    const std::string path = files_.path() + "/f" + StrCat(++files_made_);
-    std::ofstream(path, std::ios::binary) << data;
-    return path;
-  }
-
-  static TempDir* dir_;
-  static AzuriteProcess* server_;
-  static absl::Status* start_error_;
-  static int containers_;
-  std::string container_;
-  TempDir files_;
-  int files_made_ = 0;
 };
-
-TempDir* AzureBucketTest::dir_ = nullptr;
-AzuriteProcess* AzureBucketTest::server_ = nullptr;
-absl::Status* AzureBucketTest::start_error_ = nullptr;
-int AzureBucketTest::containers_ = 0;
 
 TEST_F(AzureBucketTest, NameSaysAccountContainerAndEndpoint) {
   std::unique_ptr<AzureBucket> b = Open(Options());
   ASSERT_NE(b, nullptr);
-  EXPECT_EQ(b->Name(), StrCat("azure://devstoreaccount1/", container_, " at http://",
+  EXPECT_EQ(b->Name(), StrCat("azure://devstoreaccount1/", bucket_name_, " at http://",
                               server_->endpoint(), "/devstoreaccount1"));
 }
 
@@ -101,7 +51,7 @@ TEST_F(AzureBucketTest, PutFileAbovePartSizeIsABlockUpload) {
   options.part_size = 1 << 20;
   std::unique_ptr<AzureBucket> b = Open(options);
   ASSERT_NE(b, nullptr);
-  const std::string data = Data((3 << 20) + 12345);  // four blocks, the last one short
+  const std::string data = TestData((3 << 20) + 12345);  // four blocks, the last one short
   ASSERT_TRUE(b->PutFile("blocks/big", File(data)).ok());
   absl::StatusOr<std::string> got = b->Get("blocks/big");
   ASSERT_TRUE(got.ok()) << got.status();
@@ -109,7 +59,7 @@ TEST_F(AzureBucketTest, PutFileAbovePartSizeIsABlockUpload) {
   EXPECT_EQ(b->Size("blocks/big").value(), data.size());
   EXPECT_EQ(b->GetRange("blocks/big", (1 << 20) - 3, 6).value(), data.substr((1 << 20) - 3, 6));
   // Overwritten by a block upload of another size, then by a single Put Blob.
-  const std::string second = Data((2 << 20) + 1);
+  const std::string second = TestData((2 << 20) + 1);
   ASSERT_TRUE(b->PutFile("blocks/big", File(second)).ok());
   EXPECT_TRUE(b->Get("blocks/big").value() == second);
   ASSERT_TRUE(b->PutFile("blocks/big", File("small")).ok());
@@ -312,7 +262,7 @@ class AzureBucketFaultTest : public ::testing::Test {
 
   std::string File(size_t size) {
     const std::string path = dir_.path() + "/f";
-    std::ofstream(path, std::ios::binary) << Data(size);
+    std::ofstream(path, std::ios::binary) << TestData(size);
     return path;
   }
 

@@ -47,7 +47,7 @@ absl::StatusOr<std::unique_ptr<AzuriteProcess>> AzuriteProcess::Start(
   if (!process.ok()) return process.status();
   const std::string endpoint = StrCat("127.0.0.1:", (*process)->port());
   auto azurite = std::unique_ptr<AzuriteProcess>(new AzuriteProcess(*std::move(process), endpoint));
-  if (absl::Status created = azurite->CreateContainer(container); !created.ok()) return created;
+  if (absl::Status created = azurite->CreateBucket(container); !created.ok()) return created;
   return azurite;
 }
 
@@ -57,7 +57,7 @@ std::string AzuriteProcess::endpoint_url() const {
   return StrCat("http://", endpoint_, "/", kAccountName);
 }
 
-absl::Status AzuriteProcess::CreateContainer(const std::string& container) const {
+absl::Status AzuriteProcess::CreateBucket(const std::string& container) const {
   absl::StatusOr<std::unique_ptr<HttpClient>> http = NodeServerProcess::FixtureClient();
   if (!http.ok()) return http.status();
   const std::string path = StrCat("/", kAccountName, "/", container);

@@ -38,8 +38,9 @@ class AzuriteProcess {
   const std::string& endpoint() const { return endpoint_; }
   // "http://127.0.0.1:<port>/devstoreaccount1": the account's blob endpoint, path style.
   std::string endpoint_url() const;
-  // Creates another empty container (3 to 63 characters: lower-case letters, digits, '-').
-  absl::Status CreateContainer(const std::string& container) const;
+  // Creates another empty container, the bucket of Azure (3 to 63 characters: lower-case letters,
+  // digits, '-').
+  absl::Status CreateBucket(const std::string& container) const;
   // Options for an AzureBucket on `container` of this server (path style, the dev account).
   AzureBucketOptions BucketOptions(const std::string& container) const;
 

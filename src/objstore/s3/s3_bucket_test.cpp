@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "objstore/http/scripted_http_server.h"
 #include "objstore/s3/s3rver_process.h"
+#include "objstore/store_server_test.h"
 #include "objstore/test_temp_dir.h"
 
 namespace embers::objstore::s3 {
@@ -30,65 +31,14 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 // One s3rver for the whole test binary; each test gets its own bucket.
-class S3BucketTest : public ::testing::Test {
+class S3BucketTest : public StoreServerTest<S3rverProcess> {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    auto server = S3rverProcess::Start(dir_->path(), "embers");
-    if (server.ok()) {
-      server_ = server->release();
-    } else {
-      start_error_ = new absl::Status(server.status());
-    }
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete dir_;
-    delete start_error_;
-    server_ = nullptr;
-    dir_ = nullptr;
-    start_error_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_EQ(start_error_, nullptr) << *start_error_;
-    bucket_name_ = StrCat("test-", ++buckets_);
-    ASSERT_TRUE(server_->CreateBucket(bucket_name_).ok());
-  }
-
-  S3BucketOptions Options() const { return server_->BucketOptions(bucket_name_); }
-
   std::unique_ptr<S3Bucket> Open(S3BucketOptions options) {
     absl::StatusOr<std::unique_ptr<S3Bucket>> b = S3Bucket::Open(std::move(options));
     EXPECT_TRUE(b.ok()) << b.status();
     return b.ok() ? std::move(*b) : nullptr;
   }
-
-  std::string File(std::string_view data) {
-    const std::string path = files_.path() + "/f" + StrCat(++files_made_);
-    std::ofstream(path, std::ios::binary) << data;
-    return path;
-  }
-
-  static TempDir* dir_;
-  static S3rverProcess* server_;
-  static absl::Status* start_error_;
-  static int buckets_;
-  std::string bucket_name_;
-  TempDir files_;
-  int files_made_ = 0;
 };
-
-TempDir* S3BucketTest::dir_ = nullptr;
-S3rverProcess* S3BucketTest::server_ = nullptr;
-absl::Status* S3BucketTest::start_error_ = nullptr;
-int S3BucketTest::buckets_ = 0;
-
-std::string Data(size_t size) {
-  std::string data(size, '\0');
-  for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>((i * 7 + i / 4096) & 0xFF);
-  return data;
-}
 
 TEST_F(S3BucketTest, NameSaysBucketAndEndpoint) {
   std::unique_ptr<S3Bucket> b = Open(Options());
@@ -101,7 +51,7 @@ TEST_F(S3BucketTest, PutFileAbovePartSizeIsAMultipartUpload) {
   options.part_size = 5 << 20;
   std::unique_ptr<S3Bucket> b = Open(options);
   ASSERT_NE(b, nullptr);
-  const std::string data = Data((11 << 20) + 12345);  // three parts, the last one short
+  const std::string data = TestData((11 << 20) + 12345);  // three parts, the last one short
   ASSERT_TRUE(b->PutFile("blocks/big", File(data)).ok());
   absl::StatusOr<std::string> got = b->Get("blocks/big");
   ASSERT_TRUE(got.ok()) << got.status();
@@ -114,7 +64,7 @@ TEST_F(S3BucketTest, PutFileAbovePartSizeIsAMultipartUpload) {
                !std::filesystem::is_empty(dir_->path() + "/s3rver-data/" + bucket_name_ +
                                           "/._S3rver_uploads"));
   // Exactly one part's worth (not multipart) and an overwrite by a smaller file.
-  ASSERT_TRUE(b->PutFile("blocks/big", File(Data(5 << 20))).ok());
+  ASSERT_TRUE(b->PutFile("blocks/big", File(TestData(5 << 20))).ok());
   EXPECT_EQ(b->Size("blocks/big").value(), 5u << 20);
 }
 
@@ -293,7 +243,7 @@ class S3BucketFaultTest : public ::testing::Test {
 
   std::string File(size_t size) {
     const std::string path = dir_.path() + "/f";
-    std::ofstream(path, std::ios::binary) << Data(size);
+    std::ofstream(path, std::ios::binary) << TestData(size);
     return path;
   }
 
