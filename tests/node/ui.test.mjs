@@ -335,6 +335,28 @@ describe('web UI in chromium', () => {
     assert.equal(await page.locator('[data-testid=diff-table] tr.worse').count(), 1);
     assert.equal(await page.locator('[data-testid=diff-table] tr.better').count(), 2);
     await shot('diff');
+    // Sorted by a clicked column (buttons in the headers, aria-sort), filtered by a typed name.
+    const table = page.getByTestId('diff-table');
+    const sorted = async (column, names, direction) => {
+      await table.getByRole('button', { name: new RegExp(`^${column}`) }).click();
+      assert.deepEqual((await rows('diff-table')).map((r) => r.name), names, `sorted by ${column}`);
+      assert.equal(await table.locator(`th[aria-sort=${direction}]`).textContent(), `${column} ${direction === 'ascending' ? '▲' : '▼'}`);
+      assert.equal(await table.locator('th[aria-sort=none]').count(), 3);
+    };
+    assert.equal(await table.locator('th[aria-sort=descending]').textContent(), 'Change ▼');
+    await sorted('Function', ['gc', 'parse', 'render'], 'ascending');
+    await sorted('Function', ['render', 'parse', 'gc'], 'descending');
+    await sorted('Comparison self', ['render', 'gc', 'parse'], 'descending'); // gc and parse: 0 each, by name
+    await sorted('Baseline self', ['render', 'parse', 'gc'], 'descending');
+    await sorted('Baseline self', ['gc', 'parse', 'render'], 'ascending');
+    await sorted('Change', ['render', 'parse', 'gc'], 'descending'); // by the size of the change
+    await sorted('Change', ['gc', 'parse', 'render'], 'ascending');
+    await page.getByLabel('Filter functions').fill('R');
+    assert.deepEqual((await rows('diff-table')).map((r) => r.name), ['parse', 'render']);
+    await page.getByLabel('Filter functions').fill('ars');
+    assert.deepEqual((await rows('diff-table')).map((r) => [r.name, Math.round(Number(r.delta) * 100)]), [['parse', -30]]);
+    await page.getByLabel('Filter functions').fill('');
+    assert.equal((await rows('diff-table')).length, 3);
     // Side by side: each side's own flame graph, searched on its own.
     await page.getByLabel('Show').selectOption('side-by-side');
     assert.match(page.url(), /compare=side-by-side/);
@@ -346,6 +368,57 @@ describe('web UI in chromium', () => {
       assert.equal(Number(await pane.getByTestId('search-share').getAttribute('data-share')), share);
     }
     await shot('comparison');
+  });
+
+  it('time zone switch: the browser\'s zone or UTC for the range shown, typed times and the timeline; kept in the URL', async () => {
+    // A browser in Asia/Kolkata (+05:30, no daylight saving), so its zone and UTC differ.
+    const context = await browser.newContext({ timezoneId: 'Asia/Kolkata', viewport: { width: 1400, height: 900 } });
+    const tzPage = await context.newPage();
+    try {
+      const resolved = () => tzPage.getByTestId('resolved-range').textContent();
+      const kolkata = '\\((Asia/Kolkata|Asia/Calcutta)\\)';
+      // 2026-01-02 10:00 to 11:00 UTC, as unix seconds.
+      await tzPage.goto(`${embers().baseUrl}/?tenant=${TENANT}&query=${q('{service_name="shop"}')}&from=1767348000&until=1767351600`);
+      assert.equal(await tzPage.getByTestId('time-zone').inputValue(), 'local');
+      assert.match(await resolved(), new RegExp(`^2026-01-02 15:30:00 – 2026-01-02 16:30:00 ${kolkata}$`));
+      await tzPage.getByTestId('time-zone').selectOption('utc');
+      assert.match(tzPage.url(), /[?&]tz=utc(&|$)/);
+      assert.equal(await resolved(), '2026-01-02 10:00:00 – 2026-01-02 11:00:00 (UTC)');
+      await tzPage.reload();
+      assert.equal(await tzPage.getByTestId('time-zone').inputValue(), 'utc');
+      assert.equal(await resolved(), '2026-01-02 10:00:00 – 2026-01-02 11:00:00 (UTC)');
+      // A time typed without an offset is read in the chosen zone.
+      await tzPage.getByLabel('From').fill('2026-01-02 09:00');
+      await tzPage.getByRole('button', { name: 'Set' }).click();
+      await tzPage.waitForFunction(() => new URLSearchParams(location.search).get('from') === '2026-01-02 09:00');
+      assert.equal(await resolved(), '2026-01-02 09:00:00 – 2026-01-02 11:00:00 (UTC)');
+      await tzPage.getByTestId('time-zone').selectOption('local');
+      assert.doesNotMatch(tzPage.url(), /tz=/);
+      assert.match(await resolved(), new RegExp(`^2026-01-02 09:00:00 – 2026-01-02 16:30:00 ${kolkata}$`));
+      // The timeline's time (its legend under the cursor) in either zone: the data are from the
+      // last minutes, so what it shows is within a quarter of an hour of now in that zone.
+      const legendMinutes = async (tz) => {
+        await tzPage.goto(`${embers().baseUrl}/?tenant=${TENANT}&query=${q('{service_name="shop"}')}${tz === 'utc' ? '&tz=utc' : ''}`);
+        const over = tzPage.locator('[data-testid=timeline] .u-over');
+        await over.waitFor();
+        assert.equal(await tzPage.getByTestId('timeline').getAttribute('data-tz'), tz);
+        const box = await over.boundingBox();
+        await tzPage.mouse.move(box.x + box.width - 5, box.y + box.height / 2);
+        const text = await tzPage.locator('[data-testid=timeline] .u-legend .u-series').first().locator('.u-value').textContent();
+        const m = /(\d+):(\d\d)\s*([ap]m)/i.exec(text);
+        assert.ok(m, `legend time ${text}`);
+        return ((Number(m[1]) % 12) + (m[3].toLowerCase() === 'pm' ? 12 : 0)) * 60 + Number(m[2]);
+      };
+      const nowUtc = (Date.now() / 60e3) % 1440;
+      const near = (got, want, what) => {
+        const d = Math.abs(got - want) % 1440;
+        assert.ok(Math.min(d, 1440 - d) <= 15, `${what}: legend at minute ${got} of the day, now is ${want.toFixed(0)}`);
+      };
+      near(await legendMinutes('utc'), nowUtc, 'UTC');
+      near(await legendMinutes('local'), (nowUtc + 330) % 1440, 'Asia/Kolkata');
+    } finally {
+      await context.close();
+    }
   });
 
   it('sandwich view: callers above, callees below a function from the Top table', async () => {

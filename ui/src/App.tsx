@@ -5,7 +5,8 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import * as api from './api.ts';
 import { DiffView } from './DiffView.tsx';
 import { ExploreView } from './ExploreView.tsx';
-import { formatState, parseState, UiState } from './url_state.ts';
+import { zoneName } from './time_range.ts';
+import { formatState, parseState, TimeZone, UiState } from './url_state.ts';
 
 function useUrlState(): [UiState, (patch: Partial<UiState>, replace?: boolean) => void] {
   const [state, setState] = useState(() => parseState(location.search));
@@ -53,6 +54,13 @@ export function App() {
             onClick={(e) => { e.preventDefault(); update({ view: 'diff' }); }}>Diff</a>
         </nav>
         <span class="spacer" />
+        <label class="tenant">Time zone
+          <select aria-label="Time zone" data-testid="time-zone" value={state.tz}
+            onChange={(e) => update({ tz: (e.target as HTMLSelectElement).value as TimeZone })}>
+            <option value="local">{`browser (${zoneName('local')})`}</option>
+            <option value="utc">UTC</option>
+          </select>
+        </label>
         <label class="tenant">Tenant
           <input type="text" placeholder="default" value={state.tenant} aria-label="Tenant (X-Scope-OrgID)" data-testid="tenant"
             onChange={(e) => update({ tenant: (e.target as HTMLInputElement).value.trim() })} />

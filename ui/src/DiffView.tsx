@@ -10,26 +10,26 @@ import { RangePicker } from './RangePicker.tsx';
 import { resolveRange } from './time_range.ts';
 import { DiffTable } from './TopTable.tsx';
 import { unitOf } from './units.ts';
-import { DiffMode, joinQuery, Orientation, splitQuery } from './url_state.ts';
+import { DiffMode, joinQuery, Orientation, splitQuery, TimeZone } from './url_state.ts';
 import { MAX_NODES, ViewProps } from './view_props.ts';
 
-function DiffSide(p: { title: string; query: string; from: string; until: string; report: (e: unknown) => void;
+function DiffSide(p: { title: string; query: string; from: string; until: string; tz: TimeZone; report: (e: unknown) => void;
   onChange: (query: string, from: string, until: string) => void }) {
   const { profileType, selector } = splitQuery(p.query);
-  const r = resolveRange(p, Date.now());
+  const r = resolveRange(p, Date.now(), p.tz);
   return (
     <fieldset class="side">
       <legend>{p.title}</legend>
       <LabelSelectorInput label={`${p.title} selector`} value={selector} profileType={profileType}
         start={'error' in r ? 0 : r.start} end={'error' in r ? 0 : r.end} onError={p.report}
         onApply={(s) => p.onChange(joinQuery(profileType, s), p.from, p.until)} />
-      <RangePicker label={`${p.title} time range`} from={p.from} until={p.until} onChange={(f, u) => p.onChange(p.query, f, u)} />
+      <RangePicker label={`${p.title} time range`} tz={p.tz} from={p.from} until={p.until} onChange={(f, u) => p.onChange(p.query, f, u)} />
     </fieldset>
   );
 }
 
 /** One side of the side-by-side comparison: its own flame graph, focus and search. */
-function ComparisonSide(p: { title: string; query: string; from: string; until: string; refresh: number;
+function ComparisonSide(p: { title: string; query: string; from: string; until: string; tz: TimeZone; refresh: number;
   report: (e: unknown) => void; orientation: Orientation }) {
   const [flame, setFlame] = useState<FlameTree | null>(null);
   const [focus, setFocus] = useState('');
@@ -37,14 +37,14 @@ function ComparisonSide(p: { title: string; query: string; from: string; until: 
   const [orientation, setOrientation] = useState<Orientation>(p.orientation);
   const { profileType, selector } = splitQuery(p.query);
   useEffect(() => {
-    const r = resolveRange(p, Date.now());
+    const r = resolveRange(p, Date.now(), p.tz);
     if ('error' in r || !profileType) return;
     const ctl = new AbortController();
     api.flameGraph(profileType, selector, r.start, r.end, MAX_NODES, ctl.signal)
       .then((fg) => { setFlame(decodeFlamebearer(fg.names, fg.levels)); setFocus(''); })
       .catch((e) => { setFlame(null); p.report(e); });
     return () => ctl.abort();
-  }, [p.query, p.from, p.until, p.refresh]);
+  }, [p.query, p.from, p.until, p.tz, p.refresh]);
   return (
     <div class="comparison-side" data-testid={`compare-${p.title.toLowerCase()}`}>
       <h3>{p.title}: <code>{p.query}</code></h3>
@@ -66,8 +66,8 @@ export function DiffView({ state, update, report, refresh, onRefresh }: ViewProp
   useEffect(() => {
     if (sideBySide) return;
     const now = Date.now();
-    const l = resolveRange({ from: state.leftFrom, until: state.leftUntil }, now);
-    const r = resolveRange({ from: state.rightFrom, until: state.rightUntil }, now);
+    const l = resolveRange({ from: state.leftFrom, until: state.leftUntil }, now, state.tz);
+    const r = resolveRange({ from: state.rightFrom, until: state.rightUntil }, now, state.tz);
     if ('error' in l) { report(new Error(`baseline: ${l.error}`)); return; }
     if ('error' in r) { report(new Error(`comparison: ${r.error}`)); return; }
     if (!profileType) return;
@@ -80,14 +80,14 @@ export function DiffView({ state, update, report, refresh, onRefresh }: ViewProp
         { leftTicks: Number(wire.leftTicks ?? 0), rightTicks: Number(wire.rightTicks ?? 0) }) });
     }).catch((e) => { setFlame(null); report(e); });
     return () => ctl.abort();
-  }, [leftQuery, rightQuery, state.leftFrom, state.leftUntil, state.rightFrom, state.rightUntil, state.tenant, refresh, sideBySide]);
+  }, [leftQuery, rightQuery, state.leftFrom, state.leftUntil, state.rightFrom, state.rightUntil, state.tz, state.tenant, refresh, sideBySide]);
   const unit = unitOf(profileType);
   return (
     <main class="diff">
       <div class="sides">
-        <DiffSide title="Baseline" query={leftQuery} from={state.leftFrom} until={state.leftUntil} report={report}
+        <DiffSide title="Baseline" tz={state.tz} query={leftQuery} from={state.leftFrom} until={state.leftUntil} report={report}
           onChange={(q, f, u) => update({ leftQuery: q, leftFrom: f, leftUntil: u, focus: '' })} />
-        <DiffSide title="Comparison" query={rightQuery} from={state.rightFrom} until={state.rightUntil} report={report}
+        <DiffSide title="Comparison" tz={state.tz} query={rightQuery} from={state.rightFrom} until={state.rightUntil} report={report}
           onChange={(q, f, u) => update({ rightQuery: q, rightFrom: f, rightUntil: u, focus: '' })} />
       </div>
       <div class="bar">
@@ -103,9 +103,9 @@ export function DiffView({ state, update, report, refresh, onRefresh }: ViewProp
       </div>
       {sideBySide ? (
         <div class="sides">
-          <ComparisonSide title="Baseline" query={leftQuery} from={state.leftFrom} until={state.leftUntil}
+          <ComparisonSide title="Baseline" tz={state.tz} query={leftQuery} from={state.leftFrom} until={state.leftUntil}
             refresh={refresh} report={report} orientation={state.orientation} />
-          <ComparisonSide title="Comparison" query={rightQuery} from={state.rightFrom} until={state.rightUntil}
+          <ComparisonSide title="Comparison" tz={state.tz} query={rightQuery} from={state.rightFrom} until={state.rightUntil}
             refresh={refresh} report={report} orientation={state.orientation} />
         </div>
       ) : flame && (

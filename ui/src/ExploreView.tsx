@@ -26,7 +26,7 @@ function flameGraphJson(fg: BinaryFlameGraph) {
 
 export function ExploreView({ state, update, report, refresh, onRefresh }: ViewProps) {
   const { profileType, selector } = splitQuery(state.query);
-  const range = useMemo(() => resolveRange(state, Date.now()), [state.from, state.until, refresh]);
+  const range = useMemo(() => resolveRange(state, Date.now(), state.tz), [state.from, state.until, state.tz, refresh]);
   const ok = !('error' in range);
   const start = ok ? range.start : 0;
   const end = ok ? range.end : 0;
@@ -87,8 +87,8 @@ export function ExploreView({ state, update, report, refresh, onRefresh }: ViewP
   const table = useMemo(() => flame && <TopTable tree={flame.tree} unit={unit} onPick={(name) => update({ search: name })}
     onSandwich={(sandwich) => update({ sandwich })} />,
     [flame, unit]);
-  const chart = useMemo(() => timeline && <Timeline data={timeline} unit={unit} start={start} end={end}
-    onBrush={(a, b) => update(absoluteRange(a, b))} />, [timeline, unit, start, end]);
+  const chart = useMemo(() => timeline && <Timeline data={timeline} unit={unit} start={start} end={end} tz={state.tz}
+    onBrush={(a, b) => update(absoluteRange(a, b))} />, [timeline, unit, start, end, state.tz]);
   const setQuery = (q: string) => update({ query: q, focus: '', sandwich: '' });
   return (
     <main class="explore">
@@ -112,7 +112,7 @@ export function ExploreView({ state, update, report, refresh, onRefresh }: ViewP
           onApply={(s) => setQuery(joinQuery(profileType, s))} />
       </div>
       <div class="bar">
-        <RangePicker label="Time range" from={state.from} until={state.until} onChange={(from, until) => update({ from, until })} />
+        <RangePicker label="Time range" tz={state.tz} from={state.from} until={state.until} onChange={(from, until) => update({ from, until })} />
         <button type="button" onClick={onRefresh} data-testid="refresh">Refresh</button>
         {loading && <span class="loading" role="status">loading…</span>}
       </div>

@@ -1,14 +1,16 @@
 // The timeline: SelectSeries (as timeline_data.ts aligns it) drawn with uPlot, one line per value
 // of the group-by label, values formatted in the profile's unit. Dragging across the chart selects
-// a time range, which becomes the page's absolute range (zoom by brushing).
+// a time range, which becomes the page's absolute range (zoom by brushing). The time axis and the
+// legend's time are in the chosen zone (uPlot's tzDate).
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
+import type { TimeZone } from './time_range.ts';
 import type { TimelineData } from './timeline_data.ts';
 import { formatValue } from './units.ts';
 
 const COLORS = ['#e6522c', '#3274d9', '#56a64b', '#a352cc', '#f2cc0c', '#ff780a', '#8ab8ff', '#96d98d', '#999999'];
 
-export function Timeline(p: { data: TimelineData; unit: string; start: number; end: number;
+export function Timeline(p: { data: TimelineData; unit: string; start: number; end: number; tz: TimeZone;
   onBrush: (startMs: number, endMs: number) => void }) {
   const el = useRef<HTMLDivElement>(null);
   const brush = useRef(p.onBrush);
@@ -19,6 +21,7 @@ export function Timeline(p: { data: TimelineData; unit: string; start: number; e
     const opts: uPlot.Options = {
       width: Math.max(300, host.clientWidth),
       height: 160,
+      ...(p.tz === 'utc' && { tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC') }),
       series: [{}, ...p.data.lines.map((l, i) => ({
         label: l.label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: false,
         value: (_u: uPlot, v: number | null) => (v == null ? '—' : formatValue(v, p.unit)),
@@ -45,9 +48,9 @@ export function Timeline(p: { data: TimelineData; unit: string; start: number; e
     const ro = new ResizeObserver(() => plot.setSize({ width: Math.max(300, host.clientWidth), height: 160 }));
     ro.observe(host);
     return () => { ro.disconnect(); plot.destroy(); };
-  }, [p.data, p.unit, p.start, p.end]);
+  }, [p.data, p.unit, p.start, p.end, p.tz]);
   return (
-    <section class="timeline" aria-label="Timeline" data-testid="timeline" data-lines={p.data.lines.map((l) => l.label).join('\n')}>
+    <section class="timeline" aria-label="Timeline" data-testid="timeline" data-tz={p.tz} data-lines={p.data.lines.map((l) => l.label).join('\n')}>
       <div ref={el} />
     </section>
   );

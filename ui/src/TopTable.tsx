@@ -1,10 +1,12 @@
 // The Top table beside the flame graph: self and total per function, sortable by any column,
 // filtered by a substring. An accessible <table> whose rows carry data-name/-self/-total (raw
 // values) so tests and scripts read what the user sees. Clicking a name searches for it in the
-// flame graph. For a diff it lists each side and the change instead, biggest change first.
+// flame graph. For a diff it lists each side and the change instead, biggest change first, sorted
+// and filtered by the same code (useSortFilter, table_sort.ts).
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { change, rankByChange } from './flamegraph/diff.ts';
-import { FlameTree, functionTable, rootTotal } from './flamegraph/tree.ts';
+import { DiffRow, rankByChange } from './flamegraph/diff.ts';
+import { FlameTree, functionTable, FunctionRow, rootTotal } from './flamegraph/tree.ts';
+import { filterAndSort, nextSort, Sort, SortKey } from './table_sort.ts';
 import { formatPercent, formatValue } from './units.ts';
 
 const MAX_ROWS = 300; // a 100k-function profile stays responsive; the filter finds the rest
@@ -20,34 +22,42 @@ function useAfterPaint(tree: FlameTree): FlameTree | null {
   return ready === tree ? tree : null;
 }
 
-type Column = 'name' | 'self' | 'total';
-
-export function TopTable(p: { tree: FlameTree; unit: string; onPick: (name: string) => void;
-  onSandwich?: (name: string) => void }) {
-  const [sort, setSort] = useState<{ by: Column; desc: boolean }>({ by: 'self', desc: true });
+/** What both tables share: the filter box, the sortable headers (buttons, aria-sort) and the
+ * rows filtered and sorted (table_sort.ts). `textCol` is the name column, sorted A → Z first. */
+function useSortFilter<T extends { name: string }, C extends string>(all: readonly T[], initial: Sort<C>,
+  textCol: C, key: SortKey<T, C>) {
+  const [sort, setSort] = useState<Sort<C>>(initial);
   const [filter, setFilter] = useState('');
-  const tree = useAfterPaint(p.tree);
-  const all = useMemo(() => (tree ? functionTable(tree) : []), [tree]);
-  const total = rootTotal(p.tree);
-  const rows = useMemo(() => {
-    const f = filter.trim().toLowerCase();
-    const r = f ? all.filter((x) => x.name.toLowerCase().includes(f)) : all.slice();
-    const dir = sort.desc ? -1 : 1;
-    r.sort((a, b) => sort.by === 'name' ? dir * a.name.localeCompare(b.name)
-      : dir * (a[sort.by] - b[sort.by]) || a.name.localeCompare(b.name));
-    return r;
-  }, [all, filter, sort]);
-  const header = (col: Column, label: string) => (
+  const rows = useMemo(() => filterAndSort(all, filter, sort, key), [all, filter, sort]);
+  const header = (col: C, label: string) => (
     <th scope="col" aria-sort={sort.by === col ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
-      <button type="button" onClick={() => setSort({ by: col, desc: sort.by === col ? !sort.desc : col !== 'name' })}>
+      <button type="button" onClick={() => setSort(nextSort(sort, col, textCol))}>
         {label}{sort.by === col ? (sort.desc ? ' ▼' : ' ▲') : ''}
       </button>
     </th>
   );
+  const filterBox = (
+    <input type="search" placeholder="Filter functions" aria-label="Filter functions" value={filter}
+      onInput={(e) => setFilter((e.target as HTMLInputElement).value)} />
+  );
+  return { rows, header, filterBox };
+}
+
+/** Shown under a table cut at MAX_ROWS. */
+const moreNote = (n: number) => n > MAX_ROWS && <p class="note">Showing {MAX_ROWS} of {n} functions; filter to find the rest.</p>;
+
+type Column = 'name' | 'self' | 'total';
+const topKey = (r: FunctionRow, c: Column) => r[c];
+
+export function TopTable(p: { tree: FlameTree; unit: string; onPick: (name: string) => void;
+  onSandwich?: (name: string) => void }) {
+  const tree = useAfterPaint(p.tree);
+  const all = useMemo(() => (tree ? functionTable(tree) : []), [tree]);
+  const total = rootTotal(p.tree);
+  const { rows, header, filterBox } = useSortFilter<FunctionRow, Column>(all, { by: 'self', desc: true }, 'name', topKey);
   return (
     <section class="top-table" aria-label="Top functions">
-      <input type="search" placeholder="Filter functions" aria-label="Filter functions" value={filter}
-        onInput={(e) => setFilter((e.target as HTMLInputElement).value)} />
+      {filterBox}
       <div class="table-scroll">
         <table data-testid="top-table">
           <thead><tr>{header('name', 'Function')}{header('self', 'Self')}<th scope="col">Self %</th>{header('total', 'Total')}<th scope="col">Total %</th></tr></thead>
@@ -67,36 +77,40 @@ export function TopTable(p: { tree: FlameTree; unit: string; onPick: (name: stri
           </tbody>
         </table>
       </div>
-      {rows.length > MAX_ROWS && <p class="note">Showing {MAX_ROWS} of {rows.length} functions; filter to find the rest.</p>}
+      {moreNote(rows.length)}
     </section>
   );
 }
 
+type DiffColumn = 'name' | 'left' | 'right' | 'change';
+// Change sorts by its size, either direction: descending is the ranking by change.
+const diffKey = (r: DiffRow, c: DiffColumn) => (c === 'change' ? Math.abs(r.change.delta) : r[c]);
+
 export function DiffTable(p: { tree: FlameTree; unit: string; onPick: (name: string) => void }) {
   const d = p.tree.diff!;
   const tree = useAfterPaint(p.tree);
-  const rows = useMemo(() => (tree ? rankByChange(functionTable(tree), d.leftTicks, d.rightTicks) : []), [tree]);
+  const all = useMemo(() => (tree ? rankByChange(functionTable(tree), d.leftTicks, d.rightTicks) : []), [tree]);
+  const { rows, header, filterBox } = useSortFilter<DiffRow, DiffColumn>(all, { by: 'change', desc: true }, 'name', diffKey);
   return (
     <section class="top-table" aria-label="Functions ranked by change">
+      {filterBox}
       <div class="table-scroll">
         <table data-testid="diff-table">
-          <thead><tr><th scope="col">Function</th><th scope="col">Baseline self</th><th scope="col">Comparison self</th><th scope="col">Change</th></tr></thead>
+          <thead><tr>{header('name', 'Function')}{header('left', 'Baseline self')}{header('right', 'Comparison self')}{header('change', 'Change')}</tr></thead>
           <tbody>
-            {rows.slice(0, MAX_ROWS).map((r) => {
-              const c = change(r.left, r.right, d.leftTicks, d.rightTicks);
-              return (
-                <tr key={r.name} data-name={r.name} data-left={r.left} data-right={r.right}
-                  data-delta={c.delta} class={c.delta > 0 ? 'worse' : c.delta < 0 ? 'better' : ''}>
-                  <td class="name"><button type="button" class="link" title={r.name} onClick={() => p.onPick(r.name)}>{r.name}</button></td>
-                  <td>{formatValue(r.left, p.unit)} ({formatPercent(c.leftShare)})</td>
-                  <td>{formatValue(r.right, p.unit)} ({formatPercent(c.rightShare)})</td>
-                  <td>{c.delta >= 0 ? '+' : ''}{(c.delta * 100).toFixed(2)} pp</td>
-                </tr>
-              );
-            })}
+            {rows.slice(0, MAX_ROWS).map(({ name, left, right, change: c }) => (
+              <tr key={name} data-name={name} data-left={left} data-right={right}
+                data-delta={c.delta} class={c.delta > 0 ? 'worse' : c.delta < 0 ? 'better' : ''}>
+                <td class="name"><button type="button" class="link" title={name} onClick={() => p.onPick(name)}>{name}</button></td>
+                <td>{formatValue(left, p.unit)} ({formatPercent(c.leftShare)})</td>
+                <td>{formatValue(right, p.unit)} ({formatPercent(c.rightShare)})</td>
+                <td>{c.delta >= 0 ? '+' : ''}{(c.delta * 100).toFixed(2)} pp</td>
+              </tr>
+            ))}
           </tbody>
         </table>
       </div>
+      {moreNote(rows.length)}
     </section>
   );
 }

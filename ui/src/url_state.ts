@@ -2,9 +2,12 @@
 // The parameter names are the Pyroscope UI's: query=<profile type>{<selector>}, from, until, and
 // leftQuery/leftFrom/leftUntil/rightQuery/... for the comparison, so its deep links open here.
 
+import type { TimeZone } from './time_range.ts';
+
 export type View = 'explore' | 'diff';
 export type DiffMode = 'diff' | 'side-by-side';
 export type Orientation = 'icicle' | 'flame';
+export type { TimeZone };
 
 export interface UiState {
   view: View;
@@ -18,13 +21,14 @@ export interface UiState {
   orientation: Orientation;
   sandwich: string; // a function shown in the sandwich view, '' for none
   compare: DiffMode; // the diff view: one diff flame graph, or both sides' flame graphs
+  tz: TimeZone; // times shown and typed in the browser's zone or UTC
   leftQuery: string; leftFrom: string; leftUntil: string;
   rightQuery: string; rightFrom: string; rightUntil: string;
 }
 
 export const DEFAULTS: UiState = {
   view: 'explore', query: '', from: 'now-1h', until: 'now', tenant: '', groupBy: '', search: '',
-  focus: '', orientation: 'icicle', sandwich: '', compare: 'diff',
+  focus: '', orientation: 'icicle', sandwich: '', compare: 'diff', tz: 'local',
   leftQuery: '', leftFrom: 'now-1h', leftUntil: 'now', rightQuery: '', rightFrom: 'now-1h', rightUntil: 'now',
 };
 
@@ -40,6 +44,7 @@ export function parseState(search: string): UiState {
   if (s.view !== 'diff') s.view = 'explore';
   if (s.orientation !== 'flame') s.orientation = 'icicle';
   if (s.compare !== 'side-by-side') s.compare = 'diff';
+  if (s.tz !== 'utc') s.tz = 'local';
   return s;
 }
 
