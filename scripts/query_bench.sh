@@ -154,6 +154,17 @@ for round in $(seq "$rounds"); do
       head -25 || true
   fi
 done
+# How the query path read the bucket: requests by operation, the read cache, hedged reads.
+curl -sf "127.0.0.1:$port/metrics" | awk '
+  /^embers_objstore_operations_total\{/ && /operation="get_range"|operation="get"/ { reads += $NF }
+  /^embers_objstore_read_cache_lookups_total\{/ { r = $0; sub(/.*result="/, "", r); sub(/".*/, "", r); cache[r] += $NF }
+  /^embers_objstore_hedged_reads_total\{/ { o = $0; sub(/.*outcome="/, "", o); sub(/".*/, "", o); hedged[o] += $NF }
+  END {
+    printf "== bucket reads (whole run, compaction included): %d; read cache: %d hits, %d misses, %d bypassed",
+      reads, cache["hit"], cache["miss"], cache["bypass"]
+    line = ""; for (o in hedged) line = line sprintf(" %s %d", o, hedged[o])
+    print (line == "" ? "" : "; hedged reads:" line)
+  }' || true
 kill -TERM "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 pid=""
