@@ -3,7 +3,7 @@
 // Test-only; s3/s3_bucket_test.cpp and azure/azure_bucket_test.cpp use it.
 //
 // `Server` has: static Start(dir, first_bucket) → StatusOr<unique_ptr<Server>>,
-// CreateBucket(name) → Status and BucketOptions(name) → the bucket's options.
+// CreateBucket(name) → Status and BucketOptions(name) → the options `BucketType::Open` takes.
 #ifndef EMBERS_OBJSTORE_STORE_SERVER_TEST_H_
 #define EMBERS_OBJSTORE_STORE_SERVER_TEST_H_
 
@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "base/strings.h"
@@ -27,7 +28,7 @@ inline std::string TestData(size_t size) {
   return data;
 }
 
-template <typename Server>
+template <typename Server, typename BucketType>
 class StoreServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -55,6 +56,14 @@ class StoreServerTest : public ::testing::Test {
   }
 
   auto Options() const { return server_->BucketOptions(bucket_name_); }
+
+  // The bucket opened with `options` (null, with the test failed, when it does not open).
+  template <typename Options>
+  std::unique_ptr<BucketType> Open(Options options) {
+    auto b = BucketType::Open(std::move(options));
+    EXPECT_TRUE(b.ok()) << b.status();
+    return b.ok() ? std::move(*b) : nullptr;
+  }
 
   // A local file holding `data`, for PutFile.
   std::string File(std::string_view data) {

@@ -7,35 +7,19 @@
 // azurite prove them against a server as well.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import { describe, it, before, after } from 'node:test';
 import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { storageSharedKeyCredentialPolicy } from '@azure/storage-common';
 import { EMBERS_BIN } from './harness.mjs';
 import { rng } from './synthetic_profiles.mjs';
+import { JsonLineTool } from './json_line_tool.mjs';
 
 const TOOL = process.env.EMBERS_AZURE_SIGN ||
   path.resolve(path.dirname(EMBERS_BIN), '..', '..', 'objstore', 'azure', 'azure_sign');
 
-// The signing tool, one JSON line per request.
-class Signer {
-  constructor() {
-    this.child = spawn(TOOL, [], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.pending = [];
-    readline.createInterface({ input: this.child.stdout }).on('line', (line) => this.pending.shift()(JSON.parse(line)));
-  }
-  sign(request) {
-    return new Promise((resolve) => {
-      this.pending.push(resolve);
-      this.child.stdin.write(`${JSON.stringify(request)}\n`);
-    });
-  }
-  close() { this.child.stdin.end(); }
-}
 
 // Signs `request` with the SDK's policy; returns the headers it ended up with. The policy and the
 // request type come from @azure/storage-common and @azure/core-rest-pipeline, which the pinned
@@ -52,7 +36,7 @@ describe('Azure Shared Key signatures', () => {
   let signer;
   before(() => {
     assert.ok(fs.existsSync(TOOL), `azure_sign not built at ${TOOL} (cmake --build build --target azure_sign)`);
-    signer = new Signer();
+    signer = new JsonLineTool(TOOL);
   });
   after(() => signer?.close());
 

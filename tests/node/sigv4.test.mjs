@@ -6,16 +6,15 @@
 // UNSIGNED-PAYLOAD hashes. (s3rver does not check signatures, so this is where they are proven.)
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import readline from 'node:readline';
 import { describe, it, before, after } from 'node:test';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { EMBERS_BIN } from './harness.mjs';
 import { rng } from './synthetic_profiles.mjs';
+import { JsonLineTool } from './json_line_tool.mjs';
 
 const TOOL = process.env.EMBERS_SIGV4_SIGN ||
   path.resolve(path.dirname(EMBERS_BIN), '..', '..', 'objstore', 's3', 'sigv4_sign');
@@ -31,27 +30,12 @@ class NodeSha256 {
   async digest() { return new Uint8Array(this.hash.digest()); }
 }
 
-// The signing tool, one JSON line per request.
-class Signer {
-  constructor() {
-    this.child = spawn(TOOL, [], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.pending = [];
-    readline.createInterface({ input: this.child.stdout }).on('line', (line) => this.pending.shift()(JSON.parse(line)));
-  }
-  sign(request) {
-    return new Promise((resolve) => {
-      this.pending.push(resolve);
-      this.child.stdin.write(`${JSON.stringify(request)}\n`);
-    });
-  }
-  close() { this.child.stdin.end(); }
-}
 
 describe('SigV4 signatures', () => {
   let signer;
   before(() => {
     assert.ok(fs.existsSync(TOOL), `sigv4_sign not built at ${TOOL} (cmake --build build --target sigv4_sign)`);
-    signer = new Signer();
+    signer = new JsonLineTool(TOOL);
   });
   after(() => signer?.close());
 

@@ -30,14 +30,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 // One azurite for the whole test binary; each test gets its own container.
-class AzureBucketTest : public StoreServerTest<AzuriteProcess> {
- protected:
-  std::unique_ptr<AzureBucket> Open(AzureBucketOptions options) {
-    absl::StatusOr<std::unique_ptr<AzureBucket>> b = AzureBucket::Open(std::move(options));
-    EXPECT_TRUE(b.ok()) << b.status();
-    return b.ok() ? std::move(*b) : nullptr;
-  }
-};
+using AzureBucketTest = StoreServerTest<AzuriteProcess, AzureBucket>;
 
 TEST_F(AzureBucketTest, NameSaysAccountContainerAndEndpoint) {
   std::unique_ptr<AzureBucket> b = Open(Options());

@@ -31,14 +31,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 // One s3rver for the whole test binary; each test gets its own bucket.
-class S3BucketTest : public StoreServerTest<S3rverProcess> {
- protected:
-  std::unique_ptr<S3Bucket> Open(S3BucketOptions options) {
-    absl::StatusOr<std::unique_ptr<S3Bucket>> b = S3Bucket::Open(std::move(options));
-    EXPECT_TRUE(b.ok()) << b.status();
-    return b.ok() ? std::move(*b) : nullptr;
-  }
-};
+using S3BucketTest = StoreServerTest<S3rverProcess, S3Bucket>;
 
 TEST_F(S3BucketTest, NameSaysBucketAndEndpoint) {
   std::unique_ptr<S3Bucket> b = Open(Options());
