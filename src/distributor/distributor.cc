@@ -199,7 +199,14 @@ void Distributor::Push(const CallContext& ctx, std::vector<IngestProfile> profil
   };
   M().received_bytes.WithLabels({tenant}).Inc(bytes);
 
-  Placement placement({.shards = options_.shards});
+  const uint32_t writer_shards = writer_->shard_count();
+  const uint32_t shards = writer_shards > 0 ? writer_shards : options_.shards;
+  Placement placement({.shards = shards});
+  std::shared_ptr<const PlacementRulesTable> rules;
+  {
+    std::lock_guard<std::mutex> lock(rules_mu_);
+    rules = rules_;
+  }
   std::map<uint32_t, std::vector<segmentwriter::ProfileToWrite>> by_shard;
   size_t series_count = 0;
   model::LabelLimits label_limits = options_.label_limits;
@@ -249,7 +256,8 @@ void Distributor::Push(const CallContext& ctx, std::vector<IngestProfile> profil
       w.span_ids = std::move(sp.span_ids);
       w.trace_ids = std::move(sp.trace_ids);
       w.profile_id = in.profile_id;
-      uint32_t shard = placement.Shard(tenant, service, sp.fingerprint);
+      uint32_t shard = placement.Shard(tenant, service, sp.fingerprint,
+                                       rules->DatasetShards(tenant, service), shards);
       w.series = std::move(sp.labels);
       w.profile = std::move(sp.samples);
       w.symbols = std::move(sp.symbols);
@@ -268,6 +276,11 @@ void Distributor::Push(const CallContext& ctx, std::vector<IngestProfile> profil
     writer_->Push(tenant, shard, std::move(items),
                   [fan_in](absl::Status st) { fan_in->Complete(std::move(st)); });
   }
+}
+
+void Distributor::SetPlacementRules(std::shared_ptr<const PlacementRulesTable> rules) {
+  std::lock_guard<std::mutex> lock(rules_mu_);
+  rules_ = std::move(rules);
 }
 
 }  // namespace embers::distributor

@@ -16,6 +16,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "base/call_context.h"
+#include "distributor/placement_rules_table.h"
 #include "ingest/ingest_profile.h"
 #include "model/labels.h"
 #include "pprof/normalize.h"
@@ -65,6 +66,10 @@ class Distributor {
   // tenant is over its rate limit, Unavailable (503) when storing failed (clients retry).
   void Push(const CallContext& ctx, std::vector<IngestProfile> profiles, UnaryDone done);
 
+  // The placement rules of adaptive placement (how many shards each service spreads over), as
+  // the cluster view last brought them; pushes use the rules in force when they arrive.
+  void SetPlacementRules(std::shared_ptr<const PlacementRulesTable> rules);
+
   // The checks that need no decoded profile, for the ingest APIs to run before decoding a body:
   // ResourceExhausted (429) when the tenant has no rate-limit budget left at all or the
   // in-flight bound is already reached, so an over-limit client costs no decompression or
@@ -78,6 +83,9 @@ class Distributor {
 
   DistributorOptions options_;
   segmentwriter::SegmentWriterClient* writer_;
+  mutable std::mutex rules_mu_;
+  std::shared_ptr<const PlacementRulesTable> rules_ =
+      std::make_shared<PlacementRulesTable>();  // guarded by rules_mu_
   std::unique_ptr<RateLimiter> limiter_;
   std::shared_ptr<std::atomic<int64_t>> inflight_bytes_ = std::make_shared<std::atomic<int64_t>>(0);
   std::mutex tenants_mu_;

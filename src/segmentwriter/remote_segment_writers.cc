@@ -7,10 +7,12 @@
 #include "base/cluster_secret.h"
 #include "base/logging.h"
 #include "base/metrics.h"
+#include "base/status.h"
 #include "base/strings.h"
 #include "model/tenant_id.h"
 #include "pprof/decoder.h"
 #include "pprof/encoder.h"
+#include "segmentwriter/segment_writer.h"
 
 namespace embers::segmentwriter {
 namespace {
@@ -126,65 +128,133 @@ absl::StatusOr<std::vector<ProfileToWrite>> DecodePush(const swv1::PushRequest& 
   return out;
 }
 
+absl::StatusOr<std::shared_ptr<RemoteSegmentWriters>> RemoteSegmentWriters::CreateDiscovered(
+    RemoteSegmentWritersOptions options) {
+  if (options.tokens_per_writer == 0) return absl::InvalidArgumentError("tokens must be > 0");
+  return std::shared_ptr<RemoteSegmentWriters>(new RemoteSegmentWriters(options));
+}
+
 absl::StatusOr<std::shared_ptr<RemoteSegmentWriters>> RemoteSegmentWriters::Create(
     const std::vector<std::string>& addresses, RemoteSegmentWritersOptions options) {
   if (addresses.empty()) return absl::InvalidArgumentError("no segment-writer addresses");
-  if (options.tokens_per_writer == 0) return absl::InvalidArgumentError("tokens must be > 0");
-  std::shared_ptr<RemoteSegmentWriters> r(new RemoteSegmentWriters(options));
-  grpc::ChannelArguments args;
-  args.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
-  for (const std::string& a : addresses) {
-    if (a.empty()) return absl::InvalidArgumentError("empty segment-writer address");
-    r->writers_.push_back(
-        Writer{.address = a,
-               .stub = swv1::SegmentWriterService::NewStub(grpc::CreateCustomChannel(
-                   a,
-                   options.channel_credentials ? options.channel_credentials
-                                               : grpc::InsecureChannelCredentials(),
-                   args)),
-               .breaker = std::make_unique<CircuitBreaker>(options.breaker)});
+  EMBERS_ASSIGN_OR_RETURN(std::shared_ptr<RemoteSegmentWriters> r, CreateDiscovered(options));
+  std::vector<SegmentWriterEndpoint> writers;
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    writers.push_back({.address = addresses[i], .slot = static_cast<uint32_t>(i)});
   }
+  EMBERS_RETURN_IF_ERROR(r->SetWriters(std::move(writers)));
   return r;
 }
 
-std::vector<size_t> RemoteSegmentWriters::Candidates(uint32_t shard) const {
-  const size_t n = writers_.size();
-  const size_t owner = (shard / options_.tokens_per_writer) % n;
-  std::vector<size_t> out;
-  for (size_t i = 0; i < n && static_cast<int>(out.size()) < options_.max_attempts; ++i) {
-    out.push_back((owner + i) % n);
+absl::Status RemoteSegmentWriters::SetWriters(std::vector<SegmentWriterEndpoint> writers) {
+  uint32_t slots = 0;
+  for (const SegmentWriterEndpoint& w : writers) {
+    if (w.address.empty()) return absl::InvalidArgumentError("empty segment-writer address");
+    if (w.slot >= SegmentWriterOptions{}.max_shards) {
+      return absl::InvalidArgumentError(StrCat("segment-writer slot ", w.slot, " out of range"));
+    }
+    slots = std::max(slots, w.slot + 1);
+  }
+  auto set = std::make_shared<WriterSet>();
+  set->by_slot.resize(slots);
+  std::vector<bool> taken(slots, false);
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, std::shared_ptr<Writer>> by_address;
+  for (const SegmentWriterEndpoint& w : writers) {
+    if (taken[w.slot]) {
+      return absl::InvalidArgumentError(StrCat("two segment-writers in slot ", w.slot));
+    }
+    taken[w.slot] = true;
+    std::shared_ptr<Writer>& writer = by_address[w.address];
+    if (auto it = by_address_.find(w.address); it != by_address_.end()) writer = it->second;
+    if (writer == nullptr) {
+      grpc::ChannelArguments args;
+      args.SetMaxSendMessageSize(static_cast<int>(options_.max_message_bytes));
+      // A restarted writer is used again within ~100 ms-1 s, not gRPC's default of minutes.
+      args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+      args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+      args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+      writer = std::make_shared<Writer>(
+          Writer{.address = w.address,
+                 .stub = swv1::SegmentWriterService::NewStub(grpc::CreateCustomChannel(
+                     w.address,
+                     options_.channel_credentials ? options_.channel_credentials
+                                                  : grpc::InsecureChannelCredentials(),
+                     args)),
+                 .breaker = std::make_unique<CircuitBreaker>(options_.breaker)});
+    }
+    if (w.accepting) {
+      set->by_slot[w.slot] = writer;
+      set->accepting++;
+    }
+  }
+  by_address_ = std::move(by_address);
+  set_ = std::move(set);
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const RemoteSegmentWriters::WriterSet> RemoteSegmentWriters::writers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return set_;
+}
+
+uint32_t RemoteSegmentWriters::shard_count() const {
+  return static_cast<uint32_t>(writers()->by_slot.size()) * options_.tokens_per_writer;
+}
+
+size_t RemoteSegmentWriters::accepting_writers() const { return writers()->accepting; }
+
+std::vector<std::shared_ptr<RemoteSegmentWriters::Writer>> RemoteSegmentWriters::CandidatesIn(
+    const WriterSet& set, uint32_t shard, uint32_t tokens, int max_attempts) {
+  std::vector<std::shared_ptr<Writer>> out;
+  const size_t n = set.by_slot.size();
+  if (n == 0) return out;
+  // A shard from a larger set (placement raced a change) still maps to some slot.
+  const size_t owner = (shard / tokens) % n;
+  for (size_t i = 0; i < n && static_cast<int>(out.size()) < max_attempts; ++i) {
+    const std::shared_ptr<Writer>& w = set.by_slot[(owner + i) % n];
+    if (w != nullptr) out.push_back(w);
+  }
+  return out;
+}
+
+std::vector<std::string> RemoteSegmentWriters::Candidates(uint32_t shard) const {
+  std::vector<std::string> out;
+  for (const auto& w :
+       CandidatesIn(*writers(), shard, options_.tokens_per_writer, options_.max_attempts)) {
+    out.push_back(w->address);
   }
   return out;
 }
 
 struct RemoteSegmentWriters::Call {
   swv1::PushRequest request;
-  std::vector<size_t> candidates;
+  std::vector<std::shared_ptr<Writer>> candidates;
   UnaryDone done;
-  absl::Status last_error = absl::UnavailableError("no segment-writer available");
+  absl::Status last_error = absl::UnavailableError("no segment-writer is taking pushes");
 };
 
 void RemoteSegmentWriters::Push(const std::string& tenant, uint32_t shard,
                                 std::vector<ProfileToWrite> profiles, UnaryDone done) {
   auto call = std::make_shared<Call>();
   call->request = EncodePush(tenant, shard, profiles);
-  call->candidates = Candidates(shard);
+  call->candidates =
+      CandidatesIn(*writers(), shard, options_.tokens_per_writer, options_.max_attempts);
   call->done = std::move(done);
   Attempt(std::move(call), 0);
 }
 
 void RemoteSegmentWriters::Attempt(std::shared_ptr<Call> call, size_t candidate) {
   // Skip writers whose breaker is open: falling through to the next is the point.
-  while (candidate < call->candidates.size() &&
-         !writers_[call->candidates[candidate]].breaker->Allow()) {
-    Requests().WithLabels({writers_[call->candidates[candidate]].address, "skipped"}).Inc();
+  while (candidate < call->candidates.size() && !call->candidates[candidate]->breaker->Allow()) {
+    Requests().WithLabels({call->candidates[candidate]->address, "skipped"}).Inc();
     ++candidate;
   }
   if (candidate >= call->candidates.size()) {
     return call->done(absl::UnavailableError(
         StrCat("no segment-writer stored the push: ", ToStd(call->last_error.message()))));
   }
-  Writer& w = writers_[call->candidates[candidate]];
+  Writer& w = *call->candidates[candidate];
   struct Rpc {
     grpc::ClientContext context;
     swv1::PushResponse response;
@@ -195,7 +265,7 @@ void RemoteSegmentWriters::Attempt(std::shared_ptr<Call> call, size_t candidate)
   AttachClusterSecret(&rpc->context, options_.cluster_secret);
   w.stub->async()->Push(&rpc->context, &call->request, &rpc->response,
                         [self = shared_from_this(), call, candidate, rpc](grpc::Status st) {
-                          Writer& w = self->writers_[call->candidates[candidate]];
+                          Writer& w = *call->candidates[candidate];
                           if (st.ok()) {
                             w.breaker->RecordSuccess();
                             Requests().WithLabels({w.address, "ok"}).Inc();

@@ -44,11 +44,55 @@ TEST(RemoteSegmentWriters, FallbackKeepsTheShardAndTriesAtMostSixWriters) {
   ASSERT_TRUE(writers.ok());
   EXPECT_EQ((*writers)->shard_count(), 32u);
   // Shard 13 belongs to writer 3 (shards 12..15); then writers 4, 5, 6, 7, 0.
-  EXPECT_EQ((*writers)->Candidates(13), (std::vector<size_t>{3, 4, 5, 6, 7, 0}));
+  EXPECT_EQ((*writers)->Candidates(13),
+            (std::vector<std::string>{addresses[3], addresses[4], addresses[5], addresses[6],
+                                      addresses[7], addresses[0]}));
   auto two = RemoteSegmentWriters::Create({"a:1", "b:2"}, {.tokens_per_writer = 4});
   ASSERT_TRUE(two.ok());
-  EXPECT_EQ((*two)->Candidates(5), (std::vector<size_t>{1, 0}));
+  EXPECT_EQ((*two)->Candidates(5), (std::vector<std::string>{"b:2", "a:1"}));
   EXPECT_FALSE(RemoteSegmentWriters::Create({}).ok());
+}
+
+TEST(RemoteSegmentWriters, DiscoveredWritersKeepTheirSlotsAndSkipThoseNotAccepting) {
+  auto writers = RemoteSegmentWriters::CreateDiscovered({.tokens_per_writer = 4});
+  ASSERT_TRUE(writers.ok());
+  EXPECT_EQ((*writers)->shard_count(), 0u);
+  EXPECT_TRUE((*writers)->Candidates(0).empty());
+  // Slot 1 is a hole (its writer left), slot 2 is leaving: their shards go to the next writers
+  // in slot order, under the same shard ids.
+  ASSERT_TRUE((*writers)
+                  ->SetWriters({{.address = "a:1", .slot = 0},
+                                {.address = "c:3", .slot = 2, .accepting = false},
+                                {.address = "d:4", .slot = 3}})
+                  .ok());
+  EXPECT_EQ((*writers)->shard_count(), 16u);
+  EXPECT_EQ((*writers)->accepting_writers(), 2u);
+  EXPECT_EQ((*writers)->Candidates(5), (std::vector<std::string>{"d:4", "a:1"}));
+  EXPECT_EQ((*writers)->Candidates(9), (std::vector<std::string>{"d:4", "a:1"}));
+  EXPECT_EQ((*writers)->Candidates(13), (std::vector<std::string>{"d:4", "a:1"}));
+  EXPECT_EQ((*writers)->Candidates(1), (std::vector<std::string>{"a:1", "d:4"}));
+  // A joining writer at the end grows the shard count; nothing else moves.
+  ASSERT_TRUE((*writers)
+                  ->SetWriters({{.address = "a:1", .slot = 0},
+                                {.address = "c:3", .slot = 2},
+                                {.address = "d:4", .slot = 3},
+                                {.address = "e:5", .slot = 4}})
+                  .ok());
+  EXPECT_EQ((*writers)->shard_count(), 20u);
+  EXPECT_EQ((*writers)->Candidates(9)[0], "c:3");
+  EXPECT_EQ((*writers)->Candidates(17)[0], "e:5");
+  // Bad sets change nothing.
+  EXPECT_FALSE((*writers)->SetWriters({{.address = "a:1", .slot = 0}, {.address = "b:2"}}).ok());
+  EXPECT_FALSE((*writers)->SetWriters({{.address = "", .slot = 0}}).ok());
+  EXPECT_EQ((*writers)->shard_count(), 20u);
+}
+
+TEST(RemoteSegmentWriters, APushWithNoWriterFailsUnavailable) {
+  auto writers = RemoteSegmentWriters::CreateDiscovered({.tokens_per_writer = 4});
+  ASSERT_TRUE(writers.ok());
+  absl::Status got = absl::OkStatus();
+  (*writers)->Push("t", 0, {}, [&](absl::Status s) { got = s; });
+  EXPECT_EQ(got.code(), absl::StatusCode::kUnavailable);
 }
 
 TEST(RemoteSegmentWriters, PushRequestRoundTrips) {

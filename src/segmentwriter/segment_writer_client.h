@@ -20,6 +20,9 @@ class SegmentWriterClient {
   virtual ~SegmentWriterClient() = default;
   virtual void Push(const std::string& tenant, uint32_t shard, std::vector<ProfileToWrite> profiles,
                     UnaryDone done) = 0;
+  // The number of shards placement spreads over now; 0: the distributor's configured count (an
+  // in-process writer). Changes as segment-writers join and leave a cluster.
+  virtual uint32_t shard_count() const { return 0; }
 };
 
 class LocalSegmentWriterClient final : public SegmentWriterClient {

@@ -2,6 +2,7 @@
 #include "base/open_files_limit.h"
 #include "base/strings.h"
 #include "server/auth_routes.h"
+#include "server/cluster_membership.h"
 #include "server/grpc_tls_credentials.h"
 #include "server/reloading_tls_context.h"
 
@@ -12,10 +13,12 @@
 #include <system_error>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "base/logging.h"
 #include "base/metrics.h"
 #include "base/status.h"
 #include "compactor/compaction_job_executor.h"
+#include "metastore/client/cluster_watcher.h"
 #include "metastore/client/metastore_client.h"
 #include "metastore/dlq_recovery.h"
 #include "metastore/raft/metastore_node.h"
@@ -214,10 +217,44 @@ class MetastoreModule : public Module {
       }
       responder.Send(HttpResponse::Json(200, node->StatusJson()));
     });
+    // The member table and placement rules as this node holds them; on the leader with each
+    // member's heartbeat age (-1 elsewhere).
+    app_->router_.Handle("GET", "/cluster/status", [this](HttpRequest&, HttpResponder responder) {
+      metastore::MetastoreNode* node = app_->metastore_node_.load();
+      if (node == nullptr) {
+        return responder.Send(HttpResponse::Text(503, "the metastore is not running"));
+      }
+      // The leader's ingestion statistics (per dataset and per shard) beside the table.
+      responder.Send(HttpResponse::Json(
+          200,
+          StrCat("{\"cluster\":", ClusterViewJson(node->replicated_membership()->ViewWithAges()),
+                 ",\"placement\":", node->PlacementStatusJson(), "}")));
+    });
   }
   absl::Status Start() override {
     const Config& c = app_->config_;
     metastore::MetastoreNodeOptions o;
+    o.membership = {.lease = c.membership_lease_duration,
+                    .forget_after = c.membership_forget_after};
+    o.placement = {
+        .default_dataset_shards =
+            static_cast<uint32_t>(c.adaptive_placement_default_dataset_shards),
+        .min_dataset_shards = static_cast<uint32_t>(c.adaptive_placement_min_dataset_shards),
+        .max_dataset_shards = static_cast<uint32_t>(c.adaptive_placement_max_dataset_shards),
+        .unit_size_bytes = static_cast<uint64_t>(c.adaptive_placement_unit_size_bytes),
+        .stats_window = c.adaptive_placement_stats_window,
+        .burst_window = c.adaptive_placement_burst_window,
+        .decay_window = c.adaptive_placement_decay_window};
+    o.placement_rules_interval = c.adaptive_placement_rules_update_interval;
+    if (c.adaptive_placement_min_dataset_shards < 1 ||
+        c.adaptive_placement_max_dataset_shards < c.adaptive_placement_min_dataset_shards ||
+        c.adaptive_placement_default_dataset_shards < 1 ||
+        c.adaptive_placement_max_dataset_shards > 4096 ||
+        c.adaptive_placement_unit_size_bytes < 1) {
+      return absl::InvalidArgumentError(
+          "-adaptive-placement.*: want 1 <= min-dataset-shards <= max-dataset-shards <= 4096, "
+          "default-dataset-shards >= 1 and unit-size-bytes >= 1");
+    }
     o.data_dir = c.metastore_data_dir;
     o.node_id = static_cast<uint64_t>(c.metastore_node_id);
     o.bind_address = c.metastore_bind_address;
@@ -310,6 +347,7 @@ class MetastoreClientModule : public Module {
       if (node == nullptr) return absl::FailedPreconditionError("the metastore is not running");
       proxy_->Set(node->index_service());
       app_->compaction_service_.Set(node->compaction_service());
+      app_->membership_ = node->membership_service();
       return absl::OkStatus();
     }
     metastore::MetastoreClientOptions o;
@@ -323,6 +361,7 @@ class MetastoreClientModule : public Module {
     client_ = std::move(*client);
     proxy_->Set(client_.get());
     app_->compaction_service_.Set(client_.get());
+    app_->membership_ = client_.get();
     log::Info("using a remote metastore",
               {{"address", Join(app_->config_.metastore_address, ",")}});
     return absl::OkStatus();
@@ -363,16 +402,40 @@ class SegmentWriterModule : public Module {
         o, app_->bucket_.get(), app_->index_service_.get());
     app_->segment_writer_->Start();
     app_->segment_writer_ptr_.store(app_->segment_writer_.get());
+    if (app_->cluster_member_) {
+      registration_ =
+          NewMemberRegistration(c, app_->internal_grpc_port(), app_->membership_,
+                                metastore::v1::MEMBER_KIND_SEGMENT_WRITER,
+                                static_cast<uint32_t>(std::max(1, c.segment_writer_num_tokens)));
+      registration_->Start();
+    }
     return absl::OkStatus();
   }
+  // Graceful leave: announce LEAVING (distributors stop choosing this writer; its shards stay
+  // put and go to the next writers), keep taking pushes for -membership.leave-delay while every
+  // distributor's view catches up, then refuse new ones (Unavailable: distributors retry the
+  // next writer), flush and acknowledge what was taken, and leave the member table.
   void Stop(absl::Time deadline) override {
+    if (registration_ != nullptr) {
+      absl::Status s =
+          registration_->SetLeaving(std::min(deadline, absl::Now() + absl::Seconds(5)));
+      if (s.ok()) {
+        absl::SleepFor(std::min(app_->config_.membership_leave_delay, deadline - absl::Now()));
+      } else {
+        log::Warn("segment-writer: could not announce leaving; stopping anyway", {{"err", s}});
+      }
+    }
     app_->segment_writer_ptr_.store(nullptr);
     // Flushes what was pushed before the stop, so acknowledged-but-unflushed data is not lost.
     if (app_->segment_writer_) app_->segment_writer_->Stop(deadline);
+    if (registration_ != nullptr) registration_->Leave(deadline).IgnoreError();  // logged
   }
+  bool Ready() const override { return registration_ == nullptr || registration_->registered(); }
+  std::string NotReadyReason() const override { return "not registered in the cluster yet"; }
 
  private:
   App* app_;
+  std::unique_ptr<metastore::MemberRegistration> registration_;
 };
 
 // Receives pushes (push.v1 over Connect and gRPC) and routes them to the segment-writer.
@@ -399,7 +462,17 @@ class DistributorModule : public Module {
     o.ingestion_burst_size_mb = c.ingestion_burst_size_mb;
     o.max_inflight_bytes = c.max_inflight_push_bytes;
     o.shards = static_cast<uint32_t>(std::max(1, c.segment_writer_num_tokens));
-    if (!c.distributor_segment_writer_addresses.empty()) {
+    if (app_->DiscoversSegmentWriters()) {
+      absl::StatusOr<std::shared_ptr<segmentwriter::RemoteSegmentWriters>> remote =
+          segmentwriter::RemoteSegmentWriters::CreateDiscovered(
+              {.tokens_per_writer = o.shards,
+               .timeout = c.segment_writer_upload_timeout * 3,
+               .cluster_secret = c.cluster_secret,
+               .channel_credentials = app_->internal_channel_credentials_});
+      if (!remote.ok()) return remote.status();
+      discovered_ = *remote;
+      app_->segment_writer_client_ = *remote;
+    } else if (!c.distributor_segment_writer_addresses.empty()) {
       absl::StatusOr<std::shared_ptr<segmentwriter::RemoteSegmentWriters>> remote =
           segmentwriter::RemoteSegmentWriters::Create(
               c.distributor_segment_writer_addresses,
@@ -427,12 +500,35 @@ class DistributorModule : public Module {
     app_->distributor_ =
         std::make_unique<distributor::Distributor>(o, app_->segment_writer_client_.get());
     app_->distributor_ptr_.store(app_->distributor_.get());
+    if (discovered_ != nullptr) {
+      // Segment-writers and placement rules follow the cluster's member table.
+      watcher_ = std::make_unique<metastore::ClusterWatcher>(app_->membership_);
+      watcher_->AddListener([writers = discovered_, distributor = app_->distributor_.get()](
+                                const metastore::v1::ClusterView& view) {
+        if (absl::Status s = writers->SetWriters(SegmentWritersOf(view)); !s.ok()) {
+          log::Warn("distributor: ignoring a cluster view", {{"err", s}});
+        }
+        distributor->SetPlacementRules(
+            std::make_shared<distributor::PlacementRulesTable>(view.placement_rules()));
+      });
+      watcher_->Start();
+    }
     return absl::OkStatus();
   }
-  void Stop(absl::Time) override { app_->distributor_ptr_.store(nullptr); }
+  void Stop(absl::Time) override {
+    app_->distributor_ptr_.store(nullptr);
+    if (watcher_) watcher_->Stop();
+  }
+  // A discovering distributor is ready once some segment-writer takes pushes.
+  bool Ready() const override {
+    return discovered_ == nullptr || discovered_->accepting_writers() > 0;
+  }
+  std::string NotReadyReason() const override { return "no segment-writer registered"; }
 
  private:
   App* app_;
+  std::shared_ptr<segmentwriter::RemoteSegmentWriters> discovered_;
+  std::unique_ptr<metastore::ClusterWatcher> watcher_;
 };
 
 // -auth.enabled: loads the API tokens from the metastore and checks every public request's
@@ -509,6 +605,22 @@ class QueryFrontendModule : public Module {
   // its own reference, so detaching it on Stop is safe.
   absl::Status Start() override {
     const Config& c = app_->config_;
+    if (app_->DiscoversQueryBackends()) {
+      discovered_ = query::RemoteQueryBackend::CreateDiscovered(query::RemoteQueryBackendOptions{
+          .timeout = c.query_backend_client_timeout,
+          .max_message_bytes = c.grpc_max_recv_msg_size,
+          .cluster_secret = c.cluster_secret,
+          .channel_credentials = app_->internal_channel_credentials_});
+      watcher_ = std::make_unique<metastore::ClusterWatcher>(app_->membership_);
+      watcher_->AddListener([backends = discovered_](const metastore::v1::ClusterView& view) {
+        if (absl::Status s = backends->SetAddresses(QueryBackendsOf(view)); !s.ok()) {
+          log::Warn("query-frontend: ignoring a cluster view", {{"err", s}});
+        }
+      });
+      watcher_->Start();
+      app_->query_frontend_->SetBackend(discovered_);
+      return absl::OkStatus();
+    }
     if (!c.query_backend_address.empty()) {
       absl::StatusOr<std::shared_ptr<query::RemoteQueryBackend>> remote =
           query::RemoteQueryBackend::Create(
@@ -525,10 +637,17 @@ class QueryFrontendModule : public Module {
     app_->query_frontend_->SetBackend(app_->NewQueryBackend());
     return absl::OkStatus();
   }
-  void Stop(absl::Time) override { app_->query_frontend_->SetBackend(nullptr); }
+  void Stop(absl::Time) override {
+    app_->query_frontend_->SetBackend(nullptr);
+    if (watcher_) watcher_->Stop();
+  }
+  bool Ready() const override { return discovered_ == nullptr || discovered_->backend_count() > 0; }
+  std::string NotReadyReason() const override { return "no query-backend registered"; }
 
  private:
   App* app_;
+  std::shared_ptr<query::RemoteQueryBackend> discovered_;
+  std::unique_ptr<metastore::ClusterWatcher> watcher_;
 };
 
 // Reads objects for remote query-frontends (querybackend.v1.QueryBackendService on gRPC).
@@ -540,13 +659,30 @@ class QueryBackendModule : public Module {
   }
   absl::Status Start() override {
     holder_.Set(app_->NewQueryBackend());
+    if (app_->cluster_member_) {
+      registration_ =
+          NewMemberRegistration(app_->config_, app_->internal_grpc_port(), app_->membership_,
+                                metastore::v1::MEMBER_KIND_QUERY_BACKEND, 0);
+      registration_->Start();
+    }
     return absl::OkStatus();
   }
-  void Stop(absl::Time) override { holder_.Set(nullptr); }
+  // Leaves first, so frontends stop sending; plans already sent are still answered for
+  // -membership.leave-delay.
+  void Stop(absl::Time deadline) override {
+    if (registration_ != nullptr) {
+      registration_->Leave(std::min(deadline, absl::Now() + absl::Seconds(5))).IgnoreError();
+      absl::SleepFor(std::min(app_->config_.membership_leave_delay, deadline - absl::Now()));
+    }
+    holder_.Set(nullptr);
+  }
+  bool Ready() const override { return registration_ == nullptr || registration_->registered(); }
+  std::string NotReadyReason() const override { return "not registered in the cluster yet"; }
 
  private:
   App* app_;
   QueryBackendHolder holder_;
+  std::unique_ptr<metastore::MemberRegistration> registration_;
 };
 
 // Merges small objects into larger per-tenant blocks and deletes what they replaced
@@ -583,15 +719,23 @@ class CompactionWorkerModule : public Module {
              .zstd_level = c.compaction_zstd_level,
              .created_by = host}));
     worker_->Start();
+    if (app_->cluster_member_) {
+      // Listed for operators (status pages); jobs are handed out by polling, not by placement.
+      registration_ = NewMemberRegistration(c, app_->internal_grpc_port(), app_->membership_,
+                                            metastore::v1::MEMBER_KIND_COMPACTION_WORKER, 0);
+      registration_->Start();
+    }
     return absl::OkStatus();
   }
   void Stop(absl::Time deadline) override {
     if (worker_) worker_->Stop(deadline);
+    if (registration_ != nullptr) registration_->Leave(deadline).IgnoreError();  // logged
   }
 
  private:
   App* app_;
   std::unique_ptr<compactor::CompactionWorker> worker_;
+  std::unique_ptr<metastore::MemberRegistration> registration_;
 };
 
 // ---- App ------------------------------------------------------------------------------------
@@ -675,6 +819,7 @@ void App::RegisterModules() {
   // gRPC.
   bool local_metastore = config_.metastore_address.empty();
   for (const std::string& t : config_.target) local_metastore |= t == "all" || t == "metastore";
+  cluster_member_ = !local_metastore;
   modules_.Register(
       "metastore-client",
       local_metastore ? std::vector<std::string>{"server", "metastore"}
@@ -692,7 +837,9 @@ void App::RegisterModules() {
       "auth", {"server", "metastore-client"}, [this] { return std::make_unique<AuthModule>(this); },
       /*user_visible=*/false);
   std::vector<std::string> distributor_deps = {"server"};
-  if (config_.distributor_segment_writer_addresses.empty()) {
+  if (DiscoversSegmentWriters()) {
+    distributor_deps.push_back("metastore-client");
+  } else if (config_.distributor_segment_writer_addresses.empty()) {
     distributor_deps.push_back("segment-writer");
   }
   std::vector<std::string> frontend_deps = {"server", "storage", "metastore-client"};
@@ -712,6 +859,23 @@ void App::RegisterModules() {
                     [this] { return std::make_unique<QueryFrontendModule>(this); });
   modules_.RegisterAlias("all", {"metastore", "distributor", "segment-writer", "compaction-worker",
                                  "query-frontend", "query-backend"});
+}
+
+bool App::RunsComponent(std::string_view name) const {
+  for (const std::string& t : config_.target) {
+    if (t == name || t == "all") return true;
+  }
+  return false;
+}
+
+bool App::DiscoversSegmentWriters() const {
+  return cluster_member_ && config_.distributor_segment_writer_addresses.empty() &&
+         !RunsComponent("segment-writer");
+}
+
+bool App::DiscoversQueryBackends() const {
+  return cluster_member_ && config_.query_backend_address.empty() &&
+         !RunsComponent("query-backend");
 }
 
 void App::RegisterProcessRoutes() {

@@ -133,6 +133,17 @@ class App {
   // The CompactionService workers poll, set by the metastore-client module like index_service_.
   metastore::CompactionServiceProxy compaction_service_;
   std::atomic<metastore::MetastoreNode*> metastore_node_{nullptr};
+  // Cluster membership (cluster_membership.h): true when the process reaches the metastore over
+  // -metastore.address and runs none itself; then its segment-writer, query-backend and
+  // compaction-worker register, and a distributor (query-frontend) without a static list and
+  // without a segment-writer (query-backend) of its own discovers them. `membership_` is set by
+  // the metastore-client module's Start.
+  bool cluster_member_ = false;
+  metastore::MembershipService* membership_ = nullptr;
+  // -target names the component (or all).
+  bool RunsComponent(std::string_view name) const;
+  bool DiscoversSegmentWriters() const;
+  bool DiscoversQueryBackends() const;
   std::unique_ptr<segmentwriter::SegmentWriter> segment_writer_;
   std::atomic<segmentwriter::SegmentWriter*> segment_writer_ptr_{
       nullptr};  // read by its gRPC service

@@ -60,6 +60,10 @@ void Config::RegisterFlags(FlagSet& f) {
            "-server.cluster-secret");
   f.Int("server.internal-grpc-listen-port", &internal_grpc_listen_port,
         "listen port of the internal gRPC services");
+  f.String("server.internal-grpc-advertise-address", &internal_grpc_advertise_address,
+           "host:port the other processes of a cluster reach this one's internal gRPC services "
+           "at, registered in the member table (empty: the listen address, or the host name "
+           "when listening on all addresses)");
   f.String("server.cluster-secret", &cluster_secret,
            "secret shared by the processes of a cluster: sent on every internal call and required "
            "of every call to the internal listener (empty: none, allowed on loopback only)",
@@ -187,7 +191,41 @@ void Config::RegisterFlags(FlagSet& f) {
   f.StringList(
       "metastore.address", &metastore_address,
       "internal gRPC addresses (host:port,…) of metastore nodes, for components of a process that "
-      "does not run the metastore (empty: the process runs its own)");
+      "does not run the metastore; dns+host:port stands for every A/AAAA record of host (empty: "
+      "the process runs its own)");
+  f.String("membership.instance-id", &membership_instance_id,
+           "this process's id in the cluster's member table (empty: its internal gRPC advertise "
+           "address); a restart under the same id takes back its slot and shards");
+  f.Duration("membership.heartbeat-interval", &membership_heartbeat_interval,
+             "how often segment-writers, query-backends and compaction-workers renew their "
+             "membership lease with the metastore");
+  f.Duration("membership.lease-duration", &membership_lease_duration,
+             "a member that sent no heartbeat for this long is marked unhealthy and sent nothing "
+             "(read by the metastore leader)");
+  f.Duration("membership.forget-after", &membership_forget_after,
+             "an unhealthy member is removed from the member table after this long, freeing its "
+             "slot (read by the metastore leader)");
+  f.Duration("membership.leave-delay", &membership_leave_delay,
+             "on shutdown, how long a segment-writer keeps taking pushes after announcing that it "
+             "is leaving, so every distributor has stopped sending before it refuses");
+  f.Int("adaptive-placement.default-dataset-shards", &adaptive_placement_default_dataset_shards,
+        "shards a service's series are spread over until its ingestion calls for more");
+  f.Int("adaptive-placement.min-dataset-shards", &adaptive_placement_min_dataset_shards,
+        "fewest shards adaptive placement gives a service");
+  f.Int("adaptive-placement.max-dataset-shards", &adaptive_placement_max_dataset_shards,
+        "most shards adaptive placement gives a service");
+  f.Int("adaptive-placement.unit-size-bytes", &adaptive_placement_unit_size_bytes,
+        "ingestion (bytes/s of stored data) one shard is meant to take: a service above it is "
+        "spread over more shards");
+  f.Duration("adaptive-placement.rules-update-interval", &adaptive_placement_rules_update_interval,
+             "how often the metastore leader recomputes the placement rules (0 disables adaptive "
+             "placement)");
+  f.Duration("adaptive-placement.stats-window", &adaptive_placement_stats_window,
+             "half-life of the ingestion rates adaptive placement works from");
+  f.Duration("adaptive-placement.burst-window", &adaptive_placement_burst_window,
+             "scale-outs of a service within this window of the previous one take bigger steps");
+  f.Duration("adaptive-placement.decay-window", &adaptive_placement_decay_window,
+             "a service's shard count shrinks only after its load stayed low for this long");
   f.Duration("metastore.index.dlq-recovery-check-interval", &dlq_recovery_interval,
              "how often the metastore leader re-indexes metadata parked in dlq/");
 
@@ -246,7 +284,8 @@ void Config::RegisterFlags(FlagSet& f) {
            {.yaml_path = "limits.ingestion_burst_size_mb"});
   f.StringList("distributor.segment-writer-addresses", &distributor_segment_writer_addresses,
                "internal gRPC addresses (host:port,…) of the segment-writers, each owning "
-               "-segment-writer.num-tokens shards (empty: the process's own segment-writer)");
+               "-segment-writer.num-tokens shards (empty: the process's own segment-writer, or "
+               "those registered in the cluster when the process runs none)");
   f.Int("distributor.max-inflight-push-bytes", &max_inflight_push_bytes,
         "uncompressed bytes of pushes waiting to be stored beyond which new pushes get 429 "
         "(0 disables)");

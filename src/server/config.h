@@ -47,6 +47,9 @@ struct Config {
   // sets the shared secret every call must carry.
   std::string internal_grpc_listen_address = "127.0.0.1";
   int internal_grpc_listen_port = 9096;
+  // Where the other processes of a cluster reach this one's internal gRPC server (registered in
+  // the member table). Empty: the listen address, or the host name when it listens on all.
+  std::string internal_grpc_advertise_address;
   std::string cluster_secret;
   // TLS of each listener (tls_config.h); the internal one is always mutual: its certificate is
   // also the client certificate this process presents to the others.
@@ -77,6 +80,23 @@ struct Config {
   absl::Duration metastore_cleanup_interval = absl::Minutes(15);
   // Remote metastore for components of a process that runs none (empty: in-process).
   std::vector<std::string> metastore_address;
+  // Cluster membership (metastore/membership): segment-writers, query-backends and
+  // compaction-workers of a process with -metastore.address register; distributors and
+  // query-frontends without static lists discover them.
+  std::string membership_instance_id;
+  absl::Duration membership_heartbeat_interval = absl::Seconds(1);
+  absl::Duration membership_lease_duration = absl::Seconds(5);
+  absl::Duration membership_forget_after = absl::Minutes(10);
+  absl::Duration membership_leave_delay = absl::Seconds(1);
+  // Adaptive placement (metastore/placement/adaptive_placement.h), read by the metastore leader.
+  int adaptive_placement_default_dataset_shards = 1;
+  int adaptive_placement_min_dataset_shards = 1;
+  int adaptive_placement_max_dataset_shards = 32;
+  int64_t adaptive_placement_unit_size_bytes = 128 << 10;
+  absl::Duration adaptive_placement_rules_update_interval = absl::Seconds(15);
+  absl::Duration adaptive_placement_stats_window = absl::Minutes(3);
+  absl::Duration adaptive_placement_burst_window = absl::Minutes(17);
+  absl::Duration adaptive_placement_decay_window = absl::Minutes(19);
 
   // Compaction planning (the metastore leader) and the compaction-worker.
   std::vector<std::string> compaction_batch_max_blocks = {"16", "10", "10"};

@@ -5,6 +5,7 @@
 
 #include "metastore/v1/compaction.grpc.pb.h"
 #include "metastore/v1/index.grpc.pb.h"
+#include "metastore/v1/membership.grpc.pb.h"
 #include "metastore/v1/query.grpc.pb.h"
 #include "metastore/v1/raft_node.grpc.pb.h"
 #include "metastore/v1/tenant.grpc.pb.h"
@@ -232,6 +233,38 @@ class CompactionGrpcService final : public v1::CompactionService::CallbackServic
   GrpcUnary<v1::GetCompactionStatusRequest, v1::GetCompactionStatusResponse> status_;
 };
 
+// A MembershipService method of the open node.
+template <class Req, class Resp>
+UnaryMethod<Req, Resp> OnMembership(NodePtr node,
+                                    void (metastore::MembershipService::*method)(const CallContext&,
+                                                                                 const Req&, Resp*,
+                                                                                 UnaryDone)) {
+  return OnNode<Req, Resp>(node, [method](metastore::MetastoreNode& n, const CallContext& ctx,
+                                          const Req& req, Resp* resp, UnaryDone done) {
+    (n.membership_service()->*method)(ctx, req, resp, std::move(done));
+  });
+}
+
+class MembershipGrpcService final : public v1::MembershipService::CallbackService {
+ public:
+  MembershipGrpcService(NodePtr node, const RpcEnvironment* env)
+      : heartbeat_("/metastore.v1.MembershipService/Heartbeat",
+                   OnMembership(node, &metastore::MembershipService::Heartbeat), env),
+        leave_("/metastore.v1.MembershipService/Leave",
+               OnMembership(node, &metastore::MembershipService::Leave), env),
+        watch_("/metastore.v1.MembershipService/WatchCluster",
+               OnMembership(node, &metastore::MembershipService::WatchCluster), env) {}
+
+  EMBERS_METASTORE_METHOD(Heartbeat, v1::HeartbeatRequest, v1::HeartbeatResponse, heartbeat_)
+  EMBERS_METASTORE_METHOD(Leave, v1::LeaveRequest, v1::LeaveResponse, leave_)
+  EMBERS_METASTORE_METHOD(WatchCluster, v1::WatchClusterRequest, v1::ClusterView, watch_)
+
+ private:
+  GrpcUnary<v1::HeartbeatRequest, v1::HeartbeatResponse> heartbeat_;
+  GrpcUnary<v1::LeaveRequest, v1::LeaveResponse> leave_;
+  GrpcUnary<v1::WatchClusterRequest, v1::ClusterView> watch_;
+};
+
 #undef EMBERS_METASTORE_METHOD
 
 }  // namespace
@@ -244,6 +277,7 @@ std::vector<std::unique_ptr<grpc::Service>> NewMetastoreGrpcServices(
   services.push_back(std::make_unique<TenantGrpcService>(node, env));
   services.push_back(std::make_unique<RaftNodeGrpcService>(node, env));
   services.push_back(std::make_unique<CompactionGrpcService>(node, env));
+  services.push_back(std::make_unique<MembershipGrpcService>(node, env));
   return services;
 }
 

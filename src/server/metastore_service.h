@@ -4,6 +4,7 @@
 //   metastore.v1.TenantService        GetTenants, GetTenant
 //   metastore.v1.RaftNodeService      NodeInfo, AddNode, RemoveNode, TransferLeadership
 //   metastore.v1.CompactionService    PollCompactionJobs, GetCompactionStatus
+//   metastore.v1.MembershipService    Heartbeat, Leave, WatchCluster
 // Registered by the `metastore` module of src/server/app.cc. Every method calls the node's own
 // service objects (MetastoreNode::replicated_service(), the same one in-process callers use with
 // -target=all), so both paths answer alike. Writes and reads on a follower answer Unavailable

@@ -9,9 +9,11 @@
 #include "base/cluster_secret.h"
 #include "base/logging.h"
 #include "base/strings.h"
+#include "metastore/client/address_resolver.h"
 #include "metastore/leader_redirect.h"
 #include "metastore/v1/compaction.grpc.pb.h"
 #include "metastore/v1/index.grpc.pb.h"
+#include "metastore/v1/membership.grpc.pb.h"
 #include "metastore/v1/query.grpc.pb.h"
 #include "metastore/v1/raft_node.grpc.pb.h"
 #include "metastore/v1/tenant.grpc.pb.h"
@@ -25,6 +27,7 @@ struct MetastoreClient::Stubs {
   std::unique_ptr<v1::TenantService::Stub> tenant;
   std::unique_ptr<v1::RaftNodeService::Stub> raft_node;
   std::unique_ptr<v1::CompactionService::Stub> compaction;
+  std::unique_ptr<v1::MembershipService::Stub> membership;
 };
 
 // One logical call across its attempts.
@@ -33,6 +36,8 @@ struct MetastoreClient::Call {
   std::function<void(Stubs&, grpc::ClientContext*, std::function<void(grpc::Status)>)> invoke;
   UnaryDone done;
   absl::Time deadline;
+  // Longest single attempt (options' attempt_timeout unless the method waits on purpose).
+  absl::Duration attempt_timeout;
   std::string target;  // "" → pick one
   std::shared_ptr<Stubs> stubs;
   std::unique_ptr<grpc::ClientContext> context;
@@ -77,24 +82,35 @@ absl::StatusOr<std::unique_ptr<MetastoreClient>> MetastoreClient::Create(
   if (options.addresses.empty()) {
     return absl::InvalidArgumentError("metastore client: no metastore address");
   }
-  for (const std::string& a : options.addresses) {
-    size_t colon = a.rfind(':');
-    int64_t port = 0;
-    if (colon == std::string::npos || colon == 0 ||
-        !ParseInt64(std::string_view(a).substr(colon + 1), &port) || port <= 0 || port > 65535) {
-      return absl::InvalidArgumentError(
-          StrCat("metastore client: bad address \"", a, "\": want host:port"));
-    }
+  bool dns = false;
+  for (const std::string& a : options.addresses) dns |= a.starts_with(kDnsAddressPrefix);
+  absl::StatusOr<std::vector<std::string>> resolved = ResolveAddresses(options.addresses);
+  if (!resolved.ok() && resolved.status().code() != absl::StatusCode::kUnavailable) {
+    return absl::InvalidArgumentError(
+        StrCat("metastore client: ", ToStd(resolved.status().message())));
   }
-  return std::unique_ptr<MetastoreClient>(new MetastoreClient(std::move(options)));
+  if (!resolved.ok()) {
+    // A name that does not resolve yet (a headless Service with no ready pod): calls wait and
+    // the retry thread resolves it again.
+    log::Warn("metastore client: no metastore address resolves yet; retrying",
+              {{"err", resolved.status()}});
+  }
+  return std::unique_ptr<MetastoreClient>(new MetastoreClient(
+      std::move(options), dns, resolved.ok() ? std::move(*resolved) : std::vector<std::string>()));
 }
 
-MetastoreClient::MetastoreClient(MetastoreClientOptions options)
-    : options_(std::move(options)), retry_thread_([this] { RetryLoop(); }) {}
+MetastoreClient::MetastoreClient(MetastoreClientOptions options, bool dns,
+                                 std::vector<std::string> addresses)
+    : options_(std::move(options)),
+      dns_(dns),
+      addresses_(std::move(addresses)),
+      next_resolve_(absl::Now() + (addresses_.empty() ? absl::Seconds(1) : absl::Seconds(10))),
+      retry_thread_([this] { RetryLoop(); }) {}
 
 MetastoreClient::~MetastoreClient() {
   std::unique_lock<std::mutex> lock(mu_);
   closing_ = true;
+  for (Call* call : in_flight_) call->context->TryCancel();
   cv_.notify_all();
   // Attempts in flight end within attempt_timeout; waiting calls end at once (RetryLoop).
   cv_.wait(lock, [this] { return calls_ == 0; });
@@ -129,6 +145,7 @@ std::shared_ptr<MetastoreClient::Stubs> MetastoreClient::StubsFor(const std::str
     s->tenant = v1::TenantService::NewStub(s->channel);
     s->raft_node = v1::RaftNodeService::NewStub(s->channel);
     s->compaction = v1::CompactionService::NewStub(s->channel);
+    s->membership = v1::MembershipService::NewStub(s->channel);
   }
   return s;
 }
@@ -143,29 +160,55 @@ void MetastoreClient::Start(std::shared_ptr<Call> call) {
     calls_++;
   }
   call->backoff = options_.min_backoff;
+  if (call->attempt_timeout <= absl::ZeroDuration())
+    call->attempt_timeout = options_.attempt_timeout;
   StartAttempt(call);
 }
 
 void MetastoreClient::StartAttempt(const std::shared_ptr<Call>& call) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     if (call->target.empty()) {
-      call->target = !leader_hint_.empty()
-                         ? leader_hint_
-                         : options_.addresses[next_address_++ % options_.addresses.size()];
+      if (!leader_hint_.empty()) {
+        call->target = leader_hint_;
+      } else if (!addresses_.empty()) {
+        call->target = addresses_[next_address_++ % addresses_.size()];
+      } else {
+        lock.unlock();
+        call->attempts++;
+        return OnAttemptDone(call,
+                             absl::UnavailableError(StrCat("no metastore address resolves from ",
+                                                           Join(options_.addresses, ","))));
+      }
     }
   }
   call->attempts++;
   call->stubs = StubsFor(call->target);
-  call->context = std::make_unique<grpc::ClientContext>();
-  AttachClusterSecret(call->context.get(), options_.cluster_secret);
-  call->context->set_deadline(
-      absl::ToChronoTime(std::min(call->deadline, absl::Now() + options_.attempt_timeout)));
+  auto context = std::make_unique<grpc::ClientContext>();
+  AttachClusterSecret(context.get(), options_.cluster_secret);
+  context->set_deadline(
+      absl::ToChronoTime(std::min(call->deadline, absl::Now() + call->attempt_timeout)));
+  {
+    // Registered so that the destructor can cancel it (a watch may be waiting for seconds).
+    std::lock_guard<std::mutex> lock(mu_);
+    call->context = std::move(context);
+    if (closing_) call->context->TryCancel();
+    in_flight_.insert(call.get());
+  }
   call->invoke(*call->stubs, call->context.get(),
                [this, call](grpc::Status s) { OnAttemptDone(call, FromGrpc(s)); });
 }
 
 void MetastoreClient::OnAttemptDone(const std::shared_ptr<Call>& call, absl::Status status) {
+  bool closing;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    in_flight_.erase(call.get());
+    closing = closing_;
+  }
+  if (closing && !status.ok()) {
+    return Finish(call, absl::UnavailableError("metastore client is shutting down"));
+  }
   if (status.ok()) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -237,15 +280,26 @@ void MetastoreClient::RetryLoop() {
       cv_.wait(lock);
       continue;
     }
-    if (retries_.empty()) {
-      cv_.wait(lock);
+    if (dns_ && absl::Now() >= next_resolve_) {
+      // dns+ entries are looked up again now and then: metastore pods come and go.
+      lock.unlock();
+      absl::StatusOr<std::vector<std::string>> resolved = ResolveAddresses(options_.addresses);
+      lock.lock();
+      if (resolved.ok() && !resolved->empty()) addresses_ = std::move(*resolved);
+      next_resolve_ = absl::Now() + (addresses_.empty() ? absl::Seconds(1) : absl::Seconds(10));
       continue;
     }
-    absl::Time next = retries_.begin()->first;
+    absl::Time next = retries_.empty() ? absl::InfiniteFuture() : retries_.begin()->first;
+    if (dns_) next = std::min(next, next_resolve_);
     if (absl::Now() < next) {
-      cv_.wait_until(lock, absl::ToChronoTime(next));
+      if (next == absl::InfiniteFuture()) {
+        cv_.wait(lock);
+      } else {
+        cv_.wait_until(lock, absl::ToChronoTime(next));
+      }
       continue;
     }
+    if (retries_.empty()) continue;
     std::shared_ptr<Call> call = std::move(retries_.begin()->second);
     retries_.erase(retries_.begin());
     lock.unlock();
@@ -300,7 +354,24 @@ EMBERS_METASTORE_CLIENT_METHOD(PollCompactionJobs, v1::PollCompactionJobsRequest
 EMBERS_METASTORE_CLIENT_METHOD(GetCompactionStatus, v1::GetCompactionStatusRequest,
                                v1::GetCompactionStatusResponse, compaction)
 
+EMBERS_METASTORE_CLIENT_METHOD(Heartbeat, v1::HeartbeatRequest, v1::HeartbeatResponse, membership)
+EMBERS_METASTORE_CLIENT_METHOD(Leave, v1::LeaveRequest, v1::LeaveResponse, membership)
+
 #undef EMBERS_METASTORE_CLIENT_METHOD
+
+void MetastoreClient::WatchCluster(const CallContext& ctx, const v1::WatchClusterRequest& request,
+                                   v1::ClusterView* response, UnaryDone done) {
+  auto call = std::make_shared<Call>();
+  const absl::Duration wait = absl::Milliseconds(std::max<int64_t>(0, request.wait_ms()));
+  call->attempt_timeout = wait + options_.attempt_timeout;
+  call->deadline = CallDeadline(ctx, wait + options_.call_timeout);
+  call->done = std::move(done);
+  call->invoke = [&request, response](Stubs& s, grpc::ClientContext* context,
+                                      std::function<void(grpc::Status)> cb) {
+    s.membership->async()->WatchCluster(context, &request, response, std::move(cb));
+  };
+  Start(std::move(call));
+}
 
 void MetastoreClient::NodeInfo(const std::string& address, absl::Duration timeout,
                                v1::NodeInfoResponse* response, UnaryDone done) {

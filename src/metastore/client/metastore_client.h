@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -33,13 +34,15 @@
 #include "absl/time/time.h"
 #include "metastore/compaction_service.h"
 #include "metastore/index_service.h"
+#include "metastore/membership/membership_service.h"
 #include "metastore/v1/raft_node.pb.h"
 #include "metastore/v1/tenant.pb.h"
 
 namespace embers::metastore {
 
 struct MetastoreClientOptions {
-  // gRPC addresses (host:port) of some or all metastore nodes.
+  // gRPC addresses (host:port, or dns+host:port for every A/AAAA record of host) of some or all
+  // metastore nodes.
   std::vector<std::string> addresses;
   // Deadline of a call whose caller set none.
   absl::Duration call_timeout = absl::Seconds(20);
@@ -53,7 +56,9 @@ struct MetastoreClientOptions {
   std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
 };
 
-class MetastoreClient final : public IndexService, public CompactionService {
+class MetastoreClient final : public IndexService,
+                              public CompactionService,
+                              public MembershipService {
  public:
   // InvalidArgument when no address is given or one is not host:port.
   static absl::StatusOr<std::unique_ptr<MetastoreClient>> Create(MetastoreClientOptions options);
@@ -92,6 +97,14 @@ class MetastoreClient final : public IndexService, public CompactionService {
                           v1::PollCompactionJobsResponse* response, UnaryDone done) override;
   void GetCompactionStatus(const CallContext& ctx, const v1::GetCompactionStatusRequest& request,
                            v1::GetCompactionStatusResponse* response, UnaryDone done) override;
+  // Membership: heartbeats and leaves to the leader, like writes; a watch to whichever node
+  // answers (any caught-up node does), with an attempt deadline past the wait it asks for.
+  void Heartbeat(const CallContext& ctx, const v1::HeartbeatRequest& request,
+                 v1::HeartbeatResponse* response, UnaryDone done) override;
+  void Leave(const CallContext& ctx, const v1::LeaveRequest& request, v1::LeaveResponse* response,
+             UnaryDone done) override;
+  void WatchCluster(const CallContext& ctx, const v1::WatchClusterRequest& request,
+                    v1::ClusterView* response, UnaryDone done) override;
   // One node's own view, from `address` (no leader following, no retries).
   void NodeInfo(const std::string& address, absl::Duration timeout, v1::NodeInfoResponse* response,
                 UnaryDone done);
@@ -103,7 +116,7 @@ class MetastoreClient final : public IndexService, public CompactionService {
   struct Call;
 
  private:
-  explicit MetastoreClient(MetastoreClientOptions options);
+  MetastoreClient(MetastoreClientOptions options, bool dns, std::vector<std::string> addresses);
 
   std::shared_ptr<Stubs> StubsFor(const std::string& address);
   void Start(std::shared_ptr<Call> call);
@@ -120,9 +133,15 @@ class MetastoreClient final : public IndexService, public CompactionService {
   std::condition_variable cv_;
   std::map<std::string, std::shared_ptr<Stubs>> stubs_;  // guarded by mu_
   std::string leader_hint_;                              // guarded by mu_
-  size_t next_address_ = 0;                              // guarded by mu_
-  size_t calls_ = 0;                                     // unfinished calls; guarded by mu_
-  bool closing_ = false;                                 // guarded by mu_
+  // options_.addresses with dns+ entries resolved (address_resolver.h); guarded by mu_. With dns+
+  // entries the retry thread resolves them again every 10 s (every second while none resolves).
+  const bool dns_;
+  std::vector<std::string> addresses_;
+  absl::Time next_resolve_;
+  size_t next_address_ = 0;    // guarded by mu_
+  size_t calls_ = 0;           // unfinished calls; guarded by mu_
+  bool closing_ = false;       // guarded by mu_
+  std::set<Call*> in_flight_;  // attempts under way (to cancel on destruction); guarded by mu_
   // Calls waiting out a backoff, by when they retry; guarded by mu_. Served by retry_thread_.
   std::multimap<absl::Time, std::shared_ptr<Call>> retries_;
   std::thread retry_thread_;

@@ -24,6 +24,7 @@ struct HeaderCapture {
   DedupWindow::Captured dedup;
   std::map<uint64_t, std::string> endpoints;
   google::protobuf::RepeatedPtrField<v1::SetTenantSettingRequest> settings;
+  v1::RaftSnapshotHeader members;  // only its member fields are set
 
   void SerializeTo(std::string* out) const {
     v1::RaftSnapshotHeader header;
@@ -36,6 +37,9 @@ struct HeaderCapture {
       e->set_grpc_address(address);
     }
     *header.mutable_tenant_settings() = settings;
+    *header.mutable_members() = members.members();
+    *header.mutable_placement_rules() = members.placement_rules();
+    header.set_cluster_version(members.cluster_version());
     header.AppendToString(out);
   }
 };
@@ -205,6 +209,10 @@ absl::Status MetastoreFsm::ApplyCommand(const v1::RaftCommand& command) {
     }
     case v1::RaftCommand::kSetTenantSetting:
       return settings_.Set(command.set_tenant_setting(), leader_time_ms()).status();
+    case v1::RaftCommand::kUpdateMembers:
+      return members_.Apply(command.update_members(), leader_time_ms(), applied_index());
+    case v1::RaftCommand::kSetPlacementRules:
+      return members_.ApplyRules(command.set_placement_rules().rules(), applied_index());
     case v1::RaftCommand::kBatch:  // handled in Apply; here only when nested
     case v1::RaftCommand::COMMAND_NOT_SET:
       break;
@@ -222,6 +230,7 @@ std::unique_ptr<StateCapture> MetastoreFsm::Capture() {
     header.endpoints = endpoints_;  // a handful of nodes
   }
   settings_.AppendTo(&header.settings);  // bounded (tenant_settings.h), usually a few entries
+  members_.AppendTo(&header.members);    // bounded (member_table.h), usually a few dozen
   return std::make_unique<FsmCapture>(std::move(header), index_->Capture(), compaction_.Capture(),
                                       snapshot_scratch_);
 }
@@ -249,6 +258,8 @@ absl::Status MetastoreFsm::Restore(std::string_view snapshot) {
   // Checked here with the other parts; snapshots from before settings have none.
   EMBERS_ASSIGN_OR_RETURN(TenantSettings::Decoded settings,
                           TenantSettings::Decode(header.tenant_settings()));
+  // Snapshots from before membership have no members: components register again.
+  EMBERS_ASSIGN_OR_RETURN(MemberTable::Decoded members, MemberTable::Decode(header));
   // Snapshots from before compaction have no compaction section: nothing was queued then.
   auto compaction_section = sections.find(FsmSection::kCompaction);
   EMBERS_ASSIGN_OR_RETURN(
@@ -264,6 +275,7 @@ absl::Status MetastoreFsm::Restore(std::string_view snapshot) {
     compaction_.EnqueueAll(*index_, header.leader_time_ms());
   dedup_.Restore(header.recent_requests());
   settings_.Install(std::move(settings));
+  members_.Install(std::move(members));
   {
     std::lock_guard<std::mutex> lock(endpoints_mu_);
     endpoints_.clear();

@@ -23,7 +23,8 @@
 // Node endpoints: SetNodeEndpointCommand fills a replicated table node id → gRPC address (part of
 // the snapshot) that NodeEndpoint() reads, so any replica can name the leader's gRPC endpoint.
 // Tenant settings (settings.v1, tenant_settings.h) are kept the same way: a small bounded table
-// applied from SetTenantSettingRequest commands and stored in the snapshot header.
+// applied from SetTenantSettingRequest commands and stored in the snapshot header; so is the
+// member table with the placement rules (membership/member_table.h).
 //
 // Snapshots: Capture() runs on the apply thread and only takes cheap views of each part of the
 // state: the header (applied index, leader time, the dedup window's chunks, the endpoint table)
@@ -59,6 +60,7 @@
 #include "absl/status/status.h"
 #include "metastore/compaction/compaction_state.h"
 #include "metastore/index/block_index.h"
+#include "metastore/membership/member_table.h"
 #include "metastore/raft/consensus.h"
 #include "metastore/raft/dedup_window.h"
 #include "metastore/raft/fsm_snapshot_format.h"
@@ -95,6 +97,9 @@ class MetastoreFsm final : public StateMachine {
   const CompactionState& compaction() const { return compaction_; }
   // Every tenant's settings.v1 pairs. Read from any thread.
   const TenantSettings& settings() const { return settings_; }
+  // The cluster's members and placement rules (membership.proto). Read from any thread.
+  const MemberTable& members() const { return members_; }
+  MemberTable& mutable_members() { return members_; }  // to set its change callback
 
   // What consecutive snapshots share (captures hold it: they may outlive the FSM).
   struct SnapshotScratch {
@@ -112,6 +117,7 @@ class MetastoreFsm final : public StateMachine {
   BlockIndex* index_;
   CompactionState compaction_;
   TenantSettings settings_;
+  MemberTable members_;
   std::atomic<uint64_t> applied_index_{0};
   std::atomic<int64_t> leader_time_ms_{0};
   DedupWindow dedup_;

@@ -22,6 +22,12 @@ absl::StatusOr<std::unique_ptr<MetastoreNode>> MetastoreNode::Open(MetastoreNode
   std::unique_ptr<MetastoreNode> node(new MetastoreNode());
   node->grpc_advertise_address_ = options.grpc_advertise_address;
   node->retention_ = std::move(options.retention);
+  // Set before the log replays: watches must hear of every change applied from then on.
+  node->fsm_.mutable_members().SetOnChange([n = node.get()](uint64_t version) {
+    if (raft::ReplicatedMembershipService* m = n->membership_ptr_.load()) {
+      m->OnTableChanged(version);
+    }
+  });
   absl::StatusOr<std::unique_ptr<raft::RaftConsensus>> consensus =
       raft::RaftConsensus::Open(std::move(ro), &node->fsm_);
   if (!consensus.ok()) return consensus.status();
@@ -34,6 +40,15 @@ absl::StatusOr<std::unique_ptr<MetastoreNode>> MetastoreNode::Open(MetastoreNode
   node->compaction_ = std::make_unique<raft::CompactionPollService>(
       node->service_.get(), node->consensus_.get(), &node->index_, &node->fsm_.compaction(),
       [n] { return n->IsReadyLeader(); }, std::move(options.compaction));
+  node->membership_ = std::make_unique<raft::ReplicatedMembershipService>(
+      node->consensus_.get(), node->service_.get(), &node->fsm_.members(), options.membership,
+      [n] { return n->Ready(); }, [n] { return n->IsReadyLeader(); });
+  node->membership_ptr_.store(node->membership_.get());
+  node->placement_ = std::make_unique<AdaptivePlacement>(options.placement);
+  node->placement_rules_interval_ = options.placement_rules_interval;
+  node->service_->SetBlockObserver([n](const v1::BlockMeta& block) {
+    n->placement_->RecordBlock(block, absl::ToUnixMillis(absl::Now()));
+  });
   node->leader_loop_ = std::thread([n = node.get()] { n->LeaderLoop(); });
   return node;
 }
@@ -50,6 +65,7 @@ void MetastoreNode::Stop() {
   // be waiting for.
   if (consensus_) consensus_->Stop();
   if (leader_loop_.joinable()) leader_loop_.join();
+  if (membership_) membership_->Stop();
 }
 
 namespace {
@@ -68,6 +84,7 @@ absl::Status WaitDone(Fn call) {
 
 void MetastoreNode::LeaderLoop() {
   absl::Time next_retention = absl::InfiniteFuture();
+  absl::Time next_rules = absl::InfiniteFuture();
   absl::Time next_gauges = absl::Now();
   for (;;) {
     {
@@ -76,15 +93,27 @@ void MetastoreNode::LeaderLoop() {
         return;
       }
     }
+    membership_->Tick();
     if (absl::Now() >= next_gauges) {
       ExportCompactionGauges(compaction_->Status());
       next_gauges = absl::Now() + absl::Seconds(1);
     }
     if (!IsReadyLeader()) {
       next_retention = absl::InfiniteFuture();
+      next_rules = absl::InfiniteFuture();
       continue;
     }
     AnnounceEndpoint();
+    if (placement_rules_interval_ > absl::ZeroDuration()) {
+      if (next_rules == absl::InfiniteFuture()) {
+        // A new leadership: start from the rules in force, not from nothing.
+        placement_->Seed(fsm_.members().rules(), absl::ToUnixMillis(absl::Now()));
+        next_rules = absl::Now() + placement_rules_interval_;
+      } else if (absl::Now() >= next_rules) {
+        UpdatePlacementRules();
+        next_rules = absl::Now() + placement_rules_interval_;
+      }
+    }
     if (retention_.interval <= absl::ZeroDuration()) continue;
     absl::Time now = absl::Now();
     if (next_retention == absl::InfiniteFuture()) {
@@ -109,6 +138,21 @@ void MetastoreNode::AnnounceEndpoint() {
   service_->Propose(std::move(command), [this](absl::Status s) {
     if (!s.ok()) log::Warn("metastore: announcing the leader's gRPC address failed", {{"err", s}});
     announce_in_flight_ = false;
+  });
+}
+
+void MetastoreNode::UpdatePlacementRules() {
+  v1::PlacementRules rules = placement_->BuildRules(absl::ToUnixMillis(absl::Now()));
+  if (AdaptivePlacement::SameRules(rules, fsm_.members().rules()) || rules_in_flight_.load()) {
+    return;
+  }
+  log::Info("adaptive placement: new rules", {{"datasets_with_rules", rules.datasets_size()}});
+  rules_in_flight_ = true;
+  v1::RaftCommand command;
+  *command.mutable_set_placement_rules()->mutable_rules() = std::move(rules);
+  service_->Propose(std::move(command), [this](absl::Status s) {
+    if (!s.ok()) log::Warn("adaptive placement: proposing rules failed", {{"err", s}});
+    rules_in_flight_ = false;
   });
 }
 

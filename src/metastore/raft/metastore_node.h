@@ -23,11 +23,13 @@
 #include "absl/time/time.h"
 #include "metastore/compaction_service.h"
 #include "metastore/index/block_index.h"
+#include "metastore/placement/adaptive_placement.h"
 #include "metastore/raft/compaction_poll_service.h"
 #include "metastore/raft/consensus.h"
 #include "metastore/raft/metastore_fsm.h"
 #include "metastore/raft/raft_consensus.h"
 #include "metastore/raft/replicated_index_service.h"
+#include "metastore/raft/replicated_membership_service.h"
 #include "metastore/retention.h"
 #include "metastore/v1/raft_node.pb.h"
 
@@ -55,6 +57,13 @@ struct MetastoreNodeOptions {
   RetentionOptions retention{.interval = absl::ZeroDuration()};
   // Compaction planning and scheduling (compaction_poll_service.h; flags -compaction.*).
   raft::CompactionServiceOptions compaction;
+  // Adaptive placement (-adaptive-placement.*): the leader turns the ingestion it sees in
+  // AddBlock into per-dataset shard counts every `placement_rules_interval` (0: never) and
+  // replicates them when a count changes.
+  AdaptivePlacementOptions placement;
+  absl::Duration placement_rules_interval = absl::Seconds(15);
+  // Heartbeat leases of cluster members (-membership.lease-duration, -membership.forget-after).
+  MemberLeaseOptions membership;
   // Timers, snapshot policy and the watchdog callback. data_dir, node_id, address,
   // bind_address and bootstrap_peers in here are ignored (taken from the fields above).
   raft::RaftConsensusOptions raft;
@@ -83,6 +92,11 @@ class MetastoreNode {
   raft::ReplicatedIndexService* replicated_service() { return service_.get(); }
   // What compaction-workers poll (answers only on the leader).
   CompactionService* compaction_service() { return compaction_.get(); }
+  // Cluster membership (heartbeats and leaves on the leader; watches on any caught-up node).
+  MembershipService* membership_service() { return membership_.get(); }
+  raft::ReplicatedMembershipService* replicated_membership() { return membership_.get(); }
+  // The leader's ingestion statistics and rules (status pages).
+  std::string PlacementStatusJson() const { return placement_->StatusJson(); }
   // The local replica's index (possibly stale on a follower; tests and status pages).
   const BlockIndex& local_index() const { return index_; }
 
@@ -119,6 +133,8 @@ class MetastoreNode {
   // compaction gauges once a second.
   void LeaderLoop();
   void AnnounceEndpoint();
+  // Rebuilds the placement rules and proposes them when a shard count changed (leader only).
+  void UpdatePlacementRules();
   // One retention pass (blocking: a read barrier, then one proposal per expired shard).
   void RunRetention();
 
@@ -129,6 +145,12 @@ class MetastoreNode {
   std::unique_ptr<raft::RaftConsensus> consensus_;
   std::unique_ptr<raft::ReplicatedIndexService> service_;
   std::unique_ptr<raft::CompactionPollService> compaction_;
+  std::unique_ptr<raft::ReplicatedMembershipService> membership_;
+  std::unique_ptr<AdaptivePlacement> placement_;
+  absl::Duration placement_rules_interval_;
+  std::atomic<bool> rules_in_flight_{false};
+  // Read by the member table's change callback, which replay may call before membership_ exists.
+  std::atomic<raft::ReplicatedMembershipService*> membership_ptr_{nullptr};
 
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;

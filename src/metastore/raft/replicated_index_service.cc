@@ -73,6 +73,11 @@ void ReplicatedIndexService::AddBlock(const CallContext& /*ctx*/,
   // Reject malformed blocks before they reach the log: every replica would reject them again.
   absl::Status valid = BlockIndex::ValidateBlock(request.block());
   if (!valid.ok()) return done(valid);
+  // Ingestion statistics for adaptive placement: only the leader acts on them (a follower's
+  // caller is redirected to the leader, which records the block then).
+  if (block_observer_ && consensus_->Status().role == Role::kLeader) {
+    block_observer_(request.block());
+  }
   // The block id is the natural request id: a writer retrying after an unknown outcome sends the
   // same block.
   batcher_.Add(EncodeAddBlockCommand(StrCat("add_block/", request.block().id()), request),

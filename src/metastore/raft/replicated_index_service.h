@@ -81,6 +81,12 @@ class ReplicatedIndexService final : public IndexService {
   // The clock that stamps proposals (ms since the epoch).
   int64_t NowMs() const { return clock_(); }
 
+  // Sees every valid block an AddBlock brings to the leader (adaptive placement's statistics).
+  // Set before the service is used.
+  void SetBlockObserver(std::function<void(const v1::BlockMeta&)> observer) {
+    block_observer_ = std::move(observer);
+  }
+
   // `done` with a not-leader answer completed by the leader's gRPC address.
   UnaryDone Redirecting(UnaryDone done) const;
 
@@ -94,6 +100,7 @@ class ReplicatedIndexService final : public IndexService {
   Clock clock_;
   EndpointOf endpoint_of_;
   ProposalBatcher batcher_;
+  std::function<void(const v1::BlockMeta&)> block_observer_;
 };
 
 }  // namespace embers::metastore::raft
