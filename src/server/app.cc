@@ -853,7 +853,11 @@ void App::RegisterModules() {
                     [this] { return std::make_unique<CompactionWorkerModule>(this); });
   // The query-frontend reads objects itself unless -query-backend.address lists backends; the
   // query-backend module serves plan shares to remote frontends.
-  modules_.Register("query-backend", {"server", "storage"},
+  // In a cluster the query-backend registers with the metastore.
+  modules_.Register("query-backend",
+                    cluster_member_
+                        ? std::vector<std::string>{"server", "storage", "metastore-client"}
+                        : std::vector<std::string>{"server", "storage"},
                     [this] { return std::make_unique<QueryBackendModule>(this); });
   modules_.Register("query-frontend", frontend_deps,
                     [this] { return std::make_unique<QueryFrontendModule>(this); });

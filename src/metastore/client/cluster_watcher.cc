@@ -5,8 +5,38 @@
 
 #include "absl/time/clock.h"
 #include "base/logging.h"
+#include "base/metrics.h"
 
 namespace embers::metastore {
+namespace {
+
+// What this process's view of the cluster is: operators compare versions across processes (one
+// lagging behind the metastore's is a watcher that cannot reach it), and the member counts by
+// kind and state say what placement works with.
+void ExportView(const v1::ClusterView& view) {
+  static auto& version = metrics::Registry::Global().Gauge(
+      "embers_cluster_view_version",
+      "Version (Raft index of the last membership or placement change) of the cluster view this "
+      "process uses.",
+      {});
+  static auto& members = metrics::Registry::Global().Gauge(
+      "embers_cluster_view_members", "Members in this process's cluster view, by kind and state.",
+      {"kind", "state"});
+  version.WithLabels({}).Set(static_cast<double>(view.version()));
+  for (int k = v1::MemberKind_MIN; k <= v1::MemberKind_MAX; k++) {
+    for (int st = v1::MemberState_MIN; st <= v1::MemberState_MAX; st++) {
+      if (k == v1::MEMBER_KIND_UNSPECIFIED || st == v1::MEMBER_STATE_UNSPECIFIED) continue;
+      int n = 0;
+      for (const v1::Member& m : view.members()) n += m.kind() == k && m.state() == st;
+      members
+          .WithLabels({v1::MemberKind_Name(static_cast<v1::MemberKind>(k)).substr(12),
+                       v1::MemberState_Name(static_cast<v1::MemberState>(st)).substr(13)})
+          .Set(n);
+    }
+  }
+}
+
+}  // namespace
 
 ClusterWatcher::ClusterWatcher(MembershipService* service, absl::Duration wait)
     : service_(service), wait_(wait) {}
@@ -87,6 +117,8 @@ void ClusterWatcher::Loop() {
       std::lock_guard<std::mutex> lock(mu_);
       view_ = next;
     }
+    log::Debug("membership: new cluster view", {{"version", next->version()}});
+    ExportView(*next);
     for (const Listener& l : listeners_) l(*next);
   }
 }
