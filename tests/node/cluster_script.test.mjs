@@ -46,18 +46,30 @@ function cluster(args, { timeoutMs = 60_000 } = {}) {
 
 const describeRun = (r) => `exit ${r.code}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
 
-/** The pids the cluster's pid files name. */
+/** The pids the cluster's pid files name (none once the directory is gone). */
 function pidsOf(dir) {
-  const pids = path.join(dir, 'pids');
-  if (!fs.existsSync(pids)) return [];
-  return fs.readdirSync(pids).map((f) => Number(fs.readFileSync(path.join(pids, f), 'utf8')))
-    .filter((p) => p > 0);
+  try {
+    const pids = path.join(dir, 'pids');
+    return fs.readdirSync(pids).map((f) => Number(fs.readFileSync(path.join(pids, f), 'utf8')))
+      .filter((p) => p > 0);
+  } catch {
+    return [];
+  }
 }
 
 /** True while `pid` runs (a zombie, exited but not reaped by its new parent, does not count). */
 function running(pid) {
   try {
     return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** True when `pid` is a process of the cluster in `dir` (its command line names the directory). */
+function ofCluster(pid, dir) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${dir}/`);
   } catch {
     return false;
   }
@@ -74,9 +86,13 @@ function selectMerge(baseUrl) {
 }
 
 describe('scripts/cluster.sh', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'embers-cluster-'));
+  // Not "embers-cluster-": tests/node/cluster.mjs names its directories so.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'embers-cluster-script-'));
   let started = false;
   let failed = false;
+  // Every pid the pid files named, kept here too: cleanup must not depend on the directory.
+  const seen = new Set();
+  const remember = () => pidsOf(dir).forEach((p) => seen.add(p));
 
   afterEach((t) => {
     if (t.passed !== false || failed) return;
@@ -91,9 +107,11 @@ describe('scripts/cluster.sh', () => {
   });
 
   after(async () => {
+    remember();
     if (started) await cluster(['stop', '--dir', dir], { timeoutMs: 30_000 });
-    // Last resort: whatever still runs.
-    for (const pid of pidsOf(dir)) {
+    // Last resort: whatever still runs (also when the directory, and so `stop`, failed).
+    for (const pid of seen) {
+      if (!running(pid) || !ofCluster(pid, dir)) continue;
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
     fs.rmSync(dir, { recursive: true, force: true });
@@ -109,6 +127,7 @@ describe('scripts/cluster.sh', () => {
       base = 15_000 + PORT_SPAN * Math.floor(Math.random() * 30);
       started = true;
       r = await cluster(['start', '--dir', dir, '--base-port', String(base)]);
+      remember();
       if (r.code !== 3) break;
       fs.rmSync(path.join(dir, 'cluster.env'), { force: true });
     }
@@ -150,6 +169,7 @@ describe('scripts/cluster.sh', () => {
 
     // One more writer: its name on stdout; the distributors learn of it.
     r = await cluster(['add', 'segment-writer', '--dir', dir]);
+    remember();
     assert.equal(r.code, 0, describeRun(r));
     assert.equal(r.stdout.trim(), 'segment-writer-4');
     res = await request(`${distributors[1]}/ingest?name=cluster-script.cpu&sampleRate=100`, { method: 'POST', body: FOLDED, timeoutMs: 20_000 });
@@ -159,6 +179,7 @@ describe('scripts/cluster.sh', () => {
     assert.equal(Number(res.json().flamegraph.total), 2 * total, 'both pushes are counted');
 
     r = await cluster(['remove', 'segment-writer-4', '--dir', dir]);
+    remember();
     assert.equal(r.code, 0, describeRun(r));
     assert.ok(!fs.existsSync(path.join(dir, 'pids', 'segment-writer-4.pid')), 'its pid file is gone');
 
