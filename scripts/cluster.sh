@@ -34,8 +34,8 @@
 # Environment: EMBERS_BIN (binary to use instead of BUILD_DIR/src/cmd/embers/embers), EMBERS_FLAGS
 # (more flags for every process, remembered by the cluster), READY_TIMEOUT (s, default 60),
 # STOP_TIMEOUT (s, default 45: above the default -server.graceful-shutdown-timeout of 30 s),
-# EMBERS_CLUSTER_DISCOVERY (static or membership: see the "Static wiring" block in this
-# script; remembered).
+# EMBERS_CLUSTER_DISCOVERY (membership, the default, or static: see the "Static wiring" block in
+# this script; remembered).
 # Exit codes: 0 done, 1 failed (e.g. not ready in time), 2 usage, 3 a port of the layout is taken.
 set -euo pipefail
 
@@ -180,17 +180,16 @@ pid_alive() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Static wiring — REMOVE WHEN CLUSTER MEMBERSHIP LANDS.
+# Static wiring (EMBERS_CLUSTER_DISCOVERY=static; the default is membership).
 #
-# Until components register with the metastore, each distributor is started with the list of
-# segment-writers (-distributor.segment-writer-addresses) and each query-frontend with the list of
-# query-backends (-query-backend.address), and adding or removing one of those restarts the
-# processes holding the list, one at a time (static_rewire). With membership, distributors and
-# query-frontends find them through -metastore.address: run with
-# EMBERS_CLUSTER_DISCOVERY=membership (membership_flags below), and once that is the only mode,
-# delete this block, DISCOVERY and the calls to static_wiring_flags and static_rewire.
+# By default segment-writers, query-backends and compaction-workers register with the metastore and
+# distributors and query-frontends discover them (membership_flags below). The static mode starts
+# each distributor with the list of segment-writers (-distributor.segment-writer-addresses) and
+# each query-frontend with the list of query-backends (-query-backend.address), and adding or
+# removing one of those restarts the processes holding the list, one at a time (static_rewire):
+# kept to compare the two and for setups without membership.
 # ---------------------------------------------------------------------------------------------
-DISCOVERY=${EMBERS_CLUSTER_DISCOVERY:-static}
+DISCOVERY=${EMBERS_CLUSTER_DISCOVERY:-membership}
 
 # The fixed lists a component is started with (none in membership mode).
 static_wiring_flags() {
