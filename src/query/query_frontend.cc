@@ -139,6 +139,13 @@ void QueryFrontend::RunRead(const CallContext& ctx, const model::Selector& index
   if (read->end_ms < read->start_ms) return done(QueryReport());
   read->tenant = ctx.tenant;
   read->max_memory_bytes = options_.max_query_memory_bytes;
+  // Before the metadata query, so that anything recovered after this check is already in the
+  // index that query reads (dlq_pending.h explains the ordering).
+  if (completeness_check_) {
+    if (absl::Status st = completeness_check_(read->start_ms, read->end_ms); !st.ok()) {
+      return done(st);
+    }
+  }
 
   auto req = std::make_shared<metastore::v1::QueryMetadataRequest>();
   req->add_tenant_id(ctx.tenant);

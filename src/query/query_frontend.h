@@ -77,6 +77,11 @@ class QueryFrontend {
   // Attaches (or, with nullptr, detaches) the backend that reads objects. A query holds a
   // reference until its reads are queued, so detaching during a query is safe.
   void SetBackend(std::shared_ptr<QueryExecutor> backend);
+  // Asked before every read whether the index may lack acknowledged data of the query's range
+  // (metastore/dlq_pending.h); a non-OK answer fails the query instead of answering partially.
+  // Set before queries arrive.
+  using CompletenessCheck = std::function<absl::Status(int64_t start_ms, int64_t end_ms)>;
+  void SetCompletenessCheck(CompletenessCheck check) { completeness_check_ = std::move(check); }
 
   const QueryFrontendOptions& options() const { return options_; }
 
@@ -148,6 +153,7 @@ class QueryFrontend {
   metastore::IndexService* metastore_;
   mutable std::mutex backend_mu_;
   std::shared_ptr<QueryExecutor> backend_;
+  CompletenessCheck completeness_check_;
 };
 
 }  // namespace embers::query

@@ -20,6 +20,7 @@
 #include "compactor/compaction_job_executor.h"
 #include "metastore/client/cluster_watcher.h"
 #include "metastore/client/metastore_client.h"
+#include "metastore/dlq_pending.h"
 #include "metastore/dlq_recovery.h"
 #include "metastore/raft/metastore_node.h"
 #include "objstore/bucket_config.h"
@@ -605,6 +606,16 @@ class QueryFrontendModule : public Module {
   // its own reference, so detaching it on Stop is safe.
   absl::Status Start() override {
     const Config& c = app_->config_;
+    // Segments parked in dlq/ during a metastore outage make answers over their time fail
+    // (Unavailable, retried by clients) rather than silently partial, until they are indexed.
+    app_->query_frontend_->SetCompletenessCheck(
+        [check = std::make_shared<metastore::ParkedMetadataCheck>(
+             app_->bucket_.get(),
+             c.reject_older_than > absl::ZeroDuration() ? c.reject_older_than
+                                                        : absl::InfiniteDuration(),
+             c.reject_newer_than > absl::ZeroDuration() ? c.reject_newer_than
+                                                        : absl::InfiniteDuration())](
+            int64_t start_ms, int64_t end_ms) { return check->Check(start_ms, end_ms); });
     if (app_->DiscoversQueryBackends()) {
       discovered_ = query::RemoteQueryBackend::CreateDiscovered(query::RemoteQueryBackendOptions{
           .timeout = c.query_backend_client_timeout,
