@@ -4,6 +4,7 @@
 #   make test   install deps (incl. test tools), build with warnings as errors, run every test (ctest),
 #               then every libFuzzer target briefly (scripts/fuzz.sh, clang-14, own dir build-fuzz)
 #   make fuzz   the libFuzzer targets for FUZZ_SECONDS (300) each
+#   make chaos  build and run the cluster chaos test (e2e.chaos) for CHAOS_SECONDS (600) of chaos
 #   make bench  build and run the benchmarks (numbers go in docs/performance.md, never in tests)
 #   make fmt    clang-format the sources;  make lint  check formatting without changing anything
 
@@ -15,9 +16,10 @@ EMBERS_FLAGS ?=
 FUZZ_SECONDS ?= 300
 FUZZ_QUICK_SECONDS ?= 10
 FUZZ_QUICK_SKIP ?=
+CHAOS_SECONDS ?= 600
 SOURCES = $(shell git ls-files 'src/*.cc' 'src/*.h' 'src/*.cpp' 'bench/*.cc' 'bench/*.cpp' 2>/dev/null)
 
-.PHONY: all deps test-deps configure build run test fuzz bench fmt lint clean
+.PHONY: all deps test-deps configure build run test fuzz chaos bench fmt lint clean
 
 all: build
 
@@ -43,6 +45,10 @@ test: test-deps configure
 
 fuzz: deps
 	@FUZZ_JOBS=$(JOBS) scripts/fuzz.sh $(FUZZ_SECONDS)
+
+chaos: test-deps configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+	@cd $(BUILD_DIR) && EMBERS_CHAOS_SECONDS=$(CHAOS_SECONDS) ctest --output-on-failure -R '^e2e\.chaos$$'
 
 bench: test-deps build
 	@scripts/bench.sh $(BUILD_DIR)
