@@ -35,7 +35,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it, after } from 'node:test';
-import { KINDS, PushLoad, QueryChecker, explainedByDlq, finalTotals, percentile, sleep, startCluster } from './cluster.mjs';
+import { KINDS, PushLoad, QueryChecker, explainedByDlq, finalTotals, percentile, sleep, startCluster, stopCluster } from './cluster.mjs';
 import { rng } from './synthetic_profiles.mjs';
 
 const CHAOS_SECONDS = Number(process.env.EMBERS_CHAOS_SECONDS || 45);
@@ -189,12 +189,7 @@ function markdown(rows) {
 describe('cluster chaos: components killed and restarted under load', () => {
   let cluster = null;
   let passed = false;
-  after(async () => {
-    if (!cluster) return;
-    const keep = !passed || !!process.env.EMBERS_CHAOS_KEEP;
-    await cluster.stop({ keep });
-    if (keep) console.log(`cluster directory kept (logs/, bucket/, Raft logs): ${cluster.root}`);
-  });
+  after(() => stopCluster(cluster, passed));
 
   it(`loses nothing, doubles nothing and answers no wrong total (${CHAOS_SECONDS} s of chaos)`, { timeout: (CHAOS_SECONDS + 420) * 1000 }, async () => {
     console.log(`seed ${SEED} (EMBERS_CHAOS_SEED), ${CHAOS_SECONDS} s of chaos (EMBERS_CHAOS_SECONDS)`);

@@ -377,6 +377,17 @@ export class Cluster {
   }
 }
 
+/**
+ * The end of a cluster test: stops the cluster, keeping its directory (logs, bucket, Raft logs)
+ * when the test failed or EMBERS_CHAOS_KEEP is set, and says where it is.
+ */
+export async function stopCluster(cluster, passed) {
+  if (!cluster) return;
+  const keep = !passed || !!process.env.EMBERS_CHAOS_KEEP;
+  await cluster.stop({ keep });
+  if (keep) console.log(`cluster directory kept (logs/, bucket/, Raft logs): ${cluster.root}`);
+}
+
 async function distinctPorts(n) {
   const seen = new Set();
   while (seen.size < n) seen.add(await freeStablePort());

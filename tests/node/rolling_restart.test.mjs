@@ -19,19 +19,14 @@
 
 import assert from 'node:assert/strict';
 import { describe, it, after } from 'node:test';
-import { PushLoad, QueryChecker, explainedByDlq, finalTotals, sleep, startCluster } from './cluster.mjs';
+import { PushLoad, QueryChecker, explainedByDlq, finalTotals, sleep, startCluster, stopCluster } from './cluster.mjs';
 
 const ORDER = ['compaction-worker', 'query-backend', 'query-frontend', 'segment-writer', 'distributor'];
 
 describe('rolling restart: every process restarted with SIGTERM under load', () => {
   let cluster = null;
   let passed = false;
-  after(async () => {
-    if (!cluster) return;
-    const keep = !passed || !!process.env.EMBERS_CHAOS_KEEP;
-    await cluster.stop({ keep });
-    if (keep) console.log(`cluster directory kept (logs/, bucket/, Raft logs): ${cluster.root}`);
-  });
+  after(() => stopCluster(cluster, passed));
 
   it('acknowledges every push and keeps every total', { timeout: 600_000 }, async () => {
     cluster = await startCluster();

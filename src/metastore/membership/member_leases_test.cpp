@@ -2,18 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "metastore/membership/membership_testing.h"
+
 namespace embers::metastore {
 namespace {
 
-v1::Member Writer(const std::string& id, v1::MemberState state = v1::MEMBER_STATE_ACTIVE) {
-  v1::Member m;
-  m.set_id(id);
-  m.set_kind(v1::MEMBER_KIND_SEGMENT_WRITER);
-  m.set_address(id + ":9096");
-  m.set_state(state);
-  m.set_tokens(4);
-  return m;
-}
+using testing::Writer;
 
 TEST(MemberLeasesTest, OnlyAChangedRecordIsReplicated) {
   MemberLeases leases;
