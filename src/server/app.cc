@@ -1084,7 +1084,11 @@ absl::Status App::Start() {
   return modules_.Start(config_.target);
 }
 
-void App::Stop() { modules_.Stop(absl::Now() + config_.graceful_shutdown_timeout); }
+void App::Stop() {
+  modules_.Stop(absl::Now() + config_.graceful_shutdown_timeout);
+  // The server module stops last, so no request can reach a module any more.
+  modules_.ReleaseStopped();
+}
 
 int App::http_port() const { return http_server_ ? http_server_->port() : 0; }
 

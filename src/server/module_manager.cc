@@ -118,7 +118,19 @@ void ModuleManager::Stop(absl::Time deadline) {
     }
     entry.second->Stop(deadline);
     log::Info("module stopped", {{"module", entry.first}});
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_.push_back(std::move(entry));
   }
+}
+
+void ModuleManager::ReleaseStopped() {
+  std::vector<std::pair<std::string, std::unique_ptr<Module>>> stopped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped.swap(stopped_);
+  }
+  // In stop order: the last started goes first, as it was stopped first.
+  for (auto& entry : stopped) entry.second.reset();
 }
 
 bool ModuleManager::AllReady() const {

@@ -55,6 +55,8 @@ class ModuleManager {
   // Creates every module of Resolve(targets), then starts them in order. On failure the already
   // started ones stop.
   absl::Status Start(const std::vector<std::string>& targets);
+  // Destroys the stopped modules (after Stop, once no server thread can reach them).
+  void ReleaseStopped();
   void Stop(absl::Time deadline);
 
   bool AllReady() const;
@@ -76,6 +78,10 @@ class ModuleManager {
   // Guards started_ and all_started_: /ready reads them from an I/O thread while Start() runs.
   mutable std::mutex mu_;
   std::vector<std::pair<std::string, std::unique_ptr<Module>>> started_;
+  // Stopped modules live until the manager is destroyed: routes and services they registered
+  // may still be running on the server's threads until the server module (stopped last) is done,
+  // and those capture the module. Guarded by mu_.
+  std::vector<std::pair<std::string, std::unique_ptr<Module>>> stopped_;
   // The module whose Start() is running (it may wait, e.g. for the bucket), owned by Start().
   std::pair<std::string, const Module*> starting_{"", nullptr};
   bool all_started_ = false;
