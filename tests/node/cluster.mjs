@@ -378,19 +378,19 @@ export class Cluster {
 }
 
 /**
- * KNOWN BUG, its check off by default (EMBERS_CHAOS_STRICT_SHUTDOWN=1 turns it on; turn it on for
- * good once fixed): a process given SIGTERM can die of SIGSEGV or SIGABRT while it shuts down.
- * ModuleManager::Stop destroys every module right after stopping it, but the HTTP server, stopped
- * last, still dispatches requests to the routes those modules registered: a metastore answering
- * GET /metastore/status then reads its destroyed MetastoreModule (SIGSEGV in the route's lambda;
- * 10 of 10 runs of: start `embers -target=metastore`, poll /metastore/status in a loop, SIGTERM),
- * and a query-frontend under queries aborts with "double free or corruption" in a gRPC thread
- * (grpc_cq_internal_unref) after its query-frontend and metastore-client modules were destroyed
- * (about 1 SIGTERM in 20). Such an exit is reported as this known bug rather than failing the
- * test; any other non-zero exit after SIGTERM, and a hang, still fail.
+ * Crash while shutting down (found by e2e.chaos, fixed in aae514c): ModuleManager::Stop destroyed
+ * every module right after stopping it while the HTTP server, stopped last, still dispatched
+ * requests to the routes those modules registered: a metastore answering GET /metastore/status
+ * then read its destroyed MetastoreModule (SIGSEGV; 10 of 10 runs of: start
+ * `embers -target=metastore`, poll /metastore/status in a loop, SIGTERM), and a query-frontend
+ * under queries aborted with "double free or corruption" in a gRPC thread (grpc_cq_internal_unref)
+ * after its query-frontend and metastore-client modules were destroyed (about 1 SIGTERM in 20).
+ * A SIGSEGV/SIGABRT exit after SIGTERM fails the tests; EMBERS_CHAOS_STRICT_SHUTDOWN=0 only
+ * reports it (to study a regression without stopping the run). Any other non-zero exit after
+ * SIGTERM, and a hang, always fail.
  */
-export const STRICT_SHUTDOWN = process.env.EMBERS_CHAOS_STRICT_SHUTDOWN === '1';
-/** Did a process asked to stop with SIGTERM die the way the known bug above makes it die? */
+export const STRICT_SHUTDOWN = process.env.EMBERS_CHAOS_STRICT_SHUTDOWN !== '0';
+/** Did a process asked to stop with SIGTERM die the way the bug above made it die (and is that only reported)? */
 export function knownShutdownCrash(exit) {
   return !STRICT_SHUTDOWN && !!exit && ['SIGSEGV', 'SIGABRT'].includes(exit.signal);
 }
