@@ -253,6 +253,10 @@ describe('web UI in chromium', () => {
     await input.pressSequentially(', e');
     const options = page.getByTestId('selector-options');
     await options.waitFor();
+    // The list follows the typing (names first, then those starting with "e"): wait until it has
+    // caught up with the last key before reading it, or Enter may pick from an older list.
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=selector-options] li')]
+      .map((li) => li.textContent).join(',') === 'env', null, { timeout: 10_000 }).catch(() => {});
     assert.deepEqual(await options.locator('li').allTextContents(), ['env']);
     await input.press('Enter');
     await page.waitForFunction(() => document.querySelector('[data-testid=selector-options]')?.textContent.includes('prod'));
