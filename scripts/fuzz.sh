@@ -33,7 +33,7 @@ all_targets=(pprof_decode_fuzzer compression_fuzzer jfr_fuzzer
   fuzz_ingest_folded fuzz_ingest_trie fuzz_ingest_tree fuzz_ingest_speedscope
   fuzz_ingest_multipart fuzz_ingest_app_name fuzz_ingest_perf_script fuzz_ingest_flamebearer
   otlp_fuzzer block_object_fuzzer rpc_protocol_fuzzer
-  fsm_snapshot_fuzzer s3_xml_fuzzer azure_xml_fuzzer)
+  fsm_snapshot_fuzzer s3_xml_fuzzer azure_xml_fuzzer upload_format_fuzzer)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 if [ -n "${FUZZ_SKIP:-}" ]; then
   kept=()
@@ -132,6 +132,14 @@ seed_text fuzz_ingest_trie small '\x00\x00\x01\x05main;\x00\x02\x04work\x07\x00\
 seed_text fuzz_ingest_tree small '\x00\x00\x01\x04main\x00\x02\x04work\x07\x00\x04idle\x03\x00'
 
 for f in "$data"/speedscope/*.json; do add_seed fuzz_ingest_speedscope "$f"; done
+
+# embers-cli upload's format detection: one file of each format, gzip kept as it is.
+mkdir -p "$seeds/upload_format_fuzzer"
+for f in "$data/pprof/go_cpu_tiny.pb.gz" "$data/pprof/go_heap_uncompressed.pb" \
+  "$data/jfr/kafka_cpu.jfr.gz" "$data/speedscope/simple.speedscope.json"; do
+  if [ -f "$f" ] && [ "$(stat -c %s "$f")" -le 262144 ]; then cp "$f" "$seeds/upload_format_fuzzer/"; fi
+done
+seed_text upload_format_fuzzer folded 'main;work;compute 10\nmain;idle 3\n'
 
 if [ -f "$data/ingest-multipart/req_4_mutex.pprof" ]; then
   mkdir -p "$seeds/fuzz_ingest_multipart"

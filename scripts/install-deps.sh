@@ -20,7 +20,7 @@ pkgs=(
   libboost-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libabsl-dev libre2-dev
   libzstd-dev zlib1g-dev libdeflate-dev liblz4-dev libxxhash-dev libssl-dev
-  libyaml-cpp-dev nlohmann-json3-dev libfmt-dev libcurl4-openssl-dev
+  libyaml-cpp-dev nlohmann-json3-dev libfmt-dev libcurl4-openssl-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   libraft-dev libuv1-dev libnghttp2-dev
   clang-14 libclang-rt-14-dev clang-format

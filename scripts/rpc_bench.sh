@@ -22,30 +22,17 @@ clients=${RB_CLIENTS:-16}
 streams=${RB_STREAMS:-64}
 methods=${RB_METHODS:-"version.v1.Version/Version querier.v1.QuerierService/ProfileTypes"}
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=lib/bench_server.sh
+. scripts/lib/bench_server.sh
 tmp=$(mktemp -d)
-port=$(free_port)
-gport=$(free_port)
-rport=$(free_port)
-pid=""
 cleanup() {
-  [ -n "$pid" ] && { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+  stop_bench_server
   rm -rf "$tmp"
   return 0
 }
 trap cleanup EXIT
-
-"$bin" -target=all -server.http-listen-address=127.0.0.1 -server.http-listen-port="$port" \
-  -server.grpc-listen-address=127.0.0.1 -server.grpc-listen-port="$gport" \
-  -server.internal-grpc-listen-port=0 \
-  -metastore.raft.bind-address=127.0.0.1:"$rport" \
-  -storage.backend=filesystem -storage.filesystem.dir="$tmp/bucket" \
-  -metastore.data-dir="$tmp/metastore" -log.level=warn 2>"$tmp/server.log" &
-pid=$!
-for _ in $(seq 100); do curl -sf "127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
-curl -sf "127.0.0.1:$port/ready" >/dev/null || { echo "embers did not become ready:" >&2; cat "$tmp/server.log" >&2; exit 1; }
+start_bench_server "$bin" "$tmp"
+port=$BENCH_PORT
 
 # An empty request message: as a gRPC envelope, and as a Connect JSON body (h2load cannot send an
 # empty body).

@@ -51,6 +51,7 @@ absl::StatusOr<int> DlqRecovery::RecoverOnce() {
   });
   if (!listed.ok()) return listed;
   int recovered = 0;
+  size_t removed = 0;  // entries recovered or discarded: no longer parked
   for (const std::string& key : keys) {
     absl::StatusOr<std::string> bytes = bucket_->Get(key);
     if (!bytes.ok()) {
@@ -74,6 +75,7 @@ absl::StatusOr<int> DlqRecovery::RecoverOnce() {
         log::Error("DLQ entry and its object are unreadable; deleting the entry",
                    {{"key", key}, {"bytes", bytes->size()}, {"object_error", reader.status()}});
         Discarded().WithLabels({"unparsable"}).Inc();
+        ++removed;
         if (absl::Status del = bucket_->Delete(key); !del.ok()) {
           log::Warn("DLQ entry not deleted", {{"key", key}, {"error", del}});
         }
@@ -95,6 +97,7 @@ absl::StatusOr<int> DlqRecovery::RecoverOnce() {
       log::Error("DLQ block rejected by the index; deleting the entry",
                  {{"key", key}, {"error", st}});
       Discarded().WithLabels({"rejected"}).Inc();
+      ++removed;
       if (absl::Status del = bucket_->Delete(key); !del.ok()) {
         log::Warn("DLQ entry not deleted", {{"key", key}, {"error", del}});
       }
@@ -108,9 +111,11 @@ absl::StatusOr<int> DlqRecovery::RecoverOnce() {
       log::Warn("DLQ object indexed but not deleted", {{"key", key}, {"error", del}});
     }
     ++recovered;
+    ++removed;
     Recovered().WithLabels({}).Inc();
     log::Info("recovered block from the DLQ", {{"block", request.block().id()}, {"key", key}});
   }
+  parked_.store(static_cast<int64_t>(keys.size() - removed), std::memory_order_relaxed);
   return recovered;
 }
 

@@ -12,6 +12,7 @@
 #ifndef EMBERS_METASTORE_DLQ_RECOVERY_H_
 #define EMBERS_METASTORE_DLQ_RECOVERY_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -41,11 +42,16 @@ class DlqRecovery {
   void Start();
   void Stop();
 
+  // Entries still parked after the last pass (-1 before the first); shown by NodeInfo and
+  // `embers-cli admin status`.
+  int64_t parked() const { return parked_.load(std::memory_order_relaxed); }
+
  private:
   objstore::Bucket* bucket_;
   IndexService* index_;
   absl::Duration interval_;
   std::function<bool()> active_;
+  std::atomic<int64_t> parked_{-1};
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

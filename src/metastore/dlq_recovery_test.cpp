@@ -40,10 +40,13 @@ TEST(DlqRecovery, ParkedBlocksAreIndexedAndTheirDlqObjectsRemoved) {
   ASSERT_TRUE(bucket.Put("dlq/3/anonymous/01JKT426999WRKSJZ0A43F75TB/meta.pb", "not a block").ok());
 
   DlqRecovery recovery(&bucket, &service, absl::Seconds(15));
+  EXPECT_EQ(recovery.parked(), -1);  // no pass yet: unknown
   auto n = recovery.RecoverOnce();
   ASSERT_TRUE(n.ok()) << n.status();
   EXPECT_EQ(*n, 1);
   EXPECT_EQ(index.BlockCount(), 1u);
+  // Both entries are gone (one indexed, one discarded): nothing is left parked.
+  EXPECT_EQ(recovery.parked(), 0);
   EXPECT_FALSE(*bucket.Exists("dlq/3/anonymous/" + id + "/meta.pb"));
   // Unparsable, and no object to recover from: deleted, not retried forever.
   EXPECT_FALSE(*bucket.Exists("dlq/3/anonymous/01JKT426999WRKSJZ0A43F75TB/meta.pb"));

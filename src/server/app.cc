@@ -314,6 +314,7 @@ class MetastoreModule : public Module {
     dlq_ = std::make_unique<metastore::DlqRecovery>(app_->bucket_.get(), node_->index_service(),
                                                     c.dlq_recovery_interval,
                                                     [n] { return n->IsReadyLeader(); });
+    node_->SetDlqParkedSource([d = dlq_.get()] { return d->parked(); });
     dlq_->Start();
     return absl::OkStatus();
   }

@@ -49,6 +49,38 @@ int HttpStatusFor(const absl::Status& status) {
   return Row(status.code()).http;
 }
 
+absl::StatusCode StatusCodeForConnectName(std::string_view name) {
+  for (const auto& row : kCodes) {
+    if (row.connect == name) return row.code;
+  }
+  return absl::StatusCode::kUnknown;
+}
+
+absl::StatusCode StatusCodeForHttpStatus(int http_status) {
+  if (http_status >= 200 && http_status < 300) return absl::StatusCode::kOk;
+  switch (http_status) {
+    case 413:  // the overrides of base/status.h
+      return absl::StatusCode::kResourceExhausted;
+    case 415:
+    case 422:
+      return absl::StatusCode::kInvalidArgument;
+    case 500:
+      return absl::StatusCode::kInternal;
+    case 502:  // a proxy in front of the server could not reach it
+    case 503:
+      return absl::StatusCode::kUnavailable;
+    default:
+      break;
+  }
+  // Several codes share 400 and 409: the first row, the canonical one, wins.
+  for (const auto& row : kCodes) {
+    if (row.http == http_status && row.code != absl::StatusCode::kOk) return row.code;
+  }
+  if (http_status >= 500) return absl::StatusCode::kInternal;
+  if (http_status >= 400) return absl::StatusCode::kFailedPrecondition;
+  return absl::StatusCode::kUnknown;
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   // absl and gRPC share the canonical numbering.

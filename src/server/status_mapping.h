@@ -18,6 +18,10 @@ namespace embers::server {
 std::string_view ConnectCodeName(absl::StatusCode code);
 // Connect's HTTP status for the code, or the override set by base/status.h (413, 415, 422).
 int HttpStatusFor(const absl::Status& status);
+// The reverse, for clients of an embers server (embers-cli): the code of a Connect code name
+// (kUnknown for a name it does not know), and of an HTTP status that came without one.
+absl::StatusCode StatusCodeForConnectName(std::string_view name);
+absl::StatusCode StatusCodeForHttpStatus(int http_status);
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);

@@ -26,6 +26,27 @@ TEST(StatusMapping, OverridesFromBaseStatus) {
   EXPECT_EQ(HttpStatusFor(Annotate(PayloadTooLargeError("big"), "profile")), 413);
 }
 
+TEST(StatusMapping, ClientSideReverseMapping) {
+  for (absl::StatusCode code : {absl::StatusCode::kInvalidArgument, absl::StatusCode::kNotFound,
+                                absl::StatusCode::kUnavailable, absl::StatusCode::kUnauthenticated,
+                                absl::StatusCode::kDeadlineExceeded, absl::StatusCode::kDataLoss}) {
+    EXPECT_EQ(StatusCodeForConnectName(ConnectCodeName(code)), code);
+  }
+  EXPECT_EQ(StatusCodeForConnectName("no_such_code"), absl::StatusCode::kUnknown);
+  EXPECT_EQ(StatusCodeForHttpStatus(200), absl::StatusCode::kOk);
+  EXPECT_EQ(StatusCodeForHttpStatus(400), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(StatusCodeForHttpStatus(401), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(StatusCodeForHttpStatus(403), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(StatusCodeForHttpStatus(404), absl::StatusCode::kNotFound);
+  EXPECT_EQ(StatusCodeForHttpStatus(413), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(StatusCodeForHttpStatus(415), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(StatusCodeForHttpStatus(429), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(StatusCodeForHttpStatus(500), absl::StatusCode::kInternal);
+  EXPECT_EQ(StatusCodeForHttpStatus(502), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(StatusCodeForHttpStatus(503), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(StatusCodeForHttpStatus(504), absl::StatusCode::kDeadlineExceeded);
+}
+
 TEST(StatusMapping, GrpcRoundTrip) {
   absl::Status st = absl::FailedPreconditionError("nope");
   grpc::Status g = ToGrpcStatus(st);

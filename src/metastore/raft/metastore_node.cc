@@ -313,6 +313,7 @@ v1::NodeInfoResponse MetastoreNode::NodeInfo() const {
   r.mutable_last_snapshot()->set_total_ms(s.raft.last_snapshot.total_ms);
   r.set_blocks(s.blocks);
   r.set_partitions(s.partitions);
+  r.set_dlq_parked(dlq_parked_ ? dlq_parked_() : -1);
   for (const raft::PeerInfo& p : s.raft.nodes) {
     v1::RaftPeerInfo* peer = r.add_peers();
     peer->set_id(p.id);

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -114,6 +115,9 @@ class MetastoreNode {
   // The status as a JSON object (GET /metastore/status) and as the admin RPC's answer.
   std::string StatusJson() const;
   v1::NodeInfoResponse NodeInfo() const;
+  // Where NodeInfo's dlq_parked comes from: the DLQ recovery loop that the server runs beside
+  // the node (metastore/dlq_recovery.h). Set once, before the node serves calls.
+  void SetDlqParkedSource(std::function<int64_t()> source) { dlq_parked_ = std::move(source); }
 
   // Membership and leadership (RaftNodeService); on a follower they fail with a not-leader
   // answer naming the leader's gRPC address. TransferLeadership reports the leader it saw.
@@ -139,6 +143,7 @@ class MetastoreNode {
   void RunRetention();
 
   std::string grpc_advertise_address_;
+  std::function<int64_t()> dlq_parked_;
   RetentionOptions retention_;
   BlockIndex index_;
   raft::MetastoreFsm fsm_;

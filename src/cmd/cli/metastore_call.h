@@ -1,0 +1,30 @@
+// AwaitMetastore: runs one asynchronous MetastoreClient call and waits for it, for the CLI's
+// commands, which do one thing at a time on the main thread (`admin`, `bucket verify`).
+//
+//   v1::GetTenantsResponse tenants;
+//   EMBERS_RETURN_IF_ERROR(AwaitMetastore([&](UnaryDone done) {
+//     client->GetTenants(ctx, {}, &tenants, std::move(done));
+//   }));
+#ifndef EMBERS_CMD_CLI_METASTORE_CALL_H_
+#define EMBERS_CMD_CLI_METASTORE_CALL_H_
+
+#include <future>
+#include <memory>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "base/call_context.h"
+
+namespace embers::cli {
+
+template <class StartCall>
+absl::Status AwaitMetastore(StartCall&& start) {
+  auto promise = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> result = promise->get_future();
+  start(UnaryDone([promise](absl::Status status) { promise->set_value(std::move(status)); }));
+  return result.get();
+}
+
+}  // namespace embers::cli
+
+#endif  // EMBERS_CMD_CLI_METASTORE_CALL_H_
