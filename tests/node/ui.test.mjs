@@ -127,11 +127,35 @@ describe('web UI in chromium', () => {
   it('the status pages linked from the header answer', async () => {
     await open(`?tenant=${TENANT}`);
     const links = await page.locator('nav[aria-label="Status pages"] a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
-    assert.deepEqual(links, ['/metastore/status', '/api/v1/status/buildinfo', '/config', '/metrics']);
+    assert.deepEqual(links, ['/api/v1/status/buildinfo', '/config', '/metrics']);
     for (const link of links) {
       const res = await call(embers(), link);
       assert.equal(res.status, 200, `${link}: ${show(res)}`);
     }
+  });
+
+  it('the Status view shows the metastore, compaction and cluster as tables', async () => {
+    await open(`?tenant=${TENANT}`);
+    await page.getByRole('link', { name: 'Status' }).click();
+    assert.match(page.url(), /[?&]view=status/);
+    const cells = async (testid) => page.locator(`[data-testid=${testid}] tbody tr`).evaluateAll(
+      (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    await page.getByTestId('status-node').waitFor();
+    const [node] = await cells('status-node');
+    // node, state, term, leader, ready, commit, applied, blocks, …
+    assert.equal(node[1], 'leader');
+    assert.equal(node[4], 'yes');
+    assert.ok(Number(node[7]) > 0, `blocks: ${node}`);
+    const status = (await call(embers(), '/metastore/status')).json();
+    assert.equal(Number(node[7]), status.blocks);
+    const levels = await cells('status-levels');
+    assert.deepEqual(levels.map((l) => Number(l[0])), status.compaction.levels.map((l) => l.level));
+    assert.equal((await cells('status-nodes')).length, status.nodes.length);
+    await page.getByTestId('status-members').waitFor();
+    await shot('status');
+    // Keyboard: the view's links are reachable and Refresh reloads.
+    await page.getByRole('button', { name: 'Refresh' }).press('Enter');
+    await page.getByTestId('status-node').waitFor();
   });
 
   it('API errors are shown as the server said them (no tenant while multitenancy is on; a bad selector)', async () => {

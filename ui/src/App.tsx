@@ -1,10 +1,11 @@
-// The page: a header (views, tenant, API token, status links), then the explore or the diff view. All state
+// The page: a header (views, tenant, API token, status links), then the explore, diff or status view. All state
 // is the URL's (url_state.ts): every change pushes a history entry, Back restores the previous
 // view, a reload or a shared link opens the same one. API errors are shown as the server said them.
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import * as api from './api.ts';
 import { DiffView } from './DiffView.tsx';
 import { ExploreView } from './ExploreView.tsx';
+import { StatusView } from './StatusView.tsx';
 import { zoneName } from './time_range.ts';
 import { formatState, parseState, TimeZone, UiState } from './url_state.ts';
 
@@ -52,6 +53,8 @@ export function App() {
             onClick={(e) => { e.preventDefault(); update({ view: 'explore' }); }}>Explore</a>
           <a href={formatState({ ...state, view: 'diff' })} aria-current={state.view === 'diff' ? 'page' : undefined}
             onClick={(e) => { e.preventDefault(); update({ view: 'diff' }); }}>Diff</a>
+          <a href={formatState({ ...state, view: 'status' })} aria-current={state.view === 'status' ? 'page' : undefined}
+            onClick={(e) => { e.preventDefault(); update({ view: 'status' }); }}>Status</a>
         </nav>
         <span class="spacer" />
         <label class="tenant">Time zone
@@ -71,7 +74,6 @@ export function App() {
             onChange={(e) => { api.setApiToken((e.target as HTMLInputElement).value); setRefresh((r) => r + 1); }} />
         </label>
         <nav class="status-links" aria-label="Status pages">
-          <a href="/metastore/status">Metastore</a>
           <a href="/api/v1/status/buildinfo">Build</a>
           <a href="/config">Config</a>
           <a href="/metrics">Metrics</a>
@@ -82,7 +84,9 @@ export function App() {
           {errors.map((m) => <p key={m}>{m}</p>)}
         </div>
       )}
-      {state.view === 'diff'
+      {state.view === 'status'
+        ? <StatusView tz={state.tz} refresh={refresh} onRefresh={() => setRefresh(refresh + 1)} />
+        : state.view === 'diff'
         ? <DiffView state={state} update={update} report={report} refresh={refresh} onRefresh={() => setRefresh(refresh + 1)} />
         : <ExploreView state={state} update={update} report={report} refresh={refresh} onRefresh={() => setRefresh(refresh + 1)} />}
     </div>

@@ -72,6 +72,20 @@ export async function callProto(service: string, method: string, body: Uint8Arra
   return new Uint8Array(await res.arrayBuffer());
 }
 
+/** GET of one of the server's JSON status pages (/metastore/status, /cluster/status). */
+export async function getJson(path: string, signal?: AbortSignal): Promise<Record<string, any>> {
+  let res: Response;
+  try {
+    res = await fetch(path, { headers: headers('application/json'), signal });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError(path, 'unavailable', `the server did not answer (${(e as Error).message})`, 0);
+  }
+  const text = await res.text();
+  if (!res.ok) throw new ApiError(path, `HTTP ${res.status}`, text.trim(), res.status);
+  try { return JSON.parse(text); } catch { throw new ApiError(path, 'internal', 'the answer is not JSON', res.status); }
+}
+
 export const querier = <T>(method: string, body: unknown, signal?: AbortSignal) =>
   call<T>('querier.v1.QuerierService', method, body, signal);
 

@@ -4,7 +4,7 @@
 
 import type { TimeZone } from './time_range.ts';
 
-export type View = 'explore' | 'diff';
+export type View = 'explore' | 'diff' | 'status';
 export type DiffMode = 'diff' | 'side-by-side';
 export type Orientation = 'icicle' | 'flame';
 export type { TimeZone };
@@ -41,7 +41,7 @@ export function parseState(search: string): UiState {
     const v = p.get(k);
     if (v !== null) (s as any)[k] = v;
   }
-  if (s.view !== 'diff') s.view = 'explore';
+  if (s.view !== 'diff' && s.view !== 'status') s.view = 'explore';
   if (s.orientation !== 'flame') s.orientation = 'icicle';
   if (s.compare !== 'side-by-side') s.compare = 'diff';
   if (s.tz !== 'utc') s.tz = 'local';

@@ -40,7 +40,9 @@ describe('diffColor', () => {
     assert.ok(r1 > g1, 'more is red');
     const [r2, g2] = rgb(diffColor(-0.5));
     assert.ok(g2 > r2, 'less is green');
-    assert.equal(diffColor(0), 'rgb(200,200,200)');
+    assert.equal(diffColor(0), 'rgb(148,142,142)'); // Pyroscope's neutral grey
+    assert.equal(diffColor(1), 'rgb(200,0,0)'); // its red, at +100 % and beyond
+    assert.equal(diffColor(-1), 'rgb(0,170,0)'); // its green
     assert.equal(diffColor(Infinity), diffColor(1)); // saturates
   });
 });

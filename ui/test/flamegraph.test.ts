@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { layoutFlameGraph, visibleDepth } from '../src/flamegraph/layout.ts';
-import { packageColor, packageOf } from '../src/flamegraph/colors.ts';
+import { PALETTE, murmur3, packageColor, packageOf } from '../src/flamegraph/colors.ts';
 import {
   decodeFlamebearer, findByPathKey, functionTable, nodeAt, pathKey, search,
 } from '../src/flamegraph/tree.ts';
@@ -112,6 +112,16 @@ describe('colours by package', () => {
   });
   it('gives one package one colour', () => {
     assert.equal(packageColor('runtime.mallocgc'), packageColor('runtime.scanobject'));
+  });
+  it('hashes as MurmurHash3 x86_32 (published test vectors)', () => {
+    assert.equal(murmur3(''), 0);
+    assert.equal(murmur3('', 1), 0x514e28b7);
+    assert.equal(murmur3('hello'), 0x248bfa47);
+    assert.equal(murmur3('The quick brown fox jumps over the lazy dog'), 0x2e4ff723);
+  });
+  it('picks from the Pyroscope palette by that hash', () => {
+    assert.equal(PALETTE.length, 24);
+    assert.equal(packageColor('runtime.mallocgc'), PALETTE[murmur3('runtime') % 24]);
   });
 });
 
