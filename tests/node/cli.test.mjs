@@ -79,8 +79,11 @@ function parseCsv(text) {
 }
 
 describe('embers-cli against the real server', { skip }, () => {
-  // Multi-tenant, so that a wrong tenant is a tenant with no data.
-  const ARGS = ['-segment-writer.segment-duration=100ms', '-auth.multitenancy-enabled=true'];
+  // Multi-tenant, so that a wrong tenant is a tenant with no data. No compaction during the test:
+  // the segments it replaces stay in the bucket until the cleanup delay, unindexed, and `bucket
+  // verify --orphan-min-age 0s` would rightly call them orphans.
+  const ARGS = ['-segment-writer.segment-duration=100ms', '-auth.multitenancy-enabled=true',
+    '-compaction.batch-max-blocks=1000,10,10', '-compaction.batch-max-age=24h,12m,3h'];
   const embers = useEmbers({ extraArgs: ARGS });
   let env;
   let profileSchema;
