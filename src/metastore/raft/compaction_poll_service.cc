@@ -248,10 +248,16 @@ void CompactionPollService::HandOutCleanup(const v1::PollCompactionJobsRequest& 
 }
 
 void CompactionPollService::GetCompactionStatus(const CallContext& /*ctx*/,
-                                                const v1::GetCompactionStatusRequest& /*request*/,
+                                                const v1::GetCompactionStatusRequest& request,
                                                 v1::GetCompactionStatusResponse* response,
                                                 UnaryDone done) {
   *response->mutable_status() = Status();
+  if (request.include_tombstones()) {
+    // Bounded by what compaction and retention replace within one cleanup delay.
+    for (v1::BlockTombstones& t : index_->Tombstones()) {
+      *response->mutable_status()->add_tombstoned() = std::move(t);
+    }
+  }
   done(absl::OkStatus());
 }
 

@@ -85,6 +85,7 @@ absl::Status RunVerify(CliContext& context, const VerifyCommandOptions& o) {
     index = [&context, client]() -> absl::StatusOr<IndexListing> {
       ListIndexOptions list;
       list.deadline = absl::Now() + context.options().timeout;
+      list.include_tombstones = true;
       absl::StatusOr<IndexListing> listing = ListIndex(*client, list);
       if (!listing.ok()) return IndexError(context, listing.status());
       return listing;

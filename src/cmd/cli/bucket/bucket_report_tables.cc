@@ -57,7 +57,7 @@ std::vector<TableSection> VerifySections(const VerifyReport& r) {
                                   std::string(r.index_compared ? "yes" : "no"),
                                   Count(r.indexed_blocks)};
   for (Kind kind : {Kind::kCorrupt, Kind::kUnreadable, Kind::kMissing, Kind::kOrphan, Kind::kRecent,
-                    Kind::kParked, Kind::kVanished}) {
+                    Kind::kParked, Kind::kVanished, Kind::kTombstoned}) {
     columns.emplace_back(FindingKindName(kind));
     row.emplace_back(Count(r.Count(kind)));
   }

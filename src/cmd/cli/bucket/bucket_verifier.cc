@@ -92,6 +92,8 @@ std::string_view FindingKindName(Kind kind) {
       return "parked";
     case Kind::kVanished:
       return "vanished";
+    case Kind::kTombstoned:
+      return "tombstoned";
   }
   return "?";
 }
@@ -125,10 +127,12 @@ absl::StatusOr<VerifyReport> VerifyBucket(objstore::Bucket& bucket, const IndexS
   // The index first: an object written after its listing is then at worst an orphan candidate,
   // checked again at the end, never a block the bucket seems to have lost.
   std::map<std::string, IndexedBlock> indexed;
+  std::set<std::string> tombstoned;  // replaced or dropped, waiting for the cleanup delay
   if (index) {
     EMBERS_ASSIGN_OR_RETURN(IndexListing listing, index());
     report.index_compared = true;
     report.indexed_blocks = listing.blocks.size();
+    tombstoned.insert(listing.tombstoned_keys.begin(), listing.tombstoned_keys.end());
     indexed = ByKey(std::move(listing));
   }
 
@@ -233,10 +237,17 @@ absl::StatusOr<VerifyReport> VerifyBucket(objstore::Bucket& bucket, const IndexS
     std::map<std::string, IndexedBlock> fresh;
     if (!orphans.empty() || !missing.empty()) {
       EMBERS_ASSIGN_OR_RETURN(IndexListing listing, index());
+      tombstoned.insert(listing.tombstoned_keys.begin(), listing.tombstoned_keys.end());
       fresh = ByKey(std::move(listing));
     }
     for (const Task* t : orphans) {
       if (fresh.contains(t->key)) continue;  // indexed during the check
+      if (tombstoned.contains(t->key)) {
+        findings.push_back({Kind::kTombstoned, t->key,
+                            "replaced by compaction or dropped by retention; deleted after "
+                            "-compaction.cleanup-delay"});
+        continue;
+      }
       EMBERS_ASSIGN_OR_RETURN(bool exists, bucket.Exists(t->key));
       if (!exists) {
         findings.push_back({Kind::kVanished, t->key, "deleted during the check"});

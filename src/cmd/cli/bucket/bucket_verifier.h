@@ -10,9 +10,9 @@
 // candidate is checked again at the end against a fresh listing of the index and the bucket: an
 // object indexed, deleted or written meanwhile is not reported.
 //
-// One known false alarm remains: compaction deletes the blocks it replaced only after a delay
-// (-compaction.cleanup-delay, 15 min, plus the next worker poll), so such a block, older than
-// `orphan_min_age`, is reported as an orphan during that window. Checking again later tells.
+// Compaction and retention delete the blocks they replaced or dropped only after a delay
+// (-compaction.cleanup-delay, 15 min): the index listing carries those tombstones, so such an
+// object is reported as tombstoned, not as an orphan.
 //
 // Read-only: nothing is written to the bucket or the index. Objects are checked by `concurrency`
 // threads at once.
@@ -42,6 +42,7 @@ struct VerifyFinding {
     kRecent,      // not indexed (yet), younger than orphan_min_age; or written during the check
     kParked,      // a segment parked in dlq/, waiting for the metastore to index it
     kVanished,    // listed, then deleted before it was read (compaction's cleanup)
+    kTombstoned,  // not indexed: replaced or dropped, its object deleted after the cleanup delay
   };
   Kind kind = Kind::kCorrupt;
   std::string key;

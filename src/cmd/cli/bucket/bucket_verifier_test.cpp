@@ -228,6 +228,25 @@ TEST(BucketVerifierTest, OldUnindexedObjectIsAnOrphanAndAYoungOneIsRecent) {
   EXPECT_FALSE(report.index_compared);
 }
 
+TEST(BucketVerifierTest, TombstonedObjectWaitingForDeletionIsNotAnOrphan) {
+  std::vector<TestObject> objects = ThreeObjects();
+  const absl::Time now = absl::Now();
+  // Replaced by compaction two hours after it was written; its object stays for the cleanup delay.
+  TestObject replaced = MakeObject({.level = 1, .shard = 3, .created = now - absl::Hours(2)});
+  objstore::MemoryBucket bucket;
+  PutAll(bucket, objects);
+  PutAll(bucket, {replaced});
+  IndexListing listing;
+  for (const TestObject& o : objects) listing.blocks.push_back(IndexEntry(o));
+  listing.tombstoned_keys = {replaced.key};
+  VerifyReport report =
+      Verify(bucket, [listing] { return absl::StatusOr<IndexListing>(listing); }, {.now = now});
+  EXPECT_THAT(KindsAndKeys(report),
+              ::testing::ElementsAre(std::pair(Kind::kTombstoned, replaced.key)));
+  EXPECT_THAT(report.findings[0].detail, HasSubstr("cleanup-delay"));
+  EXPECT_TRUE(report.ok());
+}
+
 TEST(BucketVerifierTest, StrayKeysAreOrphans) {
   std::vector<TestObject> objects = ThreeObjects();
   objstore::MemoryBucket bucket;

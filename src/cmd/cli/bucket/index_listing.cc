@@ -134,7 +134,27 @@ absl::StatusOr<IndexListing> ListIndex(metastore::MetastoreClient& client,
   for (const std::string& tenant : tenants) {
     EMBERS_RETURN_IF_ERROR(lister.Query(tenant, options.start_ms, options.end_ms));
   }
-  return lister.Finish(std::move(tenants));
+  IndexListing listing = lister.Finish(std::move(tenants));
+  if (options.include_tombstones) {
+    v1::GetCompactionStatusRequest request;
+    request.set_include_tombstones(true);
+    v1::GetCompactionStatusResponse response;
+    const CallContext ctx = ListCall(options.deadline);
+    absl::Status status = AwaitMetastore([&](UnaryDone done) {
+      client.GetCompactionStatus(ctx, request, &response, std::move(done));
+    });
+    if (!status.ok() && !absl::IsUnimplemented(status)) {
+      return Annotate(status, "metastore GetCompactionStatus");
+    }
+    for (const v1::BlockTombstones& t : response.status().tombstoned()) {
+      for (const std::string& id : t.blocks()) {
+        listing.tombstoned_keys.push_back(
+            block::ObjectKey(t.compaction_level(), t.shard(), t.tenant(), id));
+      }
+    }
+    std::sort(listing.tombstoned_keys.begin(), listing.tombstoned_keys.end());
+  }
+  return listing;
 }
 
 }  // namespace embers::cli

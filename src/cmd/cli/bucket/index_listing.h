@@ -41,6 +41,9 @@ struct ListIndexOptions {
   std::string query = "{}";
   // Deadline of the whole listing; InfiniteFuture: each call gets the client's call_timeout.
   absl::Time deadline = absl::InfiniteFuture();
+  // Also list the tombstoned blocks' keys (GetCompactionStatus). A metastore without compaction
+  // (Unimplemented) gives none.
+  bool include_tombstones = false;
 };
 
 struct IndexedBlock {
@@ -63,6 +66,10 @@ struct IndexedBlock {
 struct IndexListing {
   std::vector<IndexedBlock> blocks;  // sorted by key, one per block
   std::vector<std::string> tenants;  // the tenants that were listed
+  // Object keys of tombstoned blocks (replaced by compaction, dropped by retention) that wait for
+  // -compaction.cleanup-delay before their objects are deleted; sorted. Filled only with
+  // ListIndexOptions::include_tombstones.
+  std::vector<std::string> tombstoned_keys;
 };
 
 // The error of a failed call names the call and, for QueryMetadata, the tenant; an unreachable

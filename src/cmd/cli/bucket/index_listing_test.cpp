@@ -14,6 +14,7 @@
 #include "cmd/cli/bucket/bucket_testing.h"
 #include "metastore/client/metastore_client.h"
 #include "metastore/index/block_index.h"
+#include "metastore/v1/compaction.grpc.pb.h"
 #include "metastore/v1/query.grpc.pb.h"
 #include "metastore/v1/tenant.grpc.pb.h"
 
@@ -73,11 +74,33 @@ struct FakeNode {
     FakeNode* node_;
   };
 
+  // The tombstones, as the metastore's compaction service lists them when asked.
+  class Compaction final : public v1::CompactionService::CallbackService {
+   public:
+    explicit Compaction(FakeNode* node) : node_(node) {}
+    grpc::ServerUnaryReactor* GetCompactionStatus(
+        grpc::CallbackServerContext* context, const v1::GetCompactionStatusRequest* request,
+        v1::GetCompactionStatusResponse* response) override {
+      if (request->include_tombstones()) {
+        for (const v1::BlockTombstones& t : node_->index.Tombstones()) {
+          *response->mutable_status()->add_tombstoned() = t;
+        }
+      }
+      grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+      reactor->Finish(grpc::Status::OK);
+      return reactor;
+    }
+
+   private:
+    FakeNode* node_;
+  };
+
   FakeNode() {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(&tenants);
     builder.RegisterService(&query);
+    builder.RegisterService(&compaction);
     server = builder.BuildAndStart();
   }
   ~FakeNode() { server->Shutdown(); }
@@ -100,6 +123,7 @@ struct FakeNode {
   std::atomic<int> queries{0};
   Tenants tenants{this};
   Query query{this};
+  Compaction compaction{this};
   int port = 0;
   std::unique_ptr<grpc::Server> server;
 };
@@ -155,6 +179,28 @@ TEST_F(IndexListingTest, ListsEveryBlockOnceWithItsTenantsAndKey) {
     EXPECT_EQ(b.created_by, "test-host");
     EXPECT_EQ(b.format_version, 2u);
   }
+}
+
+TEST_F(IndexListingTest, ListsTheKeysOfTombstonedBlocksWhenAsked) {
+  // Compaction replaced the level-1 block: it leaves the index, its object waits for deletion.
+  v1::ReplaceBlocksRequest replace;
+  v1::BlockTombstones* t = replace.mutable_tombstones();
+  t->set_name("job-1");
+  t->set_shard(objects_[1].meta.shard());
+  t->set_tenant("tenant-a");
+  t->set_compaction_level(1);
+  t->add_blocks(objects_[1].meta.id());
+  ASSERT_TRUE(node_.index.ReplaceBlocks(replace).ok());
+
+  absl::StatusOr<IndexListing> plain = ListIndex(*client_, {});
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->blocks.size(), 2u);
+  EXPECT_TRUE(plain->tombstoned_keys.empty());
+
+  absl::StatusOr<IndexListing> listing = ListIndex(*client_, {.include_tombstones = true});
+  ASSERT_TRUE(listing.ok()) << listing.status();
+  EXPECT_EQ(listing->blocks.size(), 2u);
+  EXPECT_THAT(listing->tombstoned_keys, ::testing::ElementsAre(objects_[1].key));
 }
 
 TEST_F(IndexListingTest, FiltersByTenantLevelAndTime) {
