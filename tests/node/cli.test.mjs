@@ -6,6 +6,7 @@
 // `bucket inspect` and `bucket verify` finding a corrupted byte, a missing object and an orphan
 // planted here; `canary`; and the failures a user makes — wrong URL, wrong tenant, bad time
 // range, unreadable file — each one clear line on stderr and a non-zero exit, never a trace.
+// The bucket commands are run on a filesystem bucket and on S3 (a real s3rver).
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -16,7 +17,9 @@ import { spawnSync, spawn } from 'node:child_process';
 import { describe, it, before, after } from 'node:test';
 import { createFileRegistry, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
-import { EMBERS_SRC, bucketObjects, stopCleanly, useEmbers } from './harness.mjs';
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { EMBERS_SRC, bucketObjects, startServer, useEmbers } from './harness.mjs';
+import { startS3rver } from './s3rver.mjs';
 import { compileDescriptorSet } from './protos.mjs';
 import { pprofTop } from './pprof_oracle.mjs';
 
@@ -320,5 +323,64 @@ describe('embers-cli against the real server', { skip }, () => {
     } finally {
       await restarted.stop();
     }
+  });
+});
+
+describe('embers-cli bucket commands on S3 (s3rver)', { skip }, () => {
+  const BUCKET = 'cli-bucket';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'embers-cli-s3-'));
+  let s3rver;
+  let embers;
+  let env;
+  let s3Flags;
+  after(async () => {
+    if (embers) await embers.kill();
+    s3rver?.child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  before(async () => {
+    s3rver = await startS3rver(path.join(dir, 's3rver'), BUCKET);
+    const server = {
+      'storage.backend': 's3', 'storage.s3.endpoint': s3rver.endpoint, 'storage.s3.bucket-name': BUCKET,
+      'storage.s3.insecure': 'true', 'storage.s3.access-key-id': 'S3RVER', 'storage.s3.secret-access-key': 'S3RVER',
+    };
+    fs.mkdirSync(path.join(dir, 'embers'), { recursive: true });
+    embers = await startServer({ dir: path.join(dir, 'embers'), extraArgs: [
+      ...Object.entries(server).map(([k, v]) => `-${k}=${v}`),
+      '-segment-writer.segment-duration=100ms',
+      '-compaction.batch-max-blocks=1000,10,10', '-compaction.batch-max-age=24h,12m,3h'] });
+    env = { EMBERS_URL: embers.baseUrl, EMBERS_METASTORE_ADDRESS: embers.internalAddress };
+    s3Flags = Object.entries(server).flatMap(([k, v]) => (v === 'true' ? [`--${k}`] : [`--${k}`, v]));
+  });
+
+  it('verifies, inspects and finds a missing object in an S3 bucket', async () => {
+    const up = await runCliAsync(['upload', path.join(DATA, 'folded', 'java_kafka_cpu.folded'),
+      path.join(DATA, 'speedscope', 'simple.speedscope.json'), '-s', 'cli-s3'], env);
+    assert.equal(up.status, 0, up.stderr);
+    const blocks = JSON.parse(runCli(['admin', 'blocks', 'ls', '-o', 'json'], env).stdout);
+    assert.ok(blocks.length > 0);
+
+    const clean = await runCliAsync(['bucket', 'verify', ...s3Flags, '--orphan-min-age', '0s', '-o', 'json'], env);
+    assert.equal(clean.status, 0, `${clean.stdout}\n${clean.stderr}`);
+    const [summary] = JSON.parse(clean.stdout).summary;
+    assert.equal(summary.objects, blocks.length);
+    assert.equal(summary.indexed_blocks, blocks.length);
+    assert.equal(summary.corrupt + summary.missing + summary.orphan, 0);
+
+    const inspect = runCli(['bucket', 'inspect', ...s3Flags, blocks[0].key, '-o', 'json'], env);
+    assert.equal(inspect.status, 0, inspect.stderr);
+    assert.match(inspect.stdout, /cli-s3/);
+
+    // The object of an indexed block deleted behind the server's back, with an independent client.
+    const sdk = new S3Client({ endpoint: `http://${s3rver.endpoint}`, region: 'us-east-1', forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    await sdk.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: blocks[0].key }));
+    const r = await runCliAsync(['bucket', 'verify', ...s3Flags, '--orphan-min-age', '0s', '-o', 'json'], env);
+    assert.equal(r.status, 5, `${r.stdout}\n${r.stderr}`);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.summary[0].missing, 1);
+    assert.ok(report.findings.some((f) => f.key === blocks[0].key), r.stdout);
+    assert.match(r.stderr.trimEnd().split('\n').at(-1), /^embers-cli: .*1 missing/);
   });
 });
