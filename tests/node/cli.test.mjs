@@ -328,6 +328,8 @@ describe('embers-cli against the real server', { skip }, () => {
 
 describe('embers-cli bucket commands on S3 (s3rver)', { skip }, () => {
   const BUCKET = 'cli-bucket';
+  // The internal port of this server requires a cluster secret, as a cluster's does.
+  const SECRET = 'cli-e2e-secret';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'embers-cli-s3-'));
   let s3rver;
   let embers;
@@ -348,10 +350,18 @@ describe('embers-cli bucket commands on S3 (s3rver)', { skip }, () => {
     fs.mkdirSync(path.join(dir, 'embers'), { recursive: true });
     embers = await startServer({ dir: path.join(dir, 'embers'), extraArgs: [
       ...Object.entries(server).map(([k, v]) => `-${k}=${v}`),
-      '-segment-writer.segment-duration=100ms',
+      '-segment-writer.segment-duration=100ms', `-server.cluster-secret=${SECRET}`,
       '-compaction.batch-max-blocks=1000,10,10', '-compaction.batch-max-age=24h,12m,3h'] });
-    env = { EMBERS_URL: embers.baseUrl, EMBERS_METASTORE_ADDRESS: embers.internalAddress };
+    env = { EMBERS_URL: embers.baseUrl, EMBERS_METASTORE_ADDRESS: embers.internalAddress, EMBERS_CLUSTER_SECRET: SECRET };
     s3Flags = Object.entries(server).flatMap(([k, v]) => (v === 'true' ? [`--${k}`] : [`--${k}`, v]));
+  });
+
+  it('admin commands need the cluster secret, and say so', () => {
+    const { EMBERS_CLUSTER_SECRET, ...noSecret } = env;
+    assertOneLineError(runCli(['admin', 'status'], noSecret), 4, /pass the cluster's -server.cluster-secret as --cluster-secret/);
+    const ok = runCli(['admin', 'status', '-o', 'json'], env);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout)['metastore nodes'][0].state, 'leader');
   });
 
   it('verifies, inspects and finds a missing object in an S3 bucket', async () => {

@@ -34,19 +34,6 @@ CallContext AdminCall(const CliContext& context) {
   return ctx;
 }
 
-// A metastore that cannot be reached is the usual first mistake: say where we looked.
-absl::Status Unreachable(const CliContext& context, const absl::Status& status) {
-  if (!absl::IsUnavailable(status) && !absl::IsDeadlineExceeded(status)) return status;
-  return absl::Status(
-      status.code(),
-      StrCat("no metastore answered at ",
-             context.options().metastore_address.empty() ? "the --url host, port 9096"
-                                                         : context.options().metastore_address,
-             " (set --metastore-address to the internal gRPC address of a metastore node, "
-             "and --cluster-secret if the cluster has one): ",
-             status.message()));
-}
-
 std::string FormatTimeMs(int64_t ms) {
   if (ms <= 0) return "";
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone());
@@ -96,8 +83,8 @@ absl::Status RunStatus(CliContext& context) {
     for (const auto& peer : infos[i].peers()) ask(peer.grpc_address());
   }
   if (infos.empty()) {
-    if (!failures.empty()) return Unreachable(context, failures.front().second);
-    return Unreachable(context, absl::UnavailableError("no node answered"));
+    if (!failures.empty()) return context.MetastoreError(failures.front().second);
+    return context.MetastoreError(absl::UnavailableError("no node answered"));
   }
   Table nodes({"id", "address", "state", "leader", "term", "commit", "applied", "blocks",
                "partitions", "dlq_parked", "ready", "snapshot_index"});
@@ -108,6 +95,19 @@ absl::Status RunStatus(CliContext& context) {
                   static_cast<int64_t>(n.blocks()), static_cast<int64_t>(n.partitions()),
                   n.dlq_parked() < 0 ? std::string("-") : StrCat(n.dlq_parked()),
                   std::string(n.ready() ? "yes" : "no"), static_cast<int64_t>(n.snapshot_index())});
+  }
+  // Peers whose gRPC address no node knows (a node registers it when it leads): listed by their
+  // Raft address, so the table still shows every voter.
+  std::set<uint64_t> seen_ids;
+  for (const auto& n : infos) seen_ids.insert(n.node_id());
+  for (const auto& n : infos) {
+    for (const auto& peer : n.peers()) {
+      if (!peer.grpc_address().empty() || !seen_ids.insert(peer.id()).second) continue;
+      nodes.AddRow({static_cast<int64_t>(peer.id()), StrCat("raft ", peer.raft_address()),
+                    "not asked: its gRPC address is unknown (add it to --metastore-address)", "",
+                    int64_t{0}, int64_t{0}, int64_t{0}, int64_t{0}, int64_t{0}, "-", "?",
+                    int64_t{0}});
+    }
   }
   for (const auto& [address, st] : failures) {
     nodes.AddRow({int64_t{0}, address, StrCat("unreachable: ", st.message()), "", int64_t{0},
@@ -129,15 +129,16 @@ absl::Status RunStatus(CliContext& context) {
                       FormatTimeMs(m.joined_at_ms())});
     }
   } else if (!absl::IsUnimplemented(st)) {
-    return Unreachable(context, st);
+    return context.MetastoreError(st);
   }
   sections.emplace_back("members", std::move(members));
 
+  const v1::GetTenantsRequest tenants_request;
   v1::GetTenantsResponse tenants;
   st = AwaitMetastore([&](UnaryDone done) {
-    client->GetTenants(AdminCall(context), {}, &tenants, std::move(done));
+    client->GetTenants(AdminCall(context), tenants_request, &tenants, std::move(done));
   });
-  if (!st.ok()) return Unreachable(context, st);
+  if (!st.ok()) return context.MetastoreError(st);
   Table tenant_table({"tenant", "blocks", "datasets", "bytes", "oldest", "newest"});
   for (const std::string& tenant : tenants.tenant_ids()) {
     v1::GetTenantRequest request;
@@ -146,7 +147,7 @@ absl::Status RunStatus(CliContext& context) {
     st = AwaitMetastore([&](UnaryDone done) {
       client->GetTenant(AdminCall(context), request, &stats, std::move(done));
     });
-    if (!st.ok()) return Unreachable(context, st);
+    if (!st.ok()) return context.MetastoreError(st);
     const auto& s = stats.stats();
     tenant_table.AddRow(
         {tenant, static_cast<int64_t>(s.block_count()), static_cast<int64_t>(s.dataset_count()),
@@ -160,14 +161,15 @@ absl::Status RunStatus(CliContext& context) {
 
 absl::Status RunCompactionStatus(CliContext& context) {
   EMBERS_ASSIGN_OR_RETURN(metastore::MetastoreClient * client, context.Metastore());
+  const v1::GetCompactionStatusRequest request;
   v1::GetCompactionStatusResponse response;
   absl::Status st = AwaitMetastore([&](UnaryDone done) {
-    client->GetCompactionStatus(AdminCall(context), {}, &response, std::move(done));
+    client->GetCompactionStatus(AdminCall(context), request, &response, std::move(done));
   });
   if (absl::IsUnimplemented(st)) {
     return absl::UnimplementedError("compaction is not available on this server");
   }
-  if (!st.ok()) return Unreachable(context, st);
+  if (!st.ok()) return context.MetastoreError(st);
   const v1::CompactionStatus& s = response.status();
   Table levels({"level", "blocks", "queued_blocks", "oldest_queued_age_s", "jobs_queued",
                 "jobs_running", "jobs_parked", "jobs_completed"});
@@ -218,7 +220,7 @@ absl::Status RunBlocksList(CliContext& context, const BlocksOptions& o) {
   options.query = o.query;
   options.deadline = absl::Now() + context.options().timeout;
   absl::StatusOr<IndexListing> listing = ListIndex(*client, options);
-  if (!listing.ok()) return Unreachable(context, listing.status());
+  if (!listing.ok()) return context.MetastoreError(listing.status());
   Table table(
       {"block", "level", "shard", "tenants", "min_time", "max_time", "datasets", "size", "key"});
   for (const IndexedBlock& b : listing->blocks) {

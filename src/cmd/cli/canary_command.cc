@@ -32,6 +32,9 @@ struct CanaryOptions {
   std::string service_name = "embers-canary";
   std::string deadline = "30s";
   std::string poll = "250ms";
+  // Where to read it back; empty: --url (an all-in-one server). In a cluster, --url names a
+  // distributor and this a query-frontend.
+  std::string query_url;
 };
 
 // A CPU profile (cpu/nanoseconds, period 10 ms) with one stack, main → embers_canary, whose
@@ -72,6 +75,18 @@ absl::Status RunCanary(CliContext& context, const CanaryOptions& o) {
     return absl::InvalidArgumentError(StrCat("--poll \"", o.poll, "\" is not a duration"));
   }
   EMBERS_ASSIGN_OR_RETURN(EmbersApi * api, context.Api());
+  EmbersApi* reader = api;
+  std::unique_ptr<EmbersApi> query_api;
+  if (!o.query_url.empty()) {
+    EmbersApiOptions ro = api->options();
+    ro.url = o.query_url;
+    absl::StatusOr<std::unique_ptr<EmbersApi>> created = EmbersApi::Create(std::move(ro));
+    if (!created.ok()) {
+      return absl::InvalidArgumentError(StrCat("--query-url: ", created.status().message()));
+    }
+    query_api = *std::move(created);
+    reader = query_api.get();
+  }
   const absl::Time start = absl::Now();
   const std::string id = NewUlid(absl::ToUnixMillis(start)).ToString();
   std::mt19937_64 rng(std::random_device{}());
@@ -105,7 +120,7 @@ absl::Status RunCanary(CliContext& context, const CanaryOptions& o) {
     ++attempts;
     query.set_end(absl::ToUnixMillis(absl::Now()) + 60'000);
     google::v1::Profile profile;
-    absl::Status st = api->Call("querier.v1.QuerierService/SelectMergeProfile", query, &profile);
+    absl::Status st = reader->Call("querier.v1.QuerierService/SelectMergeProfile", query, &profile);
     if (st.ok()) {
       int64_t seen = 0;
       for (const auto& s : profile.sample()) {
@@ -140,6 +155,8 @@ void RegisterCanaryCommand(CLI::App& root, CliContext& context) {
   cmd->add_option("--deadline", o->deadline, "how long to wait for it, from the push")
       ->capture_default_str();
   cmd->add_option("--poll", o->poll, "interval between queries")->capture_default_str();
+  cmd->add_option("--query-url", o->query_url,
+                  "where to read it back (a query-frontend); default: --url");
   cmd->callback(
       [&context, o] { context.SetCommand([&context, o] { return RunCanary(context, *o); }); });
 }

@@ -50,6 +50,26 @@ std::vector<std::string> CliContext::MetastoreAddresses() const {
   return metastore::MetastoreClient::ParseAddresses(addresses);
 }
 
+absl::Status CliContext::MetastoreError(const absl::Status& status, std::string_view hint) const {
+  // base/cluster_secret.h reports a refused secret as Internal, naming the secret: an operator's
+  // mistake between two servers. Here it is the user's flag.
+  if (absl::IsInternal(status) &&
+      ToStd(status.message()).find("cluster secret") != std::string_view::npos) {
+    return absl::UnauthenticatedError(
+        StrCat("the metastore refused the cluster secret: pass the cluster's "
+               "-server.cluster-secret as --cluster-secret (or EMBERS_CLUSTER_SECRET)"));
+  }
+  if (!absl::IsUnavailable(status) && !absl::IsDeadlineExceeded(status)) return status;
+  return absl::Status(
+      status.code(),
+      StrCat("no metastore answered at ",
+             options_.metastore_address.empty() ? "the --url host, port 9096"
+                                                : options_.metastore_address,
+             " (set --metastore-address to the internal gRPC address of a metastore node, and "
+             "--cluster-secret if the cluster has one",
+             hint, "): ", status.message()));
+}
+
 absl::StatusOr<metastore::MetastoreClient*> CliContext::Metastore() {
   if (metastore_ == nullptr) {
     metastore::MetastoreClientOptions o;

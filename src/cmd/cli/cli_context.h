@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -66,6 +67,10 @@ class CliContext {
   absl::StatusOr<EmbersApi*> Api(int max_in_flight = 4);
   // --metastore-address as a list, or the --url host on port 9096.
   std::vector<std::string> MetastoreAddresses() const;
+  // A metastore call's error as a CLI user should read it: an unreachable metastore names where
+  // it was looked for (`hint` adds what else the command can do); a refused cluster secret says
+  // to pass --cluster-secret (Unauthenticated).
+  absl::Status MetastoreError(const absl::Status& status, std::string_view hint = "") const;
   // The metastore's internal gRPC services, built on first use.
   absl::StatusOr<metastore::MetastoreClient*> Metastore();
   // The bucket the options name, opened on first use.

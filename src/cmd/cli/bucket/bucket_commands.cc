@@ -54,19 +54,6 @@ absl::Status RunInspect(CliContext& context, const InspectOptions& o) {
   return absl::OkStatus();
 }
 
-// An unreachable metastore is the usual first mistake: say where we looked and how to do without.
-absl::Status IndexError(const CliContext& context, const absl::Status& status) {
-  if (!absl::IsUnavailable(status) && !absl::IsDeadlineExceeded(status)) return status;
-  const std::string& address = context.options().metastore_address;
-  return absl::Status(
-      status.code(),
-      absl::StrCat("no metastore answered at ",
-                   address.empty() ? "the --url host, port 9096" : address,
-                   " (set --metastore-address and --cluster-secret, or pass --no-index to check "
-                   "the objects only): ",
-                   status.message()));
-}
-
 absl::Status RunVerify(CliContext& context, const VerifyCommandOptions& o) {
   VerifyOptions options;
   if (!absl::ParseDuration(o.orphan_min_age, &options.orphan_min_age) ||
@@ -87,7 +74,10 @@ absl::Status RunVerify(CliContext& context, const VerifyCommandOptions& o) {
       list.deadline = absl::Now() + context.options().timeout;
       list.include_tombstones = true;
       absl::StatusOr<IndexListing> listing = ListIndex(*client, list);
-      if (!listing.ok()) return IndexError(context, listing.status());
+      if (!listing.ok()) {
+        return context.MetastoreError(listing.status(),
+                                      ", or pass --no-index to check the objects only");
+      }
       return listing;
     };
   }
