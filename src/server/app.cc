@@ -36,6 +36,7 @@
 #include "server/pusher_service.h"
 #include "server/querier_service.h"
 #include "server/query_backend_service.h"
+#include "server/remote_metastore_status.h"
 #include "server/segment_writer_service.h"
 #include "server/settings_service.h"
 #include "server/ui_routes.h"
@@ -342,6 +343,10 @@ class MetastoreClientModule : public Module {
     auto proxy = std::make_unique<metastore::IndexServiceProxy>();
     proxy_ = proxy.get();
     app_->index_service_ = std::move(proxy);
+    // A process without a metastore shows the leader's status pages (the web UI's Status view).
+    if (!local_) {
+      RegisterRemoteMetastoreStatusRoutes(app_->router_, [this] { return serving_.load(); });
+    }
   }
   absl::Status Start() override {
     if (local_) {
@@ -361,6 +366,7 @@ class MetastoreClientModule : public Module {
         metastore::MetastoreClient::Create(std::move(o));
     if (!client.ok()) return Annotate(client.status(), "-metastore.address");
     client_ = std::move(*client);
+    serving_.store(client_.get());
     proxy_->Set(client_.get());
     app_->compaction_service_.Set(client_.get());
     app_->membership_ = client_.get();
@@ -372,6 +378,7 @@ class MetastoreClientModule : public Module {
   void Stop(absl::Time) override {
     proxy_->Set(nullptr);
     app_->compaction_service_.Set(nullptr);
+    serving_.store(nullptr);
   }
 
  private:
@@ -379,6 +386,8 @@ class MetastoreClientModule : public Module {
   bool local_;
   metastore::IndexServiceProxy* proxy_;
   std::unique_ptr<metastore::MetastoreClient> client_;
+  // client_ for the status routes, which run on the server's threads (null when stopped).
+  std::atomic<metastore::MetastoreClient*> serving_{nullptr};
 };
 
 // Accumulates pushed profiles per shard and writes one object per shard per segment period.

@@ -6,7 +6,8 @@
 // frontend, the metastore and the query-backends); `status` lists every process alive and ready;
 // `add segment-writer` starts a fourth writer (and, while the writers are a static list,
 // restarts the distributors with it), after which a push through distributor-2 is counted too;
-// `remove` stops it again; `stop` ends every process. Whatever fails, the cluster is stopped and
+// `remove` stops it again; `stop` ends every process. A query-frontend serves the leader's
+// /metastore/status and /cluster/status. Whatever fails, the cluster is stopped and
 // its directory removed.
 
 import assert from 'node:assert/strict';
@@ -158,6 +159,17 @@ describe('scripts/cluster.sh', () => {
     }
     const total = Number(once.total);
     assert.ok(total > 0, show(res));
+
+    // A query-frontend (no metastore of its own) serves the leader's status pages, which the web
+    // UI's Status view reads.
+    const ms = await request(`${frontends[0]}/metastore/status`);
+    assert.equal(ms.status, 200, show(ms));
+    assert.equal(ms.json().state, 'leader');
+    assert.equal(ms.json().nodes.length, 3);
+    assert.ok(Array.isArray(ms.json().compaction.levels));
+    const cs = await request(`${frontends[0]}/cluster/status`);
+    assert.equal(cs.status, 200, show(cs));
+    assert.ok(cs.json().cluster.members.length >= 7, show(cs));
 
     r = await cluster(['status', '--dir', dir]);
     assert.equal(r.code, 0, describeRun(r));

@@ -1,8 +1,9 @@
 // The status page: the metastore (Raft nodes and leader, index size, snapshots), compaction
 // (blocks and jobs per level, running and parked jobs, deletions) and the cluster (members,
 // adaptive placement), read from the server's GET /metastore/status and /cluster/status — the
-// same JSON operators curl — and shown as tables. A process that runs no metastore (a
-// query-frontend of a cluster) answers 503; the page says so and links the raw JSON.
+// same JSON operators curl — and shown as tables. A process that runs no metastore (a cluster's
+// query-frontend) serves the leader's through its metastore client (server/
+// remote_metastore_status.h); when no metastore answers, the page says so.
 import { useEffect, useState } from 'preact/hooks';
 import * as api from './api.ts';
 import { formatTime, TimeZone } from './time_range.ts';
@@ -88,8 +89,7 @@ export function StatusView({ tz, refresh, onRefresh }: { tz: TimeZone; refresh: 
   }, [refresh]);
   const failed = (what: string, v: string) => (
     <p class="status-unavailable" role="status" data-testid="status-unavailable">
-      {what}: {v}. A process without a metastore (a query-frontend of a cluster) does not serve it: open
-      this page on a metastore node.
+      {what}: {v}. Is the metastore up? (`/metastore/status` on a metastore node tells.)
     </p>
   );
   return (

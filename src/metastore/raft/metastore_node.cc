@@ -7,7 +7,7 @@
 #include "base/logging.h"
 #include "base/strings.h"
 #include "metastore/compaction/compaction_status.h"
-#include "nlohmann/json.hpp"
+#include "metastore/raft/node_status_json.h"
 
 namespace embers::metastore {
 
@@ -245,46 +245,7 @@ MetastoreNodeStatus MetastoreNode::Status() const {
 }
 
 std::string MetastoreNode::StatusJson() const {
-  MetastoreNodeStatus s = Status();
-  nlohmann::json nodes = nlohmann::json::array();
-  for (const raft::PeerInfo& p : s.raft.nodes) {
-    nodes.push_back({{"id", p.id},
-                     {"address", p.address},
-                     {"grpc_address", fsm_.NodeEndpoint(p.id)},
-                     {"role", p.role},
-                     {"leader", p.id == s.raft.leader_id}});
-  }
-  nlohmann::json j = {
-      {"node_id", s.raft.node_id},
-      {"address", s.raft.address},
-      {"state", std::string(raft::RoleName(s.raft.role))},
-      {"ready", s.ready},
-      {"leader_id", s.raft.leader_id},
-      {"leader_address", s.raft.leader_address},
-      {"leader_grpc_address", s.raft.leader_id == 0 ? "" : fsm_.NodeEndpoint(s.raft.leader_id)},
-      {"grpc_address", grpc_advertise_address_},
-      {"term", s.raft.term},
-      {"commit_index", s.raft.commit_index},
-      {"applied_index", s.raft.applied_index},
-      {"last_log_index", s.raft.last_log_index},
-      {"last_snapshot", {{"index", s.raft.snapshot_index}, {"term", s.raft.snapshot_term}}},
-      {"snapshots",
-       {{"in_progress", s.raft.snapshot_in_progress},
-        {"taken", s.raft.snapshots_taken},
-        {"last_index", s.raft.last_snapshot.index},
-        {"last_bytes", s.raft.last_snapshot.bytes},
-        {"last_capture_ms", s.raft.last_snapshot.capture_ms},
-        {"last_serialize_ms", s.raft.last_snapshot.serialize_ms},
-        {"last_total_ms", s.raft.last_snapshot.total_ms}}},
-      {"fsm_applied_index", s.fsm_applied_index},
-      {"blocks", s.blocks},
-      {"partitions", s.partitions},
-      {"failed", s.raft.failed},
-      {"nodes", nodes},
-      {"compaction", CompactionStatusJson(compaction_->Status())},
-  };
-  if (s.raft.failed) j["failure"] = s.raft.failure;
-  return j.dump();
+  return NodeStatusJson(NodeInfo(), compaction_->Status());
 }
 
 v1::NodeInfoResponse MetastoreNode::NodeInfo() const {
@@ -314,6 +275,9 @@ v1::NodeInfoResponse MetastoreNode::NodeInfo() const {
   r.set_blocks(s.blocks);
   r.set_partitions(s.partitions);
   r.set_dlq_parked(dlq_parked_ ? dlq_parked_() : -1);
+  r.set_failed(s.raft.failed);
+  if (s.raft.failed) r.set_failure(s.raft.failure);
+  r.set_fsm_applied_index(s.fsm_applied_index);
   for (const raft::PeerInfo& p : s.raft.nodes) {
     v1::RaftPeerInfo* peer = r.add_peers();
     peer->set_id(p.id);
