@@ -68,7 +68,8 @@ function ClusterStatus({ s, tz }: { s: Json; tz: TimeZone }) {
       <Table caption={`Members (view version ${s.cluster?.version ?? 0})`} testid="status-members"
         columns={['kind', 'slot', 'id', 'address', 'state', 'heartbeat age (ms)', 'joined']}
         rows={members.map((m: Json) => [memberKind(m.kind), m.slot ?? 0, m.id, m.address, memberState(m.state),
-          m.last_heartbeat_age_ms, when(Number(m.joined_at_ms), tz)])} />
+          // -1: only the leader tracks heartbeats (a page served by a query-frontend shows none).
+          Number(m.last_heartbeat_age_ms) < 0 ? '-' : m.last_heartbeat_age_ms, when(Number(m.joined_at_ms), tz)])} />
       <Table caption="Adaptive placement (datasets with their own shard count)" testid="status-placement"
         columns={['tenant', 'dataset', 'shards', 'bytes/s']}
         rows={datasets.map((d: Json) => [d.tenant, d.dataset, d.dataset_shards, Math.round(d.usage_bytes_per_second ?? 0)])} />

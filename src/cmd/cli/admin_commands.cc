@@ -124,9 +124,12 @@ absl::Status RunStatus(CliContext& context) {
   Table members({"kind", "slot", "id", "address", "state", "heartbeat_age_ms", "joined"});
   if (st.ok()) {
     for (const auto& m : view.members()) {
-      members.AddRow({MemberKindName(m.kind()), static_cast<int64_t>(m.slot()), m.id(), m.address(),
-                      MemberStateName(m.state()), m.last_heartbeat_age_ms(),
-                      FormatTimeMs(m.joined_at_ms())});
+      members.AddRow(
+          {MemberKindName(m.kind()), static_cast<int64_t>(m.slot()), m.id(), m.address(),
+           MemberStateName(m.state()),
+           // -1: only the leader tracks heartbeats, and this view may be a follower's.
+           m.last_heartbeat_age_ms() < 0 ? std::string("-") : StrCat(m.last_heartbeat_age_ms()),
+           FormatTimeMs(m.joined_at_ms())});
     }
   } else if (!absl::IsUnimplemented(st)) {
     return context.MetastoreError(st);

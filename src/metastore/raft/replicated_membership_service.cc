@@ -91,7 +91,13 @@ void ReplicatedMembershipService::WatchCluster(const CallContext& /*ctx*/,
   const absl::Duration wait = std::min(absl::Milliseconds(request.wait_ms()), kMaxWatch);
   watch_.Wait(request.min_version(), table_->version(), absl::Now() + wait,
               [this, response, done = std::move(done)](absl::Status s) {
-                if (s.ok()) *response = table_->View();
+                if (s.ok()) {
+                  *response = table_->View();
+                  // Heartbeat ages live in the leader's memory only (ViewWithAges): unknown here.
+                  for (v1::Member& m : *response->mutable_members()) {
+                    m.set_last_heartbeat_age_ms(-1);
+                  }
+                }
                 done(std::move(s));
               });
 }
