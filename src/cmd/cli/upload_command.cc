@@ -24,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "base/status.h"
 #include "base/strings.h"
+#include "cmd/cli/byte_budget.h"
 #include "cmd/cli/commands.h"
 #include "cmd/cli/exit_code.h"
 #include "cmd/cli/progress_meter.h"
@@ -39,6 +40,8 @@ constexpr uint64_t kMaxFileBytes = 1ull << 30;
 // segments), so the rate is concurrency / latency: 1,000 files in flight ≈ 3,000 files/s. Each is
 // a thread with a blocking connection; beyond this the threads cost more than they bring.
 constexpr int kMaxConcurrency = 2048;
+// Bytes of files read and not yet answered, at most (byte_budget.h).
+constexpr uint64_t kMaxBytesInFlight = 512ull << 20;
 
 struct UploadOptions {
   std::vector<std::string> paths;
@@ -137,12 +140,14 @@ absl::Status RunUpload(CliContext& context, const UploadOptions& o) {
   absl::Status fatal;               // guarded by mu
   const absl::Time start = absl::Now();
 
+  ByteBudget budget(kMaxBytesInFlight);
   auto worker = [&] {
     while (!stop.load(std::memory_order_relaxed)) {
       const size_t i = next.fetch_add(1);
       if (i >= files.size()) return;
       const UploadFile& file = files[i];
       std::string format_name = "?";
+      budget.Acquire(file.size);
       absl::Status status = [&]() -> absl::Status {
         EMBERS_ASSIGN_OR_RETURN(std::string bytes, ReadFile(file.path, file.size));
         UploadFormat format;
@@ -155,6 +160,7 @@ absl::Status RunUpload(CliContext& context, const UploadOptions& o) {
         return api->Send("POST", StrCat("/ingest?", common, "&format=", format_name), bytes,
                          "application/octet-stream", nullptr);
       }();
+      budget.Release(file.size);
       progress.Add(1, file.size);
       if (status.ok()) {
         accepted.fetch_add(1, std::memory_order_relaxed);
