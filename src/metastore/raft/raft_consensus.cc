@@ -648,6 +648,9 @@ struct RaftConsensus::Impl {
       return;
     }
     if (status != 0) return impl->FailChange(c, status);
+    // Publish the new configuration before answering: a caller that asks NodeInfo right after
+    // AddNode must see the voter, not the status of the last tick (it said "spare").
+    impl->PublishStatus();
     impl->Complete(std::move(c->done), absl::OkStatus());
     delete c;
   }
