@@ -15,6 +15,7 @@
 //   c.restart(name)        same args, ports and data directory (the process must have exited)
 //   c.waitReady(name)      until GET /ready is 200
 //   c.metastoreLeader()    {name, nodeId, term} of the node whose /metastore/status says "leader"
+//   c.raftAdmin(name)      RaftNodeService of that metastore: {call(method, request), close()}
 //   c.pushUrls() / c.queryUrls()   base URLs of the distributors / query-frontends
 //   c.stop({keep})         SIGKILL everything; removes the directory unless keep
 //
@@ -45,7 +46,8 @@ import path from 'node:path';
 import { create, createFileRegistry, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { EMBERS_BIN, EmbersServer, HOST, freeStablePort, request } from './harness.mjs';
-import { PUSH_PROTO, compileDescriptorSet } from './protos.mjs';
+import grpc from '@grpc/grpc-js';
+import { PUSH_PROTO, compileDescriptorSet, loadGrpcPackage } from './protos.mjs';
 import { encodeProfile, rng } from './synthetic_profiles.mjs';
 
 export const KINDS = ['metastore', 'distributor', 'segment-writer', 'query-frontend', 'query-backend', 'compaction-worker'];
@@ -264,6 +266,21 @@ export class Cluster {
     const why = server.exit ? `it ${server.describeExit()}` : `GET /ready not 200 within ${timeoutMs / 1000} s (last: ${last})`;
     throw new Error(`${name} (pid ${server.pid}) did not become ready: ${why}\ncommand: ${server.commandLine()}\n` +
       `--- ${name} stderr (tail; whole log: ${p.logPath()}) ---\n${server.logTail(16384)}`);
+  }
+
+  /**
+   * RaftNodeService (AddNode, RemoveNode, TransferLeadership, NodeInfo) of one metastore over its
+   * internal gRPC port with the cluster secret: {call(method, request) → Promise, close()}.
+   */
+  raftAdmin(name) {
+    const pkg = loadGrpcPackage('metastore/v1/raft_node.proto');
+    const client = new pkg.metastore.v1.RaftNodeService(this.get(name).internalAddress, grpc.credentials.createInsecure());
+    const md = new grpc.Metadata();
+    md.set('x-embers-cluster-secret', this.secret);
+    const call = (method, req) => new Promise((resolve, reject) => {
+      client[method](req, md, { deadline: Date.now() + 20_000 }, (err, res) => (err ? reject(err) : resolve(res)));
+    });
+    return { call, close: () => client.close() };
   }
 
   /** {name, nodeId, term} of the metastore whose /metastore/status says it leads (null if none). */

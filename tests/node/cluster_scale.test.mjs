@@ -7,8 +7,6 @@
 // new member until each distributor's embers_cluster_view_version reaches that view.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import grpc from '@grpc/grpc-js';
-import { loadGrpcPackage } from './protos.mjs';
 import { request } from './harness.mjs';
 import { PushLoad, finalTotals, sleep, startCluster } from './cluster.mjs';
 
@@ -55,17 +53,6 @@ async function propagation(c, version, since) {
   return Date.now() - since;
 }
 
-function raftAdmin(c, address) {
-  const pkg = loadGrpcPackage('metastore/v1/raft_node.proto');
-  const client = new pkg.metastore.v1.RaftNodeService(address, grpc.credentials.createInsecure());
-  const md = new grpc.Metadata();
-  md.set('x-embers-cluster-secret', c.secret);
-  const call = (method, req) => new Promise((resolve, reject) => {
-    client[method](req, md, { deadline: Date.now() + 20_000 }, (err, res) => (err ? reject(err) : resolve(res)));
-  });
-  return { call, close: () => client.close() };
-}
-
 test('segment-writers, query-backends and metastores join and leave a running cluster without losing data', { timeout: 300_000 }, async (t) => {
   const c = await startCluster({ staticLists: false, counts: COUNTS });
   t.after(() => c.stop());
@@ -103,7 +90,7 @@ test('segment-writers, query-backends and metastores join and leave a running cl
   // A 4th metastore joins the Raft cluster as a voter and is removed again.
   const m4 = await c.add('metastore');
   const leader = await c.metastoreLeader();
-  const admin = raftAdmin(c, c.get(leader.name).internalAddress);
+  const admin = c.raftAdmin(leader.name);
   t.after(() => admin.close());
   await admin.call('AddNode', { id: m4.index, raft_address: `127.0.0.1:${m4.ports.raft}` });
   await c.waitReady(m4.name);

@@ -24,6 +24,7 @@
 
 #include "base/logging.h"
 #include "base/strings.h"
+#include "metastore/raft/append_entries_rebase.h"
 
 // Notes gotcha 1: libraft's headers have no extern "C"; without this the link fails.
 extern "C" {
@@ -285,6 +286,9 @@ struct RaftConsensus::Impl {
   uv_async_t async{};
   uv_timer_t tick{};
   bool loop_inited = false, transport_inited = false, io_inited = false, raft_inited = false;
+  // The uv io's own start, and libraft's receive callback (see IoStart).
+  int (*transport_start)(struct raft_io*, unsigned, raft_io_tick_cb, raft_io_recv_cb) = nullptr;
+  raft_io_recv_cb libraft_recv = nullptr;
 
   std::thread loop_thread;
   CallbackThread callbacks;
@@ -839,6 +843,35 @@ struct RaftConsensus::Impl {
     raft_close(&raft, &Impl::OnRaftClosed);
   }
 
+  // The transport's receive path, wrapped so every message passes RebaseAppendEntriesOntoSnapshot
+  // before libraft reads it (append_entries_rebase.h). raft_start calls io.start with libraft's
+  // receive callback; the wrapper keeps that callback and hands the transport its own.
+  static int IoStart(struct raft_io* io, unsigned msecs, raft_io_tick_cb tick,
+                     raft_io_recv_cb recv) {
+    Impl* impl = static_cast<Impl*>(static_cast<struct raft*>(io->data)->data);
+    impl->libraft_recv = recv;
+    return impl->transport_start(io, msecs, tick, &Impl::IoRecv);
+  }
+
+  static void IoRecv(struct raft_io* io, struct raft_message* message) {
+    auto* r = static_cast<struct raft*>(io->data);
+    Impl* impl = static_cast<Impl*>(r->data);
+    if (message->type == RAFT_IO_APPEND_ENTRIES) {
+      const uint64_t entries_sent = message->append_entries.n_entries;
+      if (uint64_t dropped = RebaseAppendEntriesOntoSnapshot(r->log, &message->append_entries)) {
+        log::Warn(
+            "metastore raft: rebased an AppendEntries that resent the whole log onto our "
+            "snapshot (libraft 0.15 would have appended it at the wrong index)",
+            {{"node_id", impl->options.node_id},
+             {"leader_id", static_cast<uint64_t>(message->server_id)},
+             {"entries_sent", entries_sent},
+             {"entries_dropped", dropped},
+             {"snapshot_index", static_cast<uint64_t>(r->log.snapshot.last_index)}});
+      }
+    }
+    impl->libraft_recv(io, message);
+  }
+
   static void OnRaftClosed(struct raft* r) {
     Impl* impl = static_cast<Impl*>(r->data);
     // The order the notes tested: raft first, then its I/O and transport, then our handles;
@@ -941,6 +974,8 @@ absl::StatusOr<std::unique_ptr<RaftConsensus>> RaftConsensus::Open(RaftConsensus
   // refuses an async FSM (returns -1); the uv io does implement async_work (gotcha 5, fixed
   // upstream in 0.17.1).
   m.io.version = 2;
+  m.transport_start = m.io.start;
+  m.io.start = &Impl::IoStart;
   m.fsm.version = 3;
   m.fsm.data = &m;
   m.fsm.apply = &Impl::FsmApply;
